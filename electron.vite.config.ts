@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import vue from '@vitejs/plugin-vue'
+import { defineConfig, type Plugin } from 'electron-vite'
+
+function sqlText(): Plugin {
+  return {
+    name: 'sql-text',
+    load(id) {
+      if (!id.endsWith('.sql')) return null
+      return `export default ${JSON.stringify(readFileSync(id, 'utf8'))}`
+    },
+  }
+}
+
+// Every dependency stays external in main and the trainer: better-sqlite3 and tfjs-node are native
+// addons that must load from node_modules (asar-unpacked when packaged) with their package.json.
+export default defineConfig({
+  main: {
+    plugins: [sqlText()],
+    build: {
+      outDir: 'out/main',
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'src/main/index.ts'),
+          trainer: resolve(__dirname, 'src/core/train/trainer-process.ts'),
+        },
+      },
+    },
+  },
+  preload: {
+    build: {
+      outDir: 'out/preload',
+      // A sandboxed preload must be CommonJS.
+      rollupOptions: {
+        input: { index: resolve(__dirname, 'src/preload/index.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  renderer: {
+    root: 'src/renderer',
+    plugins: [vue()],
+    build: {
+      outDir: 'out/renderer',
+      rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } },
+    },
+  },
+})

@@ -1,0 +1,263 @@
+/**
+ * Queues runs and drives one trainer child per run. The host is the only database writer: every
+ * event the trainer reports is committed here as it arrives, so a crash of the trainer loses at most
+ * the epoch in flight.
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { AppError } from '../../shared/errors'
+import type { Pushes } from '../../shared/contract'
+import type { TrainerStart, TrainerToHost } from '../../shared/trainer-protocol'
+import type { BackendReport, RunConfig, RunSummary } from '../../shared/types'
+import { isModelId } from '../models/catalog'
+import type { DataPaths } from '../paths'
+import type { DatasetRecord, Store } from '../store/store'
+import { trainerEnv } from '../train/trainer-env'
+import type { SpawnTrainer, TrainerHandle } from './trainer-handle'
+
+export type Emit = <K extends keyof Pushes>(channel: K, payload: Pushes[K]) => void
+
+export interface RunServiceDeps {
+  store: Store
+  paths: DataPaths
+  spawnTrainer: SpawnTrainer
+  emit: Emit
+  env?: NodeJS.ProcessEnv
+  /** How long a cancelled trainer may take to stop at a batch boundary before it is killed. */
+  cancelGraceMs?: number
+}
+
+interface Active {
+  runId: number
+  trainer: TrainerHandle
+  terminal: boolean
+  sawBackend: boolean
+  cancelTimer?: NodeJS.Timeout
+}
+
+export function createRunService(deps: RunServiceDeps) {
+  const { store, paths, spawnTrainer, emit } = deps
+  const queue: number[] = []
+  const waiters = new Map<number, ((run: RunSummary) => void)[]>()
+  let active: Active | null = null
+  let lastBackend: BackendReport | null = null
+  let nativeDisabled = false
+
+  function resolveDataset(ref: string): DatasetRecord {
+    const byId = /^\d+$/.test(ref) ? store.datasets.get(Number(ref)) : undefined
+    const ds = byId ?? store.datasets.byName(ref)
+    if (!ds) {
+      const known = store.datasets.list().map((d) => `${d.id} (${d.name})`)
+      throw new AppError('not_found', `dataset "${ref}" not found; known datasets: ${known.join(', ')}`)
+    }
+    return ds
+  }
+
+  function settle(runId: number): void {
+    const run = store.runs.get(runId)
+    if (!run) return
+    emit('runs:status', {
+      runId,
+      status: run.status,
+      failureReason: run.failureReason,
+      testAccuracy: run.testAccuracy,
+    })
+    if (['completed', 'failed', 'cancelled', 'interrupted'].includes(run.status)) {
+      for (const w of waiters.get(runId) ?? []) w(run)
+      waiters.delete(runId)
+    }
+  }
+
+  function onMessage(a: Active, msg: TrainerToHost): void {
+    switch (msg.type) {
+      case 'backend':
+        a.sawBackend = true
+        lastBackend = msg.report
+        emit('diagnostics:backend', msg.report)
+        break
+      case 'started':
+        store.runs.markRunning(a.runId, msg.backend, msg.device)
+        settle(a.runId)
+        break
+      case 'progress':
+        emit('runs:progress', msg.progress)
+        break
+      case 'epoch':
+        store.runs.recordEpoch(a.runId, msg.metrics)
+        emit('runs:epoch', { runId: a.runId, metrics: msg.metrics })
+        break
+      case 'checkpoint':
+        store.checkpoints.insert({
+          runId: a.runId,
+          epoch: msg.epoch,
+          kind: 'epoch',
+          path: msg.path,
+          bytes: msg.bytes,
+        })
+        break
+      case 'completed':
+        a.terminal = true
+        store.runs.complete(a.runId, msg.result)
+        settle(a.runId)
+        a.trainer.send({ type: 'shutdown' })
+        break
+      case 'cancelled':
+        a.terminal = true
+        store.runs.finish(a.runId, 'cancelled', null)
+        settle(a.runId)
+        a.trainer.send({ type: 'shutdown' })
+        break
+      case 'failed':
+        a.terminal = true
+        store.runs.finish(a.runId, 'failed', msg.reason)
+        settle(a.runId)
+        a.trainer.send({ type: 'shutdown' })
+        break
+      case 'ready':
+      case 'log':
+        break
+    }
+  }
+
+  function launch(runId: number): void {
+    const run = store.runs.detail(runId)
+    if (!run) return
+    const ds = store.datasets.get(run.datasetId)!
+    const checkpointDir = join(paths.checkpoints, String(runId))
+    mkdirSync(checkpointDir, { recursive: true })
+    const trainer = spawnTrainer({
+      env: trainerEnv(deps.env ?? process.env, { disableNative: nativeDisabled }),
+    })
+    const a: Active = { runId, trainer, terminal: false, sawBackend: false }
+    active = a
+    trainer.onMessage((msg) => {
+      try {
+        onMessage(a, msg)
+      } catch (err) {
+        // A write that fails must not leave the run looking alive.
+        a.terminal = true
+        store.runs.finish(runId, 'failed', `host could not record trainer event: ${String(err)}`)
+        settle(runId)
+        trainer.kill('SIGKILL')
+      }
+    })
+    trainer.onExit(({ code, signal }) => {
+      if (a.cancelTimer) clearTimeout(a.cancelTimer)
+      if (!a.terminal) {
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
+        if (!a.sawBackend && !nativeDisabled && signal && signal !== 'SIGKILL' && signal !== 'SIGTERM') {
+          // A native TF.js backend can abort the whole process while loading (no AVX, CUDA
+          // abort). Retry once with only the JS/wasm rungs.
+          nativeDisabled = true
+          active = null
+          launch(runId)
+          return
+        }
+        store.runs.finish(runId, 'failed', `trainer process ${how} before the run finished`)
+        settle(runId)
+      }
+      active = null
+      pump()
+    })
+    const start: TrainerStart = {
+      type: 'start',
+      runId,
+      config: run.config,
+      checkpointDir,
+      dataset:
+        ds.format === 'bundled'
+          ? { kind: 'bundled', name: 'mnist-10k' }
+          : { kind: 'cache', path: ds.cachePath ?? '' },
+    }
+    trainer.send(start)
+  }
+
+  function pump(): void {
+    if (active) return
+    const next = queue.shift()
+    if (next !== undefined) launch(next)
+  }
+
+  return {
+    /** Validates and queues a run; resolves once it is stored (not when it ends). */
+    start(config: RunConfig, opts: { experimentId?: number } = {}): RunSummary {
+      if (!isModelId(config.model)) {
+        throw new AppError('invalid_input', `unknown model "${config.model}"`, { field: 'model' })
+      }
+      const ds = resolveDataset(config.dataset)
+      const run = store.runs.insert({ experimentId: opts.experimentId ?? null, datasetId: ds.id, config })
+      queue.push(run.id)
+      settle(run.id)
+      pump()
+      return run
+    },
+    /** Resolves when the run reaches a final state. */
+    waitFor(runId: number): Promise<RunSummary> {
+      const run = store.runs.get(runId)
+      if (!run) return Promise.reject(new AppError('not_found', `run ${runId} not found`))
+      if (!['queued', 'running'].includes(run.status)) return Promise.resolve(run)
+      return new Promise((resolve) => {
+        waiters.set(runId, [...(waiters.get(runId) ?? []), resolve])
+      })
+    },
+    cancel(runId: number): boolean {
+      const i = queue.indexOf(runId)
+      if (i >= 0) {
+        queue.splice(i, 1)
+        store.runs.finish(runId, 'cancelled', null)
+        settle(runId)
+        return true
+      }
+      if (active?.runId === runId && !active.terminal) {
+        const a = active
+        a.trainer.send({ type: 'cancel' })
+        a.cancelTimer = setTimeout(() => {
+          if (!a.terminal) {
+            a.terminal = true
+            store.runs.finish(runId, 'cancelled', 'trainer did not stop in time and was killed')
+            settle(runId)
+            a.trainer.kill('SIGKILL')
+          }
+        }, deps.cancelGraceMs ?? 15_000)
+        return true
+      }
+      return false
+    },
+    lastBackend: () => lastBackend,
+    /** Spawns a trainer only to climb the backend ladder and report it. */
+    probe(): Promise<BackendReport> {
+      return new Promise((resolve, reject) => {
+        const t = spawnTrainer({ env: trainerEnv(deps.env ?? process.env, { disableNative: nativeDisabled }) })
+        let done = false
+        t.onMessage((m) => {
+          if (m.type === 'backend') {
+            done = true
+            lastBackend = m.report
+            emit('diagnostics:backend', m.report)
+            resolve(m.report)
+            t.send({ type: 'shutdown' })
+          }
+        })
+        t.onExit(({ code, signal }) => {
+          if (!done) reject(new AppError('trainer_crashed', `backend probe exited (${signal ?? code})`))
+        })
+        t.send({ type: 'probe' })
+      })
+    },
+    /** Stops the running trainer (the run is marked interrupted) and empties the queue. */
+    async shutdown(): Promise<void> {
+      for (const id of queue.splice(0)) store.runs.finish(id, 'cancelled', 'host shut down')
+      const a = active
+      if (a && !a.terminal) {
+        a.terminal = true
+        store.runs.finish(a.runId, 'interrupted', 'host shut down while the run was training')
+        await new Promise<void>((resolve) => {
+          a.trainer.onExit(() => resolve())
+          a.trainer.kill('SIGTERM')
+        })
+      }
+    },
+  }
+}
+
+export type RunService = ReturnType<typeof createRunService>

@@ -1,0 +1,4 @@
+import init from './001_init.sql'
+
+/** Ordered migrations; the database's `user_version` is the number of migrations applied. */
+export const MIGRATIONS: readonly { name: string; sql: string }[] = [{ name: '001_init', sql: init }]

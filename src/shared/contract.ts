@@ -1,0 +1,78 @@
+/**
+ * The typed contract between the UI and a host (Electron main or the web server). Every channel
+ * takes one object and answers an Envelope; pushes flow host -> UI only.
+ */
+import type { z } from 'zod'
+import type { Envelope } from './errors'
+import type { inputSchemas } from './schemas'
+import type {
+  AppInfo,
+  BackendReport,
+  DatasetSummary,
+  EpochMetrics,
+  RunDetail,
+  RunProgress,
+  RunStatusEvent,
+  RunSummary,
+} from './types'
+
+export interface ModelInfo {
+  id: string
+  description: string
+}
+
+type In<K extends keyof typeof inputSchemas> = z.input<(typeof inputSchemas)[K]>
+
+export interface Invokes {
+  'app:info': { input: In<'app:info'>; output: AppInfo }
+  'runs:list': { input: In<'runs:list'>; output: RunSummary[] }
+  'runs:get': { input: In<'runs:get'>; output: RunDetail }
+  'runs:start': { input: In<'runs:start'>; output: { runId: number } }
+  'runs:cancel': { input: In<'runs:cancel'>; output: { cancelled: boolean } }
+  'datasets:list': { input: In<'datasets:list'>; output: DatasetSummary[] }
+  'models:list': { input: In<'models:list'>; output: ModelInfo[] }
+  'diagnostics:backends': { input: In<'diagnostics:backends'>; output: BackendReport | null }
+}
+
+export interface Pushes {
+  'runs:progress': RunProgress
+  'runs:epoch': { runId: number; metrics: EpochMetrics }
+  'runs:status': RunStatusEvent
+  'diagnostics:backend': BackendReport
+}
+
+export type InvokeChannel = keyof Invokes
+export type PushChannel = keyof Pushes
+export type InvokeInput<K extends InvokeChannel> = Invokes[K]['input']
+export type InvokeOutput<K extends InvokeChannel> = Invokes[K]['output']
+
+/** Runtime lists of the channels; the mapped types make a missing or extra key a compile error. */
+export const invokeChannels: { [K in InvokeChannel]: true } = {
+  'app:info': true,
+  'runs:list': true,
+  'runs:get': true,
+  'runs:start': true,
+  'runs:cancel': true,
+  'datasets:list': true,
+  'models:list': true,
+  'diagnostics:backends': true,
+}
+export const pushChannels: { [K in PushChannel]: true } = {
+  'runs:progress': true,
+  'runs:epoch': true,
+  'runs:status': true,
+  'diagnostics:backend': true,
+}
+export const INVOKE_CHANNELS = Object.keys(invokeChannels) as InvokeChannel[]
+export const PUSH_CHANNELS = Object.keys(pushChannels) as PushChannel[]
+
+/** What the preload exposes as `window.api`: one function per invoke channel, plus `on`. */
+export type Api = {
+  [K in InvokeChannel]: (input: InvokeInput<K>) => Promise<Envelope<InvokeOutput<K>>>
+} & {
+  on<K extends PushChannel>(channel: K, listener: (payload: Pushes[K]) => void): () => void
+}
+
+export type Handlers = {
+  [K in InvokeChannel]: (input: InvokeInput<K>) => Promise<InvokeOutput<K>> | InvokeOutput<K>
+}

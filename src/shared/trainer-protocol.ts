@@ -1,0 +1,42 @@
+/**
+ * Messages between a host and its trainer child process (Electron utilityProcess or a forked Node
+ * process). The host is the only database writer: the trainer reports, the host records.
+ */
+import type { BackendId, BackendReport, EpochMetrics, RunConfig, RunProgress } from './types'
+
+export interface TrainerStart {
+  type: 'start'
+  runId: number
+  config: RunConfig
+  /** Where the trainer writes checkpoints (files; the host records them). */
+  checkpointDir: string
+  /** Where a dataset is read from: the bundled sample, or a cache file written at import. */
+  dataset: { kind: 'bundled'; name: 'mnist-10k' } | { kind: 'cache'; path: string }
+  /** Resume from this checkpoint (epoch already done), if any. */
+  resumeFrom?: { path: string; epoch: number }
+}
+
+export type HostToTrainer =
+  | TrainerStart
+  | { type: 'cancel' }
+  | { type: 'probe' }
+  | { type: 'shutdown' }
+
+export interface TestResult {
+  testLoss: number
+  testAccuracy: number
+  bestEpoch: number
+  bestValAccuracy: number
+}
+
+export type TrainerToHost =
+  | { type: 'ready'; pid: number }
+  | { type: 'backend'; report: BackendReport }
+  | { type: 'started'; runId: number; backend: BackendId; device: string }
+  | { type: 'progress'; progress: RunProgress }
+  | { type: 'epoch'; runId: number; metrics: EpochMetrics }
+  | { type: 'checkpoint'; runId: number; epoch: number; path: string; bytes: number }
+  | { type: 'completed'; runId: number; result: TestResult }
+  | { type: 'cancelled'; runId: number }
+  | { type: 'failed'; runId: number; reason: string }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }

@@ -1,0 +1,152 @@
+/** DTOs shared by every process. Plain data only: they cross IPC, HTTP and child-process pipes. */
+
+export const RUN_STATUSES = [
+  'queued',
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+  'interrupted',
+] as const
+export type RunStatus = (typeof RUN_STATUSES)[number]
+
+export const VARIANT_IDS = [
+  'baseline',
+  'lsr',
+  'kd',
+  're-kd',
+  'de-kd',
+  'tfkd-self',
+  'tfkd-reg',
+] as const
+export type VariantId = (typeof VARIANT_IDS)[number]
+
+/** Rungs of the backend ladder, fastest first. */
+export const BACKEND_IDS = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const
+export type BackendId = (typeof BACKEND_IDS)[number]
+
+export const OPTIMIZER_IDS = ['sgd', 'adam'] as const
+export type OptimizerId = (typeof OPTIMIZER_IDS)[number]
+
+/** Everything one training run needs; stored verbatim (resolved, with defaults) with the run. */
+export interface RunConfig {
+  /** Dataset id or name (the bundled one is `mnist-10k`). */
+  dataset: string
+  /** Model id from the model registry. */
+  model: string
+  variant: VariantId
+  epochs: number
+  batchSize: number
+  optimizer: OptimizerId
+  /** Base learning rate, before scaling by batchSize / 128. */
+  learningRate: number
+  momentum: number
+  weightDecay: number
+  seed: number
+  /** Fraction of the training split held out for validation (chosen by seed). */
+  validationFraction: number
+  /** Use only the first N training samples after shuffling by seed (0 = all); for quick tries. */
+  maxTrainSamples: number
+  /** Pin a backend, or let the trainer climb the ladder. */
+  backend: BackendId | 'auto'
+}
+
+export interface RunSummary {
+  id: number
+  experimentId: number | null
+  status: RunStatus
+  failureReason: string | null
+  datasetId: number
+  datasetName: string
+  model: string
+  variant: VariantId
+  seed: number
+  backend: string | null
+  device: string | null
+  teacherRunId: number | null
+  epochsPlanned: number
+  epochsDone: number
+  bestEpoch: number | null
+  bestValAccuracy: number | null
+  testAccuracy: number | null
+  testLoss: number | null
+  createdAt: number
+  startedAt: number | null
+  finishedAt: number | null
+}
+
+export interface EpochMetrics {
+  epoch: number
+  trainLoss: number
+  trainAccuracy: number
+  valLoss: number
+  valAccuracy: number
+  learningRate: number
+  durationMs: number
+  samplesPerSec: number
+}
+
+export interface RunDetail extends RunSummary {
+  config: RunConfig
+  metrics: EpochMetrics[]
+}
+
+export interface RunFilter {
+  status?: RunStatus
+  experimentId?: number
+  limit?: number
+}
+
+export interface DatasetSummary {
+  id: number
+  name: string
+  format: string
+  classNames: string[]
+  inputShape: [number, number, number]
+  counts: { train: number; test: number }
+  createdAt: number
+}
+
+export interface RunProgress {
+  runId: number
+  epoch: number
+  epochs: number
+  step: number
+  stepsPerEpoch: number
+  /** Fraction of the whole run done, 0..1. */
+  fraction: number
+  loss: number
+  samplesPerSec: number
+  etaMs: number | null
+}
+
+export interface RungReport {
+  id: BackendId
+  ok: boolean
+  /** Why the rung did not load, in plain words (absent when ok). */
+  reason?: string
+  loadMs: number
+}
+
+export interface BackendReport {
+  chosen: BackendId
+  device: string
+  isGpu: boolean
+  rungs: RungReport[]
+  tfjsVersion: string
+}
+
+export interface RunStatusEvent {
+  runId: number
+  status: RunStatus
+  failureReason: string | null
+  testAccuracy: number | null
+}
+
+export interface AppInfo {
+  version: string
+  dataHome: string
+  host: 'electron' | 'web' | 'cli'
+  platform: string
+  versions: Record<string, string>
+}
