@@ -1,0 +1,249 @@
+/**
+ * `tfkd`: the headless host. It uses the same core as the desktop app and writes to the same data
+ * folder (TFKD_HOME or the OS app-data folder), so its runs show up in the app.
+ */
+import { fileURLToPath } from 'node:url'
+import { Command, InvalidArgumentError, Option } from 'commander'
+import cliProgress from 'cli-progress'
+import { AppError } from '../shared/errors'
+import { runConfigInput, resolveRunConfig } from '../shared/schemas'
+import { BACKEND_IDS, OPTIMIZER_IDS, RUN_STATUSES, VARIANT_IDS } from '../shared/types'
+import { createAppCore, type AppCore } from '../core/services/app-core'
+import { createForkSpawner } from '../core/services/fork-trainer'
+import { resolveDataHome } from '../core/paths'
+import { startWebServer } from '../server/index'
+import { duration, pct, table } from './format'
+
+const VERSION = '0.1.0'
+const trainerEntry = fileURLToPath(new URL('./trainer.js', import.meta.url))
+
+function openCore(host: 'cli' | 'web'): AppCore {
+  return createAppCore({
+    dataHome: resolveDataHome(),
+    host,
+    spawnTrainer: createForkSpawner(trainerEntry),
+    version: VERSION,
+  })
+}
+
+function int(name: string) {
+  return (v: string): number => {
+    const n = Number(v)
+    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got "${v}"`)
+    return n
+  }
+}
+function num(name: string) {
+  return (v: string): number => {
+    const n = Number(v)
+    if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got "${v}"`)
+    return n
+  }
+}
+
+const program = new Command('tfkd')
+  .description('Teacher-free Knowledge Distillation experiments, headless')
+  .version(VERSION)
+
+program
+  .command('run')
+  .description('train one run and record it in the history')
+  .option('--dataset <id|name>', 'dataset id or name', 'mnist-10k')
+  .option('--model <id>', 'model id (see `tfkd models`)')
+  .addOption(new Option('--variant <id>', 'distillation variant').choices([...VARIANT_IDS]))
+  .option('--epochs <n>', 'epochs', int('--epochs'))
+  .option('--batch-size <n>', 'batch size', int('--batch-size'))
+  .addOption(new Option('--optimizer <id>', 'optimizer').choices([...OPTIMIZER_IDS]))
+  .option('--lr <x>', 'base learning rate (scaled by batch/128)', num('--lr'))
+  .option('--momentum <x>', 'SGD momentum', num('--momentum'))
+  .option('--weight-decay <x>', 'L2 weight decay', num('--weight-decay'))
+  .option('--seed <n>', 'seed of every random source of the run', int('--seed'))
+  .option('--val-fraction <x>', 'validation fraction carved from train', num('--val-fraction'))
+  .option('--max-train <n>', 'train on at most N samples (0 = all)', int('--max-train'))
+  .addOption(new Option('--backend <id>', 'pin a TF.js backend').choices(['auto', ...BACKEND_IDS]))
+  .option('--no-progress', 'no progress bar (one line per epoch only)')
+  .action(async (o: Record<string, unknown>) => {
+    const input = Object.fromEntries(
+      Object.entries({
+        dataset: o.dataset,
+        model: o.model,
+        variant: o.variant,
+        epochs: o.epochs,
+        batchSize: o.batchSize,
+        optimizer: o.optimizer,
+        learningRate: o.lr,
+        momentum: o.momentum,
+        weightDecay: o.weightDecay,
+        seed: o.seed,
+        validationFraction: o.valFraction,
+        maxTrainSamples: o.maxTrain,
+        backend: o.backend,
+      }).filter(([, v]) => v !== undefined),
+    )
+    const parsed = runConfigInput.safeParse(input)
+    if (!parsed.success) {
+      const i = parsed.error.issues[0]!
+      throw new AppError('invalid_input', `--${String(i.path[0] ?? '')}: ${i.message}`)
+    }
+    const config = resolveRunConfig(parsed.data)
+    const core = openCore('cli')
+    const showBar = o.progress !== false && process.stderr.isTTY
+    const bar = new cliProgress.SingleBar(
+      {
+        format: 'epoch {epoch}/{epochs} |{bar}| {percentage}% | loss {loss} | {speed} samples/s | ETA {etaText}',
+        barsize: 30,
+        hideCursor: true,
+        stream: process.stderr,
+      },
+      cliProgress.Presets.shades_classic,
+    )
+    let barStarted = false
+    let runId = 0
+    let interrupted = false
+    const onSigint = () => {
+      if (interrupted) process.exit(130)
+      interrupted = true
+      process.stderr.write('\ncancelling at the next batch (Ctrl-C again to force)...\n')
+      if (runId) core.runs.cancel(runId)
+    }
+    process.on('SIGINT', onSigint)
+    core.on('diagnostics:backend', (r) => {
+      process.stderr.write(`backend: ${r.chosen} (${r.device})\n`)
+      for (const rung of r.rungs.filter((x) => !x.ok && !x.reason?.startsWith('not tried'))) {
+        process.stderr.write(`  ${rung.id}: ${rung.reason}\n`)
+      }
+    })
+    core.on('runs:progress', (p) => {
+      if (p.runId !== runId) return
+      const payload = {
+        epoch: p.epoch,
+        epochs: p.epochs,
+        loss: p.loss.toFixed(4),
+        speed: Math.round(p.samplesPerSec),
+        etaText: duration(p.etaMs),
+      }
+      if (showBar) {
+        if (!barStarted) {
+          bar.start(1000, 0, payload)
+          barStarted = true
+        }
+        bar.update(Math.round(p.fraction * 1000), payload)
+      }
+    })
+    core.on('runs:epoch', ({ runId: id, metrics: m }) => {
+      if (id !== runId) return
+      const text =
+        `epoch ${m.epoch}/${config.epochs}: train loss ${m.trainLoss.toFixed(4)} acc ${pct(m.trainAccuracy)}` +
+        ` | val loss ${m.valLoss.toFixed(4)} acc ${pct(m.valAccuracy)} | ${duration(m.durationMs)}` +
+        ` (${Math.round(m.samplesPerSec)} samples/s)`
+      if (barStarted) bar.stop()
+      barStarted = false
+      process.stdout.write(`${text}\n`)
+    })
+    try {
+      const run = core.runs.start(config)
+      runId = run.id
+      process.stdout.write(
+        `run ${run.id}: ${config.model} / ${config.variant} on ${run.datasetName}, seed ${config.seed}, ${config.epochs} epochs\n`,
+      )
+      const done = await core.runs.waitFor(run.id)
+      if (barStarted) bar.stop()
+      if (done.status === 'completed') {
+        process.stdout.write(
+          `run ${done.id} completed: test accuracy ${pct(done.testAccuracy)}, test loss ${done.testLoss?.toFixed(4)}` +
+            ` (best val epoch ${done.bestEpoch}, ${pct(done.bestValAccuracy)}) in ${duration((done.finishedAt ?? 0) - (done.startedAt ?? 0))}\n`,
+        )
+      } else {
+        process.stderr.write(`run ${done.id} ${done.status}${done.failureReason ? `: ${done.failureReason}` : ''}\n`)
+        process.exitCode = done.status === 'cancelled' ? 130 : 1
+      }
+    } finally {
+      process.off('SIGINT', onSigint)
+      await core.close()
+    }
+  })
+
+program
+  .command('runs')
+  .description('list recorded runs')
+  .addOption(new Option('--status <status>', 'only runs in this state').choices([...RUN_STATUSES]))
+  .option('--limit <n>', 'at most N runs', int('--limit'), 50)
+  .option('--json', 'print JSON')
+  .action(async (o: { status?: (typeof RUN_STATUSES)[number]; limit: number; json?: boolean }) => {
+    const core = openCore('cli')
+    try {
+      const runs = core.store.runs.list({ status: o.status, limit: o.limit })
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`)
+        return
+      }
+      if (runs.length === 0) {
+        process.stdout.write('no runs yet; start one with `tfkd run`\n')
+        return
+      }
+      process.stdout.write(
+        `${table(
+          ['id', 'status', 'dataset', 'model', 'variant', 'seed', 'epochs', 'test acc', 'backend', 'duration', 'reason'],
+          runs.map((r) => [
+            String(r.id),
+            r.status,
+            r.datasetName,
+            r.model,
+            r.variant,
+            String(r.seed),
+            `${r.epochsDone}/${r.epochsPlanned}`,
+            pct(r.testAccuracy),
+            r.backend ?? '-',
+            r.startedAt ? duration((r.finishedAt ?? Date.now()) - r.startedAt) : '-',
+            r.failureReason ?? '',
+          ]),
+        )}\n`,
+      )
+    } finally {
+      await core.close()
+    }
+  })
+
+program
+  .command('models')
+  .description('list the models')
+  .action(async () => {
+    const core = openCore('cli')
+    try {
+      for (const m of await core.handlers['models:list']({})) process.stdout.write(`${m.id.padEnd(12)} ${m.description}\n`)
+    } finally {
+      await core.close()
+    }
+  })
+
+program
+  .command('serve')
+  .description('serve the UI and the app contract to a browser (127.0.0.1 only unless --host)')
+  .option('--port <n>', 'port (0 = any free port)', int('--port'), 7860)
+  .option('--host <addr>', 'address to bind', '127.0.0.1')
+  .option('--allow-remote', 'allow binding to a non-loopback address (the token is still required)')
+  .action(async (o: { port: number; host: string; allowRemote?: boolean }) => {
+    const core = openCore('web')
+    const staticDir = fileURLToPath(new URL('../renderer', import.meta.url))
+    const server = await startWebServer({
+      core,
+      host: o.host,
+      port: o.port,
+      staticDir,
+      allowRemote: Boolean(o.allowRemote),
+    })
+    process.stdout.write(`tfkd-studio is serving at:\n    ${server.url}\n(the token in the URL is required; Ctrl-C to stop)\n`)
+    const stop = async () => {
+      await server.close()
+      await core.close()
+      process.exit(0)
+    }
+    process.once('SIGINT', () => void stop())
+    process.once('SIGTERM', () => void stop())
+  })
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const e = AppError.from(err)
+  process.stderr.write(`tfkd: ${e.message}\n`)
+  process.exit(e.code === 'invalid_input' ? 2 : 1)
+})

@@ -1,0 +1,130 @@
+/**
+ * Entry of the trainer child process. It loads a TF.js backend, trains one run and reports every
+ * event to its host, which records them: this process never touches the database. It runs under
+ * Electron's utilityProcess (messages through process.parentPort) or child_process.fork
+ * (process.send), so a native abort or a blocked thread never takes the app down.
+ */
+import { join } from 'node:path'
+import type { HostToTrainer, TrainerStart, TrainerToHost } from '../../shared/trainer-protocol'
+import type { BackendReport } from '../../shared/types'
+import { loadBackend } from '../backend/ladder'
+import { carveValidation, channelStats, type DatasetSplits } from '../data/arrays'
+import { loadMnist10k } from '../data/mnist10k'
+import { lossFor } from '../distill/losses'
+import { buildModel } from '../models/registry'
+import { deriveSeed } from '../random'
+import { saveCheckpoint } from './checkpoint'
+import { CancelledError, trainModel } from './train-loop'
+
+interface ParentPort {
+  on(event: 'message', listener: (e: { data: unknown }) => void): void
+  postMessage(msg: unknown): void
+}
+
+const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort
+
+function send(msg: TrainerToHost): void {
+  if (parentPort) parentPort.postMessage(msg)
+  else process.send?.(msg)
+}
+
+function onMessage(listener: (msg: HostToTrainer) => void): void {
+  if (parentPort) parentPort.on('message', (e) => listener(e.data as HostToTrainer))
+  else process.on('message', (m) => listener(m as HostToTrainer))
+}
+
+let backend: BackendReport | null = null
+const abort = new AbortController()
+
+async function ensureBackend(pin: TrainerStart['config']['backend'] = 'auto'): Promise<BackendReport> {
+  if (!backend) {
+    backend = await loadBackend({
+      pin,
+      disableNative: process.env.TFKD_DISABLE_NATIVE === '1',
+      disableWebgpu: process.env.TFKD_DISABLE_WEBGPU === '1',
+    })
+    send({ type: 'backend', report: backend })
+  }
+  return backend
+}
+
+function loadData(start: TrainerStart): DatasetSplits {
+  if (start.dataset.kind !== 'bundled') {
+    throw new Error(`dataset caches are not supported by this build yet (${start.dataset.path})`)
+  }
+  const { train: fullTrain, test } = loadMnist10k()
+  const { train, validation } = carveValidation(fullTrain, {
+    fraction: start.config.validationFraction,
+    seed: start.config.seed,
+    maxTrain: start.config.maxTrainSamples,
+  })
+  const { mean, std } = channelStats(train)
+  return {
+    train,
+    validation,
+    test,
+    numClasses: 10,
+    classNames: Array.from({ length: 10 }, (_, i) => String(i)),
+    mean,
+    std,
+  }
+}
+
+async function run(start: TrainerStart): Promise<void> {
+  const { runId, config } = start
+  try {
+    const report = await ensureBackend(config.backend)
+    const data = loadData(start)
+    const loss = lossFor(config.variant)
+    const model = buildModel(config.model, {
+      inputShape: data.train.shape,
+      numClasses: data.numClasses,
+      seed: deriveSeed(config.seed, 'model-init'),
+    })
+    send({ type: 'started', runId, backend: report.chosen, device: report.device })
+    const result = await trainModel({
+      model,
+      data,
+      config,
+      loss,
+      signal: abort.signal,
+      hooks: {
+        onProgress: (p) => send({ type: 'progress', progress: { runId, ...p } }),
+        onEpoch: async (metrics, m) => {
+          send({ type: 'epoch', runId, metrics })
+          const path = join(start.checkpointDir, `epoch-${String(metrics.epoch).padStart(4, '0')}.tfkd`)
+          const bytes = await saveCheckpoint(m, path, { runId, epoch: metrics.epoch, config })
+          send({ type: 'checkpoint', runId, epoch: metrics.epoch, path, bytes })
+        },
+      },
+    })
+    send({ type: 'completed', runId, result })
+  } catch (err) {
+    if (err instanceof CancelledError) send({ type: 'cancelled', runId })
+    else send({ type: 'failed', runId, reason: err instanceof Error ? err.message : String(err) })
+  }
+}
+
+
+onMessage((msg) => {
+  switch (msg.type) {
+    case 'start':
+      void run(msg)
+      break
+    case 'probe':
+      ensureBackend().catch((err: unknown) => {
+        send({ type: 'log', level: 'error', message: String(err) })
+        process.exit(3)
+      })
+      break
+    case 'cancel':
+      abort.abort()
+      break
+    case 'shutdown':
+      // Let queued messages flush before exiting.
+      setTimeout(() => process.exit(0), 20)
+      break
+  }
+})
+
+send({ type: 'ready', pid: process.pid })
