@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, copyFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -34,10 +34,43 @@ export function electronBinary(electronDir) {
   return existsSync(exe) ? exe : null
 }
 
+/**
+ * The child env without npm's header settings: an `.npmrc` with `nodedir=/usr` (or a
+ * `npm_config_target`) would make node-gyp silently build against the running Node's headers, giving
+ * a binary Electron refuses to load.
+ */
+function buildEnv() {
+  const env = { ...process.env }
+  for (const key of Object.keys(env)) {
+    if (/^npm_config_(nodedir|target|runtime|disturl|dist_url|arch|platform)$/i.test(key)) delete env[key]
+  }
+  return env
+}
+
 function run(cmd, args, cwd) {
   console.log(`[electron-native] ${cmd} ${args.join(' ')}`)
-  const r = spawnSync(cmd, args, { cwd, stdio: 'inherit', shell: process.platform === 'win32' })
+  const r = spawnSync(cmd, args, { cwd, env: buildEnv(), stdio: 'inherit' })
   return r.status === 0
+}
+
+/** node-gyp run directly with node (never via npx/npm, which would re-apply .npmrc's nodedir). */
+function nodeGypBin() {
+  const candidates = []
+  try {
+    candidates.push(require.resolve('node-gyp/bin/node-gyp.js'))
+  } catch {
+    // not a dependency of this project
+  }
+  if (process.env.npm_execpath) {
+    candidates.push(
+      join(dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    )
+  }
+  const npmRoot = spawnSync('npm', ['root', '-g'], { encoding: 'utf8', shell: process.platform === 'win32' })
+  if (npmRoot.status === 0) {
+    candidates.push(join(npmRoot.stdout.trim(), 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'))
+  }
+  return candidates.find((c) => existsSync(c)) ?? null
 }
 
 function main() {
@@ -75,31 +108,61 @@ function main() {
   try {
     const copy = join(work, 'better-sqlite3')
     // The copy leaves the Node build out, so whatever lands in build/Release is Electron's.
-    cpSync(pkgDir, copy, { recursive: true, filter: (src) => !src.startsWith(join(pkgDir, 'build')) })
+    const nodeBuild = join(pkgDir, 'build')
+    cpSync(pkgDir, copy, {
+      recursive: true,
+      filter: (src) => src !== nodeBuild && !src.startsWith(nodeBuild + sep),
+    })
     const prebuildBin = join(dirname(require.resolve('prebuild-install/package.json')), 'bin.js')
     const built =
       run(
         process.execPath,
-        [prebuildBin, '--runtime', 'electron', '--target', electronVersion, '--arch', arch, '--platform', platform],
-        copy,
-      ) ||
-      run(
-        'npx',
         [
-          '--yes',
-          'node-gyp',
-          'rebuild',
-          '--release',
-          `--target=${electronVersion}`,
-          `--arch=${arch}`,
-          '--runtime=electron',
-          '--dist-url=https://electronjs.org/headers',
+          prebuildBin,
+          '--runtime',
+          'electron',
+          '--target',
+          electronVersion,
+          '--arch',
+          arch,
+          '--platform',
+          platform,
         ],
         copy,
-      )
+      ) ||
+      (() => {
+        const gyp = nodeGypBin()
+        if (!gyp) {
+          console.error('[electron-native] node-gyp not found (it ships with npm).')
+          return false
+        }
+        return run(
+          process.execPath,
+          [
+            gyp,
+            'rebuild',
+            '--release',
+            `--target=${electronVersion}`,
+            `--arch=${arch}`,
+            '--runtime=electron',
+            '--dist-url=https://electronjs.org/headers',
+          ],
+          copy,
+        )
+      })()
     const produced = join(copy, 'build', 'Release', 'better_sqlite3.node')
     if (!built || !existsSync(produced)) {
-      console.error(`[electron-native] could not get better-sqlite3 for Electron ${electronVersion} (${platform}-${arch}).`)
+      console.error(
+        `[electron-native] could not get better-sqlite3 for Electron ${electronVersion} (${platform}-${arch}).`,
+      )
+      return 1
+    }
+    // A binary plain Node can load was built against Node's headers, not Electron's.
+    const probe = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(produced)})`], {
+      stdio: 'ignore',
+    })
+    if (probe.status === 0) {
+      console.error('[electron-native] the build targeted this Node, not Electron (check nodedir in .npmrc).')
       return 1
     }
     mkdirSync(outDir, { recursive: true })
