@@ -1,0 +1,177 @@
+/**
+ * The renderer's only door to a host. In Electron the preload exposes `window.api`; in a browser
+ * (`tfkd serve`) the same contract goes over HTTP (invokes) and a WebSocket (pushes). Either way
+ * `call()` unwraps the Envelope and throws a real AppError.
+ */
+import type {
+  Api,
+  InvokeChannel,
+  InvokeInput,
+  InvokeOutput,
+  PushChannel,
+  Pushes,
+} from '../../../shared/contract'
+import { AppError, type Envelope } from '../../../shared/errors'
+
+declare global {
+  interface Window {
+    api?: Api
+  }
+}
+
+export interface Transport {
+  invoke(channel: InvokeChannel, input: unknown): Promise<Envelope<unknown>>
+  on<K extends PushChannel>(channel: K, listener: (payload: Pushes[K]) => void): () => void
+  /** Connection changes of the push stream (true when connected); Electron is always connected. */
+  onConnection(listener: (connected: boolean) => void): () => void
+}
+
+const TOKEN_KEY = 'tfkd_token'
+const TOKEN_HEADER = 'x-tfkd-token'
+
+/**
+ * The token, if the page was opened with `?token=` (the server normally strips it with a redirect
+ * after setting an HttpOnly cookie, and then the cookie alone authenticates). Read once, kept in
+ * sessionStorage, and removed from the address bar.
+ */
+function readToken(): string | null {
+  const params = new URLSearchParams(location.search)
+  const fromUrl = params.get('token')
+  if (fromUrl) {
+    sessionStorage.setItem(TOKEN_KEY, fromUrl)
+    params.delete('token')
+    const search = params.toString()
+    history.replaceState(
+      history.state,
+      '',
+      `${location.pathname}${search ? `?${search}` : ''}${location.hash}`,
+    )
+    return fromUrl
+  }
+  return sessionStorage.getItem(TOKEN_KEY)
+}
+
+export function createHttpTransport(): Transport {
+  const token = readToken()
+  const listeners = new Map<PushChannel, Set<(payload: unknown) => void>>()
+  const connectionListeners = new Set<(connected: boolean) => void>()
+  let socket: WebSocket | null = null
+  let retries = 0
+  let retryTimer: ReturnType<typeof setTimeout> | null = null
+
+  function setConnected(connected: boolean): void {
+    for (const l of connectionListeners) l(connected)
+  }
+
+  function connect(): void {
+    if (socket || retryTimer) return
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
+    const query = token ? `?token=${encodeURIComponent(token)}` : ''
+    const ws = new WebSocket(`${scheme}://${location.host}/api/events${query}`)
+    socket = ws
+    ws.onopen = () => {
+      retries = 0
+      setConnected(true)
+    }
+    ws.onmessage = (ev: MessageEvent<string>) => {
+      let msg: { channel: PushChannel; payload: unknown }
+      try {
+        msg = JSON.parse(ev.data) as { channel: PushChannel; payload: unknown }
+      } catch {
+        return
+      }
+      for (const l of listeners.get(msg.channel) ?? []) l(msg.payload)
+    }
+    ws.onclose = () => {
+      socket = null
+      setConnected(false)
+      // Exponential backoff with jitter, capped at 10 s: a restarted server is found again soon,
+      // a dead one is not hammered.
+      const delayMs = Math.min(10_000, 500 * 2 ** retries) * (0.75 + Math.random() * 0.5)
+      retries = Math.min(retries + 1, 10)
+      retryTimer = setTimeout(() => {
+        retryTimer = null
+        connect()
+      }, delayMs)
+    }
+  }
+
+  return {
+    async invoke(channel, input) {
+      const headers: Record<string, string> = { 'content-type': 'application/json' }
+      if (token) headers[TOKEN_HEADER] = token
+      let res: Response
+      try {
+        res = await fetch(`/api/invoke/${encodeURIComponent(channel)}`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify(input ?? {}),
+          credentials: 'same-origin',
+        })
+      } catch (err) {
+        return {
+          ok: false,
+          error: { code: 'internal', message: `cannot reach the tfkd server: ${String(err)}` },
+        }
+      }
+      try {
+        return (await res.json()) as Envelope<unknown>
+      } catch {
+        return {
+          ok: false,
+          error: { code: 'internal', message: `server answered ${res.status} without JSON` },
+        }
+      }
+    },
+    on(channel, listener) {
+      const set = listeners.get(channel) ?? new Set()
+      listeners.set(channel, set)
+      set.add(listener as (payload: unknown) => void)
+      connect()
+      return () => set.delete(listener as (payload: unknown) => void)
+    },
+    onConnection(listener) {
+      connectionListeners.add(listener)
+      connect()
+      return () => connectionListeners.delete(listener)
+    },
+  }
+}
+
+function createElectronTransport(api: Api): Transport {
+  return {
+    invoke: (channel, input) => (api[channel] as (i: unknown) => Promise<Envelope<unknown>>)(input ?? {}),
+    on: (channel, listener) => api.on(channel, listener),
+    onConnection(listener) {
+      listener(true)
+      return () => undefined
+    },
+  }
+}
+
+let transport: Transport | null = null
+
+function current(): Transport {
+  transport ??= window.api ? createElectronTransport(window.api) : createHttpTransport()
+  return transport
+}
+
+/** Calls one invoke channel; resolves with its output or throws an AppError. */
+export async function call<K extends InvokeChannel>(
+  channel: K,
+  input: InvokeInput<K>,
+): Promise<InvokeOutput<K>> {
+  const env = await current().invoke(channel, input)
+  if (!env.ok) throw AppError.fromJSON(env.error)
+  return env.value as InvokeOutput<K>
+}
+
+/** Subscribes to a push channel; returns the unsubscribe function. */
+export function on<K extends PushChannel>(channel: K, listener: (payload: Pushes[K]) => void): () => void {
+  return current().on(channel, listener)
+}
+
+/** Notified when the push stream connects or drops (stores refetch on reconnect). */
+export function onConnection(listener: (connected: boolean) => void): () => void {
+  return current().onConnection(listener)
+}
