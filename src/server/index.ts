@@ -398,8 +398,9 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const alive = new WeakSet<WebSocket>()
 
   function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+    // Destroy only once the answer is flushed, as ws's own abortHandshake does.
+    socket.once('finish', () => socket.destroy())
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
-    socket.destroy()
   }
 
   server.on('upgrade', (req, socket, head) => {

@@ -268,6 +268,8 @@ describe('web server', () => {
     expect(await refused(`${wsUrl}?token=wrong-token-value`)).toBe(401)
     expect(await refused(`${wsUrl}?token=${server.token}`, { origin: 'http://evil.example' })).toBe(403)
     expect(await refused(`${wsUrl}?token=${server.token}`, { host: 'evil.example' })).toBe(403)
+    expect(await refused(`${wsUrl}?token=${server.token}`)).toBe(101)
+    expect(await refused(`ws://127.0.0.1:${server.port}/elsewhere?token=${server.token}`)).toBe(404)
 
     // With the cookie and our own origin, as the browser connects.
     const ws = new WebSocket(wsUrl, { headers: { cookie: `tfkd_token=${server.token}`, origin } })
