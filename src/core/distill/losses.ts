@@ -1,12 +1,45 @@
 /**
- * Training losses by variant. The foundation ships `baseline` (cross-entropy); the distillation
- * variants plug in here without touching the training loop.
+ * Training losses of the seven variants, in the form of the authors' repository by default
+ * (../shared/TFKD-SPEC.md): KL with PyTorch's `elementwise_mean` (sum / (N*K)), T^2 where the
+ * repository has it, the multiplier m, and the virtual teacher v = softmax(p_d / T) of tfkd-reg.
+ *
+ * Shapes: logits and teacher logits [N, K] float32, labels [N] int32; every loss returns a scalar.
+ * Teacher logits are constants here: the caller computes them with the frozen teacher in inference
+ * mode, and differentiates only the student's variables, so no gradient reaches the teacher.
  */
 import * as tf from '@tensorflow/tfjs-core'
+// Gradients are registered by tfjs-layers or the full tfjs bundle; register them here so the loss can be
+// differentiated with tfjs-core alone (tf.grad in tests, custom loops).
+import '@tensorflow/tfjs-core/dist/register_all_gradients'
 import type { VariantId } from '../../shared/types'
+import {
+  needsTeacher,
+  resolveVariantParams,
+  type KlReduction,
+  type VariantParams,
+  type VariantParamsInput,
+} from '../../shared/variants'
 
-/** logits [N, K] float32, labels [N] int32 -> scalar mean loss. */
+/** logits [N, K] float32, labels [N] int32 -> scalar mean loss (the teacher-free form). */
 export type LossFn = (logits: tf.Tensor2D, labels: tf.Tensor1D, numClasses: number) => tf.Scalar
+
+export interface LossInputs {
+  /** Student logits [N, K]. */
+  logits: tf.Tensor2D
+  /** Integer labels [N]. */
+  labels: tf.Tensor1D
+  numClasses: number
+  /** Frozen teacher's logits [N, K] on the same (augmented) batch; required by kd/re-kd/de-kd/tfkd-self. */
+  teacherLogits?: tf.Tensor2D
+}
+
+/** A variant's loss with its resolved hyperparameters. Call it inside tf.tidy / optimizer.minimize. */
+export interface DistillLoss {
+  (args: LossInputs): tf.Scalar
+  readonly variant: VariantId
+  readonly params: Readonly<VariantParams>
+  readonly needsTeacher: boolean
+}
 
 /** Mean softmax cross-entropy over the batch, from integer labels. */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, numClasses: number): tf.Scalar {
@@ -17,12 +50,162 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, numClasse
   })
 }
 
-export const LOSSES: Partial<Record<VariantId, LossFn>> = {
-  baseline: crossEntropy,
+/** -mean_i sum_k target_ik log softmax(z)_ik for a soft target [N, K]. */
+function softCrossEntropy(logits: tf.Tensor2D, target: tf.Tensor2D): tf.Scalar {
+  return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(logits)), -1))) as tf.Scalar
 }
 
-export function lossFor(variant: VariantId): LossFn {
-  const fn = LOSSES[variant]
-  if (!fn) throw new Error(`variant "${variant}" is not available yet in this build (available: ${Object.keys(LOSSES).join(', ')})`)
-  return fn
+/**
+ * KL(P || Q) with P = exp(logP), Q = exp(logQ), both [N, K] log-probabilities, summed then divided by
+ * N*K (`elementwise_mean`) or N (`batchmean`). Using log-probabilities for P avoids 0 * log 0 when a
+ * softmax underflows in float32; P's term is constant for the student but kept so the value is a KL.
+ */
+export function klDivergence(logP: tf.Tensor2D, logQ: tf.Tensor2D, reduction: KlReduction): tf.Scalar {
+  return tf.tidy(() => {
+    const [n, k] = logP.shape
+    const total = tf.sum(tf.mul(tf.exp(logP), tf.sub(logP, logQ)))
+    return tf.div(total, reduction === 'batchmean' ? n : n * k) as tf.Scalar
+  })
+}
+
+/**
+ * The virtual teacher of tfkd-reg as log-probabilities [N, K]: p_d = a on the label and (1-a)/(K-1)
+ * elsewhere, then v = softmax(p_d / T) (the repository treats the probabilities as logits).
+ */
+export function virtualTeacherLogProbs(
+  labels: tf.Tensor1D,
+  numClasses: number,
+  correctProb: number,
+  temperature: number,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const off = (1 - correctProb) / (numClasses - 1)
+    const onehot = tf.cast(tf.oneHot(labels, numClasses), 'float32')
+    const pd = tf.add(tf.mul(onehot, correctProb - off), off)
+    return tf.logSoftmax(tf.div(pd, temperature)) as tf.Tensor2D
+  })
+}
+
+/** Smoothed one-hot targets of lsr: 1-eps on the label, eps/(K-1) on every other class. */
+function smoothedTargets(labels: tf.Tensor1D, numClasses: number, epsilon: number): tf.Tensor2D {
+  const off = epsilon / (numClasses - 1)
+  return tf.add(
+    tf.mul(tf.cast(tf.oneHot(labels, numClasses), 'float32'), 1 - epsilon - off),
+    off,
+  ) as tf.Tensor2D
+}
+
+function checkShapes(variant: VariantId, { logits, labels, numClasses, teacherLogits }: LossInputs): void {
+  if (logits.rank !== 2 || logits.shape[1] !== numClasses) {
+    throw new Error(
+      `${variant} loss: expected logits [N, ${numClasses}], received [${logits.shape.join(', ')}]`,
+    )
+  }
+  if (labels.shape[0] !== logits.shape[0]) {
+    throw new Error(
+      `${variant} loss: expected ${logits.shape[0]} labels (one per logit row), received ${labels.shape[0]}`,
+    )
+  }
+  if (
+    teacherLogits &&
+    (teacherLogits.shape[0] !== logits.shape[0] || teacherLogits.shape[1] !== numClasses)
+  ) {
+    throw new Error(
+      `${variant} loss: expected teacher logits [${logits.shape.join(', ')}], received [${teacherLogits.shape.join(', ')}]`,
+    )
+  }
+}
+
+function requireTeacher(variant: VariantId, teacherLogits: tf.Tensor2D | undefined): tf.Tensor2D {
+  if (!teacherLogits) {
+    throw new Error(`${variant} loss: needs teacherLogits [N, K] from the frozen teacher, received none`)
+  }
+  return teacherLogits
+}
+
+type Impl<V extends VariantId> = (p: VariantParams<V>, a: LossInputs, v: V) => tf.Scalar
+
+/** Shared by kd, re-kd, de-kd (m = 1) and tfkd-self: (1-a) CE + a T^2 m KL(softmax_T(t) || softmax_T(z)). */
+function teacherKd(
+  p: { alpha: number; temperature: number; reduction: KlReduction; multiplier?: number },
+  a: LossInputs,
+  variant: VariantId,
+): tf.Scalar {
+  const t = requireTeacher(variant, a.teacherLogits)
+  const T = p.temperature
+  const kl = klDivergence(
+    tf.logSoftmax(tf.div(t, T)) as tf.Tensor2D,
+    tf.logSoftmax(tf.div(a.logits, T)) as tf.Tensor2D,
+    p.reduction,
+  )
+  const ce = crossEntropy(a.logits, a.labels, a.numClasses)
+  return tf.add(tf.mul(ce, 1 - p.alpha), tf.mul(kl, p.alpha * T * T * (p.multiplier ?? 1))) as tf.Scalar
+}
+
+const IMPLS: { [V in VariantId]: Impl<V> } = {
+  baseline: (_p, a) => crossEntropy(a.logits, a.labels, a.numClasses),
+  lsr: (p, a) => softCrossEntropy(a.logits, smoothedTargets(a.labels, a.numClasses, p.epsilon)),
+  kd: teacherKd,
+  're-kd': teacherKd,
+  'de-kd': teacherKd,
+  'tfkd-self': teacherKd,
+  'tfkd-reg': (p, a) => {
+    // Teacher logits, if given, are ignored: the teacher is hand-made (as in the repository).
+    const T = p.temperature
+    const logV = virtualTeacherLogProbs(a.labels, a.numClasses, p.correctProb, T)
+    const student = p.studentTemperature === 'tau' ? tf.div(a.logits, T) : a.logits
+    const kl = klDivergence(logV, tf.logSoftmax(student) as tf.Tensor2D, p.reduction)
+    const ce = crossEntropy(a.logits, a.labels, a.numClasses)
+    return tf.add(tf.mul(ce, 1 - p.alpha), tf.mul(kl, p.alpha * p.multiplier)) as tf.Scalar
+  },
+}
+
+/**
+ * Builds the loss of `variant` with its hyperparameters validated and completed with the defaults of
+ * src/shared/variants.ts (and the repository's per-model values when `model` is given).
+ */
+export function makeLoss<V extends VariantId>(
+  variant: V,
+  params: VariantParamsInput<V> | Record<string, unknown> = {},
+  model?: string,
+): DistillLoss {
+  const resolved = resolveVariantParams(variant, params, model)
+  const impl = IMPLS[variant] as Impl<V>
+  const fn = (args: LossInputs): tf.Scalar => {
+    checkShapes(variant, args)
+    return tf.tidy(() => impl(resolved, args, variant))
+  }
+  return Object.assign(fn, {
+    variant,
+    params: Object.freeze({ ...resolved }),
+    needsTeacher: needsTeacher(variant),
+  }) as DistillLoss
+}
+
+/** Adapts a teacher-free DistillLoss to the positional LossFn of the current training loop. */
+export function asLossFn(loss: DistillLoss): LossFn {
+  if (loss.needsTeacher) {
+    throw new Error(`variant "${loss.variant}" needs teacher logits; call the DistillLoss with teacherLogits`)
+  }
+  return (logits, labels, numClasses) => loss({ logits, labels, numClasses })
+}
+
+/** Every variant's loss with default hyperparameters. */
+export const LOSSES: Record<VariantId, DistillLoss> = {
+  baseline: makeLoss('baseline'),
+  lsr: makeLoss('lsr'),
+  kd: makeLoss('kd'),
+  're-kd': makeLoss('re-kd'),
+  'de-kd': makeLoss('de-kd'),
+  'tfkd-self': makeLoss('tfkd-self'),
+  'tfkd-reg': makeLoss('tfkd-reg'),
+}
+
+/**
+ * Positional loss for the teacher-free variants (baseline, lsr, tfkd-reg), as the foundation's training
+ * loop calls it. Variants with a teacher throw: use makeLoss and pass teacherLogits.
+ */
+export function lossFor(variant: VariantId, params: Record<string, unknown> = {}, model?: string): LossFn {
+  if (variant === 'baseline') return crossEntropy
+  return asLossFn(makeLoss(variant, params, model))
 }

@@ -1,0 +1,188 @@
+/**
+ * The seven training variants as data: what each one tests, which teacher it needs and its
+ * hyperparameters (zod schemas with the repository's defaults). TF-free, so every host (CLI, UI,
+ * planner) can list variants and validate plans; the loss functions live in core/distill/losses.ts.
+ *
+ * Defaults follow ../shared/TFKD-SPEC.md ("Hyperparameters shipped"): the repository's values for
+ * the compact students (MobileNetV2 / ShuffleNetV2), which are what this app trains.
+ */
+import { z } from 'zod'
+import { VARIANT_IDS, type VariantId } from './types'
+
+/** Which teacher a variant needs; the planner trains (or reuses) one run of that kind. */
+export const TEACHER_KINDS = ['none', 'stronger', 'weaker', 'poor-snapshot', 'same-arch'] as const
+export type TeacherKind = (typeof TEACHER_KINDS)[number]
+
+/**
+ * How the KL term is averaged. `elementwise_mean` (the repository's, PyTorch `KLDivLoss()` default)
+ * divides the summed KL by N*K; `batchmean` (textbook) by N. The repository's multipliers are only
+ * meaningful with `elementwise_mean`.
+ */
+export const KL_REDUCTIONS = ['elementwise_mean', 'batchmean'] as const
+export type KlReduction = (typeof KL_REDUCTIONS)[number]
+
+/** tfkd-reg student softening: `one` = softmax(z) (repository code), `tau` = softmax(z / T) (paper Eq. 9). */
+export const STUDENT_TEMPERATURES = ['one', 'tau'] as const
+export type StudentTemperature = (typeof STUDENT_TEMPERATURES)[number]
+
+const alpha = (d: number) => z.number().min(0).max(1).default(d).describe('weight of the distillation term')
+const temperature = (d: number) => z.number().positive().default(d).describe('softmax temperature T')
+const multiplier = (d: number) =>
+  z.number().positive().default(d).describe('extra factor m on the KL term (repository: 1, 50 or 100)')
+const reduction = () => z.enum(KL_REDUCTIONS).default('elementwise_mean').describe('KL reduction')
+
+const kdParams = (a: number, t: number) =>
+  z.object({ alpha: alpha(a), temperature: temperature(t), reduction: reduction() }).strict()
+
+export const VARIANT_PARAMS = {
+  baseline: z.object({}).strict(),
+  lsr: z
+    .object({
+      epsilon: z
+        .number()
+        .min(0)
+        .lt(1)
+        .default(0.1)
+        .describe('smoothing mass; 1-eps on the label, eps/(K-1) on each other class'),
+    })
+    .strict(),
+  kd: kdParams(0.95, 20),
+  're-kd': kdParams(0.6, 20),
+  'de-kd': kdParams(0.95, 20),
+  'tfkd-self': z
+    .object({
+      alpha: alpha(0.95),
+      temperature: temperature(20),
+      multiplier: multiplier(1),
+      reduction: reduction(),
+    })
+    .strict(),
+  'tfkd-reg': z
+    .object({
+      alpha: alpha(0.95),
+      temperature: temperature(20),
+      multiplier: multiplier(1),
+      correctProb: z
+        .number()
+        .gt(0)
+        .lt(1)
+        .default(0.99)
+        .describe('probability a of the true class in the virtual teacher (repository: 0.99)'),
+      studentTemperature: z.enum(STUDENT_TEMPERATURES).default('one'),
+      reduction: reduction(),
+    })
+    .strict(),
+} as const satisfies Record<VariantId, z.ZodType>
+
+/** Resolved (defaults applied) hyperparameters of variant V. */
+export type VariantParams<V extends VariantId = VariantId> = z.output<(typeof VARIANT_PARAMS)[V]>
+/** What a user or plan file may give: any subset; unknown keys are errors. */
+export type VariantParamsInput<V extends VariantId = VariantId> = z.input<(typeof VARIANT_PARAMS)[V]>
+
+export interface VariantDef<V extends VariantId = VariantId> {
+  id: V
+  name: string
+  /** One line: the question this variant answers in the paper's argument. */
+  tests: string
+  teacher: TeacherKind
+  /** Loss in words, for tooltips and reports. */
+  loss: string
+  params: (typeof VARIANT_PARAMS)[V]
+  /**
+   * The repository's per-model hyperparameters where they differ from the defaults (keyed by our
+   * model ids; the spec's MobileNetV2 / ShuffleNetV2 values map to our compact versions).
+   */
+  modelOverrides?: Partial<Record<string, Partial<VariantParams<V>>>>
+}
+
+export const VARIANTS = {
+  baseline: {
+    id: 'baseline',
+    name: 'Baseline',
+    tests: 'the reference: plain cross-entropy, no teacher, no smoothing',
+    teacher: 'none',
+    loss: 'CE',
+    params: VARIANT_PARAMS.baseline,
+  },
+  lsr: {
+    id: 'lsr',
+    name: 'Label smoothing',
+    tests: 'a uniform prior as regulariser: the yardstick Tf-KD reg must match or beat',
+    teacher: 'none',
+    loss: 'CE against 1-eps on the label and eps/(K-1) elsewhere',
+    params: VARIANT_PARAMS.lsr,
+  },
+  kd: {
+    id: 'kd',
+    name: 'Normal KD',
+    tests: 'standard distillation from a stronger pretrained teacher',
+    teacher: 'stronger',
+    loss: '(1-alpha) CE + alpha T^2 KL(softmax_T(t) || softmax_T(z))',
+    params: VARIANT_PARAMS.kd,
+  },
+  're-kd': {
+    id: 're-kd',
+    name: 'Reversed KD',
+    tests: 'whether a weaker model can still improve a stronger one (KD as regulariser)',
+    teacher: 'weaker',
+    loss: '(1-alpha) CE + alpha T^2 KL(softmax_T(t) || softmax_T(z)), teacher weaker than the student',
+    params: VARIANT_PARAMS['re-kd'],
+  },
+  'de-kd': {
+    id: 'de-kd',
+    name: 'Defective KD',
+    tests: 'whether a poorly trained teacher (early snapshot) still improves the student',
+    teacher: 'poor-snapshot',
+    loss: '(1-alpha) CE + alpha T^2 KL(softmax_T(t) || softmax_T(z)), teacher snapshotted early',
+    params: VARIANT_PARAMS['de-kd'],
+  },
+  'tfkd-self': {
+    id: 'tfkd-self',
+    name: 'Tf-KD self-training',
+    tests: 'whether the same architecture trained normally improves a fresh copy of itself',
+    teacher: 'same-arch',
+    loss: '(1-alpha) CE + alpha T^2 m KL(softmax_T(t) || softmax_T(z))',
+    params: VARIANT_PARAMS['tfkd-self'],
+  },
+  'tfkd-reg': {
+    id: 'tfkd-reg',
+    name: 'Tf-KD virtual teacher',
+    tests: 'whether a hand-made teacher distribution (no model) gives the gains of KD',
+    teacher: 'none',
+    loss: '(1-alpha) CE + alpha m KL(softmax(p_d / T) || softmax(z)), p_d = a on the label, (1-a)/(K-1) elsewhere',
+    params: VARIANT_PARAMS['tfkd-reg'],
+    modelOverrides: {
+      mobilenetv2: { temperature: 40 },
+      shufflenetv2: { temperature: 10 },
+    },
+  },
+} as const satisfies { [V in VariantId]: VariantDef<V> }
+
+export function isVariantId(id: string): id is VariantId {
+  return (VARIANT_IDS as readonly string[]).includes(id)
+}
+
+/** True when the variant needs teacher logits at every training step. */
+export function needsTeacher(variant: VariantId): boolean {
+  return VARIANTS[variant].teacher !== 'none'
+}
+
+/**
+ * Validates and completes a variant's hyperparameters: schema defaults, then the repository's
+ * per-model values (when `model` has any), then the caller's input. Throws a ZodError on unknown
+ * keys or out-of-range values.
+ */
+export function resolveVariantParams<V extends VariantId>(
+  variant: V,
+  input: unknown = {},
+  model?: string,
+): VariantParams<V> {
+  const def: VariantDef<V> = VARIANTS[variant] as unknown as VariantDef<V>
+  const overrides = (model && def.modelOverrides?.[model]) || {}
+  const given = VARIANT_PARAMS[variant].parse(input ?? {}) as VariantParams<V>
+  // Only the keys the caller actually gave beat the model overrides.
+  const explicit = typeof input === 'object' && input !== null ? Object.keys(input) : []
+  const out: Record<string, unknown> = { ...given, ...overrides }
+  for (const k of explicit) out[k] = (given as Record<string, unknown>)[k]
+  return out as VariantParams<V>
+}

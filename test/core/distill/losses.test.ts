@@ -1,0 +1,229 @@
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as tf from '@tensorflow/tfjs-core'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { loadBackend } from '../../../src/core/backend/ladder'
+import {
+  LOSSES,
+  crossEntropy,
+  lossFor,
+  makeLoss,
+  virtualTeacherLogProbs,
+} from '../../../src/core/distill/losses'
+import { VARIANTS, resolveVariantParams } from '../../../src/core/distill/variants'
+import { VARIANT_IDS, type VariantId } from '../../../src/shared/types'
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+const ALT_GOLDEN = path.join(repoRoot, 'test', 'fixtures', 'golden-losses-alt.json')
+
+/** The golden file: $GOLDEN_LOSSES when set, else ../shared/golden/losses.json beside the repository. */
+function goldenPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.GOLDEN_LOSSES
+    ? path.resolve(env.GOLDEN_LOSSES)
+    : path.resolve(repoRoot, '..', 'shared', 'golden', 'losses.json')
+}
+
+interface GoldenCase {
+  name: string
+  variant: VariantId
+  params: Record<string, unknown>
+  logits: number[][]
+  labels: number[]
+  teacherLogits?: number[][]
+  loss: number
+  gradLogits: number[][]
+}
+interface GoldenFile {
+  about: string
+  tolerance: { lossRelative: number; gradAbsolute: number }
+  cases: GoldenCase[]
+}
+
+function loadGolden(file: string): GoldenFile {
+  if (!existsSync(file)) {
+    throw new Error(
+      `golden loss file not found at ${file} (set GOLDEN_LOSSES or check out shared/ beside the repo)`,
+    )
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as GoldenFile
+}
+
+/** Loss and d loss / d logits in float32 on the current backend. */
+function evaluate(c: GoldenCase): { loss: number; grad: number[][] } {
+  return tf.tidy(() => {
+    const numClasses = c.logits[0]!.length
+    const logits = tf.tensor2d(c.logits, undefined, 'float32')
+    const labels = tf.tensor1d(c.labels, 'int32')
+    const teacherLogits = c.teacherLogits ? tf.tensor2d(c.teacherLogits, undefined, 'float32') : undefined
+    const loss = makeLoss(c.variant, c.params)
+    const f = (z: tf.Tensor) => loss({ logits: z as tf.Tensor2D, labels, numClasses, teacherLogits })
+    const value = f(logits).dataSync()[0]!
+    const grad = tf.grad(f)(logits).arraySync() as number[][]
+    return { loss: value, grad }
+  })
+}
+
+function checkFile(file: string): void {
+  const golden = loadGolden(file)
+  const { lossRelative, gradAbsolute } = golden.tolerance
+  expect(golden.cases.length).toBeGreaterThan(0)
+  for (const c of golden.cases) {
+    const got = evaluate(c)
+    const rel = Math.abs(got.loss - c.loss) / Math.max(Math.abs(c.loss), 1e-12)
+    expect(rel, `${c.name}: loss ${got.loss} vs ${c.loss}`).toBeLessThanOrEqual(lossRelative)
+    let worst = 0
+    c.gradLogits.forEach((row, i) =>
+      row.forEach((g, k) => (worst = Math.max(worst, Math.abs(got.grad[i]![k]! - g)))),
+    )
+    expect(worst, `${c.name}: max |grad - golden|`).toBeLessThanOrEqual(gradAbsolute)
+  }
+}
+
+beforeAll(async () => {
+  await loadBackend({ pin: 'cpu' })
+})
+
+describe('golden losses', () => {
+  it(`matches every case of the golden file (${process.env.GOLDEN_LOSSES ? '$GOLDEN_LOSSES' : '../shared/golden/losses.json'})`, () => {
+    checkFile(goldenPath())
+  })
+
+  it('matches the alternative golden file when GOLDEN_LOSSES points at it', () => {
+    const file = goldenPath({ GOLDEN_LOSSES: ALT_GOLDEN })
+    expect(file).toBe(ALT_GOLDEN)
+    const variants = new Set(loadGolden(file).cases.map((c) => c.variant))
+    expect([...variants].sort()).toEqual([...VARIANT_IDS].sort())
+    checkFile(file)
+  })
+
+  it('golden path defaults to shared/ beside the repository', () => {
+    expect(goldenPath({})).toBe(path.resolve(repoRoot, '..', 'shared', 'golden', 'losses.json'))
+  })
+})
+
+describe('variant losses', () => {
+  const logits = () =>
+    tf.tensor2d([
+      [2, -1, 0.5],
+      [0.1, 0.2, 3],
+    ])
+  const labels = () => tf.tensor1d([0, 2], 'int32')
+
+  it('virtual teacher matches the spec example (K=100, a=0.99, T=20)', () => {
+    const v = tf.tidy(() =>
+      tf.exp(virtualTeacherLogProbs(tf.tensor1d([3], 'int32'), 100, 0.99, 20)).arraySync(),
+    )
+    expect(v[0]![3]).toBeCloseTo(0.010502, 6)
+    expect(v[0]![0]).toBeCloseTo(0.009995, 6)
+  })
+
+  it('teacher variants refuse to run without teacher logits', () => {
+    for (const v of ['kd', 're-kd', 'de-kd', 'tfkd-self'] as const) {
+      expect(() => tf.tidy(() => LOSSES[v]({ logits: logits(), labels: labels(), numClasses: 3 }))).toThrow(
+        /needs teacherLogits/,
+      )
+      expect(() => lossFor(v)).toThrow(/needs teacher logits/)
+    }
+  })
+
+  it('rejects wrong shapes with what was expected and received', () => {
+    expect(() =>
+      tf.tidy(() => LOSSES.baseline({ logits: logits(), labels: labels(), numClasses: 4 })),
+    ).toThrow(/expected logits \[N, 4\], received \[2, 3\]/)
+  })
+
+  it('lossFor keeps the positional form for teacher-free variants', () => {
+    expect(lossFor('baseline')).toBe(crossEntropy)
+    const ce = tf.tidy(() => crossEntropy(logits(), labels(), 3).dataSync()[0]!)
+    const lsr0 = tf.tidy(() => lossFor('lsr', { epsilon: 0 })(logits(), labels(), 3).dataSync()[0]!)
+    expect(lsr0).toBeCloseTo(ce, 6)
+    const reg = tf.tidy(() => lossFor('tfkd-reg')(logits(), labels(), 3).dataSync()[0]!)
+    expect(Number.isFinite(reg)).toBe(true)
+  })
+
+  it('alpha 0 reduces every distillation loss to cross-entropy', () => {
+    const ce = tf.tidy(() => crossEntropy(logits(), labels(), 3).dataSync()[0]!)
+    for (const v of ['kd', 're-kd', 'de-kd', 'tfkd-self', 'tfkd-reg'] as const) {
+      const got = tf.tidy(
+        () =>
+          makeLoss(v, { alpha: 0 })({
+            logits: logits(),
+            labels: labels(),
+            numClasses: 3,
+            teacherLogits: logits(),
+          }).dataSync()[0]!,
+      )
+      expect(got, v).toBeCloseTo(ce, 6)
+    }
+  })
+
+  it('stays finite in float32 when the teacher is extremely confident', () => {
+    const got = tf.tidy(
+      () =>
+        makeLoss('kd', { temperature: 1 })({
+          logits: logits(),
+          labels: labels(),
+          numClasses: 3,
+          teacherLogits: tf.tensor2d([
+            [1000, -1000, 0],
+            [-500, 0, 800],
+          ]),
+        }).dataSync()[0]!,
+    )
+    expect(Number.isFinite(got)).toBe(true)
+  })
+
+  it('leaks no tensors', () => {
+    const before = tf.memory().numTensors
+    tf.tidy(() => {
+      for (const v of VARIANT_IDS)
+        LOSSES[v]({ logits: logits(), labels: labels(), numClasses: 3, teacherLogits: logits() })
+    })
+    const l = logits()
+    const y = labels()
+    const out = LOSSES['tfkd-self']({ logits: l, labels: y, numClasses: 3, teacherLogits: l })
+    tf.dispose([l, y, out])
+    expect(tf.memory().numTensors).toBe(before)
+  })
+})
+
+describe('variant registry', () => {
+  it('lists all seven variants with a teacher kind and defaults from the spec', () => {
+    expect(Object.keys(VARIANTS).sort()).toEqual([...VARIANT_IDS].sort())
+    expect(LOSSES.kd.params).toEqual({ alpha: 0.95, temperature: 20, reduction: 'elementwise_mean' })
+    expect(LOSSES['re-kd'].params).toMatchObject({ alpha: 0.6, temperature: 20 })
+    expect(LOSSES['de-kd'].params).toMatchObject({ alpha: 0.95, temperature: 20 })
+    expect(LOSSES['tfkd-self'].params).toMatchObject({ alpha: 0.95, temperature: 20, multiplier: 1 })
+    expect(LOSSES['tfkd-reg'].params).toEqual({
+      alpha: 0.95,
+      temperature: 20,
+      multiplier: 1,
+      correctProb: 0.99,
+      studentTemperature: 'one',
+      reduction: 'elementwise_mean',
+    })
+    expect(LOSSES.lsr.params).toEqual({ epsilon: 0.1 })
+    expect(VARIANTS['re-kd'].teacher).toBe('weaker')
+    expect(VARIANTS['de-kd'].teacher).toBe('poor-snapshot')
+    expect(VARIANTS['tfkd-self'].teacher).toBe('same-arch')
+    expect(VARIANTS['tfkd-reg'].teacher).toBe('none')
+  })
+
+  it('applies per-model repository values, and explicit values win', () => {
+    expect(resolveVariantParams('tfkd-reg', {}, 'mobilenetv2').temperature).toBe(40)
+    expect(resolveVariantParams('tfkd-reg', {}, 'shufflenetv2').temperature).toBe(10)
+    expect(resolveVariantParams('tfkd-reg', { temperature: 7 }, 'shufflenetv2').temperature).toBe(7)
+    expect(resolveVariantParams('tfkd-reg', {}, 'resnet20').temperature).toBe(20)
+  })
+
+  it('rejects out-of-range values and unknown keys', () => {
+    expect(() => makeLoss('kd', { alpha: 1.5 })).toThrow()
+    expect(() => makeLoss('kd', { temperature: 0 })).toThrow()
+    expect(() => makeLoss('lsr', { epsilon: 1 })).toThrow()
+    expect(() => makeLoss('tfkd-reg', { correctProb: 1 })).toThrow()
+    expect(() => makeLoss('tfkd-self', { multiplier: 0 })).toThrow()
+    expect(() => makeLoss('kd', { multiplier: 2 })).toThrow()
+    expect(() => makeLoss('baseline', { alpha: 0.5 })).toThrow()
+  })
+})
