@@ -8,10 +8,13 @@ import { existsSync, readdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
+// tfjs-core's Node bundle registers no gradients; tfjs-layers' bundle registers them all.
+import '@tensorflow/tfjs-layers'
 import { BACKEND_IDS, type BackendId, type BackendReport, type RungReport } from '../../shared/types'
+import { installNativeKernels } from './native-kernels'
 import { registerWasmTrainingKernels } from './wasm-kernels'
 
-const require = createRequire(import.meta.url)
+const req = createRequire(import.meta.url)
 
 export interface LoadOptions {
   /** Pin one rung; 'auto' climbs the ladder. */
@@ -39,7 +42,7 @@ function explain(id: BackendId, err: unknown): string {
 
 /** tfjs-node's package can be present without its addon when its install could not download it. */
 function assertNativeAddon(pkg: string): void {
-  const dir = dirname(require.resolve(`${pkg}/package.json`))
+  const dir = dirname(req.resolve(`${pkg}/package.json`))
   const lib = join(dir, 'lib')
   const found =
     existsSync(lib) &&
@@ -80,7 +83,7 @@ async function setAndWarm(name: string): Promise<void> {
 const LOADERS: Record<BackendId, Loader> = {
   'tensorflow-gpu': async () => {
     assertNativeAddon('@tensorflow/tfjs-node-gpu')
-    require('@tensorflow/tfjs-node-gpu')
+    req('@tensorflow/tfjs-node-gpu')
     await setAndWarm('tensorflow')
     const isGpu = Boolean((tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice)
     if (!isGpu) {
@@ -94,7 +97,7 @@ const LOADERS: Record<BackendId, Loader> = {
     if (process.platform === 'linux' && !hasVulkanLoader()) {
       throw new Error('the Vulkan loader (libvulkan.so.1) is not installed, so WebGPU (Dawn) has no GPU driver to use')
     }
-    const webgpu = require('webgpu') as { create: (flags: string[]) => unknown; globals: object }
+    const webgpu = req('webgpu') as { create: (flags: string[]) => unknown; globals: object }
     Object.assign(globalThis, webgpu.globals)
     const gpu = webgpu.create([]) as {
       requestAdapter(opts?: object): Promise<{
@@ -117,17 +120,26 @@ const LOADERS: Record<BackendId, Loader> = {
   },
   tensorflow: async () => {
     assertNativeAddon('@tensorflow/tfjs-node')
-    require('@tensorflow/tfjs-node')
+    req('@tensorflow/tfjs-node')
     await setAndWarm('tensorflow')
     return { device: 'CPU (libtensorflow)', isGpu: false }
   },
   wasm: async () => {
     const wasm = await import('@tensorflow/tfjs-backend-wasm')
-    const dist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))
+    const dist = dirname(req.resolve('@tensorflow/tfjs-backend-wasm'))
     wasm.setWasmPaths(join(dist, '/'))
     registerWasmTrainingKernels()
     await setAndWarm('wasm')
-    return { device: 'CPU (WebAssembly SIMD, XNNPACK)', isGpu: false }
+    if (process.env.TFKD_DISABLE_NATIVE_KERNELS === '1') {
+      return { device: 'CPU (WebAssembly SIMD, 1 thread; native kernels disabled)', isGpu: false }
+    }
+    try {
+      const { threads, isa } = installNativeKernels()
+      return { device: `CPU (wasm + native ${isa} conv kernels, ${threads} threads)`, isGpu: false }
+    } catch (err) {
+      const why = err instanceof Error ? err.message.split('\n')[0] : String(err)
+      return { device: `CPU (WebAssembly SIMD, 1 thread; native kernels unavailable: ${why})`, isGpu: false }
+    }
   },
   cpu: async () => {
     await import('@tensorflow/tfjs-backend-cpu')

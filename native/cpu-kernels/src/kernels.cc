@@ -1,0 +1,615 @@
+// Multithreaded SIMD kernels for the heavy ops of CNN training (NHWC, float32), called by
+// tfkd-studio's wasm backend on tensors that live in the wasm heap: the heap's ArrayBuffer is passed
+// in with byte offsets, so no tensor is copied in or out. Every call is synchronous (the JS thread
+// waits); inside it the work is split over a persistent thread pool.
+//
+// All three convolution passes reduce to one GEMM, C[M x N] (+)= A[M x K] * B[K x N], row-major:
+//   forward:          Y[P x Co]     = im2col(X)[P x KKC]   * W[KKC x Co]
+//   input gradient:   dXcol[P x KKC] = dY[P x Co]          * W^T[Co x KKC], then col2im (scatter-add)
+//   filter gradient:  dW[KKC x Co]  = im2col(X)^T[KKC x P] * dY[P x Co]
+// with P output pixels and KKC = kh*kw*Ci, processed in tiles of pixels that stay in cache.
+
+#include <node_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Thread pool: run(f) calls f(t) for t in [0, n) on n threads (the caller is thread 0).
+class Pool {
+ public:
+  explicit Pool(int n) : n_(std::max(1, n)) {
+    for (int i = 1; i < n_; i++) workers_.emplace_back([this, i] { Loop(i); });
+  }
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+  int size() const { return n_; }
+  void Run(const std::function<void(int)>& f) {
+    if (n_ == 1) {
+      f(0);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> l(m_);
+      job_ = &f;
+      pending_ = n_ - 1;
+      generation_++;
+    }
+    cv_.notify_all();
+    f(0);
+    std::unique_lock<std::mutex> l(m_);
+    done_.wait(l, [this] { return pending_ == 0; });
+    job_ = nullptr;
+  }
+
+ private:
+  void Loop(int index) {
+    uint64_t seen = 0;
+    for (;;) {
+      const std::function<void(int)>* job;
+      {
+        std::unique_lock<std::mutex> l(m_);
+        cv_.wait(l, [&] { return stop_ || generation_ != seen; });
+        if (stop_) return;
+        seen = generation_;
+        job = job_;
+      }
+      (*job)(index);
+      {
+        std::lock_guard<std::mutex> l(m_);
+        if (--pending_ == 0) done_.notify_one();
+      }
+    }
+  }
+  int n_;
+  std::vector<std::thread> workers_;
+  std::mutex m_;
+  std::condition_variable cv_, done_;
+  const std::function<void(int)>* job_ = nullptr;
+  int pending_ = 0;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+};
+
+Pool* g_pool = nullptr;
+
+Pool& pool() {
+  if (!g_pool) {
+    unsigned hw = std::thread::hardware_concurrency();
+    g_pool = new Pool(hw == 0 ? 1 : static_cast<int>(hw));
+  }
+  return *g_pool;
+}
+
+// Splits [0, count) into one contiguous range per thread; small work stays on the caller.
+void ParallelFor(int64_t count, int64_t min_per_thread, const std::function<void(int64_t, int64_t, int)>& f) {
+  Pool& p = pool();
+  int64_t threads = std::min<int64_t>(p.size(), std::max<int64_t>(1, count / std::max<int64_t>(1, min_per_thread)));
+  if (threads <= 1) {
+    f(0, count, 0);
+    return;
+  }
+  p.Run([&](int t) {
+    if (t >= threads) return;
+    int64_t begin = count * t / threads, end = count * (t + 1) / threads;
+    if (begin < end) f(begin, end, t);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// GEMM micro-kernels on GCC/Clang vector extensions: the compiler emits AVX-512, AVX2+FMA or SSE
+// per clone (target_clones, x86-64 Linux) or NEON (arm64).
+typedef float v16 __attribute__((vector_size(64)));
+
+inline v16 Load(const float* p) {
+  v16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void Store(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
+
+#if defined(__x86_64__) && defined(__linux__) && !defined(__clang__)
+#define TFKD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define TFKD_CLONES
+#endif
+
+// C[M x N] = (accumulate ? C : 0) + A[M x K] * B[K x N]; leading dimensions lda, ldb, ldc.
+TFKD_CLONES
+void Gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc, bool accumulate) {
+  int n0 = 0;
+  for (; n0 + 32 <= N; n0 += 32) {
+    int m = 0;
+    for (; m + 4 <= M; m += 4) {
+      v16 c00 = {}, c01 = {}, c10 = {}, c11 = {}, c20 = {}, c21 = {}, c30 = {}, c31 = {};
+      const float* a0 = A + (int64_t)m * lda;
+      const float* a1 = a0 + lda;
+      const float* a2 = a1 + lda;
+      const float* a3 = a2 + lda;
+      for (int k = 0; k < K; k++) {
+        const float* b = B + (int64_t)k * ldb + n0;
+        v16 b0 = Load(b), b1 = Load(b + 16);
+        float x0 = a0[k], x1 = a1[k], x2 = a2[k], x3 = a3[k];
+        c00 += x0 * b0;
+        c01 += x0 * b1;
+        c10 += x1 * b0;
+        c11 += x1 * b1;
+        c20 += x2 * b0;
+        c21 += x2 * b1;
+        c30 += x3 * b0;
+        c31 += x3 * b1;
+      }
+      float* c = C + (int64_t)m * ldc + n0;
+      if (accumulate) {
+        c00 += Load(c), c01 += Load(c + 16);
+        c10 += Load(c + ldc), c11 += Load(c + ldc + 16);
+        c20 += Load(c + 2 * ldc), c21 += Load(c + 2 * ldc + 16);
+        c30 += Load(c + 3 * ldc), c31 += Load(c + 3 * ldc + 16);
+      }
+      Store(c, c00), Store(c + 16, c01);
+      Store(c + ldc, c10), Store(c + ldc + 16, c11);
+      Store(c + 2 * ldc, c20), Store(c + 2 * ldc + 16, c21);
+      Store(c + 3 * ldc, c30), Store(c + 3 * ldc + 16, c31);
+    }
+    for (; m < M; m++) {
+      v16 c0 = {}, c1 = {};
+      const float* a = A + (int64_t)m * lda;
+      for (int k = 0; k < K; k++) {
+        const float* b = B + (int64_t)k * ldb + n0;
+        c0 += a[k] * Load(b);
+        c1 += a[k] * Load(b + 16);
+      }
+      float* c = C + (int64_t)m * ldc + n0;
+      if (accumulate) c0 += Load(c), c1 += Load(c + 16);
+      Store(c, c0), Store(c + 16, c1);
+    }
+  }
+  for (; n0 + 16 <= N; n0 += 16) {
+    int m = 0;
+    for (; m + 4 <= M; m += 4) {
+      v16 c0 = {}, c1 = {}, c2 = {}, c3 = {};
+      const float* a0 = A + (int64_t)m * lda;
+      const float* a1 = a0 + lda;
+      const float* a2 = a1 + lda;
+      const float* a3 = a2 + lda;
+      for (int k = 0; k < K; k++) {
+        v16 b = Load(B + (int64_t)k * ldb + n0);
+        c0 += a0[k] * b;
+        c1 += a1[k] * b;
+        c2 += a2[k] * b;
+        c3 += a3[k] * b;
+      }
+      float* c = C + (int64_t)m * ldc + n0;
+      if (accumulate) c0 += Load(c), c1 += Load(c + ldc), c2 += Load(c + 2 * ldc), c3 += Load(c + 3 * ldc);
+      Store(c, c0), Store(c + ldc, c1), Store(c + 2 * ldc, c2), Store(c + 3 * ldc, c3);
+    }
+    for (; m < M; m++) {
+      v16 c0 = {};
+      const float* a = A + (int64_t)m * lda;
+      for (int k = 0; k < K; k++) c0 += a[k] * Load(B + (int64_t)k * ldb + n0);
+      float* c = C + (int64_t)m * ldc + n0;
+      if (accumulate) c0 += Load(c);
+      Store(c, c0);
+    }
+  }
+  if (n0 < N) {
+    // Narrow remainder (< 16 columns): scalar, vectorised by the compiler where it can.
+    for (int m = 0; m < M; m++) {
+      const float* a = A + (int64_t)m * lda;
+      float* c = C + (int64_t)m * ldc;
+      float acc[16];
+      for (int j = n0; j < N; j++) acc[j - n0] = accumulate ? c[j] : 0.f;
+      for (int k = 0; k < K; k++) {
+        const float* b = B + (int64_t)k * ldb;
+        float x = a[k];
+        for (int j = n0; j < N; j++) acc[j - n0] += x * b[j];
+      }
+      for (int j = n0; j < N; j++) c[j] = acc[j - n0];
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+struct ConvDims {
+  int N, H, W, Ci, Ho, Wo, Co, kh, kw, sh, sw, pt, pl, dh, dw;
+  int64_t kkc() const { return (int64_t)kh * kw * Ci; }
+  bool pointwise() const { return kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0; }
+};
+
+constexpr int kTile = 64;  // output pixels per tile: a tile's im2col rows stay in L1/L2
+
+// Writes the im2col rows of pixels [p0, p0 + T) (row-major [T x KKC]).
+void Im2col(const ConvDims& d, const float* x, int64_t p0, int T, float* col) {
+  const int64_t kkc = d.kkc();
+  for (int t = 0; t < T; t++) {
+    int64_t p = p0 + t;
+    int n = static_cast<int>(p / ((int64_t)d.Ho * d.Wo));
+    int rem = static_cast<int>(p % ((int64_t)d.Ho * d.Wo));
+    int oh = rem / d.Wo, ow = rem % d.Wo;
+    float* row = col + t * kkc;
+    for (int i = 0; i < d.kh; i++) {
+      int ih = oh * d.sh - d.pt + i * d.dh;
+      for (int j = 0; j < d.kw; j++) {
+        int iw = ow * d.sw - d.pl + j * d.dw;
+        float* dst = row + ((int64_t)i * d.kw + j) * d.Ci;
+        if (ih < 0 || ih >= d.H || iw < 0 || iw >= d.W) {
+          std::memset(dst, 0, sizeof(float) * d.Ci);
+        } else {
+          std::memcpy(dst, x + (((int64_t)n * d.H + ih) * d.W + iw) * d.Ci, sizeof(float) * d.Ci);
+        }
+      }
+    }
+  }
+}
+
+// Transposed im2col [KKC x T] (leading dimension T) for the filter gradient.
+void Im2colT(const ConvDims& d, const float* x, int64_t p0, int T, float* colT) {
+  for (int t = 0; t < T; t++) {
+    int64_t p = p0 + t;
+    int n = static_cast<int>(p / ((int64_t)d.Ho * d.Wo));
+    int rem = static_cast<int>(p % ((int64_t)d.Ho * d.Wo));
+    int oh = rem / d.Wo, ow = rem % d.Wo;
+    for (int i = 0; i < d.kh; i++) {
+      int ih = oh * d.sh - d.pt + i * d.dh;
+      for (int j = 0; j < d.kw; j++) {
+        int iw = ow * d.sw - d.pl + j * d.dw;
+        int64_t base = ((int64_t)i * d.kw + j) * d.Ci;
+        if (ih < 0 || ih >= d.H || iw < 0 || iw >= d.W) {
+          for (int c = 0; c < d.Ci; c++) colT[(base + c) * T + t] = 0.f;
+        } else {
+          const float* src = x + (((int64_t)n * d.H + ih) * d.W + iw) * d.Ci;
+          for (int c = 0; c < d.Ci; c++) colT[(base + c) * T + t] = src[c];
+        }
+      }
+    }
+  }
+}
+
+enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2 };
+
+void Epilogue(float* y, int64_t rows, int Co, const float* bias, int act) {
+  for (int64_t r = 0; r < rows; r++) {
+    float* row = y + r * Co;
+    if (bias)
+      for (int c = 0; c < Co; c++) row[c] += bias[c];
+    if (act == kRelu)
+      for (int c = 0; c < Co; c++) row[c] = row[c] > 0.f ? row[c] : 0.f;
+    else if (act == kRelu6)
+      for (int c = 0; c < Co; c++) row[c] = std::min(6.f, std::max(0.f, row[c]));
+  }
+}
+
+void Conv2D(const ConvDims& d, const float* x, const float* w, const float* bias, float* y, int act) {
+  const int64_t P = (int64_t)d.N * d.Ho * d.Wo;
+  const int64_t kkc = d.kkc();
+  const int64_t tiles = (P + kTile - 1) / kTile;
+  ParallelFor(tiles, 2, [&](int64_t t0, int64_t t1, int) {
+    std::vector<float> col(d.pointwise() ? 0 : kTile * kkc);
+    for (int64_t t = t0; t < t1; t++) {
+      int64_t p0 = t * kTile;
+      int T = static_cast<int>(std::min<int64_t>(kTile, P - p0));
+      const float* A;
+      if (d.pointwise()) {
+        A = x + p0 * d.Ci;
+      } else {
+        Im2col(d, x, p0, T, col.data());
+        A = col.data();
+      }
+      Gemm(T, d.Co, static_cast<int>(kkc), A, static_cast<int>(kkc), w, d.Co, y + p0 * d.Co, d.Co, false);
+      Epilogue(y + p0 * d.Co, T, d.Co, bias, act);
+    }
+  });
+}
+
+void Conv2DBackpropInput(const ConvDims& d, const float* dy, const float* w, float* dx) {
+  const int64_t kkc = d.kkc();
+  // W^T: [Co x KKC]
+  std::vector<float> wt(kkc * d.Co);
+  for (int64_t r = 0; r < kkc; r++)
+    for (int c = 0; c < d.Co; c++) wt[(int64_t)c * kkc + r] = w[r * d.Co + c];
+  const int64_t imagePixels = (int64_t)d.Ho * d.Wo;
+  // One image per task: col2im scatters only within its own image, so threads never collide.
+  ParallelFor(d.N, 1, [&](int64_t n0, int64_t n1, int) {
+    std::vector<float> col(kTile * kkc);
+    for (int64_t n = n0; n < n1; n++) {
+      float* dxn = dx + n * d.H * d.W * d.Ci;
+      if (d.pointwise()) {
+        Gemm(static_cast<int>(imagePixels), d.Ci, d.Co, dy + n * imagePixels * d.Co, d.Co, wt.data(), d.Ci, dxn,
+             d.Ci, false);
+        continue;
+      }
+      std::memset(dxn, 0, sizeof(float) * d.H * d.W * d.Ci);
+      for (int64_t q0 = 0; q0 < imagePixels; q0 += kTile) {
+        int T = static_cast<int>(std::min<int64_t>(kTile, imagePixels - q0));
+        Gemm(T, static_cast<int>(kkc), d.Co, dy + (n * imagePixels + q0) * d.Co, d.Co, wt.data(),
+             static_cast<int>(kkc), col.data(), static_cast<int>(kkc), false);
+        for (int t = 0; t < T; t++) {
+          int q = static_cast<int>(q0 + t);
+          int oh = q / d.Wo, ow = q % d.Wo;
+          const float* row = col.data() + (int64_t)t * kkc;
+          for (int i = 0; i < d.kh; i++) {
+            int ih = oh * d.sh - d.pt + i * d.dh;
+            if (ih < 0 || ih >= d.H) continue;
+            for (int j = 0; j < d.kw; j++) {
+              int iw = ow * d.sw - d.pl + j * d.dw;
+              if (iw < 0 || iw >= d.W) continue;
+              float* dst = dxn + ((int64_t)ih * d.W + iw) * d.Ci;
+              const float* src = row + ((int64_t)i * d.kw + j) * d.Ci;
+              for (int c = 0; c < d.Ci; c++) dst[c] += src[c];
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+void Conv2DBackpropFilter(const ConvDims& d, const float* x, const float* dy, float* dw) {
+  const int64_t P = (int64_t)d.N * d.Ho * d.Wo;
+  const int64_t kkc = d.kkc();
+  const int64_t tiles = (P + kTile - 1) / kTile;
+  const int threads = pool().size();
+  std::vector<std::vector<float>> partial(threads);
+  ParallelFor(tiles, 4, [&](int64_t t0, int64_t t1, int tid) {
+    std::vector<float>& acc = partial[tid];
+    acc.assign(kkc * d.Co, 0.f);
+    std::vector<float> colT(kkc * kTile);
+    for (int64_t t = t0; t < t1; t++) {
+      int64_t p0 = t * kTile;
+      int T = static_cast<int>(std::min<int64_t>(kTile, P - p0));
+      Im2colT(d, x, p0, T, colT.data());
+      Gemm(static_cast<int>(kkc), d.Co, T, colT.data(), T, dy + p0 * d.Co, d.Co, acc.data(), d.Co, true);
+    }
+  });
+  std::memset(dw, 0, sizeof(float) * kkc * d.Co);
+  for (auto& acc : partial) {
+    if (acc.empty()) continue;
+    for (int64_t i = 0; i < kkc * d.Co; i++) dw[i] += acc[i];
+  }
+}
+
+struct PoolDims {
+  int N, H, W, C, Ho, Wo, kh, kw, sh, sw, pt, pl;
+};
+
+// Gradient of max pooling: each output's gradient goes to the first maximum of its window (the
+// reference CPU backend's rule), recomputed from the input.
+void MaxPoolGrad(const PoolDims& d, const float* dy, const float* x, float* dx) {
+  ParallelFor(d.N, 1, [&](int64_t n0, int64_t n1, int) {
+    std::vector<int64_t> arg(d.C);
+    std::vector<float> best(d.C);
+    for (int64_t n = n0; n < n1; n++) {
+      const float* xn = x + n * d.H * d.W * d.C;
+      float* dxn = dx + n * d.H * d.W * d.C;
+      std::memset(dxn, 0, sizeof(float) * d.H * d.W * d.C);
+      for (int oh = 0; oh < d.Ho; oh++)
+        for (int ow = 0; ow < d.Wo; ow++) {
+          std::fill(best.begin(), best.end(), -INFINITY);
+          std::fill(arg.begin(), arg.end(), -1);
+          for (int i = 0; i < d.kh; i++) {
+            int ih = oh * d.sh - d.pt + i;
+            if (ih < 0 || ih >= d.H) continue;
+            for (int j = 0; j < d.kw; j++) {
+              int iw = ow * d.sw - d.pl + j;
+              if (iw < 0 || iw >= d.W) continue;
+              int64_t off = ((int64_t)ih * d.W + iw) * d.C;
+              for (int c = 0; c < d.C; c++) {
+                float v = xn[off + c];
+                if (v > best[c]) best[c] = v, arg[c] = off + c;
+              }
+            }
+          }
+          const float* g = dy + ((n * d.Ho + oh) * (int64_t)d.Wo + ow) * d.C;
+          for (int c = 0; c < d.C; c++)
+            if (arg[c] >= 0) dxn[arg[c]] += g[c];
+        }
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// N-API glue
+#define CHECK(call)                                                     \
+  do {                                                                  \
+    if ((call) != napi_ok) {                                            \
+      napi_throw_error(env, nullptr, "tfkd-cpu-kernels: " #call " failed"); \
+      return nullptr;                                                   \
+    }                                                                   \
+  } while (0)
+
+bool GetHeap(napi_env env, napi_value v, uint8_t** data, size_t* len) {
+  void* p = nullptr;
+  bool is_ab = false;
+  napi_is_arraybuffer(env, v, &is_ab);
+  if (!is_ab) return false;
+  if (napi_get_arraybuffer_info(env, v, &p, len) != napi_ok) return false;
+  *data = static_cast<uint8_t*>(p);
+  return true;
+}
+
+bool GetInts(napi_env env, napi_value v, std::vector<int64_t>& out) {
+  bool is_arr = false;
+  napi_is_array(env, v, &is_arr);
+  if (!is_arr) return false;
+  uint32_t n = 0;
+  napi_get_array_length(env, v, &n);
+  out.resize(n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    if (napi_get_element(env, v, i, &e) != napi_ok) return false;
+    if (napi_get_value_int64(env, e, &out[i]) != napi_ok) return false;
+  }
+  return true;
+}
+
+// Each function: (heap: ArrayBuffer, offsets: number[] (bytes; -1 = absent), dims: number[], act?)
+struct Args {
+  uint8_t* heap = nullptr;
+  size_t len = 0;
+  std::vector<int64_t> off, dims;
+  int64_t act = 0;
+};
+
+bool ParseArgs(napi_env env, napi_callback_info info, Args& a, size_t nOff, size_t nDims) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 3) {
+    napi_throw_type_error(env, nullptr, "expected (heap, offsets, dims[, activation])");
+    return false;
+  }
+  if (!GetHeap(env, argv[0], &a.heap, &a.len)) {
+    napi_throw_type_error(env, nullptr, "heap must be an ArrayBuffer");
+    return false;
+  }
+  if (!GetInts(env, argv[1], a.off) || a.off.size() != nOff || !GetInts(env, argv[2], a.dims) ||
+      a.dims.size() != nDims) {
+    napi_throw_type_error(env, nullptr, "offsets/dims must be arrays of the expected length");
+    return false;
+  }
+  if (argc > 3) napi_get_value_int64(env, argv[3], &a.act);
+  for (int64_t d : a.dims)
+    if (d < 0 || d > (1LL << 31)) {
+      napi_throw_range_error(env, nullptr, "dimension out of range");
+      return false;
+    }
+  return true;
+}
+
+// Checks that [off, off + floats*4) lies inside the heap and is 4-byte aligned.
+bool InHeap(napi_env env, const Args& a, int64_t off, int64_t floats, const char* what) {
+  if (off < 0 || off % 4 != 0 || floats < 0 || static_cast<uint64_t>(off) + static_cast<uint64_t>(floats) * 4 > a.len) {
+    std::string msg = std::string("tfkd-cpu-kernels: ") + what + " is outside the heap";
+    napi_throw_range_error(env, nullptr, msg.c_str());
+    return false;
+  }
+  return true;
+}
+
+float* F(const Args& a, int64_t off) { return reinterpret_cast<float*>(a.heap + off); }
+
+ConvDims ToConv(const std::vector<int64_t>& v) {
+  ConvDims d;
+  int* f = &d.N;
+  for (int i = 0; i < 15; i++) f[i] = static_cast<int>(v[i]);
+  return d;
+}
+
+napi_value JsConv2D(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!ParseArgs(env, info, a, 4, 15)) return nullptr;  // x, w, bias, y
+  ConvDims d = ToConv(a.dims);
+  if (!InHeap(env, a, a.off[0], (int64_t)d.N * d.H * d.W * d.Ci, "x") ||
+      !InHeap(env, a, a.off[1], d.kkc() * d.Co, "filter") ||
+      (a.off[2] >= 0 && !InHeap(env, a, a.off[2], d.Co, "bias")) ||
+      !InHeap(env, a, a.off[3], (int64_t)d.N * d.Ho * d.Wo * d.Co, "y"))
+    return nullptr;
+  Conv2D(d, F(a, a.off[0]), F(a, a.off[1]), a.off[2] >= 0 ? F(a, a.off[2]) : nullptr, F(a, a.off[3]),
+         static_cast<int>(a.act));
+  return nullptr;
+}
+
+napi_value JsConv2DBackpropInput(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!ParseArgs(env, info, a, 3, 15)) return nullptr;  // dy, w, dx
+  ConvDims d = ToConv(a.dims);
+  if (!InHeap(env, a, a.off[0], (int64_t)d.N * d.Ho * d.Wo * d.Co, "dy") ||
+      !InHeap(env, a, a.off[1], d.kkc() * d.Co, "filter") ||
+      !InHeap(env, a, a.off[2], (int64_t)d.N * d.H * d.W * d.Ci, "dx"))
+    return nullptr;
+  Conv2DBackpropInput(d, F(a, a.off[0]), F(a, a.off[1]), F(a, a.off[2]));
+  return nullptr;
+}
+
+napi_value JsConv2DBackpropFilter(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!ParseArgs(env, info, a, 3, 15)) return nullptr;  // x, dy, dw
+  ConvDims d = ToConv(a.dims);
+  if (!InHeap(env, a, a.off[0], (int64_t)d.N * d.H * d.W * d.Ci, "x") ||
+      !InHeap(env, a, a.off[1], (int64_t)d.N * d.Ho * d.Wo * d.Co, "dy") ||
+      !InHeap(env, a, a.off[2], d.kkc() * d.Co, "dw"))
+    return nullptr;
+  Conv2DBackpropFilter(d, F(a, a.off[0]), F(a, a.off[1]), F(a, a.off[2]));
+  return nullptr;
+}
+
+napi_value JsMaxPoolGrad(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!ParseArgs(env, info, a, 3, 12)) return nullptr;  // dy, x, dx
+  PoolDims d;
+  int* f = &d.N;
+  for (int i = 0; i < 12; i++) f[i] = static_cast<int>(a.dims[i]);
+  if (!InHeap(env, a, a.off[0], (int64_t)d.N * d.Ho * d.Wo * d.C, "dy") ||
+      !InHeap(env, a, a.off[1], (int64_t)d.N * d.H * d.W * d.C, "x") ||
+      !InHeap(env, a, a.off[2], (int64_t)d.N * d.H * d.W * d.C, "dx"))
+    return nullptr;
+  MaxPoolGrad(d, F(a, a.off[0]), F(a, a.off[1]), F(a, a.off[2]));
+  return nullptr;
+}
+
+napi_value JsThreads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc == 1) {
+    int64_t n = 0;
+    if (napi_get_value_int64(env, argv[0], &n) == napi_ok && n >= 1 && n <= 256) {
+      delete g_pool;
+      g_pool = new Pool(static_cast<int>(n));
+    }
+  }
+  napi_value out;
+  napi_create_int32(env, pool().size(), &out);
+  return out;
+}
+
+napi_value JsIsa(napi_env env, napi_callback_info) {
+  const char* isa = "generic";
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f"))
+    isa = "avx512";
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    isa = "avx2";
+  else
+    isa = "sse";
+#elif defined(__aarch64__)
+  isa = "neon";
+#endif
+  napi_value out;
+  napi_create_string_utf8(env, isa, NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"conv2d", nullptr, JsConv2D, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropInput", nullptr, JsConv2DBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropFilter", nullptr, JsConv2DBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPoolGrad", nullptr, JsMaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"threads", nullptr, JsThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"isa", nullptr, JsIsa, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GTYPE_MODULE_NAME, Init)

@@ -1,0 +1,194 @@
+/**
+ * Native acceleration of the wasm backend. `@tfkd/cpu-kernels` (an optional N-API addon built from
+ * source at install) computes the heavy CNN kernels with SIMD on every core, directly on tensors in
+ * the wasm heap; everything else stays on the wasm backend. Where the addon did not build, the wasm
+ * backend keeps its own kernels (and ours from wasm-kernels.ts).
+ */
+import { createRequire } from 'node:module'
+import * as tf from '@tensorflow/tfjs-core'
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core'
+
+export interface CpuKernelsAddon {
+  conv2d(heap: ArrayBuffer, offsets: number[], dims: number[], activation: number): void
+  conv2dBackpropInput(heap: ArrayBuffer, offsets: number[], dims: number[]): void
+  conv2dBackpropFilter(heap: ArrayBuffer, offsets: number[], dims: number[]): void
+  maxPoolGrad(heap: ArrayBuffer, offsets: number[], dims: number[]): void
+  threads(n?: number): number
+  isa(): string
+}
+
+/** The parts of tfjs-backend-wasm's BackendWasm we use (its data map and heap). */
+interface WasmBackendLike {
+  wasm: { HEAPU8: Uint8Array }
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined }
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo
+}
+
+const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2 }
+
+export function loadCpuKernelsAddon(): CpuKernelsAddon {
+  const req = createRequire(import.meta.url)
+  return req('@tfkd/cpu-kernels') as CpuKernelsAddon
+}
+
+function offset(backend: WasmBackendLike, t: TensorInfo): number {
+  const d = backend.dataIdMap.get(t.dataId)
+  if (!d) throw new Error('tfkd-cpu-kernels: tensor is not on the wasm backend')
+  return d.memoryOffset
+}
+
+function convDims(info: tf.backend_util.Conv2DInfo): number[] {
+  return [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+    info.dilationHeight,
+    info.dilationWidth,
+  ]
+}
+
+/** Replaces a wasm kernel, keeping the original for the cases the native one does not cover. */
+function override(name: string, make: (original: KernelFunc) => KernelFunc): void {
+  const original = tf.getKernel(name, 'wasm') as KernelConfig | undefined
+  if (!original) throw new Error(`wasm backend has no ${name} kernel to accelerate`)
+  tf.unregisterKernel(name, 'wasm')
+  tf.registerKernel({ ...original, kernelFunc: make(original.kernelFunc) })
+}
+
+let installed: { threads: number; isa: string } | null = null
+
+/** Registers the native kernels on the wasm backend (idempotent). Throws if the addon is absent. */
+export function installNativeKernels(addon: CpuKernelsAddon = loadCpuKernelsAddon()): {
+  threads: number
+  isa: string
+} {
+  if (installed) return installed
+  const heap = (b: WasmBackendLike) => b.wasm.HEAPU8.buffer as ArrayBuffer
+
+  const conv = (original: KernelFunc, fused: boolean): KernelFunc =>
+    (args) => {
+      const { inputs, backend } = args
+      const attrs = args.attrs as NamedAttrMap & {
+        strides: number | [number, number]
+        pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding
+        dilations: number | [number, number]
+        dataFormat: 'NHWC' | 'NCHW'
+        dimRoundingMode?: 'floor' | 'round' | 'ceil'
+        activation?: string
+      }
+      const { x, filter, bias, preluActivationWeights } = inputs as Record<string, TensorInfo | undefined>
+      const act = fused ? ACTIVATIONS[attrs.activation ?? 'linear'] : 0
+      if (attrs.dataFormat !== 'NHWC' || act === undefined || preluActivationWeights) return original(args)
+      const info = tf.backend_util.computeConv2DInfo(
+        x!.shape as [number, number, number, number],
+        filter!.shape as [number, number, number, number],
+        attrs.strides,
+        attrs.dilations,
+        attrs.pad,
+        attrs.dimRoundingMode,
+      )
+      const b = backend as unknown as WasmBackendLike
+      const out = b.makeOutput(info.outShape, 'float32')
+      addon.conv2d(
+        heap(b),
+        [offset(b, x!), offset(b, filter!), bias ? offset(b, bias) : -1, offset(b, out)],
+        convDims(info),
+        act,
+      )
+      return out
+    }
+
+  override('Conv2D', (original) => conv(original, false))
+  override('FusedConv2D', (original) => conv(original, true))
+
+  override('Conv2DBackpropInput', (original) => (args) => {
+    const { inputs, backend } = args
+    const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs
+    const { dy, filter } = inputs as Record<string, TensorInfo>
+    if (attrs.dataFormat !== 'NHWC') return original(args)
+    const info = tf.backend_util.computeConv2DInfo(
+      attrs.inputShape as [number, number, number, number],
+      filter!.shape as [number, number, number, number],
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+    )
+    const b = backend as unknown as WasmBackendLike
+    const out = b.makeOutput([...attrs.inputShape], 'float32')
+    addon.conv2dBackpropInput(heap(b), [offset(b, dy!), offset(b, filter!), offset(b, out)], convDims(info))
+    return out
+  })
+
+  // The wasm backend has no Conv2DBackpropFilter of its own: replace ours (wasm-kernels.ts) if it
+  // is registered, else register fresh.
+  const filterKernel: KernelFunc = (args) => {
+    const { inputs, backend } = args
+    const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs
+    const { x, dy } = inputs as Record<string, TensorInfo>
+    if (attrs.dataFormat !== 'NHWC') throw new Error('Conv2DBackpropFilter: only NHWC is supported')
+    const info = tf.backend_util.computeConv2DInfo(
+      x!.shape as [number, number, number, number],
+      attrs.filterShape,
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+    )
+    const b = backend as unknown as WasmBackendLike
+    const out = b.makeOutput([...attrs.filterShape], 'float32')
+    addon.conv2dBackpropFilter(heap(b), [offset(b, x!), offset(b, dy!), offset(b, out)], convDims(info))
+    return out
+  }
+  if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) tf.unregisterKernel('Conv2DBackpropFilter', 'wasm')
+  tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: filterKernel })
+
+  override('MaxPoolGrad', (original) => (args) => {
+    const { inputs, backend } = args
+    const attrs = args.attrs as unknown as tf.MaxPoolGradAttrs
+    const { dy, input } = inputs as Record<string, TensorInfo>
+    const info = tf.backend_util.computePool2DInfo(
+      input!.shape as [number, number, number, number],
+      attrs.filterSize,
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+    )
+    if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return original(args)
+    const b = backend as unknown as WasmBackendLike
+    const out = b.makeOutput([...input!.shape], 'float32')
+    addon.maxPoolGrad(
+      heap(b),
+      [offset(b, dy!), offset(b, input!), offset(b, out)],
+      [
+        info.batchSize,
+        info.inHeight,
+        info.inWidth,
+        info.inChannels,
+        info.outHeight,
+        info.outWidth,
+        info.filterHeight,
+        info.filterWidth,
+        info.strideHeight,
+        info.strideWidth,
+        info.padInfo.top,
+        info.padInfo.left,
+      ],
+    )
+    return out
+  })
+
+  installed = { threads: addon.threads(), isa: addon.isa() }
+  return installed
+}

@@ -1,0 +1,128 @@
+/**
+ * The native kernels (@tfkd/cpu-kernels on the wasm backend) against the reference CPU backend's
+ * kernels, on random shapes, strides, paddings and dilations.
+ */
+import * as tf from '@tensorflow/tfjs-core'
+import '@tensorflow/tfjs-backend-cpu'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { loadBackend } from '../../src/core/backend/ladder'
+import { createRng } from '../../src/core/random'
+
+let device = ''
+beforeAll(async () => {
+  device = (await loadBackend({ pin: 'wasm' })).device
+})
+
+const rng = createRng(7)
+const randn = (shape: number[]) =>
+  Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng() * 2 - 1)
+const int = (lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1))
+
+async function both(fn: () => tf.Tensor): Promise<{ ref: Float32Array; got: Float32Array }> {
+  const run = async (name: string) => {
+    await tf.setBackend(name)
+    const t = tf.tidy(fn)
+    const v = (await t.data()) as Float32Array
+    t.dispose()
+    return v
+  }
+  return { ref: await run('cpu'), got: await run('wasm') }
+}
+
+function expectClose(got: Float32Array, ref: Float32Array, tol = 1e-4): void {
+  expect(got.length).toBe(ref.length)
+  let worst = 0
+  for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(got[i]! - ref[i]!) / (1 + Math.abs(ref[i]!)))
+  expect(worst).toBeLessThan(tol)
+}
+
+type Pad = 'same' | 'valid'
+interface ConvCase {
+  x: [number, number, number, number]
+  f: [number, number, number, number]
+  s: number
+  d: number
+  pad: Pad
+}
+
+function convCases(n: number, withDilation: boolean): ConvCase[] {
+  const out: ConvCase[] = []
+  for (let i = 0; i < n; i++) {
+    const h = int(3, 13)
+    const w = int(3, 13)
+    const d = withDilation && rng() < 0.3 ? 2 : 1
+    const kh = int(1, Math.min(4, Math.floor((h - 1) / d) + 1))
+    const kw = int(1, Math.min(4, Math.floor((w - 1) / d) + 1))
+    out.push({
+      x: [int(1, 4), h, w, int(1, 20)],
+      f: [kh, kw, 0, int(1, 40)],
+      s: d > 1 ? 1 : int(1, 3),
+      d,
+      pad: rng() < 0.5 ? 'same' : 'valid',
+    })
+    out[i]!.f[2] = out[i]!.x[3]
+  }
+  // The reference models' own layers.
+  out.push({ x: [16, 28, 28, 1], f: [3, 3, 1, 16], s: 1, d: 1, pad: 'same' })
+  out.push({ x: [16, 14, 14, 16], f: [3, 3, 16, 32], s: 1, d: 1, pad: 'same' })
+  out.push({ x: [8, 32, 32, 16], f: [3, 3, 16, 32], s: 2, d: 1, pad: 'same' })
+  out.push({ x: [8, 16, 16, 32], f: [1, 1, 32, 64], s: 2, d: 1, pad: 'valid' })
+  out.push({ x: [4, 8, 8, 64], f: [1, 1, 64, 64], s: 1, d: 1, pad: 'valid' })
+  return out
+}
+
+describe('native kernels on the wasm backend', () => {
+  it('are loaded here (the addon builds at install on this machine)', () => {
+    expect(device).toMatch(/native .* kernels, \d+ threads/)
+  })
+
+  it.each(convCases(20, true))('Conv2D and FusedConv2D(bias, relu) x=$x f=$f s=$s d=$d $pad', async (c) => {
+    const xv = randn(c.x)
+    const fv = randn(c.f)
+    const bv = randn([c.f[3]])
+    const plain = await both(() => tf.conv2d(tf.tensor4d(xv, c.x), tf.tensor4d(fv, c.f), c.s, c.pad, 'NHWC', c.d))
+    expectClose(plain.got, plain.ref)
+    const fused = await both(() =>
+      tf.fused.conv2d({
+        x: tf.tensor4d(xv, c.x),
+        filter: tf.tensor4d(fv, c.f),
+        strides: c.s,
+        pad: c.pad,
+        dilations: c.d,
+        bias: tf.tensor1d(bv),
+        activation: 'relu',
+      }),
+    )
+    expectClose(fused.got, fused.ref)
+  })
+
+  it.each(convCases(20, false))('conv gradients (input and filter) x=$x f=$f s=$s $pad', async (c) => {
+    const xv = randn(c.x)
+    const fv = randn(c.f)
+    const outShape = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad).outShape
+    const dyv = randn(outShape)
+    const grads = () => {
+      const g = tf.grads((x: tf.Tensor, f: tf.Tensor) =>
+        tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.s, c.pad),
+      )([tf.tensor4d(xv, c.x), tf.tensor4d(fv, c.f)], tf.tensor4d(dyv, outShape))
+      return tf.concat([tf.reshape(g[0]!, [-1]), tf.reshape(g[1]!, [-1])])
+    }
+    const r = await both(grads)
+    expectClose(r.got, r.ref)
+  })
+
+  it.each([
+    { x: [4, 28, 28, 16], k: 2, s: 2, pad: 'valid' as Pad },
+    { x: [3, 9, 7, 5], k: 3, s: 2, pad: 'same' as Pad },
+    { x: [2, 8, 8, 3], k: 3, s: 1, pad: 'same' as Pad },
+    { x: [2, 7, 7, 4], k: 2, s: 2, pad: 'same' as Pad },
+  ])('MaxPoolGrad x=$x k=$k s=$s $pad', async ({ x, k, s, pad }) => {
+    const xv = randn(x)
+    const r = await both(() =>
+      tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, k, s, pad), 1.5)))(
+        tf.tensor4d(xv, x as [number, number, number, number]),
+      ),
+    )
+    expectClose(r.got, r.ref)
+  })
+})
