@@ -1,0 +1,124 @@
+/**
+ * The importer contract. An importer reads one source format and streams decoded, uint8 NHWC
+ * samples into a `SampleSink` (the cache writer); it never holds a whole dataset in memory unless
+ * the format forces it, never writes files itself, and reports skipped inputs instead of failing
+ * when the rest of the source is usable.
+ */
+
+export const FORMAT_IDS = ['image-folder', 'cifar10', 'cifar100', 'idx', 'csv', 'bundled'] as const
+export type FormatId = (typeof FORMAT_IDS)[number]
+
+export type SplitId = 'train' | 'test'
+
+/** Caps checked from headers before anything is decoded or allocated. */
+export interface ImportLimits {
+  /** Largest width * height one image may declare. */
+  maxPixelsPerImage: number
+  /** Largest sum of declared pixels over all images of one import. */
+  maxTotalPixels: number
+  /** Largest single input file (image, IDX, CIFAR batch, decompressed tar entry). */
+  maxFileBytes: number
+  /** Largest decoded dataset (n * h * w * c bytes) the cache may hold. */
+  maxDatasetBytes: number
+  /** Most files a folder walk or manifest may list. */
+  maxFiles: number
+  /** Most distinct classes. */
+  maxClasses: number
+  /** Longest CSV record in bytes (a 10 MB line is rejected, not buffered). */
+  maxCsvRecordBytes: number
+  /** Most CSV columns. */
+  maxCsvColumns: number
+}
+
+export const DEFAULT_LIMITS: ImportLimits = {
+  maxPixelsPerImage: 40_000_000,
+  maxTotalPixels: 20_000_000_000,
+  maxFileBytes: 256 * 1024 * 1024,
+  maxDatasetBytes: 16 * 1024 ** 3,
+  maxFiles: 2_000_000,
+  maxClasses: 1000,
+  maxCsvRecordBytes: 1024 * 1024,
+  maxCsvColumns: 100_000,
+}
+
+export interface ImportOptions {
+  /** Target image size [height, width]; images are resized to it (default: per format). */
+  size?: [number, number]
+  /** Target channels; default: per format (first image's colour for folders). */
+  color?: 'grayscale' | 'rgb'
+  /** CSV: the label column, by header name or 0-based index; default the last column. */
+  labelColumn?: string
+  /** CIFAR-100: fine (100) or coarse (20) labels. */
+  labelMode?: 'fine' | 'coarse'
+  /** Fraction of the samples held out as test when the source has no test split. */
+  testFraction: number
+  /** Seed of the test split carved at import (validation is carved later by each run's seed). */
+  seed: number
+  limits: ImportLimits
+}
+
+export interface ImportProgress {
+  phase: 'hashing' | 'scanning' | 'importing' | 'writing'
+  done: number
+  /** 0 when unknown. */
+  total: number
+  unit: 'bytes' | 'files' | 'rows' | 'samples'
+}
+
+export interface SkippedFile {
+  file: string
+  reason: string
+}
+
+export interface SampleSink {
+  /** Called once, before the first sample. */
+  begin(meta: { shape: [number, number, number] }): Promise<void>
+  /** Copies `pixels` (length h*w*c). */
+  add(split: SplitId, pixels: Uint8Array, label: number): Promise<void>
+}
+
+export interface ImportContext {
+  signal: AbortSignal
+  sink: SampleSink
+  onProgress(p: ImportProgress): void
+  /** Records an input left out, with the reason; the import goes on. */
+  skip(file: string, reason: string): void
+}
+
+export interface ImportResult {
+  classNames: string[]
+  /** Notes for the user (defaults taken, files missing but optional). */
+  notes: string[]
+}
+
+export interface Importer {
+  id: FormatId
+  description: string
+  /** A digest of everything the result depends on in the source (bytes, names). */
+  fingerprint(source: string, options: ImportOptions, ctx: Pick<ImportContext, 'signal' | 'onProgress'>): Promise<string>
+  run(source: string, options: ImportOptions, ctx: ImportContext): Promise<ImportResult>
+}
+
+/** Thrown for bad input; the message names the file (and line) and what was expected. */
+export class ImportError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ImportError'
+  }
+}
+
+/** A limit of the whole import was crossed: the import stops instead of skipping a file. */
+export class ImportLimitError extends ImportError {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ImportLimitError'
+  }
+}
+
+export function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) {
+    const e = new Error('import cancelled')
+    e.name = 'AbortError'
+    throw e
+  }
+}
