@@ -14,32 +14,13 @@ function sqlText(): Plugin {
   }
 }
 
-/**
- * electron-vite's ESM shim prepends `const require = createRequire(import.meta.url)` to any chunk
- * whose text matches /require\(/ (which `createRequire(` does). A module that declares its own
- * top-level `require` the same way (src/core/backend/ladder.ts) then fails to load with
- * "Identifier 'require' has already been declared". Runs before the shim (which is enforce: 'post')
- * and drops the module's own declaration; the shim's binding is the same function.
- */
-function dedupeRequireShim(): Plugin {
-  const ownRequire = /^(?:var|let|const) require = (?:[\w$]+\.)?createRequire\(import\.meta\.url\);?[ \t]*$/gm
-  return {
-    name: 'tfkd:dedupe-require-shim',
-    renderChunk(code) {
-      const stripped = code.replace(ownRequire, '')
-      // Keep the declaration unless the shim will still be injected (same test as electron-vite's).
-      if (stripped === code || !/__filename|__dirname|require\(|require\.resolve\(/.test(stripped))
-        return null
-      return { code: stripped, map: null }
-    },
-  }
-}
-
 // Every dependency stays external in main and the trainer: better-sqlite3 and tfjs-node are native
 // addons that must load from node_modules (asar-unpacked when packaged) with their package.json.
+// Note: electron-vite's ESM shim declares a top-level `require` in chunks that call require(), so
+// modules name their own createRequire result `req`, never `require`.
 export default defineConfig({
   main: {
-    plugins: [sqlText(), dedupeRequireShim()],
+    plugins: [sqlText()],
     build: {
       outDir: 'out/main',
       rollupOptions: {
@@ -65,6 +46,7 @@ export default defineConfig({
     plugins: [vue()],
     build: {
       outDir: 'out/renderer',
+      minify: true,
       rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } },
     },
   },

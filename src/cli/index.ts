@@ -90,7 +90,8 @@ program
     const showBar = o.progress !== false && process.stderr.isTTY
     const bar = new cliProgress.SingleBar(
       {
-        format: 'epoch {epoch}/{epochs} |{bar}| {percentage}% | loss {loss} | {speed} samples/s | ETA {etaText}',
+        format:
+          'epoch {epoch}/{epochs} |{bar}| {percentage}% | loss {loss} | {speed} samples/s | ETA {etaText}',
         barsize: 30,
         hideCursor: true,
         stream: process.stderr,
@@ -154,7 +155,9 @@ program
             ` (best val epoch ${done.bestEpoch}, ${pct(done.bestValAccuracy)}) in ${duration((done.finishedAt ?? 0) - (done.startedAt ?? 0))}\n`,
         )
       } else {
-        process.stderr.write(`run ${done.id} ${done.status}${done.failureReason ? `: ${done.failureReason}` : ''}\n`)
+        process.stderr.write(
+          `run ${done.id} ${done.status}${done.failureReason ? `: ${done.failureReason}` : ''}\n`,
+        )
         process.exitCode = done.status === 'cancelled' ? 130 : 1
       }
     } finally {
@@ -183,7 +186,19 @@ program
       }
       process.stdout.write(
         `${table(
-          ['id', 'status', 'dataset', 'model', 'variant', 'seed', 'epochs', 'test acc', 'backend', 'duration', 'reason'],
+          [
+            'id',
+            'status',
+            'dataset',
+            'model',
+            'variant',
+            'seed',
+            'epochs',
+            'test acc',
+            'backend',
+            'duration',
+            'reason',
+          ],
           runs.map((r) => [
             String(r.id),
             r.status,
@@ -210,7 +225,8 @@ program
   .action(async () => {
     const core = openCore('cli')
     try {
-      for (const m of await core.handlers['models:list']({})) process.stdout.write(`${m.id.padEnd(12)} ${m.description}\n`)
+      for (const m of await core.handlers['models:list']({}))
+        process.stdout.write(`${m.id.padEnd(12)} ${m.description}\n`)
     } finally {
       await core.close()
     }
@@ -232,7 +248,9 @@ program
       staticDir,
       allowRemote: Boolean(o.allowRemote),
     })
-    process.stdout.write(`tfkd-studio is serving at:\n    ${server.url}\n(the token in the URL is required; Ctrl-C to stop)\n`)
+    process.stdout.write(
+      `tfkd-studio is serving at:\n    ${server.url}\n(the token in the URL is required; Ctrl-C to stop)\n`,
+    )
     const stop = async () => {
       await server.close()
       await core.close()

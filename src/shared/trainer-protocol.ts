@@ -16,11 +16,31 @@ export interface TrainerStart {
   resumeFrom?: { path: string; epoch: number }
 }
 
+/** Measure training throughput on random data (the `npm run bench` worker). */
+export interface BenchRequest {
+  type: 'bench'
+  model: string
+  inputShape: [number, number, number]
+  numClasses: number
+  batchSize: number
+  seconds: number
+  backend: BackendId
+}
+
+export interface BenchResult {
+  model: string
+  backend: BackendId
+  device: string
+  batchSize: number
+  steps: number
+  samplesPerSec: number
+  msPerStep: number
+  peakRssMb: number
+  leakedTensorsPerStep: number
+}
+
 export type HostToTrainer =
-  | TrainerStart
-  | { type: 'cancel' }
-  | { type: 'probe' }
-  | { type: 'shutdown' }
+  TrainerStart | BenchRequest | { type: 'cancel' } | { type: 'probe' } | { type: 'shutdown' }
 
 export interface TestResult {
   testLoss: number
@@ -39,4 +59,6 @@ export type TrainerToHost =
   | { type: 'completed'; runId: number; result: TestResult }
   | { type: 'cancelled'; runId: number }
   | { type: 'failed'; runId: number; reason: string }
+  | { type: 'bench-result'; result: BenchResult }
+  | { type: 'bench-failed'; reason: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }

@@ -32,7 +32,8 @@ async function both(fn: () => tf.Tensor): Promise<{ ref: Float32Array; got: Floa
 function expectClose(got: Float32Array, ref: Float32Array, tol = 1e-4): void {
   expect(got.length).toBe(ref.length)
   let worst = 0
-  for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(got[i]! - ref[i]!) / (1 + Math.abs(ref[i]!)))
+  for (let i = 0; i < ref.length; i++)
+    worst = Math.max(worst, Math.abs(got[i]! - ref[i]!) / (1 + Math.abs(ref[i]!)))
   expect(worst).toBeLessThan(tol)
 }
 
@@ -80,7 +81,9 @@ describe('native kernels on the wasm backend', () => {
     const xv = randn(c.x)
     const fv = randn(c.f)
     const bv = randn([c.f[3]])
-    const plain = await both(() => tf.conv2d(tf.tensor4d(xv, c.x), tf.tensor4d(fv, c.f), c.s, c.pad, 'NHWC', c.d))
+    const plain = await both(() =>
+      tf.conv2d(tf.tensor4d(xv, c.x), tf.tensor4d(fv, c.f), c.s, c.pad, 'NHWC', c.d),
+    )
     expectClose(plain.got, plain.ref)
     const fused = await both(() =>
       tf.fused.conv2d({
@@ -124,5 +127,29 @@ describe('native kernels on the wasm backend', () => {
       ),
     )
     expectClose(r.got, r.ref)
+  })
+})
+
+describe('native reductions over leading axes', () => {
+  it.each([
+    { shape: [64, 7, 7, 32], axis: [0, 1, 2], keepDims: false },
+    { shape: [5, 3, 10], axis: [0, 1], keepDims: true },
+    { shape: [300, 17], axis: [0], keepDims: false },
+    { shape: [2, 3, 4, 5], axis: [2, 1, 0], keepDims: false },
+    { shape: [2, 3, 4, 5], axis: [0, 2], keepDims: false }, // not leading: falls back to wasm
+  ])('Sum and Mean of $shape over $axis (keepDims $keepDims)', async ({ shape, axis, keepDims }) => {
+    const v = randn(shape)
+    const r = await both(() =>
+      tf.concat([
+        tf.reshape(tf.sum(tf.tensor(v, shape), axis, keepDims), [-1]),
+        tf.reshape(tf.mean(tf.tensor(v, shape), axis, keepDims), [-1]),
+      ]),
+    )
+    expectClose(r.got, r.ref, 1e-5)
+    const shapeOn = async (name: string) => {
+      await tf.setBackend(name)
+      return tf.tidy(() => tf.sum(tf.tensor(v, shape), axis, keepDims).shape)
+    }
+    expect(await shapeOn('wasm')).toEqual(await shapeOn('cpu'))
   })
 })

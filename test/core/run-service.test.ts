@@ -56,7 +56,11 @@ describe('run service with a real trainer process', () => {
 
   it('SIGKILL of the trainer mid-run: database intact, epochs kept, run marked failed', async () => {
     const { core, handles } = setup()
-    const { runId } = core.handlers['runs:start']({ model: 'cnn-small', epochs: 20, maxTrainSamples: 512 }) as {
+    const { runId } = core.handlers['runs:start']({
+      model: 'cnn-small',
+      epochs: 20,
+      maxTrainSamples: 512,
+    }) as {
       runId: number
     }
     await new Promise<void>((resolve) => {
@@ -113,7 +117,12 @@ describe('run service with a real trainer process', () => {
   it('keeps the host event loop responsive while a run trains (max delay < 50 ms)', async () => {
     const { core } = setup()
     const h = monitorEventLoopDelay({ resolution: 5 })
-    const run = core.runs.start({ ...(await defaults()), model: 'cnn-small', epochs: 1, maxTrainSamples: 3000 })
+    const run = core.runs.start({
+      ...(await defaults()),
+      model: 'cnn-small',
+      epochs: 1,
+      maxTrainSamples: 3000,
+    })
     await new Promise<void>((resolve) => {
       const off = core.on('runs:status', (s) => {
         if (s.runId === run.id && s.status === 'running') {

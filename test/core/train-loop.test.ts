@@ -23,7 +23,12 @@ function splits(config: RunConfig): DatasetSplits {
     seed: config.seed,
     maxTrain: config.maxTrainSamples,
   })
-  const test = { ...full.test, n: 200, images: full.test.images.subarray(0, 200 * 784), labels: full.test.labels.subarray(0, 200) }
+  const test = {
+    ...full.test,
+    n: 200,
+    images: full.test.images.subarray(0, 200 * 784),
+    labels: full.test.labels.subarray(0, 200),
+  }
   return { train, validation, test, numClasses: 10, classNames: [], ...channelStats(train) }
 }
 
@@ -100,7 +105,11 @@ describe('training loop', () => {
 
   it('cancels between batches', async () => {
     const ac = new AbortController()
-    const p = train(resolveRunConfig({ model: 'mlp', epochs: 50, maxTrainSamples: 2000 }), crossEntropy, ac.signal)
+    const p = train(
+      resolveRunConfig({ model: 'mlp', epochs: 50, maxTrainSamples: 2000 }),
+      crossEntropy,
+      ac.signal,
+    )
     setTimeout(() => ac.abort(), 200)
     const t0 = Date.now()
     await expect(p).rejects.toBeInstanceOf(CancelledError)

@@ -59,8 +59,13 @@ describe('wasm Conv2DBackpropFilter', () => {
     const co = 1 + (x[3]! % 5)
     const filterShape: [number, number, number, number] = [k[0]!, k[1]!, x[3]!, co]
     const xv = randn(x, rng)
-    const outShape = tf.backend_util.computeConv2DInfo(x as [number, number, number, number], filterShape, s, 1, pad)
-      .outShape
+    const outShape = tf.backend_util.computeConv2DInfo(
+      x as [number, number, number, number],
+      filterShape,
+      s,
+      1,
+      pad,
+    ).outShape
     const dyv = randn(outShape, rng)
     const compute = () =>
       backpropFilter(
@@ -74,7 +79,8 @@ describe('wasm Conv2DBackpropFilter', () => {
     const got = await onBackend('wasm', () => tf.tidy(compute))
     expect(got.length).toBe(ref.length)
     let maxErr = 0
-    for (let i = 0; i < ref.length; i++) maxErr = Math.max(maxErr, Math.abs(got[i]! - ref[i]!) / (1 + Math.abs(ref[i]!)))
+    for (let i = 0; i < ref.length; i++)
+      maxErr = Math.max(maxErr, Math.abs(got[i]! - ref[i]!) / (1 + Math.abs(ref[i]!)))
     expect(maxErr).toBeLessThan(1e-4)
   })
 

@@ -250,9 +250,13 @@ void Im2col(const ConvDims& d, const float* x, int64_t p0, int T, float* col) {
         int iw = ow * d.sw - d.pl + j * d.dw;
         float* dst = row + ((int64_t)i * d.kw + j) * d.Ci;
         if (ih < 0 || ih >= d.H || iw < 0 || iw >= d.W) {
-          std::memset(dst, 0, sizeof(float) * d.Ci);
+          for (int c = 0; c < d.Ci; c++) dst[c] = 0.f;
         } else {
-          std::memcpy(dst, x + (((int64_t)n * d.H + ih) * d.W + iw) * d.Ci, sizeof(float) * d.Ci);
+          const float* src = x + (((int64_t)n * d.H + ih) * d.W + iw) * d.Ci;
+          if (d.Ci >= 16)
+            std::memcpy(dst, src, sizeof(float) * d.Ci);
+          else
+            for (int c = 0; c < d.Ci; c++) dst[c] = src[c];
         }
       }
     }
@@ -390,38 +394,86 @@ struct PoolDims {
 };
 
 // Gradient of max pooling: each output's gradient goes to the first maximum of its window (the
-// reference CPU backend's rule), recomputed from the input.
+// reference CPU backend's rule), recomputed from the input. Channels are innermost, so the arg-max
+// and the writes vectorise; non-overlapping windows (stride = window, no padding: the usual 2x2/2
+// pool) write every input element exactly once instead of clearing and scattering.
 void MaxPoolGrad(const PoolDims& d, const float* dy, const float* x, float* dx) {
+  const bool tiled = d.sh == d.kh && d.sw == d.kw && d.pt == 0 && d.pl == 0;
+  const int64_t imageSize = (int64_t)d.H * d.W * d.C;
   ParallelFor(d.N, 1, [&](int64_t n0, int64_t n1, int) {
-    std::vector<int64_t> arg(d.C);
+    std::vector<int32_t> arg(d.C);
     std::vector<float> best(d.C);
     for (int64_t n = n0; n < n1; n++) {
-      const float* xn = x + n * d.H * d.W * d.C;
-      float* dxn = dx + n * d.H * d.W * d.C;
-      std::memset(dxn, 0, sizeof(float) * d.H * d.W * d.C);
+      const float* xn = x + n * imageSize;
+      float* dxn = dx + n * imageSize;
+      // Rows/columns no window covers (floor rounding) get zero gradient.
+      if (!tiled || d.Ho * d.sh != d.H || d.Wo * d.sw != d.W) std::memset(dxn, 0, sizeof(float) * imageSize);
       for (int oh = 0; oh < d.Ho; oh++)
         for (int ow = 0; ow < d.Wo; ow++) {
-          std::fill(best.begin(), best.end(), -INFINITY);
-          std::fill(arg.begin(), arg.end(), -1);
+          float* bp = best.data();
+          int32_t* ap = arg.data();
+          for (int c = 0; c < d.C; c++) bp[c] = -INFINITY, ap[c] = -1;
           for (int i = 0; i < d.kh; i++) {
             int ih = oh * d.sh - d.pt + i;
             if (ih < 0 || ih >= d.H) continue;
             for (int j = 0; j < d.kw; j++) {
               int iw = ow * d.sw - d.pl + j;
               if (iw < 0 || iw >= d.W) continue;
-              int64_t off = ((int64_t)ih * d.W + iw) * d.C;
+              const float* xp = xn + ((int64_t)ih * d.W + iw) * d.C;
+              const int32_t e = i * d.kw + j;
               for (int c = 0; c < d.C; c++) {
-                float v = xn[off + c];
-                if (v > best[c]) best[c] = v, arg[c] = off + c;
+                bool gt = xp[c] > bp[c];
+                bp[c] = gt ? xp[c] : bp[c];
+                ap[c] = gt ? e : ap[c];
               }
             }
           }
           const float* g = dy + ((n * d.Ho + oh) * (int64_t)d.Wo + ow) * d.C;
-          for (int c = 0; c < d.C; c++)
-            if (arg[c] >= 0) dxn[arg[c]] += g[c];
+          for (int i = 0; i < d.kh; i++) {
+            int ih = oh * d.sh - d.pt + i;
+            if (ih < 0 || ih >= d.H) continue;
+            for (int j = 0; j < d.kw; j++) {
+              int iw = ow * d.sw - d.pl + j;
+              if (iw < 0 || iw >= d.W) continue;
+              float* dp = dxn + ((int64_t)ih * d.W + iw) * d.C;
+              const int32_t e = i * d.kw + j;
+              if (tiled)
+                for (int c = 0; c < d.C; c++) dp[c] = ap[c] == e ? g[c] : 0.f;
+              else
+                for (int c = 0; c < d.C; c++) dp[c] += ap[c] == e ? g[c] : 0.f;
+            }
+          }
         }
     }
   });
+}
+
+// out[c] = scale * sum_r in[r * cols + c]: reductions over every axis but the last (bias
+// gradients, batch-norm statistics), which the wasm backend does by transposing first.
+void ReduceRows(const float* in, int64_t rows, int64_t cols, float scale, float* out) {
+  const int threads = pool().size();
+  std::vector<std::vector<double>> partial(threads);
+  ParallelFor(rows, 2048, [&](int64_t r0, int64_t r1, int tid) {
+    std::vector<double>& acc = partial[tid];
+    acc.assign(cols, 0.0);
+    // Sum blocks of rows in float (vectorised), then fold each block into double.
+    std::vector<float> block(cols);
+    for (int64_t r = r0; r < r1; r += 256) {
+      int64_t end = std::min(r1, r + 256);
+      std::fill(block.begin(), block.end(), 0.f);
+      for (int64_t q = r; q < end; q++) {
+        const float* row = in + q * cols;
+        for (int64_t c = 0; c < cols; c++) block[c] += row[c];
+      }
+      for (int64_t c = 0; c < cols; c++) acc[c] += block[c];
+    }
+  });
+  for (int64_t c = 0; c < cols; c++) {
+    double s = 0;
+    for (auto& acc : partial)
+      if (!acc.empty()) s += acc[c];
+    out[c] = static_cast<float>(s * scale);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -563,6 +615,25 @@ napi_value JsMaxPoolGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+napi_value JsReduceRows(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Args a;
+  if (argc < 4 || !GetHeap(env, argv[0], &a.heap, &a.len) || !GetInts(env, argv[1], a.off) || a.off.size() != 2 ||
+      !GetInts(env, argv[2], a.dims) || a.dims.size() != 2) {
+    napi_throw_type_error(env, nullptr, "expected (heap, [in, out], [rows, cols], scale)");
+    return nullptr;
+  }
+  double scale = 1;
+  napi_get_value_double(env, argv[3], &scale);
+  int64_t rows = a.dims[0], cols = a.dims[1];
+  if (rows < 0 || cols <= 0 || !InHeap(env, a, a.off[0], rows * cols, "input") || !InHeap(env, a, a.off[1], cols, "output"))
+    return nullptr;
+  ReduceRows(F(a, a.off[0]), rows, cols, static_cast<float>(scale), F(a, a.off[1]));
+  return nullptr;
+}
+
 napi_value JsThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -603,6 +674,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dBackpropInput", nullptr, JsConv2DBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropFilter", nullptr, JsConv2DBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, JsMaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reduceRows", nullptr, JsReduceRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, JsThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"isa", nullptr, JsIsa, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

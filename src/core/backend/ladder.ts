@@ -95,7 +95,9 @@ const LOADERS: Record<BackendId, Loader> = {
   },
   webgpu: async () => {
     if (process.platform === 'linux' && !hasVulkanLoader()) {
-      throw new Error('the Vulkan loader (libvulkan.so.1) is not installed, so WebGPU (Dawn) has no GPU driver to use')
+      throw new Error(
+        'the Vulkan loader (libvulkan.so.1) is not installed, so WebGPU (Dawn) has no GPU driver to use',
+      )
     }
     const webgpu = req('webgpu') as { create: (flags: string[]) => unknown; globals: object }
     Object.assign(globalThis, webgpu.globals)
@@ -157,7 +159,12 @@ export async function loadBackend(opts: LoadOptions = {}): Promise<BackendReport
       continue
     }
     if (opts.disableNative && (id === 'tensorflow-gpu' || id === 'tensorflow')) {
-      rungs.push({ id, ok: false, reason: 'skipped: a native backend crashed this process earlier', loadMs: 0 })
+      rungs.push({
+        id,
+        ok: false,
+        reason: 'skipped: a native backend crashed this process earlier',
+        loadMs: 0,
+      })
       continue
     }
     if (opts.disableWebgpu && id === 'webgpu') {

@@ -13,6 +13,7 @@ export interface CpuKernelsAddon {
   conv2dBackpropInput(heap: ArrayBuffer, offsets: number[], dims: number[]): void
   conv2dBackpropFilter(heap: ArrayBuffer, offsets: number[], dims: number[]): void
   maxPoolGrad(heap: ArrayBuffer, offsets: number[], dims: number[]): void
+  reduceRows(heap: ArrayBuffer, offsets: number[], dims: number[], scale: number): void
   threads(n?: number): number
   isa(): string
 }
@@ -75,7 +76,8 @@ export function installNativeKernels(addon: CpuKernelsAddon = loadCpuKernelsAddo
   if (installed) return installed
   const heap = (b: WasmBackendLike) => b.wasm.HEAPU8.buffer as ArrayBuffer
 
-  const conv = (original: KernelFunc, fused: boolean): KernelFunc =>
+  const conv =
+    (original: KernelFunc, fused: boolean): KernelFunc =>
     (args) => {
       const { inputs, backend } = args
       const attrs = args.attrs as NamedAttrMap & {
@@ -188,6 +190,34 @@ export function installNativeKernels(addon: CpuKernelsAddon = loadCpuKernelsAddo
     )
     return out
   })
+
+  // Sum and Mean over every axis but the last (bias gradients, batch-norm moments): the wasm
+  // backend transposes the whole tensor first and reduces on one thread.
+  const leadingReduce =
+    (original: KernelFunc, mean: boolean): KernelFunc =>
+    (args) => {
+      const { inputs, backend } = args
+      const { x } = inputs as Record<string, TensorInfo>
+      const attrs = args.attrs as unknown as { axis: number | number[]; keepDims: boolean }
+      const rank = x!.shape.length
+      const axes = tf.util.parseAxisParam(attrs.axis, x!.shape).sort((p, q) => p - q)
+      const isLeading = rank >= 2 && axes.length === rank - 1 && axes.every((a, i) => a === i)
+      if (!isLeading || x!.dtype !== 'float32') return original(args)
+      const cols = x!.shape[rank - 1]!
+      const rows = tf.util.sizeFromShape(x!.shape) / cols
+      const b = backend as unknown as WasmBackendLike
+      const shape = attrs.keepDims ? [...Array<number>(rank - 1).fill(1), cols] : [cols]
+      const out = b.makeOutput(shape, 'float32')
+      addon.reduceRows(
+        heap(b),
+        [offset(b, x!), offset(b, out)],
+        [rows, cols],
+        mean ? 1 / Math.max(rows, 1) : 1,
+      )
+      return out
+    }
+  override('Sum', (original) => leadingReduce(original, false))
+  override('Mean', (original) => leadingReduce(original, true))
 
   installed = { threads: addon.threads(), isa: addon.isa() }
   return installed

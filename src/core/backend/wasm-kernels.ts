@@ -9,7 +9,11 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { Conv2DBackpropFilterAttrs, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core'
 
-function conv2dBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Conv2DBackpropFilterAttrs): tf.Tensor4D {
+function conv2dBackpropFilter(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  attrs: Conv2DBackpropFilterAttrs,
+): tf.Tensor4D {
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs
   if (dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter (wasm): only NHWC, got ${dataFormat}`)
   const [kh, kw, ci, co] = filterShape
@@ -25,7 +29,15 @@ function conv2dBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Conv2DBack
   )
   const { top, left, bottom, right } = info.padInfo
   return tf.tidy(() => {
-    const xpad = top || left || bottom || right ? tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]]) : x
+    const xpad =
+      top || left || bottom || right
+        ? tf.pad(x, [
+            [0, 0],
+            [top, bottom],
+            [left, right],
+            [0, 0],
+          ])
+        : x
     const xt = tf.transpose(xpad, [3, 1, 2, 0]) as tf.Tensor4D
     const dyt = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D
     const r = tf.conv2d(xt, dyt, 1, 'valid', 'NHWC', [info.strideHeight, info.strideWidth])

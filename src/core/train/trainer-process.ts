@@ -14,6 +14,7 @@ import { lossFor } from '../distill/losses'
 import { buildModel } from '../models/registry'
 import { deriveSeed } from '../random'
 import { saveCheckpoint } from './checkpoint'
+import { runBench } from './bench-step'
 import { CancelledError, trainModel } from './train-loop'
 
 interface ParentPort {
@@ -105,7 +106,6 @@ async function run(start: TrainerStart): Promise<void> {
   }
 }
 
-
 onMessage((msg) => {
   switch (msg.type) {
     case 'start':
@@ -116,6 +116,13 @@ onMessage((msg) => {
         send({ type: 'log', level: 'error', message: String(err) })
         process.exit(3)
       })
+      break
+    case 'bench':
+      runBench(msg)
+        .then((result) => send({ type: 'bench-result', result }))
+        .catch((err: unknown) =>
+          send({ type: 'bench-failed', reason: err instanceof Error ? err.message : String(err) }),
+        )
       break
     case 'cancel':
       abort.abort()

@@ -1,0 +1,58 @@
+/**
+ * Training-throughput measurement on random data, the same protocol as the PyTorch peer
+ * (../shared/bench/torch_train_speed.py): SGD with momentum, lr 0.05, cross-entropy, 3 warm-up
+ * steps, then as many steps as fit in the given seconds. Runs inside a trainer process.
+ */
+import * as tf from '@tensorflow/tfjs-core'
+import type { BenchRequest, BenchResult } from '../../shared/trainer-protocol'
+import { loadBackend } from '../backend/ladder'
+import { crossEntropy } from '../distill/losses'
+import { buildModel } from '../models/registry'
+
+export async function runBench(req: BenchRequest): Promise<BenchResult> {
+  const report = await loadBackend({ pin: req.backend })
+  const [h, w, c] = req.inputShape
+  const model = buildModel(req.model, { inputShape: req.inputShape, numClasses: req.numClasses, seed: 1 })
+  const vars = model.trainableWeights.map((v) => v.read() as tf.Variable)
+  const optimizer = tf.train.momentum(0.05, 0.9)
+  const x = tf.randomNormal([req.batchSize, h, w, c], 0, 1, 'float32', 1)
+  const y = tf.randomUniformInt([req.batchSize], 0, req.numClasses, 2) as tf.Tensor1D
+  let peakRss = process.memoryUsage().rss
+  const step = async (): Promise<void> => {
+    const loss = tf.tidy(() =>
+      optimizer.minimize(
+        () => crossEntropy(model.apply(x, { training: true }) as tf.Tensor2D, y, req.numClasses),
+        true,
+        vars,
+      ),
+    )
+    // Read the loss back every step, as the training loop does (and as the peer's loss.item()).
+    await loss!.data()
+    loss!.dispose()
+  }
+  for (let i = 0; i < 3; i++) await step()
+  const tensorsBefore = tf.memory().numTensors
+  let steps = 0
+  const t0 = performance.now()
+  while (performance.now() - t0 < req.seconds * 1000) {
+    await step()
+    steps++
+    if (steps % 5 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss)
+  }
+  const ms = performance.now() - t0
+  const leaked = (tf.memory().numTensors - tensorsBefore) / Math.max(1, steps)
+  tf.dispose([x, y])
+  optimizer.dispose()
+  model.dispose()
+  return {
+    model: req.model,
+    backend: report.chosen,
+    device: report.device,
+    batchSize: req.batchSize,
+    steps,
+    samplesPerSec: (steps * req.batchSize) / (ms / 1000),
+    msPerStep: ms / steps,
+    peakRssMb: Math.max(peakRss, process.memoryUsage().rss) / 2 ** 20,
+    leakedTensorsPerStep: leaked,
+  }
+}
