@@ -19,16 +19,18 @@ export async function runBench(req: BenchRequest): Promise<BenchResult> {
   const y = tf.randomUniformInt([req.batchSize], 0, req.numClasses, 2) as tf.Tensor1D
   let peakRss = process.memoryUsage().rss
   const step = async (): Promise<void> => {
-    const loss = tf.tidy(() =>
-      optimizer.minimize(
+    const loss = tf.tidy(() => {
+      const cost = optimizer.minimize(
         () => crossEntropy(model.apply(x, { training: true }) as tf.Tensor2D, y, req.numClasses),
         true,
         vars,
-      ),
-    )
+      )
+      if (!cost) throw new Error('optimizer returned no loss')
+      return cost
+    })
     // Read the loss back every step, as the training loop does (and as the peer's loss.item()).
-    await loss!.data()
-    loss!.dispose()
+    await loss.data()
+    loss.dispose()
   }
   for (let i = 0; i < 3; i++) await step()
   const tensorsBefore = tf.memory().numTensors
