@@ -175,7 +175,9 @@ export async function cifarTarGz(folder: string, files: Record<string, Buffer>):
   const pack = tar.pack()
   const chunks: Buffer[] = []
   const done = new Promise<void>((res, rej) => {
-    pack.on('data', (c: Buffer) => chunks.push(c))
+    pack.on('data', (c: unknown) => {
+      chunks.push(c as Buffer)
+    })
     pack.on('end', () => res())
     pack.on('error', rej)
   })

@@ -45,7 +45,9 @@ async function layout(source: string): Promise<Layout> {
   const stray: string[] = []
   const strayIn = async (dir: string, rel: string) => {
     for (const name of (await readdir(dir)).sort()) {
-      if (!(await lstat(join(dir, name))).isDirectory()) stray.push(rel ? `${rel}/${name}` : name)
+      const st = await lstat(join(dir, name))
+      if (st.isSymbolicLink()) stray.push(`${rel ? `${rel}/${name}` : name}\0symlink at the top level; not followed`)
+      else if (!st.isDirectory()) stray.push(rel ? `${rel}/${name}` : name)
     }
   }
   await strayIn(root, '')
@@ -115,7 +117,10 @@ export const imageFolderImporter = {
   },
   async run(source, options, ctx: ImportContext) {
     const l = await layout(source)
-    for (const s of l.stray) ctx.skip(s, 'not inside a class folder')
+    for (const s of l.stray) {
+      const [file, reason] = s.split('\0')
+      ctx.skip(file!, reason ?? 'not inside a class folder')
+    }
     const items = await listItems(l, options, ctx.signal, ctx.skip)
     if (items.length === 0) throw new ImportError(`${source}: the class folders hold no image files`)
     const notes: string[] = []

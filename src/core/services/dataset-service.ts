@@ -1,0 +1,234 @@
+/**
+ * Dataset import as one transaction-like step: fingerprint the source (a duplicate is refused before
+ * any decoding), stream decoded samples into a temp cache, rename it into place, and only then insert
+ * the record. Any failure or cancellation removes the temp files and the cache, and leaves no record.
+ */
+import { createHash } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import { basename, join, resolve } from 'node:path'
+import { AppError } from '../../shared/errors'
+import { createCacheWriter, loadDatasetCache } from '../data/cache'
+import { MNIST_10K } from '../data/bundled'
+import { loadMnist10k } from '../data/mnist10k'
+import {
+  DEFAULT_LIMITS,
+  detectFormat,
+  IMPORTERS,
+  ImportError,
+  type FormatId,
+  type ImportLimits,
+  type ImportOptions,
+  type ImportProgress,
+  type SkippedFile,
+} from '../data/importers/index'
+import { previewFromCache, previewFromSets, writeSampleGrid, type DatasetPreview } from '../data/preview'
+import type { DataPaths } from '../paths'
+import type { DatasetRecord, Store } from '../store/store'
+
+export interface DatasetImportOptions {
+  /** Source format; detected from the path when absent. */
+  format?: FormatId
+  /** Dataset name; from the source's file or folder name when absent (suffixed -2, -3... if taken). */
+  name?: string
+  /** Target image size [height, width]. */
+  size?: [number, number]
+  color?: 'grayscale' | 'rgb'
+  /** CSV label column, by header name or 0-based index. */
+  labelColumn?: string
+  /** CIFAR-100 label granularity. */
+  labelMode?: 'fine' | 'coarse'
+  /** Validation fraction runs carve from train by default (recorded with the dataset). Default 0.1. */
+  validationFraction?: number
+  /** Test fraction held out at import when the source has no test split. Default 0.2. */
+  testFraction?: number
+  /** Seed of the test split carved at import. Default 0. */
+  seed?: number
+  limits?: Partial<ImportLimits>
+}
+
+/** What `counts` holds for an imported dataset (the record's `counts` JSON carries all of it). */
+export interface ImportedCounts {
+  train: number
+  test: number
+  /** Samples per class index, per split. */
+  perClass: { train: number[]; test: number[] }
+  validationFraction: number
+  /** The settings of the import: test fraction and seed (used only when the source had no test split). */
+  importSettings: { testFraction: number; seed: number }
+  skipped: number
+}
+
+export interface ImportDatasetArgs {
+  store: Store
+  paths: DataPaths
+  source: string
+  options?: DatasetImportOptions
+  signal?: AbortSignal
+  onProgress?: (p: ImportProgress) => void
+  /** Each skipped file as it is found. */
+  onSkip?: (s: SkippedFile) => void
+}
+
+export interface ImportDatasetResult {
+  dataset: DatasetRecord
+  skipped: SkippedFile[]
+  notes: string[]
+  cacheBytes: number
+}
+
+function defaultName(source: string): string {
+  const base = basename(resolve(source)).replace(/\.(tar\.gz|tgz|gz|csv|zip)$/i, '')
+  return base.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'dataset'
+}
+
+function uniqueName(store: Store, base: string): string {
+  if (!store.datasets.byName(base)) return base
+  for (let i = 2; ; i++) if (!store.datasets.byName(`${base}-${i}`)) return `${base}-${i}`
+}
+
+function fraction(x: number | undefined, fallback: number, what: string): number {
+  const v = x ?? fallback
+  if (!(v >= 0 && v < 1)) throw new AppError('invalid_input', `${what} must be in [0, 1), got ${v}`)
+  return v
+}
+
+export async function importDataset(args: ImportDatasetArgs): Promise<ImportDatasetResult> {
+  const { store, paths, source } = args
+  const o = args.options ?? {}
+  const signal = args.signal ?? new AbortController().signal
+  const onProgress = args.onProgress ?? (() => {})
+  const skipped: SkippedFile[] = []
+  const options: ImportOptions = {
+    size: o.size,
+    color: o.color,
+    labelColumn: o.labelColumn,
+    labelMode: o.labelMode,
+    testFraction: fraction(o.testFraction, 0.2, 'test fraction'),
+    seed: o.seed ?? 0,
+    limits: { ...DEFAULT_LIMITS, ...o.limits },
+  }
+  const validationFraction = fraction(o.validationFraction, 0.1, 'validation fraction')
+  if (o.size && !o.size.every((s) => Number.isInteger(s) && s > 0 && s <= 4096)) {
+    throw new AppError('invalid_input', `size must be HxW with sides in 1..4096, got ${o.size.join('x')}`)
+  }
+  if (o.name !== undefined && !/^[\w][\w.-]{0,99}$/.test(o.name)) {
+    throw new AppError('invalid_input', `dataset name "${o.name}": use letters, digits, '.', '-' and '_' (at most 100)`)
+  }
+  let writer: Awaited<ReturnType<typeof createCacheWriter>> | null = null
+  let cachePath: string | null = null
+  try {
+    const format = o.format ?? (await detectFormat(source))
+    const importer = IMPORTERS[format]
+    const sourcePath = format === 'bundled' ? source : resolve(source)
+    onProgress({ phase: 'hashing', done: 0, total: 0, unit: 'bytes' })
+    const sourceHash = await importer.fingerprint(sourcePath, options, { signal, onProgress })
+    // Everything the cache depends on besides the source bytes: the same source imported with other
+    // settings is a different dataset.
+    const settings = JSON.stringify([format, options.size ?? null, options.color ?? null, options.testFraction, options.seed])
+    const contentHash = createHash('sha256').update(`${sourceHash}\0${settings}`).digest('hex')
+    const existing = store.datasets.byHash(contentHash)
+    if (existing) {
+      throw new AppError(
+        'conflict',
+        `${source} was already imported with the same settings as dataset ${existing.id} "${existing.name}"`,
+        { datasetId: existing.id, name: existing.name },
+      )
+    }
+    if (o.name && store.datasets.byName(o.name)) {
+      throw new AppError('conflict', `a dataset named "${o.name}" already exists; choose another --name`)
+    }
+    writer = await createCacheWriter(paths.datasets, { maxBytes: options.limits.maxDatasetBytes })
+    const result = await importer.run(sourcePath, options, {
+      signal,
+      sink: writer,
+      onProgress,
+      skip(file, reason) {
+        const s = { file, reason }
+        skipped.push(s)
+        args.onSkip?.(s)
+      },
+    })
+    const counts = writer.counts()
+    if (counts.train === 0) {
+      throw new ImportError(`${source}: no training samples were imported${counts.test ? ` (only ${counts.test} test samples)` : ''}`)
+    }
+    if (signal.aborted) throw new AppError('cancelled', 'import cancelled')
+    onProgress({ phase: 'writing', done: 0, total: 0, unit: 'bytes' })
+    const fin = await writer.finish({ classNames: result.classNames, fileName: `${contentHash.slice(0, 24)}.tfkd` })
+    cachePath = fin.path
+    if (signal.aborted) throw new AppError('cancelled', 'import cancelled')
+    const full: ImportedCounts = {
+      train: counts.train,
+      test: counts.test,
+      perClass: { train: fin.header.splits.train.classCounts, test: fin.header.splits.test.classCounts },
+      validationFraction,
+      importSettings: { testFraction: options.testFraction, seed: options.seed },
+      skipped: skipped.length,
+    }
+    const dataset = store.db.transaction(() => {
+      const dup = store.datasets.byHash(contentHash)
+      if (dup) throw new AppError('conflict', `${source} was imported meanwhile as dataset ${dup.id} "${dup.name}"`)
+      const name = o.name ?? uniqueName(store, defaultName(format === 'bundled' ? `${source}-cache` : source))
+      if (store.datasets.byName(name)) throw new AppError('conflict', `a dataset named "${name}" already exists`)
+      return store.datasets.insert({
+        name,
+        format,
+        sourcePath,
+        contentHash,
+        classNames: result.classNames,
+        inputShape: fin.header.shape,
+        counts: full,
+        cachePath: fin.path,
+      })
+    })()
+    return { dataset, skipped, notes: result.notes, cacheBytes: fin.bytes }
+  } catch (err) {
+    await writer?.abort()
+    if (cachePath) await rm(cachePath, { force: true })
+    if (err instanceof AppError) throw err
+    if ((err as Error)?.name === 'AbortError' || signal.aborted) throw new AppError('cancelled', 'import cancelled')
+    if (err instanceof ImportError) throw new AppError('bad_dataset', err.message, { skipped: skipped.slice(0, 100) })
+    if (err instanceof Error) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR') throw new AppError('bad_dataset', err.message)
+    }
+    throw AppError.from(err)
+  }
+}
+
+/** A dataset by id (digits) or name. */
+export function findDataset(store: Store, idOrName: string): DatasetRecord {
+  const d = /^\d+$/.test(idOrName) ? store.datasets.get(Number(idOrName)) : store.datasets.byName(idOrName)
+  if (!d) throw new AppError('not_found', `no dataset "${idOrName}" (see \`tfkd datasets list\`)`)
+  return d
+}
+
+/** The train/test splits of a dataset record: its cache, or the bundled sample. */
+export function loadDatasetSplits(d: DatasetRecord): ReturnType<typeof loadDatasetCache> {
+  if (d.cachePath) return loadDatasetCache(d.cachePath)
+  if (d.format === 'bundled' && d.name === MNIST_10K.name) return { ...loadMnist10k(), classNames: d.classNames }
+  throw new AppError('not_found', `dataset ${d.id} "${d.name}" has no cache file`)
+}
+
+export interface DatasetDetails {
+  dataset: DatasetRecord
+  preview: DatasetPreview
+  /** The validation fraction runs carve by default. */
+  validationFraction: number
+  /** Path of the written sample-grid PNG. */
+  gridPath: string
+}
+
+/** Stats and a sample grid PNG (written under the datasets folder). */
+export async function describeDataset(args: { store: Store; paths: DataPaths; idOrName: string }): Promise<DatasetDetails> {
+  const dataset = findDataset(args.store, args.idOrName)
+  const splits = loadDatasetSplits(dataset)
+  const preview = dataset.cachePath ? previewFromCache(dataset.cachePath) : previewFromSets(splits)
+  const gridPath = await writeSampleGrid(
+    splits.train,
+    splits.classNames.length,
+    join(args.paths.datasets, 'previews', `${dataset.id}-samples.png`),
+  )
+  const vf = (dataset.counts as Partial<ImportedCounts>).validationFraction
+  return { dataset, preview, validationFraction: typeof vf === 'number' ? vf : 0.1, gridPath }
+}
