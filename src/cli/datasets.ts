@@ -1,0 +1,222 @@
+/** `tfkd datasets import|list|show`: dataset import and previews from the command line. */
+import { Command, InvalidArgumentError, Option } from 'commander'
+import cliProgress from 'cli-progress'
+import { AppError } from '../shared/errors'
+import type { AppCore } from '../core/services/app-core'
+import { dataPaths, type DataPaths } from '../core/paths'
+import { FORMAT_IDS, type FormatId, type ImportProgress, type SkippedFile } from '../core/data/importers/types'
+import { describeDataset, importDataset, type DatasetImportOptions } from '../core/services/dataset-service'
+import { table } from './format'
+
+function parseSize(v: string): [number, number] {
+  const m = /^(\d+)x(\d+)$/i.exec(v.trim())
+  if (!m) throw new InvalidArgumentError(`--size must be HxW (e.g. 32x32), got "${v}"`)
+  return [Number(m[1]), Number(m[2])]
+}
+function parseFraction(name: string) {
+  return (v: string): number => {
+    const n = Number(v)
+    if (!(n >= 0 && n < 1)) throw new InvalidArgumentError(`${name} must be a number in [0, 1), got "${v}"`)
+    return n
+  }
+}
+function parseSeed(v: string): number {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError(`--seed must be an integer 0..2^32-1, got "${v}"`)
+  return n
+}
+
+async function pathsOf(core: AppCore): Promise<DataPaths> {
+  const info = await core.handlers['app:info']({})
+  return dataPaths(info.dataHome)
+}
+
+const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : '-')
+
+interface ImportFlags {
+  format?: FormatId
+  name?: string
+  label?: string
+  labels?: 'fine' | 'coarse'
+  size?: [number, number]
+  grayscale?: boolean
+  rgb?: boolean
+  valFraction?: number
+  testFraction?: number
+  seed?: number
+  progress?: boolean
+  json?: boolean
+}
+
+function printSkipped(skipped: SkippedFile[], max = 20): void {
+  if (skipped.length === 0) return
+  process.stderr.write(`skipped ${skipped.length} file(s):\n`)
+  for (const s of skipped.slice(0, max)) process.stderr.write(`  ${s.file}: ${s.reason}\n`)
+  if (skipped.length > max) process.stderr.write(`  ... and ${skipped.length - max} more\n`)
+}
+
+export function registerDatasetCommands(program: Command, openCore: () => AppCore): void {
+  const datasets = program.command('datasets').description('import, list and preview datasets')
+
+  datasets
+    .command('import')
+    .description('import a dataset into the app (image folder, CIFAR-10/100, IDX, CSV)')
+    .argument('<path>', 'file or folder to import (or "mnist-10k" with --format bundled)')
+    .addOption(new Option('--format <id>', 'source format (detected when absent)').choices([...FORMAT_IDS]))
+    .option('--name <name>', 'dataset name (default: from the file or folder name)')
+    .option('--label <column>', 'CSV: label column by header name or 0-based index (default: last)')
+    .addOption(new Option('--labels <kind>', 'CIFAR-100 labels').choices(['fine', 'coarse']))
+    .option('--size <HxW>', 'resize images to HxW (image folders, manifests; CSV: reshape features)', parseSize)
+    .option('--grayscale', 'one channel')
+    .option('--rgb', 'three channels')
+    .option('--val-fraction <x>', 'validation fraction runs carve from train by default', parseFraction('--val-fraction'))
+    .option('--test-fraction <x>', 'test fraction held out when the source has no test split', parseFraction('--test-fraction'))
+    .option('--seed <n>', 'seed of the test split carved at import', parseSeed)
+    .option('--no-progress', 'no progress bar')
+    .option('--json', 'print the dataset record as JSON')
+    .action(async (path: string, o: ImportFlags) => {
+      if (o.grayscale && o.rgb) throw new AppError('invalid_input', '--grayscale and --rgb exclude each other')
+      const options: DatasetImportOptions = {
+        format: o.format,
+        name: o.name,
+        labelColumn: o.label,
+        labelMode: o.labels,
+        size: o.size,
+        color: o.grayscale ? 'grayscale' : o.rgb ? 'rgb' : undefined,
+        validationFraction: o.valFraction,
+        testFraction: o.testFraction,
+        seed: o.seed,
+      }
+      const core = openCore()
+      const ac = new AbortController()
+      const onSigint = () => {
+        if (ac.signal.aborted) process.exit(130)
+        process.stderr.write('\ncancelling the import (Ctrl-C again to force)...\n')
+        ac.abort()
+      }
+      process.on('SIGINT', onSigint)
+      const showBar = o.progress !== false && process.stderr.isTTY
+      const bar = new cliProgress.SingleBar(
+        {
+          format: '{phase} |{bar}| {value}/{total} {unit} | ETA {eta_formatted}',
+          barsize: 30,
+          hideCursor: true,
+          stream: process.stderr,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+      let phase = ''
+      let barOn = false
+      const onProgress = (p: ImportProgress) => {
+        if (!showBar) return
+        if (p.phase !== phase || !barOn) {
+          if (barOn) bar.stop()
+          phase = p.phase
+          bar.start(Math.max(p.total, 1), p.done, { phase: p.phase.padEnd(9), unit: p.unit })
+          barOn = true
+        }
+        if (p.total > 0) bar.setTotal(p.total)
+        bar.update(p.done)
+      }
+      try {
+        const r = await importDataset({
+          store: core.store,
+          paths: await pathsOf(core),
+          source: path,
+          options,
+          signal: ac.signal,
+          onProgress,
+        })
+        if (barOn) bar.stop()
+        barOn = false
+        printSkipped(r.skipped)
+        for (const n of r.notes) process.stderr.write(`note: ${n}\n`)
+        const d = r.dataset
+        if (o.json) {
+          process.stdout.write(`${JSON.stringify({ ...d, skipped: r.skipped, notes: r.notes }, null, 2)}\n`)
+        } else {
+          process.stdout.write(
+            `dataset ${d.id} "${d.name}" (${d.format}): ${d.inputShape.join('x')}, ${d.classNames.length} classes, ` +
+              `train ${d.counts.train}, test ${d.counts.test}; cache ${(r.cacheBytes / 1e6).toFixed(1)} MB\n`,
+          )
+        }
+      } catch (err) {
+        if (barOn) bar.stop()
+        const e = AppError.from(err)
+        const details = e.details as { skipped?: SkippedFile[] } | undefined
+        if (details?.skipped) printSkipped(details.skipped)
+        if (e.code === 'cancelled') process.exitCode = 130
+        throw e
+      } finally {
+        process.off('SIGINT', onSigint)
+        await core.close()
+      }
+    })
+
+  datasets
+    .command('list')
+    .description('list the datasets')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const core = openCore()
+      try {
+        const list = core.store.datasets.list()
+        if (o.json) {
+          process.stdout.write(`${JSON.stringify(list, null, 2)}\n`)
+          return
+        }
+        process.stdout.write(
+          `${table(
+            ['id', 'name', 'format', 'shape', 'classes', 'train', 'test', 'source'],
+            list.map((d) => [
+              String(d.id),
+              d.name,
+              d.format,
+              d.inputShape.join('x'),
+              String(d.classNames.length),
+              String(d.counts.train),
+              String(d.counts.test),
+              d.sourcePath ?? '(bundled)',
+            ]),
+          )}\n`,
+        )
+      } finally {
+        await core.close()
+      }
+    })
+
+  datasets
+    .command('show')
+    .description('class counts, imbalance, shape, per-channel mean/std, and a sample-grid PNG')
+    .argument('<id|name>', 'dataset id or name')
+    .option('--json', 'print JSON')
+    .action(async (idOrName: string, o: { json?: boolean }) => {
+      const core = openCore()
+      try {
+        const d = await describeDataset({ store: core.store, paths: await pathsOf(core), idOrName })
+        if (o.json) {
+          process.stdout.write(`${JSON.stringify(d, null, 2)}\n`)
+          return
+        }
+        const { dataset: ds, preview: p } = d
+        const val = Math.round(p.train.n * d.validationFraction)
+        const lines = [
+          `dataset ${ds.id} "${ds.name}" (${ds.format})${ds.sourcePath ? ` from ${ds.sourcePath}` : ''}`,
+          `shape ${p.shape.join('x')} (height x width x channels), ${p.classNames.length} classes`,
+          `splits: train ${p.train.n} (runs carve about ${val} for validation, fraction ${d.validationFraction}), test ${p.test.n}`,
+          `imbalance (largest / smallest class): train ${p.train.imbalance?.toFixed(2) ?? '-'}, test ${p.test.imbalance?.toFixed(2) ?? '-'}`,
+          `per-channel mean ${p.mean.map((x) => fmt(x)).join(', ')}; std ${p.std.map((x) => fmt(x)).join(', ')} (0..1 units)`,
+          '',
+          table(
+            ['class', 'name', 'train', 'test'],
+            p.classNames.map((name, i) => [String(i), name, String(p.train.classCounts[i] ?? 0), String(p.test.classCounts[i] ?? 0)]),
+          ),
+          '',
+          `sample grid: ${d.gridPath}`,
+        ]
+        process.stdout.write(`${lines.join('\n')}\n`)
+      } finally {
+        await core.close()
+      }
+    })
+}
