@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { loadBackend } from '../../src/core/backend/ladder'
+import { _test } from '../../src/core/backend/wasm-kernels'
 import { createRng } from '../../src/core/random'
 
 let device = ''
@@ -151,5 +152,62 @@ describe('native reductions over leading axes', () => {
       return tf.tidy(() => tf.sum(tf.tensor(v, shape), axis, keepDims).shape)
     }
     expect(await shapeOn('wasm')).toEqual(await shapeOn('cpu'))
+  })
+})
+
+describe('depthwise convolution gradients on the wasm backend (native and composed fallback)', () => {
+  const cases: {
+    x: [number, number, number, number]
+    k: number
+    m: number
+    s: number
+    d: number
+    pad: Pad
+  }[] = []
+  for (let i = 0; i < 14; i++) {
+    const d = rng() < 0.25 ? 2 : 1
+    cases.push({
+      x: [int(1, 3), int(5, 12), int(5, 12), int(1, 12)],
+      k: int(1, 3),
+      m: rng() < 0.3 ? 2 : 1,
+      s: d > 1 ? 1 : int(1, 2),
+      d,
+      pad: rng() < 0.5 ? 'same' : 'valid',
+    })
+  }
+  cases.push({ x: [8, 16, 16, 32], k: 3, m: 1, s: 2, d: 1, pad: 'same' }) // mobilenetv2-style downsampling
+  cases.push({ x: [8, 8, 8, 96], k: 3, m: 1, s: 1, d: 1, pad: 'same' })
+
+  it.each(cases)('x=$x k=$k m=$m s=$s d=$d $pad', async (c) => {
+    const fshape: [number, number, number, number] = [c.k, c.k, c.x[3], c.m]
+    const xv = randn(c.x)
+    const fv = randn(fshape)
+    const info = tf.backend_util.computeConv2DInfo(c.x, fshape, c.s, c.d, c.pad, undefined, true)
+    const dyv = randn(info.outShape)
+    const viaGrad = () => {
+      const g = tf.grads((x: tf.Tensor, f: tf.Tensor) =>
+        tf.depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.s, c.pad, 'NHWC', c.d),
+      )([tf.tensor4d(xv, c.x), tf.tensor4d(fv, fshape)], tf.tensor4d(dyv, info.outShape))
+      return tf.concat([tf.reshape(g[0]!, [-1]), tf.reshape(g[1]!, [-1])])
+    }
+    const native = await both(viaGrad)
+    expectClose(native.got, native.ref)
+    // The composed fallback used where the addon is not built.
+    await tf.setBackend('wasm')
+    const attrs = { strides: c.s, dilations: c.d, pad: c.pad }
+    const fb = tf.tidy(() =>
+      tf.concat([
+        tf.reshape(
+          _test.depthwiseBackpropInput(tf.tensor4d(dyv, info.outShape), tf.tensor4d(fv, fshape), c.x, attrs),
+          [-1],
+        ),
+        tf.reshape(
+          _test.depthwiseBackpropFilter(tf.tensor4d(xv, c.x), tf.tensor4d(dyv, info.outShape), fshape, attrs),
+          [-1],
+        ),
+      ]),
+    )
+    expectClose((await fb.data()) as Float32Array, native.ref)
+    fb.dispose()
   })
 })

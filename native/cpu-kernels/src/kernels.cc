@@ -448,6 +448,82 @@ void MaxPoolGrad(const PoolDims& d, const float* dy, const float* x, float* dx) 
   });
 }
 
+// Depthwise convolution gradients (channel multiplier M; filter [kh, kw, C, M]; dy [N, Ho, Wo, C*M]).
+struct DepthwiseDims {
+  int N, H, W, C, M, Ho, Wo, kh, kw, sh, sw, pt, pl, dh, dw;
+};
+
+void DepthwiseBackpropInput(const DepthwiseDims& d, const float* dy, const float* w, float* dx) {
+  const int64_t imageSize = (int64_t)d.H * d.W * d.C;
+  const int CM = d.C * d.M;
+  ParallelFor(d.N, 1, [&](int64_t n0, int64_t n1, int) {
+    std::vector<float> g(d.C);
+    for (int64_t n = n0; n < n1; n++) {
+      float* dxn = dx + n * imageSize;
+      std::memset(dxn, 0, sizeof(float) * imageSize);
+      for (int oh = 0; oh < d.Ho; oh++)
+        for (int ow = 0; ow < d.Wo; ow++) {
+          const float* dyp = dy + ((n * d.Ho + oh) * (int64_t)d.Wo + ow) * CM;
+          for (int i = 0; i < d.kh; i++) {
+            int ih = oh * d.sh - d.pt + i * d.dh;
+            if (ih < 0 || ih >= d.H) continue;
+            for (int j = 0; j < d.kw; j++) {
+              int iw = ow * d.sw - d.pl + j * d.dw;
+              if (iw < 0 || iw >= d.W) continue;
+              float* dst = dxn + ((int64_t)ih * d.W + iw) * d.C;
+              const float* wk = w + ((int64_t)i * d.kw + j) * CM;
+              if (d.M == 1) {
+                for (int c = 0; c < d.C; c++) dst[c] += dyp[c] * wk[c];
+              } else {
+                for (int c = 0; c < d.C; c++) {
+                  float acc = 0.f;
+                  for (int m = 0; m < d.M; m++) acc += dyp[c * d.M + m] * wk[c * d.M + m];
+                  dst[c] += acc;
+                }
+              }
+            }
+          }
+        }
+    }
+  });
+}
+
+void DepthwiseBackpropFilter(const DepthwiseDims& d, const float* x, const float* dy, float* dw) {
+  const int CM = d.C * d.M;
+  const int64_t filterSize = (int64_t)d.kh * d.kw * CM;
+  const int threads = pool().size();
+  std::vector<std::vector<float>> partial(threads);
+  ParallelFor(d.N, 1, [&](int64_t n0, int64_t n1, int tid) {
+    std::vector<float>& acc = partial[tid];
+    acc.assign(filterSize, 0.f);
+    for (int64_t n = n0; n < n1; n++)
+      for (int oh = 0; oh < d.Ho; oh++)
+        for (int ow = 0; ow < d.Wo; ow++) {
+          const float* dyp = dy + ((n * d.Ho + oh) * (int64_t)d.Wo + ow) * CM;
+          for (int i = 0; i < d.kh; i++) {
+            int ih = oh * d.sh - d.pt + i * d.dh;
+            if (ih < 0 || ih >= d.H) continue;
+            for (int j = 0; j < d.kw; j++) {
+              int iw = ow * d.sw - d.pl + j * d.dw;
+              if (iw < 0 || iw >= d.W) continue;
+              const float* xp = x + ((n * d.H + ih) * (int64_t)d.W + iw) * d.C;
+              float* a = acc.data() + ((int64_t)i * d.kw + j) * CM;
+              if (d.M == 1) {
+                for (int c = 0; c < d.C; c++) a[c] += xp[c] * dyp[c];
+              } else {
+                for (int c = 0; c < d.C; c++)
+                  for (int m = 0; m < d.M; m++) a[c * d.M + m] += xp[c] * dyp[c * d.M + m];
+              }
+            }
+          }
+        }
+  });
+  std::memset(dw, 0, sizeof(float) * filterSize);
+  for (auto& acc : partial)
+    if (!acc.empty())
+      for (int64_t i = 0; i < filterSize; i++) dw[i] += acc[i];
+}
+
 // out[c] = scale * sum_r in[r * cols + c]: reductions over every axis but the last (bias
 // gradients, batch-norm statistics), which the wasm backend does by transposing first.
 void ReduceRows(const float* in, int64_t rows, int64_t cols, float scale, float* out) {
@@ -634,6 +710,37 @@ napi_value JsReduceRows(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+DepthwiseDims ToDepthwise(const std::vector<int64_t>& v) {
+  DepthwiseDims d;
+  int* f = &d.N;
+  for (int i = 0; i < 15; i++) f[i] = static_cast<int>(v[i]);
+  return d;
+}
+
+napi_value JsDepthwiseBackpropInput(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!ParseArgs(env, info, a, 3, 15)) return nullptr;  // dy, w, dx
+  DepthwiseDims d = ToDepthwise(a.dims);
+  if (!InHeap(env, a, a.off[0], (int64_t)d.N * d.Ho * d.Wo * d.C * d.M, "dy") ||
+      !InHeap(env, a, a.off[1], (int64_t)d.kh * d.kw * d.C * d.M, "filter") ||
+      !InHeap(env, a, a.off[2], (int64_t)d.N * d.H * d.W * d.C, "dx"))
+    return nullptr;
+  DepthwiseBackpropInput(d, F(a, a.off[0]), F(a, a.off[1]), F(a, a.off[2]));
+  return nullptr;
+}
+
+napi_value JsDepthwiseBackpropFilter(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!ParseArgs(env, info, a, 3, 15)) return nullptr;  // x, dy, dw
+  DepthwiseDims d = ToDepthwise(a.dims);
+  if (!InHeap(env, a, a.off[0], (int64_t)d.N * d.H * d.W * d.C, "x") ||
+      !InHeap(env, a, a.off[1], (int64_t)d.N * d.Ho * d.Wo * d.C * d.M, "dy") ||
+      !InHeap(env, a, a.off[2], (int64_t)d.kh * d.kw * d.C * d.M, "dw"))
+    return nullptr;
+  DepthwiseBackpropFilter(d, F(a, a.off[0]), F(a, a.off[1]), F(a, a.off[2]));
+  return nullptr;
+}
+
 napi_value JsThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -674,6 +781,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dBackpropInput", nullptr, JsConv2DBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropFilter", nullptr, JsConv2DBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, JsMaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"depthwiseBackpropInput", nullptr, JsDepthwiseBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"depthwiseBackpropFilter", nullptr, JsDepthwiseBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduceRows", nullptr, JsReduceRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, JsThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"isa", nullptr, JsIsa, nullptr, nullptr, nullptr, napi_default, nullptr},

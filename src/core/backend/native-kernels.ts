@@ -13,6 +13,8 @@ export interface CpuKernelsAddon {
   conv2dBackpropInput(heap: ArrayBuffer, offsets: number[], dims: number[]): void
   conv2dBackpropFilter(heap: ArrayBuffer, offsets: number[], dims: number[]): void
   maxPoolGrad(heap: ArrayBuffer, offsets: number[], dims: number[]): void
+  depthwiseBackpropInput(heap: ArrayBuffer, offsets: number[], dims: number[]): void
+  depthwiseBackpropFilter(heap: ArrayBuffer, offsets: number[], dims: number[]): void
   reduceRows(heap: ArrayBuffer, offsets: number[], dims: number[], scale: number): void
   threads(n?: number): number
   isa(): string
@@ -64,6 +66,12 @@ function override(name: string, make: (original: KernelFunc) => KernelFunc): voi
   if (!original) throw new Error(`wasm backend has no ${name} kernel to accelerate`)
   tf.unregisterKernel(name, 'wasm')
   tf.registerKernel({ ...original, kernelFunc: make(original.kernelFunc) })
+}
+
+/** Registers a kernel the wasm backend lacks (replacing our composed fallback if present). */
+function replaceOrRegister(name: string, kernelFunc: KernelFunc): void {
+  if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm')
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc })
 }
 
 let installed: { threads: number; isa: string } | null = null
@@ -152,8 +160,7 @@ export function installNativeKernels(addon: CpuKernelsAddon = loadCpuKernelsAddo
     addon.conv2dBackpropFilter(heap(b), [offset(b, x!), offset(b, dy!), offset(b, out)], convDims(info))
     return out
   }
-  if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) tf.unregisterKernel('Conv2DBackpropFilter', 'wasm')
-  tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: filterKernel })
+  replaceOrRegister('Conv2DBackpropFilter', filterKernel)
 
   override('MaxPoolGrad', (original) => (args) => {
     const { inputs, backend } = args
@@ -187,6 +194,76 @@ export function installNativeKernels(addon: CpuKernelsAddon = loadCpuKernelsAddo
         info.padInfo.top,
         info.padInfo.left,
       ],
+    )
+    return out
+  })
+
+  // Depthwise gradients: the wasm backend has none of its own (wasm-kernels.ts registers composed
+  // fallbacks, replaced here).
+  const depthwiseDims = (info: tf.backend_util.Conv2DInfo, m: number) => [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    m,
+    info.outHeight,
+    info.outWidth,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+    info.dilationHeight,
+    info.dilationWidth,
+  ]
+  type DwAttrs = {
+    strides: number | [number, number]
+    dilations: number | [number, number]
+    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding
+    dimRoundingMode?: 'floor' | 'round' | 'ceil'
+  }
+  replaceOrRegister('DepthwiseConv2dNativeBackpropFilter', (args) => {
+    const { inputs, backend } = args
+    const attrs = args.attrs as unknown as DwAttrs & { filterShape: [number, number, number, number] }
+    const { x, dy } = inputs as Record<string, TensorInfo>
+    const info = tf.backend_util.computeConv2DInfo(
+      x!.shape as [number, number, number, number],
+      attrs.filterShape,
+      attrs.strides,
+      attrs.dilations,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      true,
+    )
+    const b = backend as unknown as WasmBackendLike
+    const out = b.makeOutput([...attrs.filterShape], 'float32')
+    addon.depthwiseBackpropFilter(
+      heap(b),
+      [offset(b, x!), offset(b, dy!), offset(b, out)],
+      depthwiseDims(info, attrs.filterShape[3]),
+    )
+    return out
+  })
+  replaceOrRegister('DepthwiseConv2dNativeBackpropInput', (args) => {
+    const { inputs, backend } = args
+    const attrs = args.attrs as unknown as DwAttrs & { inputShape: [number, number, number, number] }
+    const { dy, filter } = inputs as Record<string, TensorInfo>
+    const info = tf.backend_util.computeConv2DInfo(
+      attrs.inputShape,
+      filter!.shape as [number, number, number, number],
+      attrs.strides,
+      attrs.dilations,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      true,
+    )
+    const b = backend as unknown as WasmBackendLike
+    const out = b.makeOutput([...attrs.inputShape], 'float32')
+    addon.depthwiseBackpropInput(
+      heap(b),
+      [offset(b, dy!), offset(b, filter!), offset(b, out)],
+      depthwiseDims(info, filter!.shape[3]!),
     )
     return out
   })

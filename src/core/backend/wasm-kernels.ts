@@ -46,6 +46,128 @@ function conv2dBackpropFilter(
   })
 }
 
+type DepthwiseAttrs = {
+  strides: number | [number, number]
+  dilations: number | [number, number]
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding
+  dimRoundingMode?: 'floor' | 'round' | 'ceil'
+}
+
+/**
+ * Depthwise filter gradient from slices: for each filter tap (i, j), the strided slice of the padded
+ * input that the tap saw, times dy, summed over batch and space. Filter [kh, kw, C, M].
+ */
+function depthwiseBackpropFilter(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: [number, number, number, number],
+  attrs: DepthwiseAttrs,
+): tf.Tensor4D {
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape,
+    filterShape,
+    attrs.strides,
+    attrs.dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    true,
+  )
+  const [kh, kw, c, m] = filterShape
+  const { top, bottom, left, right } = info.padInfo
+  const [n] = x.shape
+  const { outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw } = info
+  const { dilationHeight: dh, dilationWidth: dw } = info
+  return tf.tidy(() => {
+    const xpad = tf.pad(x, [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ])
+    const dy5 = tf.reshape(dy, [n, ho, wo, c, m])
+    const taps: tf.Tensor[] = []
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const xs = tf.stridedSlice(
+          xpad,
+          [0, i * dh, j * dw, 0],
+          [n, i * dh + (ho - 1) * sh + 1, j * dw + (wo - 1) * sw + 1, c],
+          [1, sh, sw, 1],
+        )
+        taps.push(tf.sum(tf.mul(tf.expandDims(xs, 4), dy5), [0, 1, 2]))
+      }
+    }
+    return tf.reshape(tf.stack(taps), [kh, kw, c, m]) as tf.Tensor4D
+  })
+}
+
+/**
+ * Depthwise input gradient: each filter tap's contribution dy * w[i, j] (summed over the channel
+ * multiplier), spread back to the input positions it came from (zero-inserted by the stride, shifted
+ * by the tap's offset, cropped to the input), summed over taps.
+ */
+function depthwiseBackpropInput(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  inputShape: [number, number, number, number],
+  attrs: DepthwiseAttrs,
+): tf.Tensor4D {
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape,
+    attrs.strides,
+    attrs.dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    true,
+  )
+  const [n, h, w, c] = inputShape
+  const [kh, kw, , m] = filter.shape
+  const { outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw } = info
+  const { dilationHeight: dh, dilationWidth: dw } = info
+  return tf.tidy(() => {
+    const dy5 = tf.reshape(dy, [n, ho, wo, c, m])
+    const terms: tf.Tensor4D[] = []
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const tap = tf.reshape(tf.slice(filter, [i, j, 0, 0], [1, 1, c, m]), [1, 1, 1, c, m])
+        let t = tf.sum(tf.mul(dy5, tap), 4) as tf.Tensor4D
+        if (sh > 1 || sw > 1) {
+          const spread = tf.pad(tf.reshape(t, [n, ho, 1, wo, 1, c]), [
+            [0, 0],
+            [0, 0],
+            [0, sh - 1],
+            [0, 0],
+            [0, sw - 1],
+            [0, 0],
+          ])
+          t = tf.reshape(spread, [n, ho * sh, wo * sw, c])
+        }
+        // Row r of t is input row r + i*dh - top (likewise for columns).
+        const r0 = i * dh - info.padInfo.top
+        const c0 = j * dw - info.padInfo.left
+        const skipR = Math.max(0, -r0)
+        const skipC = Math.max(0, -c0)
+        const padT = Math.max(0, r0)
+        const padL = Math.max(0, c0)
+        const rows = Math.min(ho * sh - skipR, h - padT)
+        const cols = Math.min(wo * sw - skipC, w - padL)
+        if (rows <= 0 || cols <= 0) continue
+        const kept = tf.slice(t, [0, skipR, skipC, 0], [n, rows, cols, c])
+        terms.push(
+          tf.pad(kept, [
+            [0, 0],
+            [padT, h - padT - rows],
+            [padL, w - padL - cols],
+            [0, 0],
+          ]),
+        )
+      }
+    }
+    return (terms.length ? tf.addN(terms) : tf.zeros(inputShape)) as tf.Tensor4D
+  })
+}
+
 let registered = false
 
 /** Registers the missing training kernels for the wasm backend (idempotent). */
@@ -64,12 +186,30 @@ export function registerWasmTrainingKernels(): void {
       ) as TensorInfo
     },
   })
+  tf.registerKernel({
+    kernelName: tf.DepthwiseConv2dNativeBackpropFilter,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs }) => {
+      const { x, dy } = inputs as NamedTensorInfoMap
+      const a = attrs as unknown as DepthwiseAttrs & { filterShape: [number, number, number, number] }
+      return depthwiseBackpropFilter(tensorOf(x!), tensorOf(dy!), a.filterShape, a) as TensorInfo
+    },
+  })
+  tf.registerKernel({
+    kernelName: tf.DepthwiseConv2dNativeBackpropInput,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs }) => {
+      const { dy, filter } = inputs as NamedTensorInfoMap
+      const a = attrs as unknown as DepthwiseAttrs & { inputShape: [number, number, number, number] }
+      return depthwiseBackpropInput(tensorOf(dy!), tensorOf(filter!), a.inputShape, a) as TensorInfo
+    },
+  })
 }
 
 /** The engine hands kernels the op's own input Tensors; anything else is a TF.js change we must see. */
 function tensorOf(t: TensorInfo): tf.Tensor4D {
-  if (!(t instanceof tf.Tensor)) throw new Error('Conv2DBackpropFilter (wasm): expected Tensor inputs')
+  if (!(t instanceof tf.Tensor)) throw new Error('wasm training kernels: expected Tensor inputs')
   return t as tf.Tensor4D
 }
 
-export const _test = { conv2dBackpropFilter }
+export const _test = { conv2dBackpropFilter, depthwiseBackpropFilter, depthwiseBackpropInput }
