@@ -140,7 +140,7 @@ export function checkImageHeader(b: Uint8Array, maxPixels: number): ImageHeader 
   const px = h.width * h.height
   if (px > maxPixels) {
     throw new ImportError(
-      `${h.type.toUpperCase()} declares ${h.width}x${h.height} = ${px.toLocaleString('en-US')} pixels, over the limit of ${maxPixels.toLocaleString('en-US')} (refused before decoding)`,
+      `${h.type.toUpperCase()} declares ${h.width}x${h.height} = ${px} pixels, over the limit of ${maxPixels} (refused before decoding)`,
     )
   }
   return h

@@ -94,7 +94,7 @@ export async function importImageList(
       totalPixels += header.width * header.height
       if (totalPixels > maxTotalPixels) {
         throw new ImportLimitError(
-          `${item.rel}: the images so far declare ${totalPixels.toLocaleString('en-US')} pixels in total, over the limit of ${maxTotalPixels.toLocaleString('en-US')}`,
+          `${item.rel}: the images so far declare ${totalPixels} pixels in total, over the limit of ${maxTotalPixels}`,
         )
       }
       return await decodeImage(bytes, target, maxPixelsPerImage, header)
