@@ -8,9 +8,10 @@
  * mode, and differentiates only the student's variables, so no gradient reaches the teacher.
  */
 import * as tf from '@tensorflow/tfjs-core'
-// Gradients are registered by tfjs-layers or the full tfjs bundle; register them here so the loss can be
-// differentiated with tfjs-core alone (tf.grad in tests, custom loops).
-import '@tensorflow/tfjs-core/dist/register_all_gradients'
+// tfjs-core alone registers no gradients; tfjs-layers' entry point registers them all. Import it for that
+// side effect (not tfjs-core's deep `dist/register_all_gradients`: an ESM file that plain Node cannot
+// load, and a second copy of the engine next to the CommonJS one).
+import '@tensorflow/tfjs-layers'
 import type { VariantId } from '../../shared/types'
 import {
   needsTeacher,
