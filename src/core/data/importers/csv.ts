@@ -25,26 +25,33 @@ import { ImportError, throwIfAborted, type ImportContext, type Importer, type Im
 const NUMBER_RE = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/
 
 interface Row {
-  line: number
+  /** 0-based index of the record among the file's non-empty records. */
+  index: number
   fields: string[]
+  /** Line where the record ends; only when asked for (`withLines`), else -1. */
+  line: number
 }
 
-/** Streams the CSV's non-empty records with their line numbers. */
-async function* rows(file: string, options: ImportOptions, signal: AbortSignal): AsyncGenerator<Row> {
-  const parser = parse({
-    bom: true,
-    delimiter: ',',
-    skip_empty_lines: true,
-    max_record_size: options.limits.maxCsvRecordBytes,
-    relax_column_count: false,
-    info: true,
-  })
-  const input = createReadStream(file, { highWaterMark: 1 << 20, signal })
+const parseOptions = (options: ImportOptions) => ({
+  bom: true,
+  delimiter: ',',
+  skip_empty_lines: true,
+  max_record_size: options.limits.maxCsvRecordBytes,
+  relax_column_count: false,
+})
+
+/** Streams the CSV's non-empty records. (Line numbers cost a copy per record; see `lineOf`.) */
+async function* rows(file: string, options: ImportOptions, signal: AbortSignal, withLines = false): AsyncGenerator<Row> {
+  const parser = parse({ ...parseOptions(options), info: withLines })
+  const input = createReadStream(file, { highWaterMark: 256 * 1024, signal })
   pipeline(input, parser, () => {})
+  let index = 0
   try {
-    for await (const r of parser as AsyncIterable<{ info: Info; record: string[] }>) {
-      yield { line: r.info.lines, fields: r.record }
-    }
+    if (withLines) {
+      for await (const r of parser as AsyncIterable<{ info: Info; record: string[] }>) {
+        yield { index: index++, fields: r.record, line: r.info.lines }
+      }
+    } else for await (const r of parser as AsyncIterable<string[]>) yield { index: index++, fields: r, line: -1 }
   } catch (err) {
     if ((err as Error)?.name === 'AbortError') throw err
     const e = err as Error & { lines?: number; code?: string }
@@ -54,6 +61,21 @@ async function* rows(file: string, options: ImportOptions, signal: AbortSignal):
     input.destroy()
     parser.destroy()
   }
+}
+
+/** The line number where record `index` ends, found by a second scan (only on an error). */
+async function lineOf(file: string, index: number, options: ImportOptions, signal: AbortSignal): Promise<number> {
+  const parser = parse({ ...parseOptions(options), info: true })
+  const input = createReadStream(file, { highWaterMark: 256 * 1024, signal })
+  pipeline(input, parser, () => {})
+  let i = 0
+  try {
+    for await (const r of parser as AsyncIterable<{ info: Info }>) if (i++ === index) return r.info.lines
+  } finally {
+    input.destroy()
+    parser.destroy()
+  }
+  return -1
 }
 
 function isNumber(s: string): boolean {
@@ -108,7 +130,7 @@ function sortClasses(labels: Iterable<string>): string[] {
 
 async function head(file: string, options: ImportOptions, signal: AbortSignal): Promise<Row[]> {
   const out: Row[] = []
-  for await (const r of rows(file, options, signal)) {
+  for await (const r of rows(file, options, signal, true)) {
     out.push(r)
     if (out.length === 2) break
   }
@@ -121,7 +143,7 @@ async function importManifest(file: string, cols: Columns, options: ImportOption
   const classes = new Map<string, number>()
   const raw: { path: string; rel: string; label: string; line: number }[] = []
   let skippedHeader = cols.header === null
-  for await (const r of rows(file, options, ctx.signal)) {
+  for await (const r of rows(file, options, ctx.signal, true)) {
     if (!skippedHeader) {
       skippedHeader = true
       continue
@@ -172,6 +194,10 @@ async function importTabular(file: string, cols: Columns, options: ImportOptions
     const col = j < cols.labelIndex ? j : j + 1
     return cols.header ? `column "${cols.header[col]}"` : `column ${col + 1}`
   }
+  const fail = async (r: Row, msg: string): Promise<never> => {
+    const line = r.line >= 0 ? r.line : await lineOf(file, r.index, options, ctx.signal)
+    throw new ImportError(`${file}: line ${line}: ${msg}`)
+  }
   // pass 1: validate, ranges, classes
   for await (const r of rows(file, options, ctx.signal)) {
     if (first && cols.header) {
@@ -184,11 +210,12 @@ async function importTabular(file: string, cols: Columns, options: ImportOptions
       ctx.onProgress({ phase: 'scanning', done: n, total: 0, unit: 'rows' })
     }
     const label = r.fields[cols.labelIndex]!.trim()
-    if (!label) throw new ImportError(`${file}: line ${r.line}: empty label`)
+    if (!label) await fail(r, 'empty label')
     if (!classes.has(label)) {
       if (classes.size >= options.limits.maxClasses) {
-        throw new ImportError(
-          `${file}: line ${r.line}: more than ${options.limits.maxClasses} distinct labels in the label column; is it a class label? (choose it with --label)`,
+        await fail(
+          r,
+          `more than ${options.limits.maxClasses} distinct labels in the label column; is it a class label? (choose it with --label)`,
         )
       }
       classes.set(label, classes.size)
@@ -197,12 +224,10 @@ async function importTabular(file: string, cols: Columns, options: ImportOptions
       if (col === cols.labelIndex) continue
       const s = r.fields[col]!
       if (!isNumber(s)) {
-        throw new ImportError(
-          `${file}: line ${r.line}: ${featureName(j)} is ${JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}...` : s)}, expected a number`,
-        )
+        await fail(r, `${featureName(j)} is ${JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}...` : s)}, expected a number`)
       }
       const v = Number(s)
-      if (!Number.isFinite(v)) throw new ImportError(`${file}: line ${r.line}: ${featureName(j)} is ${s}, expected a finite number`)
+      if (!Number.isFinite(v)) await fail(r, `${featureName(j)} is ${s.trim()}, expected a finite number`)
       if (v < min[j]!) min[j] = v
       if (v > max[j]!) max[j] = v
       if (isBytes && !(Number.isInteger(v) && v >= 0 && v <= 255)) isBytes = false
@@ -251,7 +276,7 @@ async function importTabular(file: string, cols: Columns, options: ImportOptions
       j++
     }
     const label = index.get(r.fields[cols.labelIndex]!.trim())
-    if (label === undefined) throw new ImportError(`${file}: line ${r.line}: the file changed during the import`)
+    if (label === undefined) return fail(r, 'the file changed during the import')
     await ctx.sink.add(carve(), px, label)
     i++
   }
