@@ -66,7 +66,7 @@ const t0 = performance.now()
   out.write(`\uFEFF${Array.from({ length: cols }, (_, i) => `f${i}`).join(',')},label\n`)
   let written = 0
   let seed = 12345
-  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32)
+  const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32
   while (written < bytes) {
     let chunk = ''
     for (let r = 0; r < 2000; r++) {
@@ -80,7 +80,9 @@ const t0 = performance.now()
   await new Promise((res) => out.end(res))
 }
 const size = statSync(file).size
-console.log(`generated ${(size / 1e6).toFixed(1)} MB (${cols} features + label, BOM) in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+console.log(
+  `generated ${(size / 1e6).toFixed(1)} MB (${cols} features + label, BOM) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+)
 // bundle the core import path (the .sql migrations load as text, as in the app's build)
 const { build } = await import('esbuild')
 // inside the repo so the bundle resolves packages from node_modules
@@ -104,10 +106,14 @@ await build({
   outfile: bundle,
   logLevel: 'warning',
 })
-const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--measure', file, join(dir, 'home'), bundle], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-  encoding: 'utf8',
-})
+const child = spawnSync(
+  process.execPath,
+  [fileURLToPath(import.meta.url), '--measure', file, join(dir, 'home'), bundle],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  },
+)
 const line = child.stdout.trim().split('\n').pop() ?? ''
 console.log(line)
 if (!args.includes('--keep')) rmSync(dir, { recursive: true, force: true })

@@ -4,7 +4,12 @@ import cliProgress from 'cli-progress'
 import { AppError } from '../shared/errors'
 import type { AppCore } from '../core/services/app-core'
 import { dataPaths, type DataPaths } from '../core/paths'
-import { FORMAT_IDS, type FormatId, type ImportProgress, type SkippedFile } from '../core/data/importers/types'
+import {
+  FORMAT_IDS,
+  type FormatId,
+  type ImportProgress,
+  type SkippedFile,
+} from '../core/data/importers/types'
 import { describeDataset, importDataset, type DatasetImportOptions } from '../core/services/dataset-service'
 import { table } from './format'
 
@@ -22,7 +27,8 @@ function parseFraction(name: string) {
 }
 function parseSeed(v: string): number {
   const n = Number(v)
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError(`--seed must be an integer 0..2^32-1, got "${v}"`)
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
+    throw new InvalidArgumentError(`--seed must be an integer 0..2^32-1, got "${v}"`)
   return n
 }
 
@@ -66,16 +72,29 @@ export function registerDatasetCommands(program: Command, openCore: () => AppCor
     .option('--name <name>', 'dataset name (default: from the file or folder name)')
     .option('--label <column>', 'CSV: label column by header name or 0-based index (default: last)')
     .addOption(new Option('--labels <kind>', 'CIFAR-100 labels').choices(['fine', 'coarse']))
-    .option('--size <HxW>', 'resize images to HxW (image folders, manifests; CSV: reshape features)', parseSize)
+    .option(
+      '--size <HxW>',
+      'resize images to HxW (image folders, manifests; CSV: reshape features)',
+      parseSize,
+    )
     .option('--grayscale', 'one channel')
     .option('--rgb', 'three channels')
-    .option('--val-fraction <x>', 'validation fraction runs carve from train by default', parseFraction('--val-fraction'))
-    .option('--test-fraction <x>', 'test fraction held out when the source has no test split', parseFraction('--test-fraction'))
+    .option(
+      '--val-fraction <x>',
+      'validation fraction runs carve from train by default',
+      parseFraction('--val-fraction'),
+    )
+    .option(
+      '--test-fraction <x>',
+      'test fraction held out when the source has no test split',
+      parseFraction('--test-fraction'),
+    )
     .option('--seed <n>', 'seed of the test split carved at import', parseSeed)
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print the dataset record as JSON')
     .action(async (path: string, o: ImportFlags) => {
-      if (o.grayscale && o.rgb) throw new AppError('invalid_input', '--grayscale and --rgb exclude each other')
+      if (o.grayscale && o.rgb)
+        throw new AppError('invalid_input', '--grayscale and --rgb exclude each other')
       const options: DatasetImportOptions = {
         format: o.format,
         name: o.name,
@@ -209,7 +228,12 @@ export function registerDatasetCommands(program: Command, openCore: () => AppCor
           '',
           table(
             ['class', 'name', 'train', 'test'],
-            p.classNames.map((name, i) => [String(i), name, String(p.train.classCounts[i] ?? 0), String(p.test.classCounts[i] ?? 0)]),
+            p.classNames.map((name, i) => [
+              String(i),
+              name,
+              String(p.train.classCounts[i] ?? 0),
+              String(p.test.classCounts[i] ?? 0),
+            ]),
           ),
           '',
           `sample grid: ${d.gridPath}`,

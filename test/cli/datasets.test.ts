@@ -44,7 +44,17 @@ describe('tfkd datasets', () => {
     const set = digits(10)
     const dir = join(tmp.dir, 'digits')
     await writeImageFolder(dir, set, { kinds: ['png'] })
-    const imp = await tfkd('datasets', 'import', dir, '--name', 'digits', '--size', '14x14', '--rgb', '--no-progress')
+    const imp = await tfkd(
+      'datasets',
+      'import',
+      dir,
+      '--name',
+      'digits',
+      '--size',
+      '14x14',
+      '--rgb',
+      '--no-progress',
+    )
     expect(imp.out).toMatch(/dataset \d+ "digits" \(image-folder\): 14x14x3, 10 classes, train 80, test 20/)
 
     const list = await tfkd('datasets', 'list')
@@ -70,7 +80,9 @@ describe('tfkd datasets', () => {
     const dup = await tfkd('datasets', 'import', dir, '--no-progress').catch((e: unknown) => e)
     expect(dup).toBeInstanceOf(AppError)
     expect((dup as AppError).message).toMatch(/already imported with the same settings as dataset \d+ "idx"/)
-    const missing = await tfkd('datasets', 'import', join(tmp.dir, 'nope'), '--no-progress').catch((e: unknown) => e)
+    const missing = await tfkd('datasets', 'import', join(tmp.dir, 'nope'), '--no-progress').catch(
+      (e: unknown) => e,
+    )
     expect((missing as AppError).message).toContain('nope: not found')
   })
 })

@@ -78,7 +78,10 @@ export interface CacheWriter extends SampleSink {
   /** Samples written so far per split. */
   counts(): Record<SplitId, number>
   /** Assembles the cache as `<dir>/<fileName>` and returns its header and path. */
-  finish(meta: { classNames: string[]; fileName: string }): Promise<{ path: string; header: CacheHeader; bytes: number }>
+  finish(meta: {
+    classNames: string[]
+    fileName: string
+  }): Promise<{ path: string; header: CacheHeader; bytes: number }>
   /** Removes every temp file; safe to call more than once and after finish. */
   abort(): Promise<void>
 }
@@ -114,7 +117,8 @@ export async function createCacheWriter(dir: string, opts: { maxBytes?: number }
     async begin(meta) {
       if (shape) throw new Error('cache writer: begin() called twice')
       const [h, w, c] = meta.shape
-      if (![h, w, c].every((x) => Number.isInteger(x) && x > 0)) throw new Error(`cache writer: bad shape ${meta.shape}`)
+      if (![h, w, c].every((x) => Number.isInteger(x) && x > 0))
+        throw new Error(`cache writer: bad shape ${meta.shape}`)
       shape = [h, w, c]
       sampleBytes = h * w * c
       sum = new Float64Array(c)
@@ -123,7 +127,9 @@ export async function createCacheWriter(dir: string, opts: { maxBytes?: number }
     async add(split, pixels, label) {
       if (!shape) throw new Error('cache writer: add() before begin()')
       if (pixels.length !== sampleBytes) {
-        throw new Error(`cache writer: sample has ${pixels.length} bytes, expected ${sampleBytes} (${shape.join('x')})`)
+        throw new Error(
+          `cache writer: sample has ${pixels.length} bytes, expected ${sampleBytes} (${shape.join('x')})`,
+        )
       }
       if (!Number.isInteger(label) || label < 0) throw new Error(`cache writer: bad label ${label}`)
       total += sampleBytes
@@ -174,7 +180,8 @@ export async function createCacheWriter(dir: string, opts: { maxBytes?: number }
         return off
       }
       const maxLabel = Math.max(0, ...[...parts.values()].map((p) => p.classCounts.length - 1))
-      if (maxLabel >= classNames.length) throw new Error(`label ${maxLabel} has no class name (${classNames.length} names)`)
+      if (maxLabel >= classNames.length)
+        throw new Error(`label ${maxLabel} has no class name (${classNames.length} names)`)
       const header: CacheHeader = { version: 1, shape, classNames, splits, mean, std }
       // Offsets depend on where the data starts, which depends on the header's length: lay out from
       // 0 to size the header, then leave slack for the offsets' extra digits.
@@ -250,7 +257,8 @@ function readHeaderFd(fd: number, path: string): CacheHeader {
   const head = new Uint8Array(12)
   readExact(fd, head, 0, path)
   const magic = Buffer.from(head.subarray(0, 8)).toString('latin1')
-  if (magic !== MAGIC) throw new Error(`${path}: not a tfkd dataset cache (magic "${magic}", expected "${MAGIC}")`)
+  if (magic !== MAGIC)
+    throw new Error(`${path}: not a tfkd dataset cache (magic "${magic}", expected "${MAGIC}")`)
   const len = Buffer.from(head.buffer).readUInt32LE(8)
   if (len > 64 * 1024 * 1024) throw new Error(`${path}: cache header of ${len} bytes is implausible`)
   const json = new Uint8Array(len)
@@ -284,7 +292,9 @@ export function loadDatasetCache(path: string): { train: ImageSet; test: ImageSe
     const load = (id: SplitId): ImageSet => {
       const s = header.splits[id]
       if (s.labelsOffset + s.n * 4 > fileBytes) {
-        throw new Error(`${path}: ${id} split needs ${s.labelsOffset + s.n * 4} bytes, the file has ${fileBytes}`)
+        throw new Error(
+          `${path}: ${id} split needs ${s.labelsOffset + s.n * 4} bytes, the file has ${fileBytes}`,
+        )
       }
       const images = new Uint8Array(s.n * size)
       readExact(fd, images, s.imagesOffset, path)
@@ -296,7 +306,8 @@ export function loadDatasetCache(path: string): { train: ImageSet; test: ImageSe
       }
       for (let i = 0; i < s.n; i++) {
         const l = labels[i]!
-        if (l < 0 || l >= header.classNames.length) throw new Error(`${path}: ${id} label ${l} at ${i} out of range`)
+        if (l < 0 || l >= header.classNames.length)
+          throw new Error(`${path}: ${id} label ${l} at ${i} out of range`)
       }
       return { images, labels, n: s.n, shape: [h, w, c] }
     }

@@ -40,7 +40,11 @@ export function countClasses(set: ImageSet, numClasses: number): number[] {
 }
 
 /** Preview of in-memory splits (the bundled dataset, tests). */
-export function previewFromSets(d: { train: ImageSet; test: ImageSet; classNames: string[] }): DatasetPreview {
+export function previewFromSets(d: {
+  train: ImageSet
+  test: ImageSet
+  classNames: string[]
+}): DatasetPreview {
   const { mean, std } = channelStats(d.train)
   return {
     shape: d.train.shape,
@@ -75,7 +79,11 @@ export interface GridOptions {
 }
 
 /** Renders a PNG with one row per class and the first `perClass` samples of each. */
-export async function renderSampleGrid(set: ImageSet, numClasses: number, opts: GridOptions = {}): Promise<Buffer> {
+export async function renderSampleGrid(
+  set: ImageSet,
+  numClasses: number,
+  opts: GridOptions = {},
+): Promise<Buffer> {
   const perClass = opts.perClass ?? 8
   const rows = Math.min(numClasses, opts.maxClasses ?? 100)
   const [h, w, c] = set.shape

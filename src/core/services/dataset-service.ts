@@ -112,7 +112,10 @@ export async function importDataset(args: ImportDatasetArgs): Promise<ImportData
     throw new AppError('invalid_input', `size must be HxW with sides in 1..4096, got ${o.size.join('x')}`)
   }
   if (o.name !== undefined && !/^[\w][\w.-]{0,99}$/.test(o.name)) {
-    throw new AppError('invalid_input', `dataset name "${o.name}": use letters, digits, '.', '-' and '_' (at most 100)`)
+    throw new AppError(
+      'invalid_input',
+      `dataset name "${o.name}": use letters, digits, '.', '-' and '_' (at most 100)`,
+    )
   }
   let writer: Awaited<ReturnType<typeof createCacheWriter>> | null = null
   let cachePath: string | null = null
@@ -124,7 +127,13 @@ export async function importDataset(args: ImportDatasetArgs): Promise<ImportData
     const sourceHash = await importer.fingerprint(sourcePath, options, { signal, onProgress })
     // Everything the cache depends on besides the source bytes: the same source imported with other
     // settings is a different dataset.
-    const settings = JSON.stringify([format, options.size ?? null, options.color ?? null, options.testFraction, options.seed])
+    const settings = JSON.stringify([
+      format,
+      options.size ?? null,
+      options.color ?? null,
+      options.testFraction,
+      options.seed,
+    ])
     const contentHash = createHash('sha256').update(`${sourceHash}\0${settings}`).digest('hex')
     const existing = store.datasets.byHash(contentHash)
     if (existing) {
@@ -150,11 +159,16 @@ export async function importDataset(args: ImportDatasetArgs): Promise<ImportData
     })
     const counts = writer.counts()
     if (counts.train === 0) {
-      throw new ImportError(`${source}: no training samples were imported${counts.test ? ` (only ${counts.test} test samples)` : ''}`)
+      throw new ImportError(
+        `${source}: no training samples were imported${counts.test ? ` (only ${counts.test} test samples)` : ''}`,
+      )
     }
     if (signal.aborted) throw new AppError('cancelled', 'import cancelled')
     onProgress({ phase: 'writing', done: 0, total: 0, unit: 'bytes' })
-    const fin = await writer.finish({ classNames: result.classNames, fileName: `${contentHash.slice(0, 24)}.tfkd` })
+    const fin = await writer.finish({
+      classNames: result.classNames,
+      fileName: `${contentHash.slice(0, 24)}.tfkd`,
+    })
     cachePath = fin.path
     if (signal.aborted) throw new AppError('cancelled', 'import cancelled')
     const full: ImportedCounts = {
@@ -167,9 +181,11 @@ export async function importDataset(args: ImportDatasetArgs): Promise<ImportData
     }
     const dataset = store.db.transaction(() => {
       const dup = store.datasets.byHash(contentHash)
-      if (dup) throw new AppError('conflict', `${source} was imported meanwhile as dataset ${dup.id} "${dup.name}"`)
+      if (dup)
+        throw new AppError('conflict', `${source} was imported meanwhile as dataset ${dup.id} "${dup.name}"`)
       const name = o.name ?? uniqueName(store, defaultName(format === 'bundled' ? `${source}-cache` : source))
-      if (store.datasets.byName(name)) throw new AppError('conflict', `a dataset named "${name}" already exists`)
+      if (store.datasets.byName(name))
+        throw new AppError('conflict', `a dataset named "${name}" already exists`)
       return store.datasets.insert({
         name,
         format,
@@ -186,11 +202,14 @@ export async function importDataset(args: ImportDatasetArgs): Promise<ImportData
     await writer?.abort()
     if (cachePath) await rm(cachePath, { force: true })
     if (err instanceof AppError) throw err
-    if ((err as Error)?.name === 'AbortError' || signal.aborted) throw new AppError('cancelled', 'import cancelled')
-    if (err instanceof ImportError) throw new AppError('bad_dataset', err.message, { skipped: skipped.slice(0, 100) })
+    if ((err as Error)?.name === 'AbortError' || signal.aborted)
+      throw new AppError('cancelled', 'import cancelled')
+    if (err instanceof ImportError)
+      throw new AppError('bad_dataset', err.message, { skipped: skipped.slice(0, 100) })
     if (err instanceof Error) {
       const code = (err as NodeJS.ErrnoException).code
-      if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR') throw new AppError('bad_dataset', err.message)
+      if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR')
+        throw new AppError('bad_dataset', err.message)
     }
     throw AppError.from(err)
   }
@@ -206,7 +225,8 @@ export function findDataset(store: Store, idOrName: string): DatasetRecord {
 /** The train/test splits of a dataset record: its cache, or the bundled sample. */
 export function loadDatasetSplits(d: DatasetRecord): ReturnType<typeof loadDatasetCache> {
   if (d.cachePath) return loadDatasetCache(d.cachePath)
-  if (d.format === 'bundled' && d.name === MNIST_10K.name) return { ...loadMnist10k(), classNames: d.classNames }
+  if (d.format === 'bundled' && d.name === MNIST_10K.name)
+    return { ...loadMnist10k(), classNames: d.classNames }
   throw new AppError('not_found', `dataset ${d.id} "${d.name}" has no cache file`)
 }
 
@@ -220,7 +240,11 @@ export interface DatasetDetails {
 }
 
 /** Stats and a sample grid PNG (written under the datasets folder). */
-export async function describeDataset(args: { store: Store; paths: DataPaths; idOrName: string }): Promise<DatasetDetails> {
+export async function describeDataset(args: {
+  store: Store
+  paths: DataPaths
+  idOrName: string
+}): Promise<DatasetDetails> {
   const dataset = findDataset(args.store, args.idOrName)
   const splits = loadDatasetSplits(dataset)
   const preview = dataset.cachePath ? previewFromCache(dataset.cachePath) : previewFromSets(splits)

@@ -142,9 +142,9 @@ export function createStore(db: Db, now: () => number = Date.now) {
       return (db.prepare('SELECT * FROM datasets ORDER BY id').all() as Row[]).map(toDataset)
     },
     byHash(contentHash: string): DatasetRecord | undefined {
-      const r = db.prepare('SELECT * FROM datasets WHERE content_hash = ? ORDER BY id LIMIT 1').get(contentHash) as
-        | Row
-        | undefined
+      const r = db
+        .prepare('SELECT * FROM datasets WHERE content_hash = ? ORDER BY id LIMIT 1')
+        .get(contentHash) as Row | undefined
       return r && toDataset(r)
     },
   }

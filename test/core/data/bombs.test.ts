@@ -7,7 +7,13 @@ import { join } from 'node:path'
 import { deflateSync, gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeImage } from '../../../src/core/data/importers/image-decode'
-import { IMPORTERS, DEFAULT_LIMITS, ImportError, type ImportContext, type ImportOptions } from '../../../src/core/data/importers/index'
+import {
+  IMPORTERS,
+  DEFAULT_LIMITS,
+  ImportError,
+  type ImportContext,
+  type ImportOptions,
+} from '../../../src/core/data/importers/index'
 import { tempHome } from '../../helpers'
 import { bmpHeader, gifHeader, jpegSof, png, webpVp8x } from './bytes'
 
@@ -130,7 +136,9 @@ describe('decompression-bomb corpus', () => {
     writeFileSync(join(dir, 'b.jpg'), jpegSof(65000, 65000))
     const skipped: string[] = []
     const c = { ...ctx(), skip: (f: string, r: string) => skipped.push(`${f}: ${r}`) }
-    const { ms, err } = await timed(() => IMPORTERS['image-folder'].run(join(tmp.dir, 'bomb-folder'), options, c))
+    const { ms, err } = await timed(() =>
+      IMPORTERS['image-folder'].run(join(tmp.dir, 'bomb-folder'), options, c),
+    )
     expect((err as Error).message).toContain('none of the first 2 image files')
     expect(ms).toBeLessThan(50)
   })

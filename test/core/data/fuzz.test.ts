@@ -11,7 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import sharp from 'sharp'
 import { createRng, type Rng } from '../../../src/core/random'
 import { decodeImage } from '../../../src/core/data/importers/image-decode'
-import { IMPORTERS, DEFAULT_LIMITS, type ImportContext, type ImportOptions } from '../../../src/core/data/importers/index'
+import {
+  IMPORTERS,
+  DEFAULT_LIMITS,
+  type ImportContext,
+  type ImportOptions,
+} from '../../../src/core/data/importers/index'
 import { tempHome } from '../../helpers'
 import { repairPngCrcs } from './bytes'
 import { cifarRecords, cifarTarGz, digit, digits, idxImages, idxLabels, mnistCsv } from './fixtures'
@@ -19,7 +24,11 @@ import { cifarRecords, cifarTarGz, digit, digits, idxImages, idxLabels, mnistCsv
 const N = Number(process.env.FUZZ_N ?? 300)
 const SEED = Number(process.env.FUZZ_SEED ?? 1)
 const HANG_MS = 5000
-const options: ImportOptions = { testFraction: 0.2, seed: 0, limits: { ...DEFAULT_LIMITS, maxPixelsPerImage: 4_000_000 } }
+const options: ImportOptions = {
+  testFraction: 0.2,
+  seed: 0,
+  limits: { ...DEFAULT_LIMITS, maxPixelsPerImage: 4_000_000 },
+}
 
 let tmp: ReturnType<typeof tempHome>
 beforeAll(() => {
@@ -97,7 +106,12 @@ interface Tally {
   maxMs: number
 }
 
-async function fuzz(name: string, seeds: Uint8Array[], run: (input: Uint8Array, i: number) => Promise<unknown>, rng: Rng) {
+async function fuzz(
+  name: string,
+  seeds: Uint8Array[],
+  run: (input: Uint8Array, i: number) => Promise<unknown>,
+  rng: Rng,
+) {
   const t: Tally = { ok: 0, rejected: 0, nonError: 0, hangs: 0, maxMs: 0 }
   const failures: string[] = []
   for (let i = 0; i < N; i++) {
@@ -138,31 +152,58 @@ const set = digits(1)
 describe('mutation fuzz', () => {
   it('PNG (with CRCs repaired half the time)', async () => {
     const seeds = await Promise.all(
-      [0, 1, 2].map((i) => sharp(Buffer.from(digit(set, i)), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer()),
+      [0, 1, 2].map((i) =>
+        sharp(Buffer.from(digit(set, i)), { raw: { width: 28, height: 28, channels: 1 } })
+          .png()
+          .toBuffer(),
+      ),
     )
-    seeds.push(await sharp(Buffer.alloc(8 * 8 * 4, 90), { raw: { width: 8, height: 8, channels: 4 } }).png().toBuffer())
+    seeds.push(
+      await sharp(Buffer.alloc(8 * 8 * 4, 90), { raw: { width: 8, height: 8, channels: 4 } })
+        .png()
+        .toBuffer(),
+    )
     const rng = createRng(SEED)
     await fuzz(
       'png',
       seeds,
-      (input) => decodeImage(rng() < 0.5 ? repairPngCrcs(input) : input, { height: 28, width: 28, channels: 1 }, options.limits.maxPixelsPerImage),
+      (input) =>
+        decodeImage(
+          rng() < 0.5 ? repairPngCrcs(input) : input,
+          { height: 28, width: 28, channels: 1 },
+          options.limits.maxPixelsPerImage,
+        ),
       rng,
     )
   })
 
   it('JPEG', async () => {
     const seeds = await Promise.all([
-      sharp(Buffer.from(digit(set, 3)), { raw: { width: 28, height: 28, channels: 1 } }).jpeg().toBuffer(),
-      sharp(Buffer.alloc(16 * 16 * 3, 120), { raw: { width: 16, height: 16, channels: 3 } }).jpeg({ progressive: true }).toBuffer(),
+      sharp(Buffer.from(digit(set, 3)), { raw: { width: 28, height: 28, channels: 1 } })
+        .jpeg()
+        .toBuffer(),
+      sharp(Buffer.alloc(16 * 16 * 3, 120), { raw: { width: 16, height: 16, channels: 3 } })
+        .jpeg({ progressive: true })
+        .toBuffer(),
     ])
     const rng = createRng(SEED + 1)
-    await fuzz('jpeg', seeds, (input) => decodeImage(input, { height: 28, width: 28, channels: 3 }, options.limits.maxPixelsPerImage), rng)
+    await fuzz(
+      'jpeg',
+      seeds,
+      (input) => decodeImage(input, { height: 28, width: 28, channels: 3 }, options.limits.maxPixelsPerImage),
+      rng,
+    )
   })
 
   it('CSV (tabular and manifest)', async () => {
     const dir = join(tmp.dir, 'csv')
     mkdirSync(join(dir, 'img'), { recursive: true })
-    writeFileSync(join(dir, 'img', 'a.png'), await sharp(Buffer.from(digit(set, 0)), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer())
+    writeFileSync(
+      join(dir, 'img', 'a.png'),
+      await sharp(Buffer.from(digit(set, 0)), { raw: { width: 28, height: 28, channels: 1 } })
+        .png()
+        .toBuffer(),
+    )
     const small = digits(1)
     const seeds = [
       Buffer.from(mnistCsv({ ...small, n: 3 }, { bom: true })),
@@ -196,7 +237,8 @@ describe('mutation fuzz', () => {
         mkdirSync(dir, { recursive: true })
         const gz = i % 4 === 3
         const isImages = i % 2 === 0
-        const w = (n: string, b: Uint8Array) => writeFileSync(join(dir, gz ? `${n}.gz` : n), gz ? gzipSync(b) : b)
+        const w = (n: string, b: Uint8Array) =>
+          writeFileSync(join(dir, gz ? `${n}.gz` : n), gz ? gzipSync(b) : b)
         w('train-images-idx3-ubyte', isImages ? input : images)
         w('train-labels-idx1-ubyte', isImages ? labels : input)
         await IMPORTERS.idx.run(dir, options, sink())
@@ -209,7 +251,10 @@ describe('mutation fuzz', () => {
     const dir = join(tmp.dir, 'cifar')
     const two = { ...set, n: 2, images: set.images.subarray(0, 2 * 784), labels: set.labels.subarray(0, 2) }
     const recs = cifarRecords(two, 'cifar10')
-    const tgz = await cifarTarGz('cifar-10-batches-bin', { 'data_batch_1.bin': recs, 'batches.meta.txt': Buffer.from('a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n') })
+    const tgz = await cifarTarGz('cifar-10-batches-bin', {
+      'data_batch_1.bin': recs,
+      'batches.meta.txt': Buffer.from('a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n'),
+    })
     const { gunzipSync } = await import('node:zlib')
     const tarBytes = gunzipSync(tgz)
     const rng = createRng(SEED + 4)

@@ -33,7 +33,12 @@ let tmp: ReturnType<typeof tempHome>
 let paths: DataPaths
 let store: Store
 const set = digits(12) // 120 digits
-const train = { ...set, n: 100, images: set.images.subarray(0, 100 * 784), labels: set.labels.subarray(0, 100) }
+const train = {
+  ...set,
+  n: 100,
+  images: set.images.subarray(0, 100 * 784),
+  labels: set.labels.subarray(0, 100),
+}
 const test = { ...set, n: 20, images: set.images.subarray(100 * 784), labels: set.labels.subarray(100) }
 
 beforeAll(() => {
@@ -84,7 +89,9 @@ describe('import each format', () => {
     expect(r.dataset.counts).toMatchObject({ train: 90, test: 30 })
     // PNG is lossless: the decoded pixels are the digits
     const c = loadDatasetCache(r.dataset.cachePath!)
-    const all = [...Array(c.train.n).keys()].map((i) => Buffer.from(c.train.images.subarray(i * 784, (i + 1) * 784)).toString('hex'))
+    const all = [...Array(c.train.n).keys()].map((i) =>
+      Buffer.from(c.train.images.subarray(i * 784, (i + 1) * 784)).toString('hex'),
+    )
     expect(all).toContain(Buffer.from(digit(set, 1)).toString('hex'))
   })
 
@@ -149,10 +156,16 @@ describe('import each format', () => {
     expect(r.dataset.counts).toMatchObject({ train: 96, test: 24 })
     const c = loadDatasetCache(r.dataset.cachePath!)
     const rows = new Set([...Array(set.n).keys()].map((i) => Buffer.from(digit(set, i)).toString('hex')))
-    for (let i = 0; i < c.train.n; i++) expect(rows.has(Buffer.from(c.train.images.subarray(i * 784, (i + 1) * 784)).toString('hex'))).toBe(true)
+    for (let i = 0; i < c.train.n; i++)
+      expect(rows.has(Buffer.from(c.train.images.subarray(i * 784, (i + 1) * 784)).toString('hex'))).toBe(
+        true,
+      )
 
     const iris = src('iris.csv')
-    writeFileSync(iris, 'a,b,"c",species\n\n5.1,3.5,1.4,setosa\n4.9,3.0,1.4,setosa\n6.3,3.3,6.0,virginica\n5.8,2.7,5.1,virginica\n7.0,3.2,4.7,versicolor\n')
+    writeFileSync(
+      iris,
+      'a,b,"c",species\n\n5.1,3.5,1.4,setosa\n4.9,3.0,1.4,setosa\n6.3,3.3,6.0,virginica\n5.8,2.7,5.1,virginica\n7.0,3.2,4.7,versicolor\n',
+    )
     const t = await imp(iris, { testFraction: 0.2 })
     expect(t.dataset.inputShape).toEqual([1, 3, 1])
     expect(t.dataset.classNames).toEqual(['setosa', 'versicolor', 'virginica'])
@@ -162,7 +175,9 @@ describe('import each format', () => {
     mkdirSync(join(dir, 'img'), { recursive: true })
     const lines = ['path,label']
     for (let i = 0; i < 30; i++) {
-      const png = await sharp(Buffer.from(digit(set, i)), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer()
+      const png = await sharp(Buffer.from(digit(set, i)), { raw: { width: 28, height: 28, channels: 1 } })
+        .png()
+        .toBuffer()
       writeFileSync(join(dir, 'img', `${i}.png`), png)
       lines.push(`img/${i}.png,digit-${set.labels[i]}`)
     }
@@ -171,7 +186,10 @@ describe('import each format', () => {
     const m = await imp(join(dir, 'list.csv'))
     expect(m.dataset.classNames).toEqual(['digit-0', 'digit-1', 'digit-2'])
     expect(m.dataset.counts.train + m.dataset.counts.test).toBe(30)
-    expect(m.skipped.map((s) => s.file)).toEqual([expect.stringContaining('../outside.png'), expect.stringContaining('img/missing.png')])
+    expect(m.skipped.map((s) => s.file)).toEqual([
+      expect.stringContaining('../outside.png'),
+      expect.stringContaining('img/missing.png'),
+    ])
   })
 
   it('bundled mnist-10k into a cache', async () => {

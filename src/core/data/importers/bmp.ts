@@ -15,10 +15,12 @@ export interface RawImage {
 
 export function decodeBmp(b: Uint8Array): RawImage {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength)
-  if (b.length < 54 || b[0] !== 0x42 || b[1] !== 0x4d) throw new ImportError('BMP: truncated or missing "BM" header')
+  if (b.length < 54 || b[0] !== 0x42 || b[1] !== 0x4d)
+    throw new ImportError('BMP: truncated or missing "BM" header')
   const dataOffset = dv.getUint32(10, true)
   const dib = dv.getUint32(14, true)
-  if (dib < 40) throw new ImportError(`BMP: header version with ${dib}-byte info header is not supported (need >= 40)`)
+  if (dib < 40)
+    throw new ImportError(`BMP: header version with ${dib}-byte info header is not supported (need >= 40)`)
   const width = dv.getInt32(18, true)
   const rawHeight = dv.getInt32(22, true)
   const bpp = dv.getUint16(28, true)
@@ -33,7 +35,8 @@ export function decodeBmp(b: Uint8Array): RawImage {
   if (compression === 3) {
     if (b.length < 66) throw new ImportError('BMP: truncated bit-field masks')
     const [r, g, bl] = [dv.getUint32(54, true), dv.getUint32(58, true), dv.getUint32(62, true)]
-    if (r !== 0xff0000 || g !== 0xff00 || bl !== 0xff) throw new ImportError('BMP: only BGRA bit-field masks are supported')
+    if (r !== 0xff0000 || g !== 0xff00 || bl !== 0xff)
+      throw new ImportError('BMP: only BGRA bit-field masks are supported')
   }
   const rowBytes = Math.ceil((width * bpp) / 32) * 4
   if (dataOffset + rowBytes * height > b.length) {
@@ -46,7 +49,8 @@ export function decodeBmp(b: Uint8Array): RawImage {
     const declared = dv.getUint32(46, true)
     const colors = declared === 0 ? 1 << bpp : Math.min(declared, 1 << bpp)
     const at = 14 + dib
-    if (at + colors * 4 > dataOffset || at + colors * 4 > b.length) throw new ImportError('BMP: palette overlaps pixel data')
+    if (at + colors * 4 > dataOffset || at + colors * 4 > b.length)
+      throw new ImportError('BMP: palette overlaps pixel data')
     palette = b.subarray(at, at + colors * 4)
   }
   const out = new Uint8Array(width * height * 3)

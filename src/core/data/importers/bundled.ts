@@ -5,7 +5,8 @@ import { MNIST_10K } from '../bundled'
 import { ImportError, throwIfAborted, type ImportContext, type Importer, type ImportOptions } from './types'
 
 function check(source: string): void {
-  if (source !== MNIST_10K.name) throw new ImportError(`${source}: unknown bundled dataset (available: ${MNIST_10K.name})`)
+  if (source !== MNIST_10K.name)
+    throw new ImportError(`${source}: unknown bundled dataset (available: ${MNIST_10K.name})`)
 }
 
 export const bundledImporter = {

@@ -36,7 +36,9 @@ export class ByteReader {
       try {
         r = await this.it.next()
       } catch (err) {
-        throw new ImportError(`${this.name}: read failed at byte ${this.position + have}: ${(err as Error).message}`)
+        throw new ImportError(
+          `${this.name}: read failed at byte ${this.position + have}: ${(err as Error).message}`,
+        )
       }
       if (r.done) this.ended = true
       else {
@@ -78,7 +80,12 @@ export class ByteReader {
 }
 
 /** Opens a file, gunzipping when it starts with the gzip magic. */
-export async function openMaybeGzip(path: string, name: string, maxBytes: number, signal: AbortSignal): Promise<ByteReader> {
+export async function openMaybeGzip(
+  path: string,
+  name: string,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<ByteReader> {
   const fh = await open(path, 'r')
   const head = Buffer.alloc(2)
   try {

@@ -62,7 +62,12 @@ export function cifarRecordBytes(kind: CifarKind): number {
 }
 
 /** CHW planes to HWC (or grey by BT.601 luma). `out` has 32*32*channels bytes. */
-export function cifarPixels(rec: Uint8Array, labelBytes: number, channels: 1 | 3, out: Uint8Array): Uint8Array {
+export function cifarPixels(
+  rec: Uint8Array,
+  labelBytes: number,
+  channels: 1 | 3,
+  out: Uint8Array,
+): Uint8Array {
   for (let i = 0; i < PLANE; i++) {
     const r = rec[labelBytes + i]!
     const g = rec[labelBytes + PLANE + i]!
@@ -119,7 +124,9 @@ async function readRecords(
     // CIFAR-100 records are <coarse><fine>
     const label = kind === 'cifar10' ? rec[0]! : mode === 'coarse' ? rec[0]! : rec[1]!
     if (label >= numClasses) {
-      throw new ImportError(`${r.name}: record ${i} (byte ${i * size}) has ${mode} label ${label}, expected 0..${numClasses - 1}`)
+      throw new ImportError(
+        `${r.name}: record ${i} (byte ${i * size}) has ${mode} label ${label}, expected 0..${numClasses - 1}`,
+      )
     }
     await ctx.sink.add(split ?? carve(), cifarPixels(rec, l.labelBytes, channels, px), label)
   }
@@ -180,7 +187,9 @@ function cifarImporter(kind: CifarKind) {
     async run(source, options: ImportOptions, ctx: ImportContext) {
       const { limits } = options
       if (options.size && (options.size[0] !== SIDE || options.size[1] !== SIDE)) {
-        throw new ImportError(`${source}: ${title} images are 32x32; resizing with --size is not supported for ${title}`)
+        throw new ImportError(
+          `${source}: ${title} images are 32x32; resizing with --size is not supported for ${title}`,
+        )
       }
       const channels = options.color === 'grayscale' ? 1 : 3
       const mode = options.labelMode ?? 'fine'
@@ -202,7 +211,11 @@ function cifarImporter(kind: CifarKind) {
           const bytes = await statRegularFile(p, limits.maxFileBytes).catch((e: Error) => {
             throw new ImportError(`${p}: ${e.message}`)
           })
-          const r = new ByteReader(createReadStream(p, { highWaterMark: 1 << 20, signal: ctx.signal }), p, bytes)
+          const r = new ByteReader(
+            createReadStream(p, { highWaterMark: 1 << 20, signal: ctx.signal }),
+            p,
+            bytes,
+          )
           try {
             total += await readRecords(r, bytes, kind, l.data[f]!, options, ctx, channels)
           } finally {
@@ -229,7 +242,8 @@ function cifarImporter(kind: CifarKind) {
             const where = `${source}:${entry.header.name}`
             const size = entry.header.size ?? 0
             if (entry.header.type === 'file' && l.data[name] && !seen.has(name)) {
-              if (size > limits.maxFileBytes) throw new ImportError(`${where}: ${size} bytes, over the limit of ${limits.maxFileBytes}`)
+              if (size > limits.maxFileBytes)
+                throw new ImportError(`${where}: ${size} bytes, over the limit of ${limits.maxFileBytes}`)
               const r = new ByteReader(entry as unknown as Readable, where, size)
               total += await readRecords(r, size, kind, l.data[name]!, options, ctx, channels)
               seen.add(name)
@@ -244,7 +258,9 @@ function cifarImporter(kind: CifarKind) {
           }
         } catch (err) {
           if (err instanceof ImportError || (err as Error)?.name === 'AbortError') throw err
-          throw new ImportError(`${source}: not a readable ${title} .tar.gz (${(err as Error)?.message ?? String(err)})`)
+          throw new ImportError(
+            `${source}: not a readable ${title} .tar.gz (${(err as Error)?.message ?? String(err)})`,
+          )
         } finally {
           file.destroy()
           gunzip.destroy()

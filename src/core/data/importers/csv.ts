@@ -41,7 +41,12 @@ const parseOptions = (options: ImportOptions) => ({
 })
 
 /** Streams the CSV's non-empty records. (Line numbers cost a copy per record; see `lineOf`.) */
-async function* rows(file: string, options: ImportOptions, signal: AbortSignal, withLines = false): AsyncGenerator<Row> {
+async function* rows(
+  file: string,
+  options: ImportOptions,
+  signal: AbortSignal,
+  withLines = false,
+): AsyncGenerator<Row> {
   const parser = parse({ ...parseOptions(options), info: withLines })
   const input = createReadStream(file, { highWaterMark: 256 * 1024, signal })
   pipeline(input, parser, () => {})
@@ -51,7 +56,8 @@ async function* rows(file: string, options: ImportOptions, signal: AbortSignal, 
       for await (const r of parser as AsyncIterable<{ info: Info; record: string[] }>) {
         yield { index: index++, fields: r.record, line: r.info.lines }
       }
-    } else for await (const r of parser as AsyncIterable<string[]>) yield { index: index++, fields: r, line: -1 }
+    } else
+      for await (const r of parser as AsyncIterable<string[]>) yield { index: index++, fields: r, line: -1 }
   } catch (err) {
     if ((err as Error)?.name === 'AbortError') throw err
     const e = err as Error & { lines?: number; code?: string }
@@ -64,7 +70,12 @@ async function* rows(file: string, options: ImportOptions, signal: AbortSignal, 
 }
 
 /** The line number where record `index` ends, found by a second scan (only on an error). */
-async function lineOf(file: string, index: number, options: ImportOptions, signal: AbortSignal): Promise<number> {
+async function lineOf(
+  file: string,
+  index: number,
+  options: ImportOptions,
+  signal: AbortSignal,
+): Promise<number> {
   const parser = parse({ ...parseOptions(options), info: true })
   const input = createReadStream(file, { highWaterMark: 256 * 1024, signal })
   pipeline(input, parser, () => {})
@@ -91,8 +102,12 @@ interface Columns {
 
 function chooseColumns(first: Row, second: Row | undefined, options: ImportOptions, file: string): Columns {
   const width = first.fields.length
-  if (width > options.limits.maxCsvColumns) throw new ImportError(`${file}: line ${first.line}: ${width} columns, over the limit`)
-  if (width < 2) throw new ImportError(`${file}: line ${first.line}: one column; expected features and a label, or path,label`)
+  if (width > options.limits.maxCsvColumns)
+    throw new ImportError(`${file}: line ${first.line}: ${width} columns, over the limit`)
+  if (width < 2)
+    throw new ImportError(
+      `${file}: line ${first.line}: one column; expected features and a label, or path,label`,
+    )
   const looksManifest = (r: Row) => r.fields.some((f) => isImageName(f.trim()))
   // A header row has a text field where the next row has a number or an image path.
   const hasHeader =
@@ -108,16 +123,20 @@ function chooseColumns(first: Row, second: Row | undefined, options: ImportOptio
   if (options.labelColumn !== undefined) {
     const byName = header?.indexOf(options.labelColumn) ?? -1
     if (byName >= 0) labelIndex = byName
-    else if (/^\d+$/.test(options.labelColumn) && Number(options.labelColumn) < width) labelIndex = Number(options.labelColumn)
+    else if (/^\d+$/.test(options.labelColumn) && Number(options.labelColumn) < width)
+      labelIndex = Number(options.labelColumn)
     else {
       throw new ImportError(
         `${file}: no column "${options.labelColumn}"${header ? ` (columns: ${header.slice(0, 20).join(', ')}${width > 20 ? ', ...' : ''})` : ' (the file has no header row; give a 0-based index)'}`,
       )
     }
   }
-  const isManifest = data !== undefined && data.fields.some((f, i) => i !== labelIndex && isImageName(f.trim()))
+  const isManifest =
+    data !== undefined && data.fields.some((f, i) => i !== labelIndex && isImageName(f.trim()))
   if (isManifest && width !== 2) {
-    throw new ImportError(`${file}: line ${data.line}: an image manifest has two columns (path,label), found ${width}`)
+    throw new ImportError(
+      `${file}: line ${data.line}: an image manifest has two columns (path,label), found ${width}`,
+    )
   }
   return { header, labelIndex, width, isManifest }
 }
@@ -167,22 +186,35 @@ async function importManifest(file: string, cols: Columns, options: ImportOption
       continue
     }
     if (!classes.has(label)) {
-      if (classes.size >= options.limits.maxClasses) throw new ImportError(`${where}: more than ${options.limits.maxClasses} classes`)
+      if (classes.size >= options.limits.maxClasses)
+        throw new ImportError(`${where}: more than ${options.limits.maxClasses} classes`)
       classes.set(label, classes.size)
     }
     raw.push({ path: real, rel: `${rel} (line ${r.line})`, label, line: r.line })
-    if (raw.length > options.limits.maxFiles) throw new ImportError(`${file}: more than ${options.limits.maxFiles} rows`)
+    if (raw.length > options.limits.maxFiles)
+      throw new ImportError(`${file}: more than ${options.limits.maxFiles} rows`)
   }
   if (raw.length === 0) throw new ImportError(`${file}: the manifest names no usable image files`)
   const classNames = sortClasses(classes.keys())
   const index = new Map(classNames.map((c, i) => [c, i]))
-  const items: ImageItem[] = raw.map((r) => ({ path: r.path, rel: r.rel, split: null, label: index.get(r.label)! }))
+  const items: ImageItem[] = raw.map((r) => ({
+    path: r.path,
+    rel: r.rel,
+    split: null,
+    label: index.get(r.label)!,
+  }))
   const notes: string[] = []
   await importImageList(items, file, options, ctx, notes)
   return { classNames, notes }
 }
 
-async function importTabular(file: string, cols: Columns, options: ImportOptions, ctx: ImportContext, bytes: number) {
+async function importTabular(
+  file: string,
+  cols: Columns,
+  options: ImportOptions,
+  ctx: ImportContext,
+  bytes: number,
+) {
   const features = cols.width - 1
   const min = new Float64Array(features).fill(Infinity)
   const max = new Float64Array(features).fill(-Infinity)
@@ -224,7 +256,10 @@ async function importTabular(file: string, cols: Columns, options: ImportOptions
       if (col === cols.labelIndex) continue
       const s = r.fields[col]!
       if (!isNumber(s)) {
-        await fail(r, `${featureName(j)} is ${JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}...` : s)}, expected a number`)
+        await fail(
+          r,
+          `${featureName(j)} is ${JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}...` : s)}, expected a number`,
+        )
       }
       const v = Number(s)
       if (!Number.isFinite(v)) await fail(r, `${featureName(j)} is ${s.trim()}, expected a finite number`)
@@ -239,16 +274,20 @@ async function importTabular(file: string, cols: Columns, options: ImportOptions
   let shape: [number, number, number]
   if (options.size) {
     if (options.size[0] * options.size[1] !== features) {
-      throw new ImportError(`${file}: ${features} feature columns cannot be shaped as ${options.size[0]}x${options.size[1]}`)
+      throw new ImportError(
+        `${file}: ${features} feature columns cannot be shaped as ${options.size[0]}x${options.size[1]}`,
+      )
     }
     shape = [options.size[0], options.size[1], 1]
   } else {
     const s = Math.round(Math.sqrt(features))
     shape = s * s === features && s > 1 ? [s, s, 1] : [1, features, 1]
   }
-  if (n * features > options.limits.maxDatasetBytes) throw new ImportError(`${file}: ${n} rows x ${features} features is over the dataset limit`)
+  if (n * features > options.limits.maxDatasetBytes)
+    throw new ImportError(`${file}: ${n} rows x ${features} features is over the dataset limit`)
   const notes: string[] = [`${n} rows, ${features} features shaped as ${shape.join('x')}`]
-  if (!isBytes) notes.push('features are not all integers in 0..255: each column is scaled from its [min, max] to 0..255')
+  if (!isBytes)
+    notes.push('features are not all integers in 0..255: each column is scaled from its [min, max] to 0..255')
   const classNames = sortClasses(classes.keys())
   const index = new Map(classNames.map((c, i) => [c, i]))
   await ctx.sink.begin({ shape })
@@ -268,7 +307,8 @@ async function importTabular(file: string, cols: Columns, options: ImportOptions
       throwIfAborted(ctx.signal)
       ctx.onProgress({ phase: 'importing', done: i, total: n, unit: 'rows' })
     }
-    if (i >= n) throw new ImportError(`${file}: the file changed during the import (more rows than the first pass)`)
+    if (i >= n)
+      throw new ImportError(`${file}: the file changed during the import (more rows than the first pass)`)
     for (let j = 0, col = 0; col < cols.width; col++) {
       if (col === cols.labelIndex) continue
       const v = Number(r.fields[col])
@@ -280,14 +320,16 @@ async function importTabular(file: string, cols: Columns, options: ImportOptions
     await ctx.sink.add(carve(), px, label)
     i++
   }
-  if (i !== n) throw new ImportError(`${file}: the file changed during the import (${i} rows, first pass saw ${n})`)
+  if (i !== n)
+    throw new ImportError(`${file}: the file changed during the import (${i} rows, first pass saw ${n})`)
   void bytes
   return { classNames, notes }
 }
 
 export const csvImporter = {
   id: 'csv',
-  description: 'CSV: numeric features + a label column (--label NAME, last by default), or path,label rows of images',
+  description:
+    'CSV: numeric features + a label column (--label NAME, last by default), or path,label rows of images',
   async fingerprint(source, options, ctx) {
     const hash = createHash('sha256')
     hash.update(`csv\0${options.labelColumn ?? ''}\0`)
@@ -301,6 +343,8 @@ export const csvImporter = {
     const [first, second] = await head(source, options, ctx.signal)
     if (!first) throw new ImportError(`${source}: the file is empty`)
     const cols = chooseColumns(first, second, options, source)
-    return cols.isManifest ? importManifest(source, cols, options, ctx) : importTabular(source, cols, options, ctx, bytes)
+    return cols.isManifest
+      ? importManifest(source, cols, options, ctx)
+      : importTabular(source, cols, options, ctx, bytes)
   },
 } satisfies Importer

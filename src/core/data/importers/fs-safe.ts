@@ -27,7 +27,8 @@ export async function resolveInside(root: string, p: string): Promise<string> {
   } catch (err) {
     throw new ImportError(`cannot resolve: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
   }
-  if (!isInside(root, real)) throw new ImportError(`links outside the import folder (to ${real}); not followed`)
+  if (!isInside(root, real))
+    throw new ImportError(`links outside the import folder (to ${real}); not followed`)
   return real
 }
 
@@ -38,7 +39,9 @@ export async function readRegularFile(path: string, maxBytes: number): Promise<B
     fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOFOLLOW ?? 0))
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    throw new ImportError(code === 'ELOOP' ? 'is a symlink; not followed' : `cannot open (${code ?? String(err)})`)
+    throw new ImportError(
+      code === 'ELOOP' ? 'is a symlink; not followed' : `cannot open (${code ?? String(err)})`,
+    )
   }
   try {
     const st = await fh.stat()
@@ -117,7 +120,11 @@ export async function walkFiles(
           const real = await resolveInside(root, p)
           const rst = await lstat(real)
           if (rst.isFile()) out.push({ path: real, rel })
-          else opts.skip(rel, rst.isDirectory() ? 'symlinked folder; not followed' : 'symlink to a non-regular file')
+          else
+            opts.skip(
+              rel,
+              rst.isDirectory() ? 'symlinked folder; not followed' : 'symlink to a non-regular file',
+            )
         } catch (err) {
           opts.skip(rel, err instanceof Error ? err.message : String(err))
         }

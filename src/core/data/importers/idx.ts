@@ -49,21 +49,28 @@ async function findPairs(source: string): Promise<Pair[]> {
   }
   const st = await lstat(real)
   const dir = st.isDirectory() ? real : dirname(real)
-  const names = st.isDirectory() ? (await readdir(dir)).filter((n) => IMAGES_RE.test(n)).sort() : [basename(real)]
+  const names = st.isDirectory()
+    ? (await readdir(dir)).filter((n) => IMAGES_RE.test(n)).sort()
+    : [basename(real)]
   if (names.length === 0) throw new ImportError(`${source}: no "*-images-idx3-ubyte[.gz]" file found`)
   const all = new Set(await readdir(dir))
   const pairs: Pair[] = []
   for (const images of names) {
-    if (!IMAGES_RE.test(images)) throw new ImportError(`${source}: expected an "*-images-idx3-ubyte[.gz]" file name`)
+    if (!IMAGES_RE.test(images))
+      throw new ImportError(`${source}: expected an "*-images-idx3-ubyte[.gz]" file name`)
     const labels = labelsNameFor(images).find((l) => all.has(l))
     if (!labels) {
-      throw new ImportError(`${join(dir, images)}: no labels file beside it (expected ${labelsNameFor(images).join(' or ')})`)
+      throw new ImportError(
+        `${join(dir, images)}: no labels file beside it (expected ${labelsNameFor(images).join(' or ')})`,
+      )
     }
     pairs.push({ images: join(dir, images), labels: join(dir, labels), split: splitOf(images) })
   }
   const splits = pairs.map((p) => p.split)
   if (pairs.length > 1 && new Set(splits).size !== splits.length) {
-    throw new ImportError(`${source}: several IDX image files map to the same split (${names.join(', ')}); import one file`)
+    throw new ImportError(
+      `${source}: several IDX image files map to the same split (${names.join(', ')}); import one file`,
+    )
   }
   // a lone file is one split whatever its name says; test is then carved at import
   if (pairs.length === 1) pairs[0]!.split = null
@@ -76,9 +83,14 @@ async function findPairs(source: string): Promise<Pair[]> {
 async function readHeader(r: ByteReader, expectDims: number, what: string): Promise<number[]> {
   const magic = await r.read(4, 'the magic number')
   if (magic[0] !== 0 || magic[1] !== 0) {
-    throw new ImportError(`${r.name}: not an IDX file (magic 0x${magic.toString('hex')}, expected 0x0000080${expectDims})`)
+    throw new ImportError(
+      `${r.name}: not an IDX file (magic 0x${magic.toString('hex')}, expected 0x0000080${expectDims})`,
+    )
   }
-  if (magic[2] !== 0x08) throw new ImportError(`${r.name}: IDX type 0x${magic[2]!.toString(16)} unsupported (expected 0x08, unsigned byte)`)
+  if (magic[2] !== 0x08)
+    throw new ImportError(
+      `${r.name}: IDX type 0x${magic[2]!.toString(16)} unsupported (expected 0x08, unsigned byte)`,
+    )
   if (magic[3] !== expectDims) {
     throw new ImportError(`${r.name}: ${magic[3]} dimensions, expected ${expectDims} for ${what}`)
   }
@@ -118,9 +130,11 @@ export const idxImporter = {
       let labels: Uint8Array
       try {
         const [n] = (await readHeader(lr, 1, 'labels')) as [number]
-        if (n > limits.maxFileBytes) throw new ImportError(`${p.labels}: declares ${n} labels, over the limit`)
+        if (n > limits.maxFileBytes)
+          throw new ImportError(`${p.labels}: declares ${n} labels, over the limit`)
         labels = new Uint8Array(await lr.read(n, `${n} labels`))
-        if (await lr.hasMore()) throw new ImportError(`${p.labels}: data continues after the ${n} labels the header declares`)
+        if (await lr.hasMore())
+          throw new ImportError(`${p.labels}: data continues after the ${n} labels the header declares`)
       } finally {
         lr.close()
       }
@@ -131,7 +145,9 @@ export const idxImporter = {
           throw new ImportError(`${p.images}: ${n} images but ${p.labels} has ${labels.length} labels`)
         }
         if (h === 0 || w === 0 || h * w > limits.maxPixelsPerImage) {
-          throw new ImportError(`${p.images}: image size ${h}x${w} is empty or over the limit of ${limits.maxPixelsPerImage} pixels`)
+          throw new ImportError(
+            `${p.images}: image size ${h}x${w} is empty or over the limit of ${limits.maxPixelsPerImage} pixels`,
+          )
         }
         if (n * h * w > limits.maxDatasetBytes) {
           throw new ImportError(
@@ -141,12 +157,16 @@ export const idxImporter = {
         if (!shape) {
           shape = [h, w]
           if (options.size && (options.size[0] !== h || options.size[1] !== w)) {
-            throw new ImportError(`${p.images}: IDX images are ${h}x${w}; resizing with --size is not supported for IDX`)
+            throw new ImportError(
+              `${p.images}: IDX images are ${h}x${w}; resizing with --size is not supported for IDX`,
+            )
           }
           if (options.color === 'rgb') notes.push('IDX images are grayscale; --rgb ignored')
           await ctx.sink.begin({ shape: [h, w, 1] })
         } else if (shape[0] !== h || shape[1] !== w) {
-          throw new ImportError(`${p.images}: images are ${h}x${w}, but the first file's are ${shape[0]}x${shape[1]}`)
+          throw new ImportError(
+            `${p.images}: images are ${h}x${w}, but the first file's are ${shape[0]}x${shape[1]}`,
+          )
         }
         const carve = createTestSplitter(n, options.testFraction, options.seed)
         for (let i = 0; i < n; i++) {
@@ -156,11 +176,13 @@ export const idxImporter = {
           }
           const px = await ir.read(h * w, `image ${i}`)
           const label = labels[i]!
-          if (label + 1 > limits.maxClasses) throw new ImportError(`${p.labels}: label ${label} at ${i} is over the class limit`)
+          if (label + 1 > limits.maxClasses)
+            throw new ImportError(`${p.labels}: label ${label} at ${i} is over the class limit`)
           numClasses = Math.max(numClasses, label + 1)
           await ctx.sink.add(p.split ?? carve(), px, label)
         }
-        if (await ir.hasMore()) throw new ImportError(`${p.images}: data continues after the ${n} images the header declares`)
+        if (await ir.hasMore())
+          throw new ImportError(`${p.images}: data continues after the ${n} images the header declares`)
       } finally {
         ir.close()
       }

@@ -30,14 +30,19 @@ export async function decodeImage(
     } else {
       img = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', pages: 1, sequentialRead: true })
     }
-    img = img.flatten({ background: { r: 0, g: 0, b: 0 } }).resize(target.width, target.height, { fit: 'fill' })
+    img = img
+      .flatten({ background: { r: 0, g: 0, b: 0 } })
+      .resize(target.width, target.height, { fit: 'fill' })
     img = target.channels === 1 ? img.grayscale() : img.toColourspace('srgb')
     const { data, info } = await img.raw().toBuffer({ resolveWithObject: true })
     if (info.width !== target.width || info.height !== target.height) {
-      throw new ImportError(`decoded to ${info.width}x${info.height}, expected ${target.width}x${target.height}`)
+      throw new ImportError(
+        `decoded to ${info.width}x${info.height}, expected ${target.width}x${target.height}`,
+      )
     }
     const want = target.width * target.height * target.channels
-    if (info.channels === target.channels && data.length === want) return new Uint8Array(data.buffer, data.byteOffset, want)
+    if (info.channels === target.channels && data.length === want)
+      return new Uint8Array(data.buffer, data.byteOffset, want)
     // sharp may keep extra bands (e.g. grey + alpha); keep the first `channels` of each pixel.
     const out = new Uint8Array(want)
     const px = target.width * target.height
@@ -50,7 +55,9 @@ export async function decodeImage(
   } catch (err) {
     if (err instanceof ImportError) throw err
     const msg = err instanceof Error ? err.message : String(err)
-    throw new ImportError(`${header.type.toUpperCase()} ${header.width}x${header.height} could not be decoded: ${msg.split('\n')[0]}`)
+    throw new ImportError(
+      `${header.type.toUpperCase()} ${header.width}x${header.height} could not be decoded: ${msg.split('\n')[0]}`,
+    )
   }
 }
 

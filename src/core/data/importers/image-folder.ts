@@ -7,7 +7,14 @@ import { lstat, readdir, realpath } from 'node:fs/promises'
 import { join } from 'node:path'
 import { hashFile, walkFiles, type WalkEntry } from './fs-safe'
 import { importImageList, isImageName, type ImageItem } from './image-list'
-import { ImportError, throwIfAborted, type ImportContext, type Importer, type ImportOptions, type SplitId } from './types'
+import {
+  ImportError,
+  throwIfAborted,
+  type ImportContext,
+  type Importer,
+  type ImportOptions,
+  type SplitId,
+} from './types'
 
 const TEST_NAMES = ['test', 'val', 'validation', 'valid']
 export const naturalOrder = new Intl.Collator('en', { numeric: true }).compare
@@ -36,7 +43,8 @@ async function layout(source: string): Promise<Layout> {
   } catch {
     throw new ImportError(`${source}: folder not found`)
   }
-  if (!(await lstat(root)).isDirectory()) throw new ImportError(`${source}: expected a folder of class folders`)
+  if (!(await lstat(root)).isDirectory())
+    throw new ImportError(`${source}: expected a folder of class folders`)
   const top = await subdirs(root)
   const lower = new Map(top.map((d) => [d.toLowerCase(), d]))
   const trainDir = lower.get('train')
@@ -46,7 +54,8 @@ async function layout(source: string): Promise<Layout> {
   const strayIn = async (dir: string, rel: string) => {
     for (const name of (await readdir(dir)).sort()) {
       const st = await lstat(join(dir, name))
-      if (st.isSymbolicLink()) stray.push(`${rel ? `${rel}/${name}` : name}\0symlink at the top level; not followed`)
+      if (st.isSymbolicLink())
+        stray.push(`${rel ? `${rel}/${name}` : name}\0symlink at the top level; not followed`)
       else if (!st.isDirectory()) stray.push(rel ? `${rel}/${name}` : name)
     }
   }
@@ -61,15 +70,23 @@ async function layout(source: string): Promise<Layout> {
       const [split, d] = splitDirs[s]!
       await strayIn(join(root, d), d)
       for (const cls of perSplit[s]!) {
-        folders.push({ split: testDir ? split : null, label: classNames.indexOf(cls), dir: join(root, d, cls), relBase: root })
+        folders.push({
+          split: testDir ? split : null,
+          label: classNames.indexOf(cls),
+          dir: join(root, d, cls),
+          relBase: root,
+        })
       }
     }
   } else {
     classNames = top
-    for (const cls of top) folders.push({ split: null, label: classNames.indexOf(cls), dir: join(root, cls), relBase: root })
+    for (const cls of top)
+      folders.push({ split: null, label: classNames.indexOf(cls), dir: join(root, cls), relBase: root })
   }
   if (classNames.length === 0) {
-    throw new ImportError(`${source}: expected one sub-folder per class (e.g. ${source}/cat/*.png), found none`)
+    throw new ImportError(
+      `${source}: expected one sub-folder per class (e.g. ${source}/cat/*.png), found none`,
+    )
   }
   return { root, classNames, folders, stray }
 }
@@ -81,7 +98,9 @@ async function listItems(
   skip: (file: string, reason: string) => void,
 ): Promise<(ImageItem & { entry: WalkEntry })[]> {
   if (l.classNames.length > options.limits.maxClasses) {
-    throw new ImportError(`${l.root}: ${l.classNames.length} class folders, over the limit of ${options.limits.maxClasses}`)
+    throw new ImportError(
+      `${l.root}: ${l.classNames.length} class folders, over the limit of ${options.limits.maxClasses}`,
+    )
   }
   const items: (ImageItem & { entry: WalkEntry })[] = []
   for (const f of l.folders) {
@@ -92,7 +111,8 @@ async function listItems(
       relBase: f.relBase,
     })
     for (const e of entries) {
-      if (!isImageName(e.rel)) skip(e.rel, 'not an image file name (expected .png, .jpg, .jpeg, .webp, .bmp or .gif)')
+      if (!isImageName(e.rel))
+        skip(e.rel, 'not an image file name (expected .png, .jpg, .jpeg, .webp, .bmp or .gif)')
       else items.push({ path: e.path, rel: e.rel, split: f.split, label: f.label, entry: e })
     }
   }

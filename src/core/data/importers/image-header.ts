@@ -87,7 +87,8 @@ function webpSize(b: Uint8Array): { width: number; height: number } {
     return { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 }
   }
   if (chunk === 'VP8 ') {
-    if (b[23] !== 0x9d || b[24] !== 0x01 || b[25] !== 0x2a) throw new ImportError('WebP VP8 start code missing')
+    if (b[23] !== 0x9d || b[24] !== 0x01 || b[25] !== 0x2a)
+      throw new ImportError('WebP VP8 start code missing')
     return { width: u16le(b, 26) & 0x3fff, height: u16le(b, 28) & 0x3fff }
   }
   throw new ImportError(`WebP first chunk "${chunk}" is not VP8, VP8L or VP8X`)

@@ -8,7 +8,14 @@ import { readRegularFile } from './fs-safe'
 import { checkImageHeader } from './image-header'
 import { decodeImage, looksGrayscale, type DecodeTarget } from './image-decode'
 import { createTestSplitter } from './split'
-import { ImportError, ImportLimitError, throwIfAborted, type ImportContext, type ImportOptions, type SplitId } from './types'
+import {
+  ImportError,
+  ImportLimitError,
+  throwIfAborted,
+  type ImportContext,
+  type ImportOptions,
+  type SplitId,
+} from './types'
 
 export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif'])
 
@@ -48,7 +55,9 @@ async function chooseTarget(
         const scale = Math.min(1, DEFAULT_MAX_SIDE / Math.max(height, width))
         height = Math.max(1, Math.round(height * scale))
         width = Math.max(1, Math.round(width * scale))
-        notes.push(`images resized to ${height}x${width} (from the first image, ${item.rel}); choose with --size HxW`)
+        notes.push(
+          `images resized to ${height}x${width} (from the first image, ${item.rel}); choose with --size HxW`,
+        )
       }
       let channels: 1 | 3
       if (options.color) channels = options.color === 'grayscale' ? 1 : 3
@@ -115,10 +124,17 @@ export async function importImageList(
         added++
       }
     }
-    ctx.onProgress({ phase: 'importing', done: Math.min(i + CONCURRENCY, items.length), total: items.length, unit: 'files' })
+    ctx.onProgress({
+      phase: 'importing',
+      done: Math.min(i + CONCURRENCY, items.length),
+      total: items.length,
+      unit: 'files',
+    })
   }
   if (added === 0) {
-    throw new ImportError(`${source}: none of the ${items.length} image files could be imported (see the skipped files)`)
+    throw new ImportError(
+      `${source}: none of the ${items.length} image files could be imported (see the skipped files)`,
+    )
   }
 }
 

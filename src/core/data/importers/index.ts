@@ -28,7 +28,8 @@ const IDX_RE = /idx3[-._]ubyte(\.gz)?$/i
 
 function cifarFromNames(names: string[]): FormatId | null {
   if (names.includes('data_batch_1.bin') || names.includes('test_batch.bin')) return 'cifar10'
-  if (names.includes('train.bin') && (names.includes('fine_label_names.txt') || names.includes('test.bin'))) return 'cifar100'
+  if (names.includes('train.bin') && (names.includes('fine_label_names.txt') || names.includes('test.bin')))
+    return 'cifar100'
   return null
 }
 

@@ -95,7 +95,11 @@ export interface Importer {
   id: FormatId
   description: string
   /** A digest of everything the result depends on in the source (bytes, names). */
-  fingerprint(source: string, options: ImportOptions, ctx: Pick<ImportContext, 'signal' | 'onProgress'>): Promise<string>
+  fingerprint(
+    source: string,
+    options: ImportOptions,
+    ctx: Pick<ImportContext, 'signal' | 'onProgress'>,
+  ): Promise<string>
   run(source: string, options: ImportOptions, ctx: ImportContext): Promise<ImportResult>
 }
 
