@@ -255,6 +255,14 @@ describe('duplicates, bad input, cancellation', () => {
     expect(cacheFiles()).toEqual(before)
   })
 
+  it('a FIFO given as the source is refused, not read', async () => {
+    const fifo = src('pipe.csv')
+    execFileSync('mkfifo', [fifo])
+    const err = await imp(fifo).catch((e: unknown) => e)
+    expect((err as AppError).code).toBe('bad_dataset')
+    expect((err as AppError).message).toContain('not a regular file')
+  })
+
   it('CSV errors name the line', async () => {
     const cases: [string, RegExp][] = [
       ['a,b,label\n1,2,x\n3,4\n', /line 3/],

@@ -333,7 +333,14 @@ export const csvImporter = {
   async fingerprint(source, options, ctx) {
     const hash = createHash('sha256')
     hash.update(`csv\0${options.labelColumn ?? ''}\0`)
-    await hashFile(source, hash, ctx.signal)
+    const total = await statRegularFile(source, Number.MAX_SAFE_INTEGER).catch((e: Error) => {
+      throw new ImportError(`${source}: ${e.message}`)
+    })
+    let done = 0
+    await hashFile(source, hash, ctx.signal, (n) => {
+      done += n
+      ctx.onProgress({ phase: 'hashing', done, total, unit: 'bytes' })
+    })
     return hash.digest('hex')
   },
   async run(source, options: ImportOptions, ctx: ImportContext) {

@@ -147,6 +147,10 @@ export async function hashFile(
   signal: AbortSignal,
   onBytes?: (n: number) => void,
 ): Promise<void> {
+  // a FIFO would block the read forever
+  await statRegularFile(path, Number.MAX_SAFE_INTEGER).catch((e: Error) => {
+    throw new ImportError(`${path}: ${e.message}`)
+  })
   const stream = createReadStream(path, { highWaterMark: 1 << 20, signal })
   for await (const chunk of stream) {
     hash.update(chunk as Buffer)
