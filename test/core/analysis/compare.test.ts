@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest'
+import {
+  compareRuns,
+  formatComparison,
+  formatCsv,
+  formatJson,
+  formatLatex,
+  formatMarkdown,
+  type ComparedRun,
+} from '../../../src/core/analysis/compare'
+import { holmAdjust } from '../../../src/core/analysis/stats'
+
+const base = [0.701, 0.699, 0.712, 0.703, 0.708]
+const tfkd = [0.712, 0.705, 0.718, 0.709, 0.715]
+const runs = (variant: string, accs: number[], extra: Partial<ComparedRun> = {}): ComparedRun[] =>
+  accs.map((a, i) => ({ variant, seed: i + 1, bestTestAccuracy: a, lastTestAccuracy: a - 0.01, ...extra }))
+
+describe('compareRuns', () => {
+  const table = compareRuns([
+    ...runs('baseline', base),
+    ...runs('tfkd-self', tfkd, { teacher: 'resnet8' }),
+    ...runs('lsr', [0.702, 0.697, 0.713, 0.702, 0.709]),
+    ...runs('de-kd', [0.69, 0.688, 0.7], { teacher: 'resnet20@1' }),
+  ])
+
+  it('has one row per variant, baseline first, with mean +- std', () => {
+    expect(table.rows.map((r) => r.variant)).toEqual(['baseline', 'tfkd-self', 'lsr', 'de-kd'])
+    const b = table.rows[0]!
+    expect(b.verdict).toBe('reference')
+    expect(b.n).toBe(5)
+    expect(b.mean).toBeCloseTo(0.7046, 12)
+    expect(b.std).toBeCloseTo(0.0053197744313081595, 15) // repr(np.std(base, ddof=1))
+  })
+
+  it('pairs matched seeds: same numbers as scipy ttest_rel (see stats.test.ts)', () => {
+    const r = table.rows.find((x) => x.variant === 'tfkd-self')!
+    expect(r.teacher).toBe('resnet8')
+    expect(r.matched).toBe(5)
+    expect(r.delta).toBeCloseTo(0.0072, 12)
+    expect(r.t).toBeCloseTo(7.426232973063313, 8)
+    expect(r.pT).toBeCloseTo(0.0017551725319408064, 10)
+    expect(r.ci[0]).toBeCloseTo(0.004508136597662098, 10)
+    expect(r.dz).toBeCloseTo(3.3211123489039864, 8)
+    expect(r.pWilcoxon).toBe(0.0625) // all 5 positive: 2 / 2^5
+    expect(r.wilcoxonMethod).toBe('exact')
+    // Holm over the three compared variants.
+    const ps = table.rows.filter((x) => x.variant !== 'baseline').map((x) => x.pT)
+    expect(table.rows.filter((x) => x.variant !== 'baseline').map((x) => x.pTHolm)).toEqual(holmAdjust(ps))
+    expect(r.verdict).toBe('better')
+    expect(r.warnings).toEqual([])
+  })
+
+  it('says "no evidence" without a clear difference and warns below 3 matched seeds', () => {
+    expect(table.rows.find((x) => x.variant === 'lsr')!.verdict).toBe('no evidence')
+    const de = table.rows.find((x) => x.variant === 'de-kd')!
+    expect(de.matched).toBe(3)
+    expect(de.delta).toBeLessThan(0)
+    const two = compareRuns([...runs('baseline', base), ...runs('kd', [0.8, 0.81])])
+    const kd = two.rows.find((x) => x.variant === 'kd')!
+    expect(kd.warnings.some((w) => /only 2 seed\(s\) matched/.test(w))).toBe(true)
+  })
+
+  it('compares the last epoch on request, averages duplicate seeds with a warning, skips missing values', () => {
+    const t = compareRuns(
+      [
+        ...runs('baseline', base),
+        ...runs('kd', tfkd),
+        { variant: 'kd', seed: 1, bestTestAccuracy: 0.7, lastTestAccuracy: 0.7 },
+        { variant: 'kd', seed: 9, bestTestAccuracy: null, lastTestAccuracy: null },
+      ],
+      { metric: 'last' },
+    )
+    const kd = t.rows.find((x) => x.variant === 'kd')!
+    expect(kd.mean).toBeCloseTo((0.702 + 0.7) / 2 / 5 + (0.695 + 0.708 + 0.699 + 0.705) / 5, 12)
+    expect(t.warnings.join(' ')).toMatch(/2 runs with seed 1/)
+    expect(t.warnings.join(' ')).toMatch(/1 run\(s\) without a last-epoch/)
+  })
+
+  it('matches baselines per student model and warns without any', () => {
+    const t = compareRuns([
+      ...runs('baseline', base, { model: 'resnet8' }),
+      ...runs('kd', tfkd, { model: 'resnet8' }),
+      ...runs('kd', tfkd, { model: 'mobilenetv2' }),
+    ])
+    expect(t.rows.find((r) => r.model === 'resnet8' && r.variant === 'kd')!.matched).toBe(5)
+    expect(t.rows.find((r) => r.model === 'mobilenetv2')!.matched).toBe(0)
+    expect(compareRuns(runs('kd', tfkd)).warnings.join(' ')).toMatch(/no baseline runs/)
+  })
+})
+
+describe('formatters', () => {
+  const table = compareRuns([
+    ...runs('baseline', base),
+    ...runs('tfkd-reg', tfkd),
+    ...runs('re-kd', [0.71, 0.7], { teacher: 'cnn-small, "weak"' }),
+  ])
+
+  it('csv: header, raw fractions, quoted cells', () => {
+    const csv = formatCsv(table).trim().split('\n')
+    expect(csv[0]).toBe(
+      'variant,model,teacher,n,mean,std,matched,delta,ci_low,ci_high,t,p_t,p_t_holm,wilcoxon_w,p_wilcoxon,p_wilcoxon_holm,d_z,verdict,warnings',
+    )
+    expect(csv).toHaveLength(4)
+    expect(csv[1]!.startsWith('baseline,,,5,0.7045')).toBe(true)
+    expect(csv[3]).toContain('"cnn-small, ""weak"""')
+  })
+
+  it('markdown: a table in percent with deltas in points and the warnings listed', () => {
+    const md = formatMarkdown(table)
+    expect(md).toContain('| variant | n | mean ± std (%) |')
+    expect(md).toContain(
+      '| tfkd-reg | 5 (5 matched) | 71.18 ± 0.51 | +0.72 | [+0.45, +0.99] | 0.0018 | 0.0035 | 0.0625 |',
+    )
+    expect(md).toMatch(/⚠ re-kd, teacher cnn-small, "weak": only 2 seed\(s\) matched/)
+  })
+
+  it('latex: booktabs with escaped text', () => {
+    const tex = formatLatex(table)
+    expect(tex).toContain('\\begin{tabular}')
+    expect(tex).toContain('\\toprule')
+    expect(tex).toContain('tfkd-reg & 5 & 71.18 $\\pm$ 0.51 & +0.72')
+    expect(tex).toContain('$^\\dagger$')
+  })
+
+  it('json: NaN becomes null and the table round-trips', () => {
+    const parsed = JSON.parse(formatJson(table)) as { rows: { variant: string; delta: number | null }[] }
+    expect(parsed.rows[0]).toMatchObject({ variant: 'baseline', delta: null })
+    expect(formatComparison(table, 'json')).toBe(formatJson(table))
+    expect(formatComparison(table, 'md')).toBe(formatMarkdown(table))
+  })
+})
