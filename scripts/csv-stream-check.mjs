@@ -22,8 +22,13 @@ if (args[0] === '--measure') {
   const paths = dataPaths(home)
   const store = createStore(openDatabase(paths.database))
   let sampled = 0
+  let heap = 0
+  let external = 0
   const timer = setInterval(() => {
-    sampled = Math.max(sampled, process.memoryUsage().rss)
+    const m = process.memoryUsage()
+    sampled = Math.max(sampled, m.rss)
+    heap = Math.max(heap, m.heapUsed)
+    external = Math.max(external, m.external + m.arrayBuffers)
   }, 50)
   const t0 = performance.now()
   const phases = {}
@@ -48,6 +53,8 @@ if (args[0] === '--measure') {
       rowsPerSec: Math.round(rows / (ms / 1000)),
       peakRssMb: +((process.resourceUsage().maxRSS * 1024) / 1e6).toFixed(1),
       sampledRssMb: +(sampled / 1e6).toFixed(1),
+      maxHeapUsedMb: +(heap / 1e6).toFixed(1),
+      maxExternalMb: +(external / 1e6).toFixed(1),
       cacheMb: +(r.cacheBytes / 1e6).toFixed(1),
       phases: phaseTimes,
     }),
