@@ -12,6 +12,7 @@ import { createAppCore, type AppCore } from '../core/services/app-core'
 import { createForkSpawner } from '../core/services/fork-trainer'
 import { resolveDataHome } from '../core/paths'
 import { startWebServer } from '../server/index'
+import { registerDatasetCommands } from './datasets'
 import { duration, pct, table } from './format'
 
 const VERSION = '0.1.0'
@@ -61,6 +62,24 @@ program
   .option('--val-fraction <x>', 'validation fraction carved from train', num('--val-fraction'))
   .option('--max-train <n>', 'train on at most N samples (0 = all)', int('--max-train'))
   .addOption(new Option('--backend <id>', 'pin a TF.js backend').choices(['auto', ...BACKEND_IDS]))
+  .option('--teacher-run <id>', 'teacher run for kd, re-kd, de-kd, tfkd-self', int('--teacher-run'))
+  .option(
+    '--teacher-epoch <n>',
+    "use the teacher's checkpoint of this epoch (de-kd snapshot)",
+    int('--teacher-epoch'),
+  )
+  .option(
+    '--param <key=value>',
+    'variant hyperparameter, repeatable (e.g. --param alpha=0.9 --param temperature=4)',
+    (v: string, acc: Record<string, unknown>) => {
+      const m = /^([A-Za-z]\w*)=(.*)$/.exec(v)
+      if (!m) throw new InvalidArgumentError(`--param expects key=value, got "${v}"`)
+      const raw = m[2]!
+      acc[m[1]!] = raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw
+      return acc
+    },
+    {} as Record<string, unknown>,
+  )
   .option('--no-progress', 'no progress bar (one line per epoch only)')
   .action(async (o: Record<string, unknown>) => {
     const input = Object.fromEntries(
@@ -78,6 +97,11 @@ program
         validationFraction: o.valFraction,
         maxTrainSamples: o.maxTrain,
         backend: o.backend,
+        variantParams: Object.keys(o.param as object).length ? o.param : undefined,
+        teacher:
+          o.teacherRun === undefined
+            ? undefined
+            : { runId: o.teacherRun, epoch: (o.teacherEpoch as number | undefined) ?? null },
       }).filter(([, v]) => v !== undefined),
     )
     const parsed = runConfigInput.safeParse(input)
@@ -259,6 +283,8 @@ program
     process.once('SIGINT', () => void stop())
     process.once('SIGTERM', () => void stop())
   })
+
+registerDatasetCommands(program, () => openCore('cli'))
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = AppError.from(err)

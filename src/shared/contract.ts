@@ -73,6 +73,9 @@ export type Api = {
   on<K extends PushChannel>(channel: K, listener: (payload: Pushes[K]) => void): () => void
 }
 
+/** What a handler receives: the input after validation (defaults applied). */
+export type HandlerInput<K extends InvokeChannel> = z.output<(typeof inputSchemas)[K]>
+
 export type Handlers = {
-  [K in InvokeChannel]: (input: InvokeInput<K>) => Promise<InvokeOutput<K>> | InvokeOutput<K>
+  [K in InvokeChannel]: (input: HandlerInput<K>) => Promise<InvokeOutput<K>> | InvokeOutput<K>
 }

@@ -5,6 +5,8 @@
 import { z } from 'zod'
 import { BACKEND_IDS, OPTIMIZER_IDS, RUN_STATUSES, VARIANT_IDS } from './types'
 import type { RunConfig } from './types'
+import { AppError } from './errors'
+import { VARIANT_PARAMS, resolveVariantParams } from './variants'
 
 export const DEFAULT_RUN_CONFIG: RunConfig = {
   dataset: 'mnist-10k',
@@ -20,6 +22,8 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   validationFraction: 0.1,
   maxTrainSamples: 0,
   backend: 'auto',
+  variantParams: {},
+  teacher: null,
 }
 
 const id = z.number().int().positive()
@@ -35,18 +39,47 @@ export const runConfigInput = z
     learningRate: z.number().positive().max(100),
     momentum: z.number().min(0).max(1),
     weightDecay: z.number().min(0).max(1),
-    seed: z.number().int().min(0).max(2 ** 31 - 1),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1),
     validationFraction: z.number().min(0).max(0.9),
     maxTrainSamples: z.number().int().min(0),
     backend: z.enum([...BACKEND_IDS, 'auto']),
+    variantParams: z.record(z.string(), z.unknown()),
+    teacher: z
+      .object({ runId: id, epoch: z.number().int().min(1).nullable().default(null) })
+      .strict()
+      .nullable(),
   })
   .partial()
   .strict()
 
 export type RunConfigInput = z.infer<typeof runConfigInput>
 
+/**
+ * Applies the defaults, including the variant's hyperparameter defaults (and the repository's
+ * per-model values); a bad hyperparameter throws an AppError naming `variantParams.<key>`.
+ */
 export function resolveRunConfig(input: RunConfigInput): RunConfig {
-  return { ...DEFAULT_RUN_CONFIG, ...input }
+  const merged = { ...DEFAULT_RUN_CONFIG, ...input, teacher: input.teacher ?? null }
+  const parsed = VARIANT_PARAMS[merged.variant].safeParse(merged.variantParams ?? {})
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!
+    throw new AppError(
+      'invalid_input',
+      `variantParams.${i.path.join('.') || '?'}: ${i.message} (variant ${merged.variant})`,
+      { field: `variantParams.${i.path.join('.')}` },
+    )
+  }
+  return {
+    ...merged,
+    variantParams: resolveVariantParams(merged.variant, merged.variantParams, merged.model) as Record<
+      string,
+      unknown
+    >,
+  }
 }
 
 export const inputSchemas = {

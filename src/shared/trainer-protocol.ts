@@ -12,6 +12,8 @@ export interface TrainerStart {
   checkpointDir: string
   /** Where a dataset is read from: the bundled sample, or a cache file written at import. */
   dataset: { kind: 'bundled'; name: 'mnist-10k' } | { kind: 'cache'; path: string }
+  /** The frozen teacher's checkpoint and architecture, for variants that need one. */
+  teacher?: { checkpointPath: string; model: string; runId: number; epoch: number }
   /** Resume from this checkpoint (epoch already done), if any. */
   resumeFrom?: { path: string; epoch: number }
 }

@@ -1,24 +1,9 @@
 /** DTOs shared by every process. Plain data only: they cross IPC, HTTP and child-process pipes. */
 
-export const RUN_STATUSES = [
-  'queued',
-  'running',
-  'completed',
-  'failed',
-  'cancelled',
-  'interrupted',
-] as const
+export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted'] as const
 export type RunStatus = (typeof RUN_STATUSES)[number]
 
-export const VARIANT_IDS = [
-  'baseline',
-  'lsr',
-  'kd',
-  're-kd',
-  'de-kd',
-  'tfkd-self',
-  'tfkd-reg',
-] as const
+export const VARIANT_IDS = ['baseline', 'lsr', 'kd', 're-kd', 'de-kd', 'tfkd-self', 'tfkd-reg'] as const
 export type VariantId = (typeof VARIANT_IDS)[number]
 
 /** Rungs of the backend ladder, fastest first. */
@@ -49,6 +34,16 @@ export interface RunConfig {
   maxTrainSamples: number
   /** Pin a backend, or let the trainer climb the ladder. */
   backend: BackendId | 'auto'
+  /** The variant's hyperparameters, resolved with their defaults (see src/shared/variants.ts). */
+  variantParams: Record<string, unknown>
+  /** The frozen teacher for kd, re-kd, de-kd and tfkd-self: a run, at its final or a given epoch. */
+  teacher: TeacherRef | null
+}
+
+export interface TeacherRef {
+  runId: number
+  /** Snapshot epoch (de-kd); null = the teacher's last checkpoint. */
+  epoch: number | null
 }
 
 export interface RunSummary {

@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { loadBackend } from '../../src/core/backend/ladder'
 import { carveValidation, channelStats, type DatasetSplits } from '../../src/core/data/arrays'
 import { loadMnist10k } from '../../src/core/data/mnist10k'
-import { crossEntropy, type LossFn } from '../../src/core/distill/losses'
+import { crossEntropy, makeLoss } from '../../src/core/distill/losses'
+import type { TrainLoss } from '../../src/core/train/train-loop'
 import { buildModel } from '../../src/core/models/registry'
 import { deriveSeed } from '../../src/core/random'
 import { CancelledError, trainModel } from '../../src/core/train/train-loop'
@@ -32,7 +33,9 @@ function splits(config: RunConfig): DatasetSplits {
   return { train, validation, test, numClasses: 10, classNames: [], ...channelStats(train) }
 }
 
-async function train(config: RunConfig, loss: LossFn = crossEntropy, signal?: AbortSignal) {
+const baseline: TrainLoss = makeLoss('baseline')
+
+async function train(config: RunConfig, loss: TrainLoss = baseline, signal?: AbortSignal) {
   const model = buildModel(config.model, {
     inputShape: [28, 28, 1],
     numClasses: 10,
@@ -80,7 +83,7 @@ describe('training loop', () => {
       model,
       data: splits(config),
       config,
-      loss: crossEntropy,
+      loss: baseline,
       progressEveryMs: 0,
       hooks: { onProgress: () => void counts.push(tf.memory().numTensors) },
     })
@@ -92,10 +95,10 @@ describe('training loop', () => {
 
   it('stops a diverging run with the epoch and step of the first non-finite loss', async () => {
     let calls = 0
-    const poisoned: LossFn = (logits, labels, k) =>
+    const poisoned: TrainLoss = ({ logits, labels, numClasses }) =>
       tf.tidy(() => {
         calls++
-        const l = crossEntropy(logits, labels, k)
+        const l = crossEntropy(logits, labels, numClasses)
         return (calls === 3 ? tf.mul(l, NaN) : l) as tf.Scalar
       })
     await expect(
@@ -107,7 +110,7 @@ describe('training loop', () => {
     const ac = new AbortController()
     const p = train(
       resolveRunConfig({ model: 'mlp', epochs: 50, maxTrainSamples: 2000 }),
-      crossEntropy,
+      baseline,
       ac.signal,
     )
     setTimeout(() => ac.abort(), 200)

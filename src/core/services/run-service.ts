@@ -9,6 +9,7 @@ import { AppError } from '../../shared/errors'
 import type { Pushes } from '../../shared/contract'
 import type { TrainerStart, TrainerToHost } from '../../shared/trainer-protocol'
 import type { BackendReport, RunConfig, RunSummary } from '../../shared/types'
+import { needsTeacher } from '../../shared/variants'
 import { isModelId } from '../models/catalog'
 import type { DataPaths } from '../paths'
 import type { DatasetRecord, Store } from '../store/store'
@@ -119,7 +120,7 @@ export function createRunService(deps: RunServiceDeps) {
     }
   }
 
-  function launch(runId: number): void {
+  function launch(runId: number, teacher?: TrainerStart['teacher']): void {
     const run = store.runs.detail(runId)
     if (!run) return
     const ds = store.datasets.get(run.datasetId)!
@@ -150,7 +151,7 @@ export function createRunService(deps: RunServiceDeps) {
           // abort). Retry once with only the JS/wasm rungs.
           nativeDisabled = true
           active = null
-          launch(runId)
+          launch(runId, teacher)
           return
         }
         store.runs.finish(runId, 'failed', `trainer process ${how} before the run finished`)
@@ -164,6 +165,7 @@ export function createRunService(deps: RunServiceDeps) {
       runId,
       config: run.config,
       checkpointDir,
+      teacher,
       dataset:
         ds.format === 'bundled'
           ? { kind: 'bundled', name: 'mnist-10k' }
@@ -172,10 +174,60 @@ export function createRunService(deps: RunServiceDeps) {
     trainer.send(start)
   }
 
+  /**
+   * Where a queued run's teacher stands: ready (with its checkpoint), still to come, or never (the
+   * student then fails with the reason).
+   */
+  function teacherState(
+    runId: number,
+  ):
+    | { ready: true; start?: TrainerStart['teacher'] }
+    | { ready: false; wait: true }
+    | { ready: false; reason: string } {
+    const config = store.runs.detail(runId)?.config
+    if (!config?.teacher) return { ready: true }
+    const t = store.runs.detail(config.teacher.runId)
+    if (!t) return { ready: false, reason: `teacher run ${config.teacher.runId} no longer exists` }
+    if (t.status === 'queued' || t.status === 'running') return { ready: false, wait: true }
+    if (t.status !== 'completed' && config.teacher.epoch === null) {
+      return {
+        ready: false,
+        reason: `teacher run ${t.id} ended ${t.status}${t.failureReason ? `: ${t.failureReason}` : ''}`,
+      }
+    }
+    const ckpt =
+      config.teacher.epoch === null
+        ? store.checkpoints.latest(t.id)
+        : store.checkpoints.atEpoch(t.id, config.teacher.epoch)
+    if (!ckpt) {
+      return {
+        ready: false,
+        reason: `teacher run ${t.id} has no checkpoint${config.teacher.epoch === null ? '' : ` at epoch ${config.teacher.epoch}`}`,
+      }
+    }
+    store.runs.setTeacherCheckpoint(runId, ckpt.id)
+    return {
+      ready: true,
+      start: { checkpointPath: ckpt.path, model: t.model, runId: t.id, epoch: ckpt.epoch },
+    }
+  }
+
   function pump(): void {
     if (active) return
-    const next = queue.shift()
-    if (next !== undefined) launch(next)
+    for (let i = 0; i < queue.length; i++) {
+      const runId = queue[i]!
+      const state = teacherState(runId)
+      if (!state.ready && 'wait' in state) continue
+      queue.splice(i, 1)
+      if (!state.ready) {
+        store.runs.finish(runId, 'failed', state.reason)
+        settle(runId)
+        i = -1 // the queue changed; rescan (a failed teacher may fail more students)
+        continue
+      }
+      launch(runId, state.start)
+      return
+    }
   }
 
   return {
@@ -185,7 +237,45 @@ export function createRunService(deps: RunServiceDeps) {
         throw new AppError('invalid_input', `unknown model "${config.model}"`, { field: 'model' })
       }
       const ds = resolveDataset(config.dataset)
-      const run = store.runs.insert({ experimentId: opts.experimentId ?? null, datasetId: ds.id, config })
+      if (needsTeacher(config.variant)) {
+        if (!config.teacher) {
+          throw new AppError(
+            'invalid_input',
+            `variant ${config.variant} needs a teacher: give teacher.runId (a run on the same dataset), or run a plan, which trains one`,
+            { field: 'teacher' },
+          )
+        }
+        const t = store.runs.get(config.teacher.runId)
+        if (!t)
+          throw new AppError('not_found', `teacher run ${config.teacher.runId} not found`, {
+            field: 'teacher.runId',
+          })
+        if (t.datasetId !== ds.id) {
+          throw new AppError(
+            'invalid_input',
+            `teacher run ${t.id} was trained on dataset ${t.datasetName}, not ${ds.name}`,
+            { field: 'teacher.runId' },
+          )
+        }
+        if (['failed', 'cancelled'].includes(t.status)) {
+          throw new AppError('invalid_input', `teacher run ${t.id} is ${t.status}`, {
+            field: 'teacher.runId',
+          })
+        }
+        if (config.teacher.epoch !== null && config.teacher.epoch > t.epochsPlanned) {
+          throw new AppError(
+            'invalid_input',
+            `teacher.epoch ${config.teacher.epoch} is past the teacher run's ${t.epochsPlanned} epochs`,
+            { field: 'teacher.epoch' },
+          )
+        }
+      }
+      const run = store.runs.insert({
+        experimentId: opts.experimentId ?? null,
+        datasetId: ds.id,
+        config,
+        teacherRunId: config.teacher?.runId ?? null,
+      })
       queue.push(run.id)
       settle(run.id)
       pump()
@@ -206,6 +296,7 @@ export function createRunService(deps: RunServiceDeps) {
         queue.splice(i, 1)
         store.runs.finish(runId, 'cancelled', null)
         settle(runId)
+        pump() // students waiting on this run now fail, and the queue moves on
         return true
       }
       if (active?.runId === runId && !active.terminal) {
@@ -227,7 +318,9 @@ export function createRunService(deps: RunServiceDeps) {
     /** Spawns a trainer only to climb the backend ladder and report it. */
     probe(): Promise<BackendReport> {
       return new Promise((resolve, reject) => {
-        const t = spawnTrainer({ env: trainerEnv(deps.env ?? process.env, { disableNative: nativeDisabled }) })
+        const t = spawnTrainer({
+          env: trainerEnv(deps.env ?? process.env, { disableNative: nativeDisabled }),
+        })
         let done = false
         t.onMessage((m) => {
           if (m.type === 'backend') {

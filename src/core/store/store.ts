@@ -109,6 +109,18 @@ function toMetrics(r: Row): EpochMetrics {
   }
 }
 
+function toCheckpoint(r: Row): CheckpointRecord {
+  return {
+    id: r.id as number,
+    runId: r.run_id as number,
+    epoch: r.epoch as number,
+    kind: r.kind as CheckpointRecord['kind'],
+    path: r.path as string,
+    bytes: r.bytes as number,
+    createdAt: r.created_at as number,
+  }
+}
+
 export function createStore(db: Db, now: () => number = Date.now) {
   const datasets = {
     insert(d: NewDataset): DatasetRecord {
@@ -195,9 +207,12 @@ export function createStore(db: Db, now: () => number = Date.now) {
       return (db.prepare(sql).all(...args, filter.limit ?? 1000) as Row[]).map(toRun)
     },
     metrics(id: number): EpochMetrics[] {
-      return (
-        db.prepare('SELECT * FROM epoch_metrics WHERE run_id = ? ORDER BY epoch').all(id) as Row[]
-      ).map(toMetrics)
+      return (db.prepare('SELECT * FROM epoch_metrics WHERE run_id = ? ORDER BY epoch').all(id) as Row[]).map(
+        toMetrics,
+      )
+    },
+    setTeacherCheckpoint(id: number, checkpointId: number): void {
+      db.prepare('UPDATE runs SET teacher_checkpoint_id = ? WHERE id = ?').run(checkpointId, id)
     },
     markRunning(id: number, backend: string, device: string): void {
       db.prepare(
@@ -274,17 +289,13 @@ export function createStore(db: Db, now: () => number = Date.now) {
       const r = db
         .prepare('SELECT * FROM checkpoints WHERE run_id = ? ORDER BY epoch DESC, id DESC LIMIT 1')
         .get(runId) as Row | undefined
-      return (
-        r && {
-          id: r.id as number,
-          runId: r.run_id as number,
-          epoch: r.epoch as number,
-          kind: r.kind as CheckpointRecord['kind'],
-          path: r.path as string,
-          bytes: r.bytes as number,
-          createdAt: r.created_at as number,
-        }
-      )
+      return r && toCheckpoint(r)
+    },
+    atEpoch(runId: number, epoch: number): CheckpointRecord | undefined {
+      const r = db
+        .prepare('SELECT * FROM checkpoints WHERE run_id = ? AND epoch = ? ORDER BY id DESC LIMIT 1')
+        .get(runId, epoch) as Row | undefined
+      return r && toCheckpoint(r)
     },
   }
 

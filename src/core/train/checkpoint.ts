@@ -54,15 +54,30 @@ export function readCheckpoint(file: string): CheckpointContents {
   }
 }
 
-/** Loads a checkpoint's weights into a model of the same architecture. */
+/**
+ * Loads a checkpoint's weights into a model of the same architecture. Weights are matched by
+ * position (the order of `model.weights` is fixed by the architecture; auto-generated layer names
+ * are not), and every shape is checked.
+ */
 export function loadWeightsInto(model: tfl.LayersModel, file: string): Record<string, unknown> {
   const c = readCheckpoint(file)
   const named = tf.io.decodeWeights(c.weightData, c.weightSpecs)
-  model.setWeights(model.weights.map((w) => {
-    const t = named[w.originalName] ?? named[w.name]
-    if (!t) throw new Error(`${file}: no weights for ${w.name}`)
-    return t
-  }))
-  Object.values(named).forEach((t) => t.dispose())
+  try {
+    const values = c.weightSpecs.map((spec) => named[spec.name]!)
+    if (values.length !== model.weights.length) {
+      throw new Error(
+        `${file}: checkpoint has ${values.length} weight tensors, the model ${model.name} has ${model.weights.length}`,
+      )
+    }
+    model.weights.forEach((w, i) => {
+      const got = values[i]!.shape
+      if (got.join(',') !== w.shape.join(',')) {
+        throw new Error(`${file}: weight ${i} (${w.name}) has shape [${got}], the model expects [${w.shape}]`)
+      }
+    })
+    model.setWeights(values)
+  } finally {
+    Object.values(named).forEach((t) => t.dispose())
+  }
   return c.meta
 }

@@ -8,7 +8,7 @@ import type * as tfl from '@tensorflow/tfjs-layers'
 import type { RunConfig, EpochMetrics, RunProgress } from '../../shared/types'
 import type { TestResult } from '../../shared/trainer-protocol'
 import type { DatasetSplits, ImageSet } from '../data/arrays'
-import type { LossFn } from '../distill/losses'
+import { crossEntropy, type LossFn, type LossInputs } from '../distill/losses'
 import { createRng, deriveSeed, permutation } from '../random'
 
 export interface TrainHooks {
@@ -17,11 +17,16 @@ export interface TrainHooks {
   onEpoch?(m: EpochMetrics, model: tfl.LayersModel): Promise<void> | void
 }
 
+/** The training objective; `needsTeacher` losses get the frozen teacher's logits on the same batch. */
+export type TrainLoss = ((a: LossInputs) => tf.Scalar) & { readonly needsTeacher?: boolean }
+
 export interface TrainArgs {
   model: tfl.LayersModel
   data: DatasetSplits
   config: RunConfig
-  loss: LossFn
+  loss: TrainLoss
+  /** Frozen teacher (inference mode, outside the gradient), for losses that need one. */
+  teacher?: tfl.LayersModel
   signal?: AbortSignal
   hooks?: TrainHooks
   /** Epochs already done (resume); training continues at startEpoch + 1. */
@@ -80,7 +85,7 @@ export async function evaluate(
   model: tfl.LayersModel,
   set: ImageSet,
   data: Pick<DatasetSplits, 'mean' | 'std' | 'numClasses'>,
-  loss: LossFn,
+  loss: LossFn = crossEntropy,
   batchSize = 500,
 ): Promise<EvalResult> {
   if (set.n === 0) return { loss: NaN, accuracy: NaN }
@@ -120,7 +125,8 @@ export function makeOptimizer(config: RunConfig): { optimizer: tf.Optimizer; lea
 }
 
 export async function trainModel(args: TrainArgs): Promise<TestResult & { lastEpoch: number }> {
-  const { model, data, config, loss, signal, hooks } = args
+  const { model, data, config, loss, signal, hooks, teacher } = args
+  if (loss.needsTeacher && !teacher) throw new Error(`variant ${config.variant} needs a teacher model`)
   const { train } = data
   const [h, w, c] = train.shape
   const bs = Math.min(config.batchSize, train.n)
@@ -154,10 +160,13 @@ export async function trainModel(args: TrainArgs): Promise<TestResult & { lastEp
         // minimize() runs f in its own tidy: keep the two statistics past it, dispose them below.
         let hits: tf.Scalar | undefined
         let dataLoss: tf.Scalar | undefined
+        // The teacher sees the same batch, in inference mode, outside the gradient.
+        const teacherLogits =
+          loss.needsTeacher && teacher ? (teacher.apply(x, { training: false }) as tf.Tensor2D) : undefined
         optimizer.minimize(
           () => {
             const logits = model.apply(x, { training: true }) as tf.Tensor2D
-            dataLoss = tf.keep(loss(logits, y, data.numClasses))
+            dataLoss = tf.keep(loss({ logits, labels: y, numClasses: data.numClasses, teacherLogits }))
             hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32')) as tf.Scalar)
             if (decay <= 0) return tf.clone(dataLoss)
             // Coupled L2 as in PyTorch's SGD(weight_decay): grad += decay * w.
@@ -199,7 +208,8 @@ export async function trainModel(args: TrainArgs): Promise<TestResult & { lastEp
       await yieldToEventLoop()
     }
     const trainMs = performance.now() - epochStart
-    const val = await evaluate(model, data.validation, data, loss)
+    // Validation and test report the plain cross-entropy (NLL), comparable across variants.
+    const val = await evaluate(model, data.validation, data)
     const metrics: EpochMetrics = {
       epoch,
       trainLoss: lossSum / train.n,
@@ -214,7 +224,7 @@ export async function trainModel(args: TrainArgs): Promise<TestResult & { lastEp
     await hooks?.onEpoch?.(metrics, model)
   }
   optimizer.dispose()
-  const test = await evaluate(model, data.test, data, loss)
+  const test = await evaluate(model, data.test, data)
   return {
     testLoss: test.loss,
     testAccuracy: test.accuracy,

@@ -6,14 +6,18 @@
  */
 import { join } from 'node:path'
 import type { HostToTrainer, TrainerStart, TrainerToHost } from '../../shared/trainer-protocol'
+import type { LayersModel } from '@tensorflow/tfjs-layers'
 import type { BackendReport } from '../../shared/types'
 import { loadBackend } from '../backend/ladder'
 import { carveValidation, channelStats, type DatasetSplits } from '../data/arrays'
+import { loadDatasetCache } from '../data/cache'
 import { loadMnist10k } from '../data/mnist10k'
-import { lossFor } from '../distill/losses'
+
+const MNIST_CLASSES = Array.from({ length: 10 }, (_, i) => String(i))
+import { makeLoss } from '../distill/losses'
 import { buildModel } from '../models/registry'
 import { deriveSeed } from '../random'
-import { saveCheckpoint } from './checkpoint'
+import { loadWeightsInto, saveCheckpoint } from './checkpoint'
 import { runBench } from './bench-step'
 import { CancelledError, trainModel } from './train-loop'
 
@@ -50,11 +54,11 @@ async function ensureBackend(pin: TrainerStart['config']['backend'] = 'auto'): P
 }
 
 function loadData(start: TrainerStart): DatasetSplits {
-  if (start.dataset.kind !== 'bundled') {
-    throw new Error(`dataset caches are not supported by this build yet (${start.dataset.path})`)
-  }
-  const { train: fullTrain, test } = loadMnist10k()
-  const { train, validation } = carveValidation(fullTrain, {
+  const source =
+    start.dataset.kind === 'bundled'
+      ? { ...loadMnist10k(), classNames: MNIST_CLASSES }
+      : loadDatasetCache(start.dataset.path)
+  const { train, validation } = carveValidation(source.train, {
     fraction: start.config.validationFraction,
     seed: start.config.seed,
     maxTrain: start.config.maxTrainSamples,
@@ -63,9 +67,9 @@ function loadData(start: TrainerStart): DatasetSplits {
   return {
     train,
     validation,
-    test,
-    numClasses: 10,
-    classNames: Array.from({ length: 10 }, (_, i) => String(i)),
+    test: source.test,
+    numClasses: source.classNames.length,
+    classNames: source.classNames,
     mean,
     std,
   }
@@ -76,18 +80,31 @@ async function run(start: TrainerStart): Promise<void> {
   try {
     const report = await ensureBackend(config.backend)
     const data = loadData(start)
-    const loss = lossFor(config.variant)
+    const loss = makeLoss(config.variant, config.variantParams, config.model)
     const model = buildModel(config.model, {
       inputShape: data.train.shape,
       numClasses: data.numClasses,
       seed: deriveSeed(config.seed, 'model-init'),
     })
+    let teacher: LayersModel | undefined
+    if (loss.needsTeacher) {
+      if (!start.teacher) throw new Error(`variant ${config.variant} needs a teacher checkpoint`)
+      teacher = buildModel(start.teacher.model, {
+        inputShape: data.train.shape,
+        numClasses: data.numClasses,
+        seed: 0,
+      })
+      loadWeightsInto(teacher, start.teacher.checkpointPath)
+      // Frozen: the optimizer gets only the student's variables, and the teacher never trains.
+      teacher.trainable = false
+    }
     send({ type: 'started', runId, backend: report.chosen, device: report.device })
     const result = await trainModel({
       model,
       data,
       config,
       loss,
+      teacher,
       signal: abort.signal,
       hooks: {
         onProgress: (p) => send({ type: 'progress', progress: { runId, ...p } }),
