@@ -7,7 +7,6 @@
  * from app.asar (native modules still load from app.asar.unpacked).
  */
 // electron-builder loads afterPack hooks with require(), so this file is CommonJS.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const path = require('node:path')
 
 /** The settings, exported so a test can assert them without Electron. */

@@ -3,7 +3,7 @@
  * are errors so that a typo in a plan file or a request never silently falls back to a default.
  */
 import { z } from 'zod'
-import { BACKEND_IDS, OPTIMIZER_IDS, RUN_STATUSES, VARIANT_IDS } from './types'
+import { BACKEND_IDS, LR_SCHEDULES, OPTIMIZER_IDS, RUN_STATUSES, VARIANT_IDS } from './types'
 import type { RunConfig } from './types'
 import { AppError } from './errors'
 import { VARIANT_PARAMS, resolveVariantParams } from './variants'
@@ -16,6 +16,11 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   batchSize: 64,
   optimizer: 'sgd',
   learningRate: 0.1,
+  lrSchedule: 'constant',
+  warmupEpochs: 0,
+  lrMilestones: [],
+  lrGamma: 0.2,
+  augment: { cropPadding: 0, horizontalFlip: false, rotationDegrees: 0 },
   momentum: 0.9,
   weightDecay: 5e-4,
   seed: 230,
@@ -37,6 +42,17 @@ export const runConfigInput = z
     batchSize: z.number().int().min(1).max(65_536),
     optimizer: z.enum(OPTIMIZER_IDS),
     learningRate: z.number().positive().max(100),
+    lrSchedule: z.enum(LR_SCHEDULES),
+    warmupEpochs: z.number().min(0).max(1000),
+    lrMilestones: z.array(z.number().positive()).max(100),
+    lrGamma: z.number().positive().max(1),
+    augment: z
+      .object({
+        cropPadding: z.number().int().min(0).max(64).default(0),
+        horizontalFlip: z.boolean().default(false),
+        rotationDegrees: z.number().min(0).max(180).default(0),
+      })
+      .strict(),
     momentum: z.number().min(0).max(1),
     weightDecay: z.number().min(0).max(1),
     seed: z

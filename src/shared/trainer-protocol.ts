@@ -2,7 +2,14 @@
  * Messages between a host and its trainer child process (Electron utilityProcess or a forked Node
  * process). The host is the only database writer: the trainer reports, the host records.
  */
-import type { BackendId, BackendReport, EpochMetrics, RunConfig, RunProgress } from './types'
+import type {
+  BackendId,
+  BackendReport,
+  EpochMetrics,
+  RunConfig,
+  RunProgress,
+  RunResultDetails,
+} from './types'
 
 export interface TrainerStart {
   type: 'start'
@@ -45,10 +52,12 @@ export type HostToTrainer =
   TrainerStart | BenchRequest | { type: 'cancel' } | { type: 'probe' } | { type: 'shutdown' }
 
 export interface TestResult {
+  /** Test loss and accuracy at the last epoch (the headline figure; `details.best` has the best epoch's). */
   testLoss: number
   testAccuracy: number
   bestEpoch: number
   bestValAccuracy: number
+  details?: RunResultDetails
 }
 
 export type TrainerToHost =

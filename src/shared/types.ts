@@ -13,6 +13,21 @@ export type BackendId = (typeof BACKEND_IDS)[number]
 export const OPTIMIZER_IDS = ['sgd', 'adam'] as const
 export type OptimizerId = (typeof OPTIMIZER_IDS)[number]
 
+export const LR_SCHEDULES = ['multistep', 'cosine', 'constant'] as const
+export type LrSchedule = (typeof LR_SCHEDULES)[number]
+
+export const RUN_ROLES = ['student', 'teacher'] as const
+export type RunRole = (typeof RUN_ROLES)[number]
+
+/** Seeded data augmentation applied to training batches (never to validation or test). */
+export interface AugmentConfig {
+  /** Random crop of the original size after zero-padding by this many pixels (0 = off). */
+  cropPadding: number
+  horizontalFlip: boolean
+  /** Random rotation in [-deg, +deg] (0 = off). */
+  rotationDegrees: number
+}
+
 /** Everything one training run needs; stored verbatim (resolved, with defaults) with the run. */
 export interface RunConfig {
   /** Dataset id or name (the bundled one is `mnist-10k`). */
@@ -25,6 +40,14 @@ export interface RunConfig {
   optimizer: OptimizerId
   /** Base learning rate, before scaling by batchSize / 128. */
   learningRate: number
+  /** Learning-rate schedule after warm-up: x gamma at each milestone epoch, cosine to 0, or constant. */
+  lrSchedule: LrSchedule
+  /** Epochs (may be fractional) of per-iteration linear warm-up from 0 (repository: 1). */
+  warmupEpochs: number
+  /** Epochs at which a multistep schedule multiplies the rate by lrGamma (repository: 60, 120, 160). */
+  lrMilestones: number[]
+  lrGamma: number
+  augment: AugmentConfig
   momentum: number
   weightDecay: number
   seed: number
@@ -46,9 +69,32 @@ export interface TeacherRef {
   epoch: number | null
 }
 
+/** The end-of-run evaluation on the test split, at the best (by validation) and the last epoch. */
+export interface EvalReport {
+  epoch: number
+  loss: number
+  accuracy: number
+  top5: number
+  ece: number
+  /** Per-class accuracy, by class index. */
+  perClassAccuracy: number[]
+  /** confusion[trueClass][predictedClass] = count. */
+  confusion: number[][]
+  /** Reliability diagram: per confidence bin, [count, mean confidence, accuracy]. */
+  reliability: { bins: number; counts: number[]; confidence: number[]; accuracy: number[] }
+}
+
+export interface RunResultDetails {
+  best: EvalReport
+  last: EvalReport
+  /** How the best epoch was chosen. */
+  selection: 'validation' | 'test (no validation split)'
+}
+
 export interface RunSummary {
   id: number
   experimentId: number | null
+  role: RunRole
   status: RunStatus
   failureReason: string | null
   datasetId: number
@@ -74,8 +120,12 @@ export interface EpochMetrics {
   epoch: number
   trainLoss: number
   trainAccuracy: number
+  /** Validation cross-entropy (NLL). */
   valLoss: number
   valAccuracy: number
+  valTop5?: number
+  /** Expected calibration error on validation (15 equal-width bins). */
+  valEce?: number
   learningRate: number
   durationMs: number
   samplesPerSec: number
@@ -84,6 +134,10 @@ export interface EpochMetrics {
 export interface RunDetail extends RunSummary {
   config: RunConfig
   metrics: EpochMetrics[]
+  /** Test evaluation at the best and last epochs, once completed. */
+  result: RunResultDetails | null
+  /** The checkpoint (epoch) of the teacher that taught this run, if any. */
+  teacherEpoch: number | null
 }
 
 export interface RunFilter {

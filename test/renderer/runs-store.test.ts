@@ -51,6 +51,7 @@ function push<K extends PushChannel>(channel: K, payload: Pushes[K]): void {
 const run = (id: number, over: Partial<RunSummary> = {}): RunSummary => ({
   id,
   experimentId: null,
+  role: 'student',
   status: 'queued',
   failureReason: null,
   datasetId: 1,

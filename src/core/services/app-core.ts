@@ -91,8 +91,7 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
       return { cancelled: runs.cancel(runId) }
     },
     'datasets:list': () => store.datasets.list(),
-    'models:list': () =>
-      Object.entries(MODEL_CATALOG).map(([id, m]) => ({ id, description: m.description })),
+    'models:list': () => Object.entries(MODEL_CATALOG).map(([id, m]) => ({ id, description: m.description })),
     'diagnostics:backends': async ({ refresh }) => {
       if (refresh || !runs.lastBackend()) return await runs.probe()
       return runs.lastBackend()

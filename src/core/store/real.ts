@@ -17,3 +17,19 @@ export function decodeReal(value: unknown): number | null {
   if (value === '-Infinity') return -Infinity
   throw new Error(`expected a REAL or a non-finite marker in the database, got ${JSON.stringify(value)}`)
 }
+
+/** JSON that keeps non-finite numbers (JSON.stringify would write null): they become marker strings. */
+export function encodeJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    typeof v === 'number' && !Number.isFinite(v) ? `__${encodeReal(v)}__` : v,
+  )
+}
+
+export function decodeJson<T>(text: string): T {
+  return JSON.parse(text, (_k, v: unknown) => {
+    if (v === '__NaN__') return NaN
+    if (v === '__Infinity__') return Infinity
+    if (v === '__-Infinity__') return -Infinity
+    return v
+  }) as T
+}

@@ -1,6 +1,6 @@
 /** Repositories over the run history. Every multi-row write runs in one transaction. */
 import type { Db } from './db'
-import { decodeReal, encodeReal } from './real'
+import { decodeJson, decodeReal, encodeJson, encodeReal } from './real'
 import type {
   DatasetSummary,
   EpochMetrics,
@@ -8,6 +8,8 @@ import type {
   RunDetail,
   RunFilter,
   RunStatus,
+  RunResultDetails,
+  RunRole,
   RunSummary,
   VariantId,
 } from '../../shared/types'
@@ -35,6 +37,7 @@ export interface NewRun {
   config: RunConfig
   teacherRunId?: number | null
   teacherCheckpointId?: number | null
+  role?: RunRole
 }
 
 export interface CheckpointRecord {
@@ -73,6 +76,7 @@ function toRun(r: Row): RunSummary {
   return {
     id: r.id as number,
     experimentId: (r.experiment_id as number | null) ?? null,
+    role: r.role as RunRole,
     status: r.status as RunStatus,
     failureReason: (r.failure_reason as string | null) ?? null,
     datasetId: r.dataset_id as number,
@@ -103,6 +107,8 @@ function toMetrics(r: Row): EpochMetrics {
     trainAccuracy: n('train_accuracy'),
     valLoss: n('val_loss'),
     valAccuracy: n('val_accuracy'),
+    ...(r.val_top5 !== null && r.val_top5 !== undefined ? { valTop5: n('val_top5') } : {}),
+    ...(r.val_ece !== null && r.val_ece !== undefined ? { valEce: n('val_ece') } : {}),
     learningRate: n('learning_rate'),
     durationMs: n('duration_ms'),
     samplesPerSec: n('samples_per_sec'),
@@ -166,8 +172,8 @@ export function createStore(db: Db, now: () => number = Date.now) {
       const info = db
         .prepare(
           `INSERT INTO runs (experiment_id, dataset_id, model, variant, seed, config, status,
-             teacher_run_id, teacher_checkpoint_id, epochs_planned, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
+             teacher_run_id, teacher_checkpoint_id, epochs_planned, created_at, role)
+           VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
         )
         .run(
           r.experimentId,
@@ -180,6 +186,7 @@ export function createStore(db: Db, now: () => number = Date.now) {
           r.teacherCheckpointId ?? null,
           r.config.epochs,
           now(),
+          r.role ?? 'student',
         )
       return runs.get(Number(info.lastInsertRowid))!
     },
@@ -190,7 +197,19 @@ export function createStore(db: Db, now: () => number = Date.now) {
     detail(id: number): RunDetail | undefined {
       const r = db.prepare(`${RUN_SELECT} WHERE r.id = ?`).get(id) as Row | undefined
       if (!r) return undefined
-      return { ...toRun(r), config: JSON.parse(r.config as string) as RunConfig, metrics: runs.metrics(id) }
+      const teacherEpoch = r.teacher_checkpoint_id
+        ? ((
+            db.prepare('SELECT epoch FROM checkpoints WHERE id = ?').get(r.teacher_checkpoint_id) as
+              { epoch: number } | undefined
+          )?.epoch ?? null)
+        : null
+      return {
+        ...toRun(r),
+        config: JSON.parse(r.config as string) as RunConfig,
+        metrics: runs.metrics(id),
+        result: r.result ? decodeJson<RunResultDetails>(r.result as string) : null,
+        teacherEpoch,
+      }
     },
     list(filter: RunFilter = {}): RunSummary[] {
       const where: string[] = []
@@ -224,7 +243,8 @@ export function createStore(db: Db, now: () => number = Date.now) {
     recordEpoch(id: number, m: EpochMetrics): void {
       db.prepare(
         `INSERT OR REPLACE INTO epoch_metrics (run_id, epoch, train_loss, train_accuracy, val_loss,
-           val_accuracy, learning_rate, duration_ms, samples_per_sec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           val_accuracy, learning_rate, duration_ms, samples_per_sec, val_top5, val_ece)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         id,
         m.epoch,
@@ -235,20 +255,29 @@ export function createStore(db: Db, now: () => number = Date.now) {
         encodeReal(m.learningRate),
         encodeReal(m.durationMs),
         encodeReal(m.samplesPerSec),
+        encodeReal(m.valTop5),
+        encodeReal(m.valEce),
       )
     },
     complete(
       id: number,
-      r: { testAccuracy: number; testLoss: number; bestEpoch: number; bestValAccuracy: number },
+      r: {
+        testAccuracy: number
+        testLoss: number
+        bestEpoch: number
+        bestValAccuracy: number
+        details?: RunResultDetails
+      },
     ): void {
       db.prepare(
         `UPDATE runs SET status = 'completed', test_accuracy = ?, test_loss = ?, best_epoch = ?,
-           best_val_accuracy = ?, finished_at = ? WHERE id = ?`,
+           best_val_accuracy = ?, result = ?, finished_at = ? WHERE id = ?`,
       ).run(
         encodeReal(r.testAccuracy),
         encodeReal(r.testLoss),
         r.bestEpoch,
         encodeReal(r.bestValAccuracy),
+        r.details ? encodeJson(r.details) : null,
         now(),
         id,
       )

@@ -1,4 +1,8 @@
 import init from './001_init.sql'
+import results from './002_results.sql'
 
 /** Ordered migrations; the database's `user_version` is the number of migrations applied. */
-export const MIGRATIONS: readonly { name: string; sql: string }[] = [{ name: '001_init', sql: init }]
+export const MIGRATIONS: readonly { name: string; sql: string }[] = [
+  { name: '001_init', sql: init },
+  { name: '002_results', sql: results },
+]

@@ -1,0 +1,282 @@
+/**
+ * Experiment plans: variants x seeds x (student, teacher) on one dataset, as data. `expandPlan` is a
+ * pure function from a resolved plan to the runs it needs (teachers once, reused by every student),
+ * so the CLI, the UI and tests see the same expansion the planner executes.
+ */
+import { z } from 'zod'
+import { BACKEND_IDS, LR_SCHEDULES, OPTIMIZER_IDS, VARIANT_IDS, type VariantId } from './types'
+import type { RunConfig, RunRole } from './types'
+import { needsTeacher, VARIANTS } from './variants'
+
+export const PRESET_IDS = ['quick', 'paper-cifar100', 'de-kd-sweep'] as const
+export type PresetId = (typeof PRESET_IDS)[number]
+
+const trainingShape = {
+  epochs: z.number().int().min(1).max(10_000),
+  batchSize: z.number().int().min(1).max(65_536),
+  optimizer: z.enum(OPTIMIZER_IDS),
+  learningRate: z.number().positive().max(100),
+  lrSchedule: z.enum(LR_SCHEDULES),
+  warmupEpochs: z.number().min(0).max(1000),
+  lrMilestones: z.array(z.number().positive()).max(100),
+  lrGamma: z.number().positive().max(1),
+  momentum: z.number().min(0).max(1),
+  weightDecay: z.number().min(0).max(1),
+  validationFraction: z.number().min(0).max(0.9),
+  maxTrainSamples: z.number().int().min(0),
+  backend: z.enum([...BACKEND_IDS, 'auto']),
+  augment: z
+    .object({
+      cropPadding: z.number().int().min(0).max(64),
+      horizontalFlip: z.boolean(),
+      rotationDegrees: z.number().min(0).max(180),
+    })
+    .strict(),
+}
+
+export const experimentPlanInput = z
+  .object({
+    name: z.string().min(1).max(200).optional(),
+    /** Start from a preset; every other field overrides it. */
+    preset: z.enum(PRESET_IDS).optional(),
+    dataset: z.string().min(1).optional(),
+    student: z.string().min(1).optional(),
+    /** Teacher architecture for kd and de-kd (stronger than the student). */
+    strongerTeacher: z.string().min(1).optional(),
+    /** Teacher architecture for re-kd (weaker than the student). */
+    weakerTeacher: z.string().min(1).optional(),
+    variants: z.array(z.enum(VARIANT_IDS)).min(1).optional(),
+    seeds: z
+      .array(
+        z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31 - 1),
+      )
+      .min(1)
+      .max(100)
+      .optional(),
+    /** Seed of every teacher run (teachers are shared by all student seeds). */
+    teacherSeed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .optional(),
+    /** Epochs of the teacher runs (default: the students' epochs). */
+    teacherEpochs: z.number().int().min(1).max(10_000).optional(),
+    /** de-kd teachers: the stronger teacher's checkpoints at these epochs (repository: 1). */
+    deKdEpochs: z.array(z.number().int().min(1)).min(1).max(50).optional(),
+    /** Existing completed runs to use as teachers instead of training new ones. */
+    reuseTeachers: z
+      .object({
+        stronger: z.number().int().positive().optional(),
+        weaker: z.number().int().positive().optional(),
+        self: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+    training: z.object(trainingShape).partial().strict().optional(),
+    variantParams: z.partialRecord(z.enum(VARIANT_IDS), z.record(z.string(), z.unknown())).optional(),
+  })
+  .strict()
+
+export type ExperimentPlanInput = z.input<typeof experimentPlanInput>
+
+export interface ResolvedPlan {
+  name: string
+  preset: PresetId | null
+  dataset: string
+  student: string
+  strongerTeacher: string
+  weakerTeacher: string
+  variants: VariantId[]
+  seeds: number[]
+  teacherSeed: number
+  teacherEpochs: number
+  deKdEpochs: number[]
+  reuseTeachers: { stronger?: number; weaker?: number; self?: number }
+  training: Omit<RunConfig, 'dataset' | 'model' | 'variant' | 'seed' | 'variantParams' | 'teacher'>
+  variantParams: Partial<Record<VariantId, Record<string, unknown>>>
+}
+
+const BASE_TRAINING: ResolvedPlan['training'] = {
+  epochs: 3,
+  batchSize: 64,
+  optimizer: 'sgd',
+  learningRate: 0.1,
+  lrSchedule: 'constant',
+  warmupEpochs: 0,
+  lrMilestones: [],
+  lrGamma: 0.2,
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  validationFraction: 0.1,
+  maxTrainSamples: 0,
+  backend: 'auto',
+  augment: { cropPadding: 0, horizontalFlip: false, rotationDegrees: 0 },
+}
+
+/** Presets: starting points a user edits, each a partial plan. */
+export const PRESETS: Record<PresetId, { description: string; plan: Omit<ExperimentPlanInput, 'preset'> }> = {
+  quick: {
+    description:
+      'MNIST-sized: cnn-small student, resnet8 / mlp teachers, 3 epochs, every variant; minutes on a laptop CPU',
+    plan: {
+      dataset: 'mnist-10k',
+      student: 'cnn-small',
+      strongerTeacher: 'resnet8',
+      weakerTeacher: 'mlp',
+      variants: [...VARIANT_IDS],
+      seeds: [1, 2, 3],
+      training: { epochs: 3, batchSize: 64, learningRate: 0.1, lrSchedule: 'constant', maxTrainSamples: 0 },
+    },
+  },
+  'paper-cifar100': {
+    description:
+      "The repository's CIFAR-100 recipe: SGD 0.9, wd 5e-4, lr 0.1 x batch/128, 1 warm-up epoch, x0.2 at 60/120/160, 200 epochs, crop+flip+rotation; mobilenetv2 student",
+    plan: {
+      student: 'mobilenetv2',
+      strongerTeacher: 'resnet20',
+      weakerTeacher: 'resnet8',
+      variants: [...VARIANT_IDS],
+      seeds: [230, 231, 232],
+      training: {
+        epochs: 200,
+        batchSize: 128,
+        optimizer: 'sgd',
+        learningRate: 0.1,
+        momentum: 0.9,
+        weightDecay: 5e-4,
+        lrSchedule: 'multistep',
+        warmupEpochs: 1,
+        lrMilestones: [60, 120, 160],
+        lrGamma: 0.2,
+        augment: { cropPadding: 4, horizontalFlip: true, rotationDegrees: 15 },
+      },
+    },
+  },
+  'de-kd-sweep': {
+    description:
+      "Poor teachers: the stronger teacher's snapshots after 1, 2, 3 and 5 epochs each teach a fresh student (the paper's Fig. 2)",
+    plan: {
+      dataset: 'mnist-10k',
+      student: 'cnn-small',
+      strongerTeacher: 'resnet8',
+      weakerTeacher: 'mlp',
+      variants: ['baseline', 'de-kd'],
+      seeds: [1, 2, 3],
+      deKdEpochs: [1, 2, 3, 5],
+      teacherEpochs: 5,
+      training: { epochs: 3, batchSize: 64 },
+    },
+  },
+}
+
+export function resolvePlan(input: ExperimentPlanInput): ResolvedPlan {
+  const p = experimentPlanInput.parse(input)
+  const preset = p.preset ? PRESETS[p.preset].plan : {}
+  const pick = <K extends keyof typeof p & keyof typeof preset>(k: K) => p[k] ?? preset[k]
+  const training = { ...BASE_TRAINING, ...preset.training, ...p.training }
+  training.augment = { ...BASE_TRAINING.augment, ...preset.training?.augment, ...p.training?.augment }
+  const variants = pick('variants') ?? [...VARIANT_IDS]
+  const seeds = pick('seeds') ?? [1, 2, 3]
+  const student = pick('student') ?? 'cnn-small'
+  const dataset = pick('dataset') ?? 'mnist-10k'
+  return {
+    name:
+      p.name ??
+      `${p.preset ?? 'plan'}: ${student} on ${dataset}, ${variants.length} variants x ${seeds.length} seeds`,
+    preset: p.preset ?? null,
+    dataset,
+    student,
+    strongerTeacher: pick('strongerTeacher') ?? 'resnet8',
+    weakerTeacher: pick('weakerTeacher') ?? 'mlp',
+    variants: [...new Set(variants)],
+    seeds: [...new Set(seeds)],
+    teacherSeed: pick('teacherSeed') ?? Math.max(...seeds) + 1000,
+    teacherEpochs: pick('teacherEpochs') ?? training.epochs,
+    deKdEpochs: pick('deKdEpochs') ?? [1],
+    reuseTeachers: pick('reuseTeachers') ?? {},
+    training,
+    variantParams: { ...preset.variantParams, ...p.variantParams },
+  }
+}
+
+export type TeacherSlot = 'stronger' | 'weaker' | 'self'
+
+/** One run of an expanded plan. Students name their teacher by slot; the planner fills in run ids. */
+export interface PlannedRun {
+  key: string
+  role: RunRole
+  config: Omit<RunConfig, 'teacher'>
+  teacher: { slot: TeacherSlot; epoch: number | null } | null
+}
+
+function slotFor(variant: VariantId): TeacherSlot | null {
+  switch (VARIANTS[variant].teacher) {
+    case 'stronger':
+    case 'poor-snapshot':
+      return 'stronger'
+    case 'weaker':
+      return 'weaker'
+    case 'same-arch':
+      return 'self'
+    default:
+      return null
+  }
+}
+
+/** Teachers first (only those some student needs and no reused run covers), then students. */
+export function expandPlan(plan: ResolvedPlan): PlannedRun[] {
+  const runs: PlannedRun[] = []
+  const slots = new Set(plan.variants.map(slotFor).filter((s): s is TeacherSlot => s !== null))
+  const teacherModel: Record<TeacherSlot, string> = {
+    stronger: plan.strongerTeacher,
+    weaker: plan.weakerTeacher,
+    self: plan.student,
+  }
+  const deKdMax = plan.variants.includes('de-kd') ? Math.max(...plan.deKdEpochs) : 0
+  for (const slot of ['stronger', 'weaker', 'self'] as const) {
+    if (!slots.has(slot) || plan.reuseTeachers[slot] !== undefined) continue
+    runs.push({
+      key: `teacher:${slot}`,
+      role: 'teacher',
+      teacher: null,
+      config: {
+        ...plan.training,
+        epochs: slot === 'stronger' ? Math.max(plan.teacherEpochs, deKdMax) : plan.teacherEpochs,
+        dataset: plan.dataset,
+        model: teacherModel[slot],
+        variant: 'baseline',
+        seed: plan.teacherSeed,
+        variantParams: {},
+      },
+    })
+  }
+  for (const variant of plan.variants) {
+    const slot = slotFor(variant)
+    const epochs: (number | null)[] = variant === 'de-kd' ? plan.deKdEpochs : [null]
+    for (const teacherEpoch of epochs) {
+      for (const seed of plan.seeds) {
+        runs.push({
+          key: `student:${variant}${teacherEpoch === null ? '' : `@${teacherEpoch}`}:${seed}`,
+          role: 'student',
+          teacher: slot ? { slot, epoch: teacherEpoch } : null,
+          config: {
+            ...plan.training,
+            dataset: plan.dataset,
+            model: plan.student,
+            variant,
+            seed,
+            variantParams: plan.variantParams[variant] ?? {},
+          },
+        })
+      }
+    }
+  }
+  return runs
+}
+
+export { needsTeacher }
