@@ -107,7 +107,11 @@ const program = new Command('bench')
   .option('--seconds <n>', 'seconds measured per model and backend', '10')
   .option('--batch <n>', 'batch size', '128')
   .option('--models <list>', 'reference models', 'mnist-cnn,resnet20')
-  .option('--backends <list>', 'backends to try (default: every rung)', BACKEND_IDS.join(','))
+  .option(
+    '--backends <list>',
+    'backends to try (default: every rung but the pure-JS cpu one, which takes minutes per step)',
+    BACKEND_IDS.filter((b) => b !== 'cpu').join(','),
+  )
   .action(
     async (o: {
       peer?: boolean

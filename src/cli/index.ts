@@ -7,12 +7,14 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import cliProgress from 'cli-progress'
 import { AppError } from '../shared/errors'
 import { runConfigInput, resolveRunConfig } from '../shared/schemas'
+import { PRESET_IDS } from '../shared/plan'
 import { BACKEND_IDS, OPTIMIZER_IDS, RUN_STATUSES, VARIANT_IDS } from '../shared/types'
 import { createAppCore, type AppCore } from '../core/services/app-core'
 import { createForkSpawner } from '../core/services/fork-trainer'
 import { resolveDataHome } from '../core/paths'
 import { startWebServer } from '../server/index'
 import { registerDatasetCommands } from './datasets'
+import { isPlanRun, planFromFlags, registerExperimentCommands, runPlan, type PlanFlags } from './experiments'
 import { duration, pct, table } from './format'
 
 const VERSION = '0.1.0'
@@ -49,7 +51,7 @@ const program = new Command('tfkd')
 program
   .command('run')
   .description('train one run and record it in the history')
-  .option('--dataset <id|name>', 'dataset id or name', 'mnist-10k')
+  .option('--dataset <id|name>', 'dataset id or name (default: mnist-10k)')
   .option('--model <id>', 'model id (see `tfkd models`)')
   .addOption(new Option('--variant <id>', 'distillation variant').choices([...VARIANT_IDS]))
   .option('--epochs <n>', 'epochs', int('--epochs'))
@@ -80,8 +82,54 @@ program
     },
     {} as Record<string, unknown>,
   )
+  .option('--plan <file>', 'run an experiment plan (JSON; flags override its fields)')
+  .addOption(new Option('--preset <id>', 'start the plan from a preset').choices([...PRESET_IDS]))
+  .option('--variants <list>', 'plan: "all" or a comma-separated list of variants')
+  .option('--seeds <n|list>', 'plan: a number of seeds (1..n) or a comma-separated list')
+  .option('--teacher-model <id>', 'plan: stronger teacher architecture (kd, de-kd)')
+  .option('--weaker-teacher <id>', 'plan: weaker teacher architecture (re-kd)')
+  .option(
+    '--de-kd-epochs <list>',
+    "plan: de-kd teachers are the stronger teacher's snapshots at these epochs",
+  )
+  .option('--teacher-epochs <n>', 'plan: epochs of the teacher runs', int('--teacher-epochs'))
   .option('--no-progress', 'no progress bar (one line per epoch only)')
   .action(async (o: Record<string, unknown>) => {
+    if (isPlanRun(o as PlanFlags)) {
+      const training = Object.fromEntries(
+        Object.entries({
+          epochs: o.epochs,
+          batchSize: o.batchSize,
+          optimizer: o.optimizer,
+          learningRate: o.lr,
+          momentum: o.momentum,
+          weightDecay: o.weightDecay,
+          validationFraction: o.valFraction,
+          maxTrainSamples: o.maxTrain,
+          backend: o.backend,
+        }).filter(([, v]) => v !== undefined),
+      )
+      const params = Object.keys(o.param as object).length ? (o.param as Record<string, unknown>) : undefined
+      const plan = planFromFlags(
+        {
+          ...(o as PlanFlags),
+          dataset: o.dataset as string | undefined,
+          model: o.model as string | undefined,
+        },
+        training,
+        params,
+      )
+      const core = openCore('cli')
+      try {
+        const exp = await runPlan(core, plan, o.progress !== false && process.stderr.isTTY)
+        const t = core.plans.compare({ experimentId: exp.id })
+        process.stdout.write(`\n${core.plans.format(t, 'md')}\n`)
+        if (exp.status === 'cancelled') process.exitCode = 130
+      } finally {
+        await core.close()
+      }
+      return
+    }
     const input = Object.fromEntries(
       Object.entries({
         dataset: o.dataset,
@@ -285,6 +333,7 @@ program
   })
 
 registerDatasetCommands(program, () => openCore('cli'))
+registerExperimentCommands(program, () => openCore('cli'))
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = AppError.from(err)

@@ -14,7 +14,12 @@ import type {
   RunProgress,
   RunStatusEvent,
   RunSummary,
+  ExperimentDetail,
+  ExperimentSummary,
+  VariantId,
 } from './types'
+import type { PresetId } from './plan'
+import type { ComparisonTable } from '../core/analysis/compare'
 
 export interface ModelInfo {
   id: string
@@ -32,6 +37,31 @@ export interface Invokes {
   'datasets:list': { input: In<'datasets:list'>; output: DatasetSummary[] }
   'models:list': { input: In<'models:list'>; output: ModelInfo[] }
   'diagnostics:backends': { input: In<'diagnostics:backends'>; output: BackendReport | null }
+  'runs:resume': { input: In<'runs:resume'>; output: RunSummary }
+  'experiments:start': { input: In<'experiments:start'>; output: ExperimentDetail }
+  'experiments:list': { input: In<'experiments:list'>; output: ExperimentSummary[] }
+  'experiments:get': { input: In<'experiments:get'>; output: ExperimentDetail }
+  'experiments:cancel': { input: In<'experiments:cancel'>; output: ExperimentDetail }
+  'experiments:resume': { input: In<'experiments:resume'>; output: ExperimentDetail }
+  'compare:get': { input: In<'compare:get'>; output: ComparisonTable }
+  'variants:list': { input: In<'variants:list'>; output: VariantInfo[] }
+  'presets:list': { input: In<'presets:list'>; output: PresetInfo[] }
+}
+
+export interface VariantInfo {
+  id: VariantId
+  name: string
+  /** One line: what the variant tests. */
+  tests: string
+  teacher: string
+  /** Default hyperparameters. */
+  defaults: Record<string, unknown>
+}
+
+export interface PresetInfo {
+  id: PresetId
+  description: string
+  plan: unknown
 }
 
 export interface Pushes {
@@ -56,6 +86,15 @@ export const invokeChannels: { [K in InvokeChannel]: true } = {
   'datasets:list': true,
   'models:list': true,
   'diagnostics:backends': true,
+  'runs:resume': true,
+  'experiments:start': true,
+  'experiments:list': true,
+  'experiments:get': true,
+  'experiments:cancel': true,
+  'experiments:resume': true,
+  'compare:get': true,
+  'variants:list': true,
+  'presets:list': true,
 }
 export const pushChannels: { [K in PushChannel]: true } = {
   'runs:progress': true,

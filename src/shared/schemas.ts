@@ -6,6 +6,7 @@ import { z } from 'zod'
 import { BACKEND_IDS, LR_SCHEDULES, OPTIMIZER_IDS, RUN_STATUSES, VARIANT_IDS } from './types'
 import type { RunConfig } from './types'
 import { AppError } from './errors'
+import { experimentPlanInput } from './plan'
 import { VARIANT_PARAMS, resolveVariantParams } from './variants'
 
 export const DEFAULT_RUN_CONFIG: RunConfig = {
@@ -113,4 +114,19 @@ export const inputSchemas = {
   'datasets:list': z.object({}).strict(),
   'models:list': z.object({}).strict(),
   'diagnostics:backends': z.object({ refresh: z.boolean().optional() }).strict(),
+  'runs:resume': z.object({ runId: id }).strict(),
+  'experiments:start': experimentPlanInput,
+  'experiments:list': z.object({}).strict(),
+  'experiments:get': z.object({ experimentId: id }).strict(),
+  'experiments:cancel': z.object({ experimentId: id }).strict(),
+  'experiments:resume': z.object({ experimentId: id }).strict(),
+  'compare:get': z
+    .object({
+      experimentId: id.optional(),
+      runIds: z.array(id).max(10_000).optional(),
+      metric: z.enum(['best', 'last']).optional(),
+    })
+    .strict(),
+  'variants:list': z.object({}).strict(),
+  'presets:list': z.object({}).strict(),
 } as const

@@ -199,3 +199,20 @@ export interface AppInfo {
   platform: string
   versions: Record<string, string>
 }
+
+export interface ExperimentSummary {
+  id: number
+  name: string
+  datasetId: number
+  datasetName: string
+  status: 'active' | 'cancelled'
+  /** The resolved plan (see src/shared/plan.ts). */
+  plan: unknown
+  createdAt: number
+  /** Runs of the experiment by status. */
+  runCounts: Record<string, number>
+}
+
+export interface ExperimentDetail extends ExperimentSummary {
+  runs: RunSummary[]
+}

@@ -20,7 +20,11 @@ import { MODEL_CATALOG } from '../models/catalog'
 import { dataPaths } from '../paths'
 import { openDatabase } from '../store/db'
 import { createStore, type Store } from '../store/store'
+import { createPlanService, type PlanService } from './plan-service'
 import { createRunService, type RunService } from './run-service'
+import { PRESET_IDS, PRESETS } from '../../shared/plan'
+import { resolveVariantParams, VARIANTS } from '../../shared/variants'
+import { VARIANT_IDS } from '../../shared/types'
 import type { SpawnTrainer } from './trainer-handle'
 
 export interface AppCoreOptions {
@@ -37,6 +41,7 @@ export interface AppCoreOptions {
 export interface AppCore {
   store: Store
   runs: RunService
+  plans: PlanService
   handlers: Handlers
   dispatch(channel: string, input: unknown): Promise<Envelope<unknown>>
   on<K extends PushChannel>(channel: K, listener: (payload: Pushes[K]) => void): () => void
@@ -69,6 +74,8 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
     cancelGraceMs: opts.cancelGraceMs,
   })
 
+  const plans = createPlanService({ store, runs })
+
   const handlers: Handlers = {
     'app:info': () => ({
       version: opts.version ?? '0.0.0',
@@ -96,6 +103,34 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
       if (refresh || !runs.lastBackend()) return await runs.probe()
       return runs.lastBackend()
     },
+    'runs:resume': ({ runId }) => {
+      const r = store.runs.get(runId)
+      if (!r) throw new AppError('not_found', `run ${runId} not found`)
+      if (!['interrupted', 'cancelled', 'failed'].includes(r.status)) {
+        throw new AppError(
+          'conflict',
+          `run ${runId} is ${r.status}; only interrupted, cancelled or failed runs resume`,
+        )
+      }
+      runs.enqueue([runId])
+      return store.runs.get(runId)!
+    },
+    'experiments:start': (plan) => plans.start(plan),
+    'experiments:list': () => plans.list(),
+    'experiments:get': ({ experimentId }) => plans.get(experimentId),
+    'experiments:cancel': ({ experimentId }) => plans.cancel(experimentId),
+    'experiments:resume': ({ experimentId }) => plans.resume(experimentId),
+    'compare:get': (opts) => plans.compare(opts),
+    'variants:list': () =>
+      VARIANT_IDS.map((id) => ({
+        id,
+        name: VARIANTS[id].name,
+        tests: VARIANTS[id].tests,
+        teacher: VARIANTS[id].teacher,
+        defaults: resolveVariantParams(id, {}) as Record<string, unknown>,
+      })),
+    'presets:list': () =>
+      PRESET_IDS.map((id) => ({ id, description: PRESETS[id].description, plan: PRESETS[id].plan })),
   }
 
   async function dispatch(channel: string, input: unknown): Promise<Envelope<unknown>> {
@@ -127,6 +162,7 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
   return {
     store,
     runs,
+    plans,
     handlers,
     dispatch,
     on(channel, listener) {

@@ -3,7 +3,7 @@
  * event the trainer reports is committed here as it arrives, so a crash of the trainer loses at most
  * the epoch in flight.
  */
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppError } from '../../shared/errors'
 import type { Pushes } from '../../shared/contract'
@@ -160,12 +160,19 @@ export function createRunService(deps: RunServiceDeps) {
       active = null
       pump()
     })
+    // A run cut off after some epochs continues from its last checkpoint.
+    const last = store.checkpoints.latest(runId)
+    const resumeFrom =
+      last && last.epoch < run.config.epochs && existsSync(last.path)
+        ? { path: last.path, epoch: last.epoch }
+        : undefined
     const start: TrainerStart = {
       type: 'start',
       runId,
       config: run.config,
       checkpointDir,
       teacher,
+      ...(resumeFrom ? { resumeFrom } : {}),
       dataset:
         ds.format === 'bundled'
           ? { kind: 'bundled', name: 'mnist-10k' }
@@ -280,6 +287,21 @@ export function createRunService(deps: RunServiceDeps) {
       settle(run.id)
       pump()
       return run
+    },
+    /**
+     * Queues runs already stored (a plan's runs, or a resume/rerun of an ended one). A run that was
+     * cut off resumes from its last epoch checkpoint.
+     */
+    enqueue(runIds: number[]): void {
+      for (const id of runIds) {
+        const r = store.runs.get(id)
+        if (!r) throw new AppError('not_found', `run ${id} not found`)
+        if (r.status === 'running' || queue.includes(id) || active?.runId === id) continue
+        if (r.status !== 'queued') store.runs.requeue(id)
+        queue.push(id)
+        settle(id)
+      }
+      pump()
     },
     /** Resolves when the run reaches a final state. */
     waitFor(runId: number): Promise<RunSummary> {

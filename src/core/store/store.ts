@@ -4,6 +4,7 @@ import { decodeJson, decodeReal, encodeJson, encodeReal } from './real'
 import type {
   DatasetSummary,
   EpochMetrics,
+  ExperimentSummary,
   RunConfig,
   RunDetail,
   RunFilter,
@@ -112,6 +113,27 @@ function toMetrics(r: Row): EpochMetrics {
     learningRate: n('learning_rate'),
     durationMs: n('duration_ms'),
     samplesPerSec: n('samples_per_sec'),
+  }
+}
+
+export type ExperimentRecord = ExperimentSummary
+
+const EXPERIMENT_SELECT = `
+  SELECT e.*, d.name AS dataset_name,
+    (SELECT json_group_object(status, n) FROM
+       (SELECT status, COUNT(*) AS n FROM runs WHERE experiment_id = e.id GROUP BY status)) AS run_counts
+  FROM experiments e JOIN datasets d ON d.id = e.dataset_id`
+
+function toExperiment(r: Row): ExperimentRecord {
+  return {
+    id: r.id as number,
+    name: r.name as string,
+    datasetId: r.dataset_id as number,
+    datasetName: r.dataset_name as string,
+    status: r.status as ExperimentRecord['status'],
+    plan: JSON.parse(r.plan as string) as unknown,
+    createdAt: r.created_at as number,
+    runCounts: JSON.parse((r.run_counts as string | null) ?? '{}') as Record<string, number>,
   }
 }
 
@@ -233,6 +255,12 @@ export function createStore(db: Db, now: () => number = Date.now) {
     setTeacherCheckpoint(id: number, checkpointId: number): void {
       db.prepare('UPDATE runs SET teacher_checkpoint_id = ? WHERE id = ?').run(checkpointId, id)
     },
+    /** Back to the queue (resume or rerun); the epochs already recorded stay. */
+    requeue(id: number): void {
+      db.prepare(
+        `UPDATE runs SET status = 'queued', failure_reason = NULL, finished_at = NULL WHERE id = ?`,
+      ).run(id)
+    },
     markRunning(id: number, backend: string, device: string): void {
       db.prepare(
         `UPDATE runs SET status = 'running', backend = ?, device = ?, started_at = COALESCE(started_at, ?),
@@ -304,6 +332,31 @@ export function createStore(db: Db, now: () => number = Date.now) {
     },
   }
 
+  const experiments = {
+    insert(e: { name: string; datasetId: number; plan: unknown }): number {
+      const info = db
+        .prepare('INSERT INTO experiments (name, dataset_id, plan, created_at) VALUES (?, ?, ?, ?)')
+        .run(e.name, e.datasetId, JSON.stringify(e.plan), now())
+      return Number(info.lastInsertRowid)
+    },
+    get(id: number): ExperimentRecord | undefined {
+      const r = db.prepare(EXPERIMENT_SELECT + ' WHERE e.id = ?').get(id) as Row | undefined
+      return r && toExperiment(r)
+    },
+    latest(): ExperimentRecord | undefined {
+      const r = db.prepare(EXPERIMENT_SELECT + ' ORDER BY e.id DESC LIMIT 1').get() as Row | undefined
+      return r && toExperiment(r)
+    },
+    list(limit = 200): ExperimentRecord[] {
+      return (db.prepare(EXPERIMENT_SELECT + ' ORDER BY e.id DESC LIMIT ?').all(limit) as Row[]).map(
+        toExperiment,
+      )
+    },
+    setStatus(id: number, status: 'active' | 'cancelled'): void {
+      db.prepare('UPDATE experiments SET status = ? WHERE id = ?').run(status, id)
+    },
+  }
+
   const checkpoints = {
     insert(c: Omit<CheckpointRecord, 'id' | 'createdAt'>): CheckpointRecord {
       const createdAt = now()
@@ -328,7 +381,7 @@ export function createStore(db: Db, now: () => number = Date.now) {
     },
   }
 
-  return { db, datasets, runs, checkpoints, close: () => db.close() }
+  return { db, datasets, runs, experiments, checkpoints, close: () => db.close() }
 }
 
 export type Store = ReturnType<typeof createStore>

@@ -1,0 +1,303 @@
+/**
+ * Plan-level CLI: `tfkd run` with a plan (preset, plan file, several variants or seeds),
+ * `tfkd experiments [list|show|cancel|resume]` and `tfkd compare`.
+ */
+import { readFileSync } from 'node:fs'
+import cliProgress from 'cli-progress'
+import { InvalidArgumentError, type Command } from 'commander'
+import { AppError } from '../shared/errors'
+import type { ExperimentPlanInput } from '../shared/plan'
+import { VARIANT_IDS, type ExperimentDetail, type VariantId } from '../shared/types'
+import { COMPARE_FORMATS, type CompareFormat } from '../core/analysis/compare'
+import type { AppCore } from '../core/services/app-core'
+import { duration, pct, table } from './format'
+
+/** Options of `tfkd run` that make it a plan rather than one run. */
+export interface PlanFlags {
+  plan?: string
+  preset?: string
+  variants?: string
+  seeds?: string
+  teacherModel?: string
+  weakerTeacher?: string
+  deKdEpochs?: string
+  teacherEpochs?: number
+}
+
+export function isPlanRun(o: PlanFlags): boolean {
+  return Boolean(o.plan || o.preset || o.variants || o.seeds)
+}
+
+function parseVariants(v: string): VariantId[] {
+  if (v === 'all') return [...VARIANT_IDS]
+  return v.split(',').map((x) => {
+    const id = x.trim()
+    if (!(VARIANT_IDS as readonly string[]).includes(id)) {
+      throw new InvalidArgumentError(
+        `--variants: unknown variant "${id}"; expected all or some of ${VARIANT_IDS.join(', ')}`,
+      )
+    }
+    return id as VariantId
+  })
+}
+
+function parseSeeds(v: string): number[] {
+  // "3" = three seeds (1, 2, 3); "7,8,9" = exactly these.
+  if (/^\d+$/.test(v)) return Array.from({ length: Number(v) }, (_, i) => i + 1)
+  return v.split(',').map((x) => {
+    const n = Number(x)
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`--seeds: "${x}" is not a seed`)
+    return n
+  })
+}
+
+/** Builds the plan from a plan file and/or flags (flags win). */
+export function planFromFlags(
+  o: PlanFlags & { dataset?: string; model?: string },
+  training: Record<string, unknown>,
+  variantParams: Record<string, unknown> | undefined,
+): ExperimentPlanInput {
+  let plan: ExperimentPlanInput = {}
+  if (o.plan) {
+    let text: string
+    try {
+      text = readFileSync(o.plan, 'utf8')
+    } catch (err) {
+      throw new AppError(
+        'invalid_input',
+        `--plan ${o.plan}: cannot read the file (${(err as Error).message})`,
+      )
+    }
+    try {
+      plan = JSON.parse(text) as ExperimentPlanInput
+    } catch (err) {
+      throw new AppError('invalid_input', `--plan ${o.plan}: not valid JSON (${(err as Error).message})`)
+    }
+  }
+  const variants = o.variants ? parseVariants(o.variants) : plan.variants
+  return {
+    ...plan,
+    ...(o.preset ? { preset: o.preset as ExperimentPlanInput['preset'] } : {}),
+    ...(o.dataset ? { dataset: o.dataset } : {}),
+    ...(o.model ? { student: o.model } : {}),
+    ...(o.teacherModel ? { strongerTeacher: o.teacherModel } : {}),
+    ...(o.weakerTeacher ? { weakerTeacher: o.weakerTeacher } : {}),
+    ...(variants ? { variants } : {}),
+    ...(o.seeds ? { seeds: parseSeeds(o.seeds) } : {}),
+    ...(o.deKdEpochs ? { deKdEpochs: o.deKdEpochs.split(',').map(Number) } : {}),
+    ...(o.teacherEpochs ? { teacherEpochs: o.teacherEpochs } : {}),
+    ...(Object.keys(training).length ? { training: { ...plan.training, ...training } } : {}),
+    ...(variantParams && variants?.length === 1
+      ? { variantParams: { ...plan.variantParams, [variants[0]!]: variantParams } }
+      : {}),
+  }
+}
+
+/** Runs a plan to the end with an overall bar and a bar for the current run; Ctrl-C cancels it. */
+export async function runPlan(
+  core: AppCore,
+  plan: ExperimentPlanInput,
+  showBars: boolean,
+): Promise<ExperimentDetail> {
+  const exp = core.plans.start(plan)
+  const total = exp.runs.length
+  process.stdout.write(
+    `experiment ${exp.id}: ${exp.name}\n  ${total} runs (${exp.runs.filter((r) => r.role === 'teacher').length} teachers), dataset ${exp.datasetName}\n`,
+  )
+  const ids = new Set(exp.runs.map((r) => r.id))
+  const label = new Map(
+    exp.runs.map((r) => [
+      r.id,
+      `${r.role === 'teacher' ? 'teacher ' : ''}${r.model}/${r.variant}/s${r.seed}`,
+    ]),
+  )
+  const multi = new cliProgress.MultiBar(
+    {
+      format: '{name} |{bar}| {percentage}% | {info}',
+      barsize: 28,
+      hideCursor: true,
+      stream: process.stderr,
+      clearOnComplete: false,
+    },
+    cliProgress.Presets.shades_classic,
+  )
+  const overall = showBars ? multi.create(total, 0, { name: 'plan'.padEnd(28), info: 'starting' }) : null
+  const current = showBars ? multi.create(1000, 0, { name: ''.padEnd(28), info: '' }) : null
+  const started = Date.now()
+  let done = 0
+  const runStart = new Map<number, number>()
+  const finished = new Promise<void>((resolve) => {
+    const off = core.on('runs:status', (s) => {
+      if (!ids.has(s.runId)) return
+      if (s.status === 'running') runStart.set(s.runId, Date.now())
+      if (['completed', 'failed', 'cancelled', 'interrupted'].includes(s.status)) {
+        done++
+        const line = `  run ${s.runId} ${label.get(s.runId)}: ${s.status}${s.testAccuracy !== null ? `, test ${pct(s.testAccuracy)}` : ''}${s.failureReason ? ` (${s.failureReason})` : ''}`
+        if (showBars) multi.log(`${line}\n`)
+        else process.stdout.write(`${line}\n`)
+        const elapsed = Date.now() - started
+        overall?.update(done, {
+          info: `${done}/${total} runs, ETA ${duration((elapsed / done) * (total - done))}`,
+        })
+        if (done === total) {
+          off()
+          resolve()
+        }
+      }
+    })
+  })
+  const offProgress = core.on('runs:progress', (p) => {
+    if (!ids.has(p.runId)) return
+    current?.update(Math.round(p.fraction * 1000), {
+      name: (label.get(p.runId) ?? '').slice(0, 28).padEnd(28),
+      info: `epoch ${p.epoch}/${p.epochs}, loss ${p.loss.toFixed(3)}, ${Math.round(p.samplesPerSec)}/s, ETA ${duration(p.etaMs)}`,
+    })
+  })
+  let interrupted = false
+  const onSigint = () => {
+    if (interrupted) process.exit(130)
+    interrupted = true
+    process.stderr.write('\ncancelling the experiment (Ctrl-C again to force)...\n')
+    core.plans.cancel(exp.id)
+  }
+  process.on('SIGINT', onSigint)
+  try {
+    await finished
+  } finally {
+    process.off('SIGINT', onSigint)
+    offProgress()
+    multi.stop()
+  }
+  const d = core.plans.get(exp.id)
+  process.stdout.write(
+    `experiment ${exp.id} finished in ${duration(Date.now() - started)}: ${JSON.stringify(d.runCounts)}\n`,
+  )
+  return d
+}
+
+export function registerExperimentCommands(program: Command, openCore: () => AppCore): void {
+  const experiments = program.command('experiments').description('list, show, cancel or resume experiments')
+  experiments
+    .command('list', { isDefault: true })
+    .description('list experiments')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const core = openCore()
+      try {
+        const list = core.plans.list()
+        if (o.json) return void process.stdout.write(`${JSON.stringify(list, null, 2)}\n`)
+        if (!list.length)
+          return void process.stdout.write('no experiments yet; start one with `tfkd run --preset quick`\n')
+        process.stdout.write(
+          `${table(
+            ['id', 'name', 'dataset', 'status', 'runs'],
+            list.map((e) => [String(e.id), e.name, e.datasetName, e.status, JSON.stringify(e.runCounts)]),
+          )}\n`,
+        )
+      } finally {
+        await core.close()
+      }
+    })
+  experiments
+    .command('show <id>')
+    .description("an experiment's runs")
+    .action(async (id: string) => {
+      const core = openCore()
+      try {
+        const e = core.plans.get(Number(id))
+        process.stdout.write(`experiment ${e.id}: ${e.name} (${e.status})\n`)
+        process.stdout.write(
+          `${table(
+            ['run', 'role', 'model', 'variant', 'seed', 'teacher', 'status', 'test acc', 'reason'],
+            e.runs.map((r) => [
+              String(r.id),
+              r.role,
+              r.model,
+              r.variant,
+              String(r.seed),
+              r.teacherRunId ? String(r.teacherRunId) : '-',
+              r.status,
+              pct(r.testAccuracy),
+              r.failureReason ?? '',
+            ]),
+          )}\n`,
+        )
+      } finally {
+        await core.close()
+      }
+    })
+  for (const verb of ['cancel', 'resume'] as const) {
+    experiments
+      .command(`${verb} <id>`)
+      .description(
+        verb === 'cancel'
+          ? 'cancel its queued and running runs'
+          : 'run what did not complete (interrupted runs continue from their checkpoint)',
+      )
+      .action(async (id: string) => {
+        const core = openCore()
+        try {
+          if (verb === 'cancel') {
+            core.plans.cancel(Number(id))
+            process.stdout.write(`experiment ${id} cancelled\n`)
+          } else {
+            const e = core.plans.get(Number(id))
+            const todo = e.runs.filter((r) =>
+              ['cancelled', 'interrupted', 'failed'].includes(r.status),
+            ).length
+            if (!todo) return void process.stdout.write(`experiment ${id}: nothing to resume\n`)
+            const ids = new Set(e.runs.map((r) => r.id))
+            const finished = new Promise<void>((resolve) => {
+              let left = todo
+              core.on('runs:status', (s) => {
+                if (
+                  ids.has(s.runId) &&
+                  ['completed', 'failed', 'cancelled', 'interrupted'].includes(s.status)
+                ) {
+                  process.stdout.write(
+                    `  run ${s.runId}: ${s.status}${s.failureReason ? ` (${s.failureReason})` : ''}\n`,
+                  )
+                  if (--left === 0) resolve()
+                }
+              })
+            })
+            core.plans.resume(Number(id))
+            process.stdout.write(`experiment ${id}: resuming ${todo} runs\n`)
+            await finished
+          }
+        } finally {
+          await core.close()
+        }
+      })
+  }
+
+  program
+    .command('compare')
+    .description("compare an experiment's variants: mean +- std over seeds, delta vs baseline, paired tests")
+    .option('--experiment <id>', 'experiment id (default: the latest)')
+    .option('--runs <ids>', 'compare these runs instead (comma-separated ids)')
+    .option('--metric <which>', 'test accuracy at the best (validation-selected) or last epoch', 'best')
+    .option('--format <fmt>', `output format: ${COMPARE_FORMATS.join(', ')}`, 'md')
+    .action(async (o: { experiment?: string; runs?: string; metric: string; format: string }) => {
+      if (!(COMPARE_FORMATS as readonly string[]).includes(o.format)) {
+        throw new AppError(
+          'invalid_input',
+          `--format must be one of ${COMPARE_FORMATS.join(', ')}, got "${o.format}"`,
+        )
+      }
+      if (o.metric !== 'best' && o.metric !== 'last') {
+        throw new AppError('invalid_input', `--metric must be best or last, got "${o.metric}"`)
+      }
+      const core = openCore()
+      try {
+        const t = core.plans.compare({
+          experimentId: o.experiment ? Number(o.experiment) : undefined,
+          runIds: o.runs ? o.runs.split(',').map(Number) : undefined,
+          metric: o.metric,
+        })
+        process.stdout.write(`${core.plans.format(t, o.format as CompareFormat)}\n`)
+      } finally {
+        await core.close()
+      }
+    })
+}

@@ -1,0 +1,192 @@
+/**
+ * Experiment plans: expands a plan into runs (teachers once, reused by every student), stores the
+ * experiment and all its runs in one transaction with their lineage, and queues them. Plans can be
+ * cancelled and resumed (cut-off runs continue from their last epoch checkpoint).
+ */
+import { ZodError } from 'zod'
+import { AppError } from '../../shared/errors'
+import {
+  expandPlan,
+  resolvePlan,
+  type ExperimentPlanInput,
+  type ResolvedPlan,
+  type TeacherSlot,
+} from '../../shared/plan'
+import { resolveRunConfig } from '../../shared/schemas'
+import type { ExperimentDetail, RunSummary } from '../../shared/types'
+import { compareRuns, formatComparison, type ComparisonTable } from '../analysis/compare'
+import { isModelId, MODEL_CATALOG, type ModelId } from '../models/catalog'
+import type { Store } from '../store/store'
+import type { RunService } from './run-service'
+
+function zodToAppError(err: unknown, prefix: string): never {
+  if (err instanceof ZodError) {
+    const i = err.issues[0]!
+    throw new AppError('invalid_input', `${prefix}${i.path.join('.') || '?'}: ${i.message}`, {
+      field: i.path.join('.'),
+      issues: err.issues.map((x) => ({ path: x.path.join('.'), message: x.message })),
+    })
+  }
+  throw err
+}
+
+function checkModels(plan: ResolvedPlan): void {
+  for (const [field, id] of [
+    ['student', plan.student],
+    ['strongerTeacher', plan.strongerTeacher],
+    ['weakerTeacher', plan.weakerTeacher],
+  ] as const) {
+    if (!isModelId(id)) {
+      throw new AppError(
+        'invalid_input',
+        `${field}: unknown model "${id}"; known: ${Object.keys(MODEL_CATALOG).join(', ')}`,
+        {
+          field,
+        },
+      )
+    }
+  }
+  const strength = (id: string) => MODEL_CATALOG[id as ModelId].strength
+  const uses = (v: string) => plan.variants.includes(v as never)
+  if ((uses('kd') || uses('de-kd')) && strength(plan.strongerTeacher) <= strength(plan.student)) {
+    throw new AppError(
+      'invalid_input',
+      `strongerTeacher: ${plan.strongerTeacher} is not stronger than the student ${plan.student} (kd and de-kd need a stronger teacher)`,
+      { field: 'strongerTeacher' },
+    )
+  }
+  if (uses('re-kd') && strength(plan.weakerTeacher) >= strength(plan.student)) {
+    throw new AppError(
+      'invalid_input',
+      `weakerTeacher: ${plan.weakerTeacher} is not weaker than the student ${plan.student} (re-kd needs a weaker teacher)`,
+      { field: 'weakerTeacher' },
+    )
+  }
+}
+
+export function createPlanService(deps: { store: Store; runs: RunService }) {
+  const { store, runs } = deps
+
+  function detail(id: number): ExperimentDetail {
+    const e = store.experiments.get(id)
+    if (!e) throw new AppError('not_found', `experiment ${id} not found`)
+    return { ...e, runs: store.runs.list({ experimentId: id, limit: 10_000 }).reverse() }
+  }
+
+  return {
+    /** Validates, stores and queues a plan. Returns the experiment with its runs (all queued). */
+    start(input: ExperimentPlanInput): ExperimentDetail {
+      let plan: ResolvedPlan
+      try {
+        plan = resolvePlan(input)
+      } catch (err) {
+        zodToAppError(err, 'plan.')
+      }
+      checkModels(plan)
+      const ds = /^\d+$/.test(plan.dataset)
+        ? store.datasets.get(Number(plan.dataset))
+        : store.datasets.byName(plan.dataset)
+      if (!ds) throw new AppError('not_found', `dataset "${plan.dataset}" not found`, { field: 'dataset' })
+      for (const [slot, runId] of Object.entries(plan.reuseTeachers)) {
+        const t = store.runs.get(runId)
+        if (!t) throw new AppError('not_found', `reuseTeachers.${slot}: run ${runId} not found`)
+        if (t.status !== 'completed' || t.datasetId !== ds.id) {
+          throw new AppError(
+            'invalid_input',
+            `reuseTeachers.${slot}: run ${runId} must be a completed run on ${ds.name} (it is ${t.status} on ${t.datasetName})`,
+          )
+        }
+      }
+      const planned = expandPlan(plan)
+      // Resolve every config (variant defaults, per-model values) before writing anything.
+      const configs = planned.map((p) => {
+        try {
+          return resolveRunConfig({ ...p.config, dataset: String(ds.id), teacher: null })
+        } catch (err) {
+          if (err instanceof AppError) throw new AppError(err.code, `${p.key}: ${err.message}`, err.details)
+          throw err
+        }
+      })
+      const runIds = store.db.transaction(() => {
+        const experimentId = store.experiments.insert({ name: plan.name, datasetId: ds.id, plan })
+        const teacherRun: Partial<Record<TeacherSlot, number>> = { ...plan.reuseTeachers }
+        const ids: number[] = []
+        planned.forEach((p, i) => {
+          const teacher = p.teacher ? { runId: teacherRun[p.teacher.slot]!, epoch: p.teacher.epoch } : null
+          const run = store.runs.insert({
+            experimentId,
+            datasetId: ds.id,
+            config: { ...configs[i]!, teacher },
+            teacherRunId: teacher?.runId ?? null,
+            role: p.role,
+          })
+          if (p.role === 'teacher') teacherRun[p.key.split(':')[1] as TeacherSlot] = run.id
+          ids.push(run.id)
+        })
+        return { experimentId, ids }
+      })()
+      runs.enqueue(runIds.ids)
+      return detail(runIds.experimentId)
+    },
+    get: detail,
+    list: () => store.experiments.list(),
+    latest: () => store.experiments.latest(),
+    /** Cancels every queued or running run of the experiment. */
+    cancel(id: number): ExperimentDetail {
+      const d = detail(id)
+      store.experiments.setStatus(id, 'cancelled')
+      // Students first, so none starts in the moment a teacher is cancelled.
+      for (const r of [...d.runs].reverse())
+        if (r.status === 'queued' || r.status === 'running') runs.cancel(r.id)
+      return detail(id)
+    },
+    /** Re-queues every run that did not complete (interrupted ones continue from their checkpoint). */
+    resume(id: number): ExperimentDetail {
+      const d = detail(id)
+      store.experiments.setStatus(id, 'active')
+      runs.enqueue(
+        d.runs.filter((r) => ['cancelled', 'interrupted', 'failed'].includes(r.status)).map((r) => r.id),
+      )
+      return detail(id)
+    },
+    /** The engine's comparison of an experiment's students (or of any runs). */
+    compare(opts: { experimentId?: number; runIds?: number[]; metric?: 'best' | 'last' }): ComparisonTable {
+      let list: RunSummary[]
+      if (opts.runIds?.length) {
+        list = opts.runIds.map((id) => {
+          const r = store.runs.get(id)
+          if (!r) throw new AppError('not_found', `run ${id} not found`)
+          return r
+        })
+      } else {
+        const e = opts.experimentId ? store.experiments.get(opts.experimentId) : store.experiments.latest()
+        if (!e)
+          throw new AppError(
+            'not_found',
+            opts.experimentId ? `experiment ${opts.experimentId} not found` : 'no experiments yet',
+          )
+        list = store.runs.list({ experimentId: e.id, limit: 10_000 })
+      }
+      const rows = list
+        .filter((r) => r.role === 'student' && r.status === 'completed')
+        .map((r) => {
+          const d = store.runs.detail(r.id)!
+          const teacher = d.config.teacher
+            ? `${store.runs.get(d.config.teacher.runId)?.model ?? '?'}${d.config.teacher.epoch ? `@e${d.config.teacher.epoch}` : ''}`
+            : undefined
+          return {
+            variant: r.variant,
+            seed: r.seed,
+            model: r.model,
+            teacher,
+            bestTestAccuracy: d.result?.best.accuracy ?? r.testAccuracy ?? undefined,
+            lastTestAccuracy: d.result?.last.accuracy ?? r.testAccuracy ?? undefined,
+          }
+        })
+      return compareRuns(rows, { metric: opts.metric ?? 'best' })
+    },
+    format: formatComparison,
+  }
+}
+
+export type PlanService = ReturnType<typeof createPlanService>
