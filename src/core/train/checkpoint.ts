@@ -2,6 +2,11 @@
  * Checkpoint files: one file per checkpoint, written under a temporary name and renamed, so a crash
  * never leaves a torn checkpoint where a complete one is expected. Pure TF.js has no `file://` save
  * handler, so the model's artifacts are serialised here: magic, header length, JSON header, weights.
+ *
+ * A checkpoint may also carry the optimizer's state (`optimizer.getWeights()`: the iteration counter
+ * first, then its slots, e.g. momentum accumulators or Adam's moments, in variable order), stored
+ * after the model's weights; the header's `optimizer` entry says where. Resuming loads both, so a
+ * resumed run continues exactly where the interrupted one stopped.
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
 import * as tf from '@tensorflow/tfjs-core'
@@ -9,8 +14,25 @@ import type * as tfl from '@tensorflow/tfjs-layers'
 
 const MAGIC = Buffer.from('TFKDCKPT1\n')
 
-export async function saveCheckpoint(model: tfl.LayersModel, file: string, meta: object): Promise<number> {
-  let header: object = {}
+export interface SaveCheckpointOptions {
+  /** Also store this optimizer's state (its slots must belong to `model`'s variables). */
+  optimizer?: tf.Optimizer
+}
+
+interface OptimizerHeader {
+  className: string
+  /** Bytes of model weights before the optimizer's. */
+  modelBytes: number
+  specs: tf.io.WeightsManifestEntry[]
+}
+
+export async function saveCheckpoint(
+  model: tfl.LayersModel,
+  file: string,
+  meta: object,
+  opts: SaveCheckpointOptions = {},
+): Promise<number> {
+  let header: Record<string, unknown> = {}
   let weights = new ArrayBuffer(0)
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
@@ -19,25 +41,49 @@ export async function saveCheckpoint(model: tfl.LayersModel, file: string, meta:
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }
     }),
   )
+  const parts: Buffer[] = [Buffer.from(weights)]
+  if (opts.optimizer) {
+    const named = await opts.optimizer.getWeights()
+    try {
+      // Positional names: the optimizers match slots to variables by position, and the variables'
+      // auto-generated names differ from one process to the next.
+      const encoded = await tf.io.encodeWeights(
+        named.map((t, i) => ({ name: `optimizer/${String(i).padStart(4, '0')}`, tensor: t.tensor })),
+      )
+      const opt: OptimizerHeader = {
+        className: opts.optimizer.getClassName(),
+        modelBytes: weights.byteLength,
+        specs: encoded.specs,
+      }
+      header.optimizer = opt
+      parts.push(Buffer.from(encoded.data))
+    } finally {
+      // getWeights() returns a fresh iteration scalar first; the rest are the optimizer's own variables.
+      named[0]?.tensor.dispose()
+    }
+  }
   const json = Buffer.from(JSON.stringify(header))
   const len = Buffer.alloc(4)
   len.writeUInt32LE(json.length)
   const tmp = `${file}.tmp-${process.pid}`
   const fd = openSync(tmp, 'w')
+  let bytes = 0
   try {
-    for (const part of [MAGIC, len, json, Buffer.from(weights)]) writeSync(fd, part)
+    for (const part of [MAGIC, len, json, ...parts]) bytes += writeSync(fd, part)
     fsyncSync(fd)
   } finally {
     closeSync(fd)
   }
   renameSync(tmp, file)
-  return MAGIC.length + 4 + json.length + weights.byteLength
+  return bytes
 }
 
 export interface CheckpointContents {
   meta: Record<string, unknown>
   weightSpecs: tf.io.WeightsManifestEntry[]
   weightData: ArrayBuffer
+  /** The optimizer's state, when the checkpoint has one. */
+  optimizer?: { className: string; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer }
 }
 
 export function readCheckpoint(file: string): CheckpointContents {
@@ -47,23 +93,32 @@ export function readCheckpoint(file: string): CheckpointContents {
   const start = MAGIC.length + 4
   const header = JSON.parse(buf.subarray(start, start + len).toString()) as Record<string, unknown>
   const w = buf.subarray(start + len)
+  const slice = (from: number, to: number): ArrayBuffer =>
+    w.buffer.slice(w.byteOffset + from, w.byteOffset + to) as ArrayBuffer
+  const opt = header.optimizer as OptimizerHeader | undefined
+  const modelBytes = opt ? opt.modelBytes : w.byteLength
   return {
     meta: header,
     weightSpecs: header.weightSpecs as tf.io.WeightsManifestEntry[],
-    weightData: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer,
+    weightData: slice(0, modelBytes),
+    ...(opt
+      ? { optimizer: { className: opt.className, specs: opt.specs, data: slice(modelBytes, w.byteLength) } }
+      : {}),
   }
 }
 
 /**
- * Loads a checkpoint's weights into a model of the same architecture. Weights are matched by
- * position (the order of `model.weights` is fixed by the architecture; auto-generated layer names
- * are not), and every shape is checked.
+ * Reads a checkpoint's weights as tensors in `model.weights` order, checking their number and shapes
+ * against `model`. The caller owns (disposes) the tensors.
  */
-export function loadWeightsInto(model: tfl.LayersModel, file: string): Record<string, unknown> {
-  const c = readCheckpoint(file)
+export function readWeightsFor(
+  model: tfl.LayersModel,
+  file: string,
+  c: CheckpointContents = readCheckpoint(file),
+): tf.Tensor[] {
   const named = tf.io.decodeWeights(c.weightData, c.weightSpecs)
+  const values = c.weightSpecs.map((spec) => named[spec.name]!)
   try {
-    const values = c.weightSpecs.map((spec) => named[spec.name]!)
     if (values.length !== model.weights.length) {
       throw new Error(
         `${file}: checkpoint has ${values.length} weight tensors, the model ${model.name} has ${model.weights.length}`,
@@ -75,9 +130,49 @@ export function loadWeightsInto(model: tfl.LayersModel, file: string): Record<st
         throw new Error(`${file}: weight ${i} (${w.name}) has shape [${got}], the model expects [${w.shape}]`)
       }
     })
+  } catch (err) {
+    Object.values(named).forEach((t) => t.dispose())
+    throw err
+  }
+  return values
+}
+
+/**
+ * Loads a checkpoint's weights into a model of the same architecture. Weights are matched by
+ * position (the order of `model.weights` is fixed by the architecture; auto-generated layer names
+ * are not), and every shape is checked.
+ */
+export function loadWeightsInto(
+  model: tfl.LayersModel,
+  file: string,
+  c: CheckpointContents = readCheckpoint(file),
+): Record<string, unknown> {
+  const values = readWeightsFor(model, file, c)
+  try {
     model.setWeights(values)
+  } finally {
+    values.forEach((t) => t.dispose())
+  }
+  return c.meta
+}
+
+/** Restores an optimizer's state saved with `saveCheckpoint(..., { optimizer })`. */
+export async function loadOptimizerState(
+  optimizer: tf.Optimizer,
+  c: CheckpointContents,
+  file = 'checkpoint',
+): Promise<void> {
+  if (!c.optimizer) throw new Error(`${file}: the checkpoint has no optimizer state`)
+  if (c.optimizer.className !== optimizer.getClassName()) {
+    throw new Error(
+      `${file}: optimizer state is ${c.optimizer.className}, the run uses ${optimizer.getClassName()}`,
+    )
+  }
+  const named = tf.io.decodeWeights(c.optimizer.data, c.optimizer.specs)
+  try {
+    // setWeights makes its own variables (sharing the data), so the decoded tensors can go.
+    await optimizer.setWeights(c.optimizer.specs.map((s) => ({ name: s.name, tensor: named[s.name]! })))
   } finally {
     Object.values(named).forEach((t) => t.dispose())
   }
-  return c.meta
 }

@@ -2,23 +2,50 @@
  * The training loop, written by hand rather than `model.fit`: fit shuffles with Math.random and
  * cannot be cancelled between batches. Each step runs inside `tf.tidy`; the optimizer gets the
  * model's own variable list, so nothing else registered in the engine (a frozen teacher) is trained.
+ *
+ * Recipe: the learning rate follows `schedule.ts` per iteration (warm-up, multistep / cosine /
+ * constant, scaled by batch / 128); training batches are augmented on their uint8 pixels
+ * (`augment.ts`), one seeded stream per epoch; validation reports NLL, top-1, top-5 and ECE per epoch.
+ * The best epoch is chosen on validation accuracy (on test accuracy, flagged, when there is no
+ * validation split); at the end the test split is evaluated with the best epoch's weights (kept in
+ * memory, and in `best.tfkd` when checkpointing) and with the last ones.
+ *
+ * Checkpoints (optional, `checkpoints.dir`): after each epoch `epoch-NNNN.tfkd` with the model, the
+ * optimizer state and the best-so-far; `best.tfkd` whenever the best improves (written first). A run
+ * resumed from such a checkpoint gives exactly the metrics of an uninterrupted one: the shuffles,
+ * augmentation streams and learning rates depend only on the seed, the epoch and the step.
  */
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import type * as tfl from '@tensorflow/tfjs-layers'
-import type { RunConfig, EpochMetrics, RunProgress } from '../../shared/types'
+import type { RunConfig, EpochMetrics, RunProgress, EvalReport, RunResultDetails } from '../../shared/types'
 import type { TestResult } from '../../shared/trainer-protocol'
+import { MetricsAccumulator, type ClassificationMetrics } from '../analysis/metrics'
 import type { DatasetSplits, ImageSet } from '../data/arrays'
-import { crossEntropy, type LossFn, type LossInputs } from '../distill/losses'
+import type { LossInputs } from '../distill/losses'
 import { createRng, deriveSeed, permutation } from '../random'
+import { augmentBatch, augmentIsOff } from './augment'
+import { loadOptimizerState, readCheckpoint, readWeightsFor, saveCheckpoint } from './checkpoint'
+import { baseLearningRate, learningRateAt } from './schedule'
 
 export interface TrainHooks {
   onProgress?(p: Omit<RunProgress, 'runId'>): void
-  /** Called after each epoch's metrics are known; awaited before the next epoch starts. */
+  /** Called after each epoch's metrics are known; awaited before the epoch's checkpoint and the next epoch. */
   onEpoch?(m: EpochMetrics, model: tfl.LayersModel): Promise<void> | void
+  /** Called after an epoch's checkpoint file is written (only with `checkpoints`). */
+  onCheckpoint?(c: { epoch: number; path: string; bytes: number }): Promise<void> | void
 }
 
 /** The training objective; `needsTeacher` losses get the frozen teacher's logits on the same batch. */
 export type TrainLoss = ((a: LossInputs) => tf.Scalar) & { readonly needsTeacher?: boolean }
+
+export interface CheckpointOptions {
+  /** Directory of `epoch-NNNN.tfkd` and `best.tfkd`. */
+  dir: string
+  /** Extra header fields of every checkpoint (run id, config...). */
+  meta?: Record<string, unknown>
+}
 
 export interface TrainArgs {
   model: tfl.LayersModel
@@ -29,8 +56,15 @@ export interface TrainArgs {
   teacher?: tfl.LayersModel
   signal?: AbortSignal
   hooks?: TrainHooks
-  /** Epochs already done (resume); training continues at startEpoch + 1. */
+  /** Epochs already done (resume without a checkpoint); training continues at startEpoch + 1. */
   startEpoch?: number
+  /** Write a checkpoint after every epoch (model, optimizer state, best-so-far). */
+  checkpoints?: CheckpointOptions
+  /**
+   * Resume from a checkpoint written with `checkpoints`: loads the weights, the optimizer state and the
+   * best-so-far (with `best.tfkd` from the same directory) and continues at its epoch + 1.
+   */
+  resumeFrom?: string
   /** Minimum ms between progress reports. */
   progressEveryMs?: number
 }
@@ -51,6 +85,29 @@ export class NonFiniteLossError extends Error {
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
+/** Normalises `count` uint8 NHWC values (c channels) into float32: (v / 255 - mean) / std. */
+export function normalisePixels(
+  pixels: Uint8Array,
+  count: number,
+  mean: number[],
+  std: number[],
+  out: Float32Array,
+): void {
+  const c = mean.length
+  const scale = mean.map((_, k) => 1 / (255 * std[k]!))
+  const shift = mean.map((m, k) => -m / std[k]!)
+  if (c === 1) {
+    const s = scale[0]!
+    const b = shift[0]!
+    for (let p = 0; p < count; p++) out[p] = pixels[p]! * s + b
+    return
+  }
+  for (let p = 0; p < count; p++) {
+    const k = p % c
+    out[p] = pixels[p]! * scale[k]! + shift[k]!
+  }
+}
+
 /** Fills `out` with normalised float32 pixels of the samples `idx` (NHWC). */
 export function fillBatch(
   set: ImageSet,
@@ -62,61 +119,63 @@ export function fillBatch(
 ): void {
   const [h, w, c] = set.shape
   const size = h * w * c
-  const scale = mean.map((_, k) => 1 / (255 * std[k]!))
-  const shift = mean.map((m, k) => -m / std[k]!)
   for (let i = 0; i < idx.length; i++) {
     const src = idx[i]! * size
-    const dst = i * size
-    for (let p = 0; p < size; p++) {
-      const k = p % c
-      out[dst + p] = set.images[src + p]! * scale[k]! + shift[k]!
-    }
+    normalisePixels(set.images.subarray(src, src + size), size, mean, std, out.subarray(i * size))
     labelsOut[i] = set.labels[idx[i]!]!
   }
 }
 
-export interface EvalResult {
-  loss: number
-  accuracy: number
-}
+export type EvalResult = ClassificationMetrics
 
-/** Mean loss and top-1 accuracy over a whole split, in inference mode. */
+/**
+ * Metrics of a whole split in inference mode: NLL (plain cross-entropy, comparable across variants),
+ * top-1, top-5, ECE, per-class accuracy, confusion and reliability bins. Batched; logits are read per
+ * batch. An empty split gives NaN loss, accuracy, top-5 and ECE.
+ */
 export async function evaluate(
   model: tfl.LayersModel,
   set: ImageSet,
   data: Pick<DatasetSplits, 'mean' | 'std' | 'numClasses'>,
-  loss: LossFn = crossEntropy,
   batchSize = 500,
 ): Promise<EvalResult> {
-  if (set.n === 0) return { loss: NaN, accuracy: NaN }
+  const acc = new MetricsAccumulator(data.numClasses)
   const [h, w, c] = set.shape
-  let lossSum = 0
-  let correct = 0
-  const xs = new Float32Array(batchSize * h * w * c)
-  const ys = new Int32Array(batchSize)
-  for (let start = 0; start < set.n; start += batchSize) {
-    const n = Math.min(batchSize, set.n - start)
-    const idx = Array.from({ length: n }, (_, i) => start + i)
-    fillBatch(set, idx, data.mean, data.std, xs, ys)
-    const out = tf.tidy(() => {
-      const x = tf.tensor4d(xs.subarray(0, n * h * w * c), [n, h, w, c])
-      const y = tf.tensor1d(ys.subarray(0, n), 'int32')
-      const logits = model.apply(x, { training: false }) as tf.Tensor2D
-      const l = tf.mul(loss(logits, y, data.numClasses), n)
-      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32'))
-      return tf.stack([l, hits])
+  const size = h * w * c
+  const bs = Math.max(1, Math.min(batchSize, set.n))
+  const xs = new Float32Array(bs * size)
+  for (let start = 0; start < set.n; start += bs) {
+    const n = Math.min(bs, set.n - start)
+    normalisePixels(set.images.subarray(start * size, (start + n) * size), n * size, data.mean, data.std, xs)
+    const logits = tf.tidy(() => {
+      const x = tf.tensor4d(xs.subarray(0, n * size), [n, h, w, c])
+      return model.apply(x, { training: false }) as tf.Tensor2D
     })
-    const [l, hits] = await out.data()
-    out.dispose()
-    lossSum += l!
-    correct += hits!
+    try {
+      acc.add(await logits.data(), set.labels.subarray(start, start + n), 'logits', n)
+    } finally {
+      logits.dispose()
+    }
   }
-  return { loss: lossSum / set.n, accuracy: correct / set.n }
+  return acc.result()
 }
 
+export function toEvalReport(epoch: number, m: ClassificationMetrics): EvalReport {
+  return {
+    epoch,
+    loss: m.loss,
+    accuracy: m.accuracy,
+    top5: m.top5,
+    ece: m.ece,
+    perClassAccuracy: m.perClassAccuracy,
+    confusion: m.confusion,
+    reliability: m.reliability,
+  }
+}
+
+/** The optimizer at the schedule's base rate (lr x batch / 128); the loop sets the rate every step. */
 export function makeOptimizer(config: RunConfig): { optimizer: tf.Optimizer; learningRate: number } {
-  // The reference recipe scales the learning rate with the batch size (lr x batch / 128).
-  const learningRate = config.learningRate * (config.batchSize / 128)
+  const learningRate = baseLearningRate(config)
   const optimizer =
     config.optimizer === 'adam'
       ? tf.train.adam(learningRate)
@@ -124,112 +183,228 @@ export function makeOptimizer(config: RunConfig): { optimizer: tf.Optimizer; lea
   return { optimizer, learningRate }
 }
 
+/** Sets the optimizer's learning rate for the next step. */
+export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  if (optimizer instanceof tf.SGDOptimizer) {
+    // SGD and Momentum: replaces the kept -lr scalar (disposing the old one).
+    optimizer.setLearningRate(lr)
+  } else {
+    // Adam (and the others) read the protected `learningRate` field on every applyGradients and
+    // have no setter; writing it is the only way to schedule them without rebuilding their slots.
+    ;(optimizer as unknown as { learningRate: number }).learningRate = lr
+  }
+}
+
+/** What the checkpoints keep of the best epoch so far. */
+interface BestSoFar {
+  epoch: number
+  /** Selection score: validation accuracy, or test accuracy when there is no validation split. */
+  score: number
+  valAccuracy: number
+}
+
+const epochFile = (dir: string, epoch: number): string =>
+  join(dir, `epoch-${String(epoch).padStart(4, '0')}.tfkd`)
+const BEST_FILE = 'best.tfkd'
+
 export async function trainModel(args: TrainArgs): Promise<TestResult & { lastEpoch: number }> {
   const { model, data, config, loss, signal, hooks, teacher } = args
   if (loss.needsTeacher && !teacher) throw new Error(`variant ${config.variant} needs a teacher model`)
   const { train } = data
   const [h, w, c] = train.shape
+  const size = h * w * c
   const bs = Math.min(config.batchSize, train.n)
   const stepsPerEpoch = Math.ceil(train.n / bs)
-  const { optimizer, learningRate } = makeOptimizer(config)
+  const { optimizer } = makeOptimizer(config)
   const vars = model.trainableWeights.map((wt) => wt.read() as tf.Variable)
   const decay = config.weightDecay
-  const xs = new Float32Array(bs * h * w * c)
+  const xs = new Float32Array(bs * size)
   const ys = new Int32Array(bs)
-  const startEpoch = args.startEpoch ?? 0
+  const augment = augmentIsOff(config.augment) ? null : config.augment
+  const augmented = augment ? new Uint8Array(bs * size) : null
+  const selectOnTest = data.validation.n === 0
+  const selection: RunResultDetails['selection'] = selectOnTest ? 'test (no validation split)' : 'validation'
   const progressEveryMs = args.progressEveryMs ?? 250
-  const t0 = performance.now()
-  let samplesDone = 0
-  let lastProgress = 0
-  let best = { epoch: 0, valAccuracy: -Infinity }
+  let startEpoch = args.startEpoch ?? 0
+  let best: BestSoFar = { epoch: 0, score: -Infinity, valAccuracy: NaN }
+  // A snapshot of the best epoch's weights (clones share the data; the variables move on).
+  let bestWeights: tf.Tensor[] | null = null
+  let currentLr = baseLearningRate(config)
 
-  for (let epoch = startEpoch + 1; epoch <= config.epochs; epoch++) {
-    const epochStart = performance.now()
-    // A fresh, seeded order each epoch; the same seed repeats the same orders.
-    const order = permutation(train.n, createRng(deriveSeed(config.seed, `shuffle-epoch-${epoch}`)))
-    let lossSum = 0
-    let correct = 0
-    for (let step = 0; step < stepsPerEpoch; step++) {
-      if (signal?.aborted) throw new CancelledError()
-      const start = step * bs
-      const n = Math.min(bs, train.n - start)
-      fillBatch(train, order.subarray(start, start + n), data.mean, data.std, xs, ys)
-      const stats = tf.tidy(() => {
-        const x = tf.tensor4d(xs.subarray(0, n * h * w * c), [n, h, w, c])
-        const y = tf.tensor1d(ys.subarray(0, n), 'int32')
-        // minimize() runs f in its own tidy: keep the two statistics past it, dispose them below.
-        let hits: tf.Scalar | undefined
-        let dataLoss: tf.Scalar | undefined
-        // The teacher sees the same batch, in inference mode, outside the gradient.
-        const teacherLogits =
-          loss.needsTeacher && teacher ? (teacher.apply(x, { training: false }) as tf.Tensor2D) : undefined
-        optimizer.minimize(
-          () => {
-            const logits = model.apply(x, { training: true }) as tf.Tensor2D
-            dataLoss = tf.keep(loss({ logits, labels: y, numClasses: data.numClasses, teacherLogits }))
-            hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32')) as tf.Scalar)
-            if (decay <= 0) return tf.clone(dataLoss)
-            // Coupled L2 as in PyTorch's SGD(weight_decay): grad += decay * w.
-            const l2 = tf.addN(vars.map((v) => tf.sum(tf.square(v))))
-            return tf.add(dataLoss, tf.mul(l2, decay / 2)) as tf.Scalar
-          },
-          false,
-          vars,
-        )
-        const out = tf.stack([dataLoss!, hits!])
-        dataLoss!.dispose()
-        hits!.dispose()
-        return out
-      })
-      const [stepLoss, stepHits] = await stats.data()
-      stats.dispose()
-      if (!Number.isFinite(stepLoss!)) throw new NonFiniteLossError(epoch, step + 1, stepLoss!)
-      lossSum += stepLoss! * n
-      correct += stepHits!
-      samplesDone += n
-      const now = performance.now()
-      if (hooks?.onProgress && (now - lastProgress >= progressEveryMs || step === stepsPerEpoch - 1)) {
-        lastProgress = now
-        const totalSteps = (config.epochs - startEpoch) * stepsPerEpoch
-        const doneSteps = (epoch - startEpoch - 1) * stepsPerEpoch + step + 1
-        const elapsed = now - t0
-        const samplesPerSec = samplesDone / (elapsed / 1000)
-        hooks.onProgress({
-          epoch,
-          epochs: config.epochs,
-          step: step + 1,
-          stepsPerEpoch,
-          fraction: (epoch - 1) / config.epochs + (step + 1) / stepsPerEpoch / config.epochs,
-          loss: stepLoss!,
-          samplesPerSec,
-          etaMs: doneSteps > 0 ? (elapsed / doneSteps) * (totalSteps - doneSteps) : null,
-        })
+  try {
+    if (args.resumeFrom) {
+      const file = args.resumeFrom
+      const ckpt = readCheckpoint(file)
+      const values = readWeightsFor(model, file, ckpt)
+      model.setWeights(values)
+      tf.dispose(values)
+      if (ckpt.optimizer) await loadOptimizerState(optimizer, ckpt, file)
+      startEpoch = Number(ckpt.meta.epoch)
+      if (!Number.isInteger(startEpoch) || startEpoch < 0) throw new Error(`${file}: no epoch in the header`)
+      const saved = ckpt.meta.best as BestSoFar | undefined
+      if (saved && saved.epoch > 0) {
+        // JSON has no NaN: a missing validation accuracy comes back as null.
+        best = {
+          epoch: saved.epoch,
+          score: Number(saved.score ?? NaN),
+          valAccuracy: Number(saved.valAccuracy ?? NaN),
+        }
+        bestWeights = readBestWeights(model, dirname(file), saved.epoch)
       }
-      await yieldToEventLoop()
     }
-    const trainMs = performance.now() - epochStart
-    // Validation and test report the plain cross-entropy (NLL), comparable across variants.
-    const val = await evaluate(model, data.validation, data)
-    const metrics: EpochMetrics = {
-      epoch,
-      trainLoss: lossSum / train.n,
-      trainAccuracy: correct / train.n,
-      valLoss: val.loss,
-      valAccuracy: val.accuracy,
-      learningRate,
-      durationMs: performance.now() - epochStart,
-      samplesPerSec: train.n / (trainMs / 1000),
+
+    const t0 = performance.now()
+    let samplesDone = 0
+    let lastProgress = 0
+    for (let epoch = startEpoch + 1; epoch <= config.epochs; epoch++) {
+      const epochStart = performance.now()
+      // A fresh, seeded order each epoch; the same seed repeats the same orders.
+      const order = permutation(train.n, createRng(deriveSeed(config.seed, `shuffle-epoch-${epoch}`)))
+      const augRng = augment ? createRng(deriveSeed(config.seed, `augment-epoch-${epoch}`)) : null
+      let lossSum = 0
+      let correct = 0
+      for (let step = 0; step < stepsPerEpoch; step++) {
+        if (signal?.aborted) throw new CancelledError()
+        const start = step * bs
+        const n = Math.min(bs, train.n - start)
+        const idx = order.subarray(start, start + n)
+        if (augment && augmented && augRng) {
+          augmentBatch(train.images, idx, train.shape, augment, augRng, augmented)
+          normalisePixels(augmented, n * size, data.mean, data.std, xs)
+          for (let i = 0; i < n; i++) ys[i] = train.labels[idx[i]!]!
+        } else {
+          fillBatch(train, idx, data.mean, data.std, xs, ys)
+        }
+        const lr = learningRateAt(config, (epoch - 1) * stepsPerEpoch + step, stepsPerEpoch)
+        if (lr !== currentLr) {
+          setLearningRate(optimizer, lr)
+          currentLr = lr
+        }
+        const stats = tf.tidy(() => {
+          const x = tf.tensor4d(xs.subarray(0, n * size), [n, h, w, c])
+          const y = tf.tensor1d(ys.subarray(0, n), 'int32')
+          // minimize() runs f in its own tidy: keep the two statistics past it, dispose them below.
+          let hits: tf.Scalar | undefined
+          let dataLoss: tf.Scalar | undefined
+          // The teacher sees the same batch, in inference mode, outside the gradient.
+          const teacherLogits =
+            loss.needsTeacher && teacher ? (teacher.apply(x, { training: false }) as tf.Tensor2D) : undefined
+          optimizer.minimize(
+            () => {
+              const logits = model.apply(x, { training: true }) as tf.Tensor2D
+              dataLoss = tf.keep(loss({ logits, labels: y, numClasses: data.numClasses, teacherLogits }))
+              hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32')) as tf.Scalar)
+              if (decay <= 0) return tf.clone(dataLoss)
+              // Coupled L2 as in PyTorch's SGD(weight_decay): grad += decay * w.
+              const l2 = tf.addN(vars.map((v) => tf.sum(tf.square(v))))
+              return tf.add(dataLoss, tf.mul(l2, decay / 2)) as tf.Scalar
+            },
+            false,
+            vars,
+          )
+          const out = tf.stack([dataLoss!, hits!])
+          dataLoss!.dispose()
+          hits!.dispose()
+          return out
+        })
+        const [stepLoss, stepHits] = await stats.data()
+        stats.dispose()
+        if (!Number.isFinite(stepLoss!)) throw new NonFiniteLossError(epoch, step + 1, stepLoss!)
+        lossSum += stepLoss! * n
+        correct += stepHits!
+        samplesDone += n
+        const now = performance.now()
+        if (hooks?.onProgress && (now - lastProgress >= progressEveryMs || step === stepsPerEpoch - 1)) {
+          lastProgress = now
+          const totalSteps = (config.epochs - startEpoch) * stepsPerEpoch
+          const doneSteps = (epoch - startEpoch - 1) * stepsPerEpoch + step + 1
+          const elapsed = now - t0
+          const samplesPerSec = samplesDone / (elapsed / 1000)
+          hooks.onProgress({
+            epoch,
+            epochs: config.epochs,
+            step: step + 1,
+            stepsPerEpoch,
+            fraction: (epoch - 1) / config.epochs + (step + 1) / stepsPerEpoch / config.epochs,
+            loss: stepLoss!,
+            samplesPerSec,
+            etaMs: doneSteps > 0 ? (elapsed / doneSteps) * (totalSteps - doneSteps) : null,
+          })
+        }
+        await yieldToEventLoop()
+      }
+      const trainMs = performance.now() - epochStart
+      const val = await evaluate(model, data.validation, data)
+      const metrics: EpochMetrics = {
+        epoch,
+        trainLoss: lossSum / train.n,
+        trainAccuracy: correct / train.n,
+        valLoss: val.loss,
+        valAccuracy: val.accuracy,
+        ...(val.n > 0 ? { valTop5: val.top5, valEce: val.ece } : {}),
+        learningRate: currentLr,
+        durationMs: performance.now() - epochStart,
+        samplesPerSec: train.n / (trainMs / 1000),
+      }
+      // Without a validation split the best epoch is chosen on test (the repository's rule, flagged).
+      const score = selectOnTest ? (await evaluate(model, data.test, data)).accuracy : val.accuracy
+      const improved = !(score <= best.score)
+      if (improved) {
+        best = { epoch, score, valAccuracy: val.accuracy }
+        if (bestWeights) tf.dispose(bestWeights)
+        bestWeights = model.weights.map((wt) => tf.keep(tf.clone(wt.read())))
+      }
+      await hooks?.onEpoch?.(metrics, model)
+      if (args.checkpoints) {
+        const { dir, meta = {} } = args.checkpoints
+        // best.tfkd first: a crash between the two files leaves the previous epoch's checkpoint,
+        // whose best epoch still has its own epoch file (see readBestWeights).
+        if (improved) await saveCheckpoint(model, join(dir, BEST_FILE), { ...meta, epoch, best })
+        const path = epochFile(dir, epoch)
+        const bytes = await saveCheckpoint(model, path, { ...meta, epoch, best }, { optimizer })
+        await hooks?.onCheckpoint?.({ epoch, path, bytes })
+      }
     }
-    if (!(val.accuracy <= best.valAccuracy)) best = { epoch, valAccuracy: val.accuracy }
-    await hooks?.onEpoch?.(metrics, model)
+
+    const lastEpoch = Math.max(startEpoch, config.epochs)
+    const last = await evaluate(model, data.test, data)
+    let bestReport = toEvalReport(lastEpoch, last)
+    if (bestWeights && best.epoch !== lastEpoch) {
+      const current = model.weights.map((wt) => tf.clone(wt.read()))
+      try {
+        model.setWeights(bestWeights)
+        bestReport = toEvalReport(best.epoch, await evaluate(model, data.test, data))
+      } finally {
+        model.setWeights(current)
+        tf.dispose(current)
+      }
+    }
+    const details: RunResultDetails = { best: bestReport, last: toEvalReport(lastEpoch, last), selection }
+    return {
+      testLoss: last.loss,
+      testAccuracy: last.accuracy,
+      bestEpoch: best.epoch || lastEpoch,
+      bestValAccuracy: best.valAccuracy,
+      lastEpoch,
+      details,
+    }
+  } finally {
+    optimizer.dispose()
+    if (bestWeights) tf.dispose(bestWeights)
   }
-  optimizer.dispose()
-  const test = await evaluate(model, data.test, data)
-  return {
-    testLoss: test.loss,
-    testAccuracy: test.accuracy,
-    bestEpoch: best.epoch,
-    bestValAccuracy: best.valAccuracy,
-    lastEpoch: config.epochs,
+}
+
+/**
+ * The best epoch's weights for a resumed run: `best.tfkd` when it holds that epoch, else that
+ * epoch's own checkpoint file.
+ */
+function readBestWeights(model: tfl.LayersModel, dir: string, epoch: number): tf.Tensor[] {
+  const bestPath = join(dir, BEST_FILE)
+  if (existsSync(bestPath)) {
+    const c = readCheckpoint(bestPath)
+    if (Number(c.meta.epoch) === epoch) return readWeightsFor(model, bestPath, c).map((t) => tf.keep(t))
   }
+  const own = epochFile(dir, epoch)
+  if (existsSync(own)) return readWeightsFor(model, own).map((t) => tf.keep(t))
+  throw new Error(`cannot resume: the best epoch's (${epoch}) weights are in neither ${bestPath} nor ${own}`)
 }

@@ -4,7 +4,6 @@
  * Electron's utilityProcess (messages through process.parentPort) or child_process.fork
  * (process.send), so a native abort or a blocked thread never takes the app down.
  */
-import { join } from 'node:path'
 import type { HostToTrainer, TrainerStart, TrainerToHost } from '../../shared/trainer-protocol'
 import type { LayersModel } from '@tensorflow/tfjs-layers'
 import type { BackendReport } from '../../shared/types'
@@ -17,7 +16,7 @@ const MNIST_CLASSES = Array.from({ length: 10 }, (_, i) => String(i))
 import { makeLoss } from '../distill/losses'
 import { buildModel } from '../models/registry'
 import { deriveSeed } from '../random'
-import { loadWeightsInto, saveCheckpoint } from './checkpoint'
+import { loadWeightsInto } from './checkpoint'
 import { runBench } from './bench-step'
 import { CancelledError, trainModel } from './train-loop'
 
@@ -106,14 +105,14 @@ async function run(start: TrainerStart): Promise<void> {
       loss,
       teacher,
       signal: abort.signal,
+      // Per-epoch checkpoints carry the optimizer state and the best-so-far (with best.tfkd), so an
+      // interrupted run re-queued with `resumeFrom` continues exactly where it stopped.
+      checkpoints: { dir: start.checkpointDir, meta: { runId, config } },
+      ...(start.resumeFrom ? { resumeFrom: start.resumeFrom.path } : {}),
       hooks: {
         onProgress: (p) => send({ type: 'progress', progress: { runId, ...p } }),
-        onEpoch: async (metrics, m) => {
-          send({ type: 'epoch', runId, metrics })
-          const path = join(start.checkpointDir, `epoch-${String(metrics.epoch).padStart(4, '0')}.tfkd`)
-          const bytes = await saveCheckpoint(m, path, { runId, epoch: metrics.epoch, config })
-          send({ type: 'checkpoint', runId, epoch: metrics.epoch, path, bytes })
-        },
+        onEpoch: (metrics) => send({ type: 'epoch', runId, metrics }),
+        onCheckpoint: ({ epoch, path, bytes }) => send({ type: 'checkpoint', runId, epoch, path, bytes }),
       },
     })
     send({ type: 'completed', runId, result })
