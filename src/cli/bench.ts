@@ -76,13 +76,18 @@ async function benchOurs(
   }
 }
 
-function benchPeer(model: RefModel, batchSize: number, seconds: number): Promise<Row['peer']> {
+function benchPeer(
+  model: RefModel,
+  batchSize: number,
+  seconds: number,
+  device: string,
+): Promise<Row['peer']> {
   const script =
     process.env.TFKD_PEER_SCRIPT ?? resolve(repoRoot, '..', 'shared', 'bench', 'torch_train_speed.py')
   const python = process.env.TFKD_PEER_PYTHON ?? '/usr/bin/python3'
   if (!existsSync(script)) return Promise.resolve({ error: `peer script not found: ${script}` })
   return new Promise((resolvePromise) => {
-    const child = spawn(python, [script, 'cpu', model, String(batchSize), String(seconds)], {
+    const child = spawn(python, [script, device, model, String(batchSize), String(seconds)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let out = ''
@@ -103,6 +108,7 @@ function benchPeer(model: RefModel, batchSize: number, seconds: number): Promise
 
 const program = new Command('bench')
   .option('--peer', 'also run the PyTorch peer with the same settings, and print ours / peer')
+  .option('--peer-device <device>', 'where the peer runs: cpu (all cores) or cuda', 'cpu')
   .option('--json', 'print one JSON object')
   .option('--seconds <n>', 'seconds measured per model and backend', '10')
   .option('--batch <n>', 'batch size', '128')
@@ -115,6 +121,7 @@ const program = new Command('bench')
   .action(
     async (o: {
       peer?: boolean
+      peerDevice: string
       json?: boolean
       seconds: string
       batch: string
@@ -145,8 +152,8 @@ const program = new Command('bench')
           rows.push(row)
         }
         if (o.peer) {
-          log(`${model} on PyTorch (peer)...`)
-          const peer = await benchPeer(model, batch, seconds)
+          log(`${model} on PyTorch ${o.peerDevice} (peer)...`)
+          const peer = await benchPeer(model, batch, seconds, o.peerDevice)
           for (const r of rows.filter((x) => x.model === model)) {
             r.peer = peer
             if (r.ours && peer && 'samplesPerSec' in peer) r.ratio = r.ours.samplesPerSec / peer.samplesPerSec
