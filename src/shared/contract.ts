@@ -46,6 +46,48 @@ export interface Invokes {
   'compare:get': { input: In<'compare:get'>; output: ComparisonTable }
   'variants:list': { input: In<'variants:list'>; output: VariantInfo[] }
   'presets:list': { input: In<'presets:list'>; output: PresetInfo[] }
+  'datasets:import': { input: In<'datasets:import'>; output: DatasetImportOutcome }
+  'datasets:cancel': { input: In<'datasets:cancel'>; output: { cancelled: boolean } }
+  'datasets:preview': { input: In<'datasets:preview'>; output: DatasetPreviewInfo }
+  'datasets:rename': { input: In<'datasets:rename'>; output: DatasetSummary }
+  'datasets:delete': { input: In<'datasets:delete'>; output: { deleted: boolean } }
+  'runs:delete': { input: In<'runs:delete'>; output: { deleted: number[] } }
+  'runs:tag': { input: In<'runs:tag'>; output: { runId: number; tags: string[] } }
+  'runs:tags': { input: In<'runs:tags'>; output: Record<number, string[]> }
+  'runs:details': { input: In<'runs:details'>; output: RunDetail[] }
+  'throughput:get': { input: In<'throughput:get'>; output: Record<string, number> }
+}
+
+/** A finished import: the new dataset, and what was left out and why. */
+export interface DatasetImportOutcome {
+  dataset: DatasetSummary
+  skipped: { file: string; reason: string }[]
+  notes: string[]
+}
+
+/** Preview stats of a dataset and its sample grid as a PNG data URL. */
+export interface DatasetPreviewInfo {
+  dataset: DatasetSummary
+  shape: [number, number, number]
+  classNames: string[]
+  train: { n: number; classCounts: number[]; imbalance: number | null }
+  test: { n: number; classCounts: number[]; imbalance: number | null }
+  mean: number[]
+  std: number[]
+  validationFraction: number
+  sampleGridDataUrl: string | null
+  /** Runs that train on this dataset (it cannot be deleted while any exist). */
+  runCount: number
+}
+
+/** Progress of one dataset import (`jobId` is chosen by the caller of datasets:import). */
+export interface DatasetImportProgress {
+  jobId: string
+  phase: 'hashing' | 'scanning' | 'importing' | 'writing'
+  done: number
+  total: number
+  unit: 'bytes' | 'files' | 'rows' | 'samples'
+  skipped: number
 }
 
 export interface VariantInfo {
@@ -69,6 +111,7 @@ export interface Pushes {
   'runs:epoch': { runId: number; metrics: EpochMetrics }
   'runs:status': RunStatusEvent
   'diagnostics:backend': BackendReport
+  'datasets:progress': DatasetImportProgress
 }
 
 export type InvokeChannel = keyof Invokes
@@ -95,12 +138,23 @@ export const invokeChannels: { [K in InvokeChannel]: true } = {
   'compare:get': true,
   'variants:list': true,
   'presets:list': true,
+  'datasets:import': true,
+  'datasets:cancel': true,
+  'datasets:preview': true,
+  'datasets:rename': true,
+  'datasets:delete': true,
+  'runs:delete': true,
+  'runs:tag': true,
+  'runs:tags': true,
+  'runs:details': true,
+  'throughput:get': true,
 }
 export const pushChannels: { [K in PushChannel]: true } = {
   'runs:progress': true,
   'runs:epoch': true,
   'runs:status': true,
   'diagnostics:backend': true,
+  'datasets:progress': true,
 }
 export const INVOKE_CHANNELS = Object.keys(invokeChannels) as InvokeChannel[]
 export const PUSH_CHANNELS = Object.keys(pushChannels) as PushChannel[]

@@ -129,4 +129,30 @@ export const inputSchemas = {
     .strict(),
   'variants:list': z.object({}).strict(),
   'presets:list': z.object({}).strict(),
+  'datasets:import': z
+    .object({
+      /** Caller-chosen id that progress pushes and datasets:cancel refer to. */
+      jobId: z.string().min(1).max(100),
+      path: z.string().min(1).max(4096),
+      name: z.string().min(1).max(100).optional(),
+      size: z.tuple([z.number().int().min(1).max(4096), z.number().int().min(1).max(4096)]).optional(),
+      color: z.enum(['grayscale', 'rgb']).optional(),
+      testFraction: z.number().min(0).lt(1).optional(),
+      validationFraction: z.number().min(0).lt(1).optional(),
+    })
+    .strict(),
+  'datasets:cancel': z.object({ jobId: z.string().min(1).max(100) }).strict(),
+  'datasets:preview': z.object({ datasetId: id }).strict(),
+  'datasets:rename': z
+    .object({
+      datasetId: id,
+      name: z.string().regex(/^[\w][\w.-]{0,99}$/, "use letters, digits, '.', '-' and '_' (at most 100)"),
+    })
+    .strict(),
+  'datasets:delete': z.object({ datasetId: id }).strict(),
+  'runs:delete': z.object({ runIds: z.array(id).min(1).max(10_000) }).strict(),
+  'runs:tag': z.object({ runId: id, tags: z.array(z.string().trim().min(1).max(40)).max(20) }).strict(),
+  'runs:tags': z.object({}).strict(),
+  'runs:details': z.object({ runIds: z.array(id).min(1).max(500) }).strict(),
+  'throughput:get': z.object({}).strict(),
 } as const
