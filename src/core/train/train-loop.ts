@@ -185,9 +185,11 @@ export function makeOptimizer(config: RunConfig): { optimizer: tf.Optimizer; lea
 
 /** Sets the optimizer's learning rate for the next step. */
 export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
-  if (optimizer instanceof tf.SGDOptimizer) {
+  // Duck-typed: Optimizer's Symbol.hasInstance makes every optimizer `instanceof SGDOptimizer`.
+  const sgd = optimizer as Partial<Pick<tf.SGDOptimizer, 'setLearningRate'>>
+  if (typeof sgd.setLearningRate === 'function') {
     // SGD and Momentum: replaces the kept -lr scalar (disposing the old one).
-    optimizer.setLearningRate(lr)
+    sgd.setLearningRate(lr)
   } else {
     // Adam (and the others) read the protected `learningRate` field on every applyGradients and
     // have no setter; writing it is the only way to schedule them without rebuilding their slots.
