@@ -46,6 +46,7 @@ async function benchOurs(
   backend: BackendId,
   batchSize: number,
   seconds: number,
+  profile = false,
 ): Promise<NonNullable<Row['ours']>> {
   const spawnTrainer = createForkSpawner(join(here, 'trainer.js'), { silent: true })
   const t = spawnTrainer({ env: trainerEnv(process.env) })
@@ -67,6 +68,7 @@ async function benchOurs(
         batchSize,
         seconds,
         backend,
+        profile,
       })
     })
     return { ...result, hostLoopDelayMaxMs: loop.max / 1e6, hostLoopDelayP99Ms: loop.percentile(99) / 1e6 }
@@ -110,6 +112,7 @@ const program = new Command('bench')
   .option('--peer', 'also run the PyTorch peer with the same settings, and print ours / peer')
   .option('--peer-device <device>', 'where the peer runs: cpu (all cores) or cuda', 'cpu')
   .option('--json', 'print one JSON object')
+  .option('--profile', 'also profile one step per model and backend and print the longest kernels')
   .option('--seconds <n>', 'seconds measured per model and backend', '10')
   .option('--batch <n>', 'batch size', '128')
   .option('--models <list>', 'reference models', 'mnist-cnn,resnet20')
@@ -123,6 +126,7 @@ const program = new Command('bench')
       peer?: boolean
       peerDevice: string
       json?: boolean
+      profile?: boolean
       seconds: string
       batch: string
       models: string
@@ -145,7 +149,7 @@ const program = new Command('bench')
           log(`${model} on ${backend}...`)
           const row: Row = { model, backend }
           try {
-            row.ours = await benchOurs(model, backend, batch, seconds)
+            row.ours = await benchOurs(model, backend, batch, seconds, Boolean(o.profile))
           } catch (err) {
             row.error = err instanceof Error ? err.message : String(err)
           }
@@ -171,6 +175,7 @@ const program = new Command('bench')
                 peakRssMb: r.ours.peakRssMb,
                 hostLoopDelayMaxMs: r.ours.hostLoopDelayMaxMs,
                 device: r.ours.device,
+                ...(r.ours.profile ? { profile: r.ours.profile } : {}),
                 peerSamplesPerSec: r.peer && 'samplesPerSec' in r.peer ? r.peer.samplesPerSec : null,
                 ratio: r.ratio ?? null,
               }
@@ -208,6 +213,11 @@ const program = new Command('bench')
           ]),
         )}\n`,
       )
+      for (const r of rows.filter((x) => x.ours?.profile)) {
+        process.stdout.write(
+          `\nprofile of one step, ${r.model} on ${r.backend} (kernel ms):\n${r.ours!.profile!.map(([k, ms]) => `  ${k.padEnd(28)} ${Number.isFinite(ms) ? ms.toFixed(1) : 'n/a'}`).join('\n')}\n`,
+        )
+      }
       if (o.peer) {
         for (const r of rows) {
           if (r.peer && 'error' in r.peer) {

@@ -34,6 +34,8 @@ export interface BenchRequest {
   batchSize: number
   seconds: number
   backend: BackendId
+  /** Also profile one step and report the kernels that took longest. */
+  profile?: boolean
 }
 
 export interface BenchResult {
@@ -46,6 +48,8 @@ export interface BenchResult {
   msPerStep: number
   peakRssMb: number
   leakedTensorsPerStep: number
+  /** Top kernels of one profiled step: [name, total ms], longest first. */
+  profile?: [string, number][]
 }
 
 export type HostToTrainer =

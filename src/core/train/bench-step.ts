@@ -43,6 +43,17 @@ export async function runBench(req: BenchRequest): Promise<BenchResult> {
   }
   const ms = performance.now() - t0
   const leaked = (tf.memory().numTensors - tensorsBefore) / Math.max(1, steps)
+  let profile: [string, number][] | undefined
+  if (req.profile) {
+    const info = await tf.profile(step)
+    const byKernel = new Map<string, number>()
+    for (const k of info.kernels) {
+      // Backends without timer support report an error object instead of a number.
+      const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : NaN
+      byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + ms)
+    }
+    profile = [...byKernel].sort((a, b) => (b[1] || 0) - (a[1] || 0)).slice(0, 15)
+  }
   tf.dispose([x, y])
   optimizer.dispose()
   model.dispose()
@@ -56,5 +67,6 @@ export async function runBench(req: BenchRequest): Promise<BenchResult> {
     msPerStep: ms / steps,
     peakRssMb: Math.max(peakRss, process.memoryUsage().rss) / 2 ** 20,
     leakedTensorsPerStep: leaked,
+    ...(profile ? { profile } : {}),
   }
 }

@@ -1,0 +1,17 @@
+// Bundles the benchmark and the trainer with every JS dependency inlined, for a machine that has no
+// node_modules (the borrowed GPU machine, see ../shared/device/GPU.md). Native packages stay
+// external; `webgpu` (Dawn) is copied next to the bundles by hand.
+import { build } from 'esbuild'
+
+await build({
+  entryPoints: { bench: 'src/cli/bench.ts', trainer: 'src/core/train/trainer-process.ts' },
+  outdir: process.argv[2] ?? '.gpu/app',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  external: ['webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tfkd/cpu-kernels', 'better-sqlite3', 'sharp'],
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  loader: { '.sql': 'text' },
+  logLevel: 'warning',
+})
