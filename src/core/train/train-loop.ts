@@ -102,9 +102,8 @@ export function normalisePixels(
     for (let p = 0; p < count; p++) out[p] = pixels[p]! * s + b
     return
   }
-  for (let p = 0; p < count; p++) {
-    const k = p % c
-    out[p] = pixels[p]! * scale[k]! + shift[k]!
+  for (let p = 0; p < count; p += c) {
+    for (let k = 0; k < c; k++) out[p + k] = pixels[p + k]! * scale[k]! + shift[k]!
   }
 }
 
@@ -392,6 +391,8 @@ export async function trainModel(args: TrainArgs): Promise<TestResult & { lastEp
     }
   } finally {
     optimizer.dispose()
+    // MomentumOptimizer.dispose() forgets SGD's kept -lr scalar `c` (disposing twice is a no-op).
+    ;(optimizer as unknown as { c?: tf.Tensor }).c?.dispose()
     if (bestWeights) tf.dispose(bestWeights)
   }
 }

@@ -229,4 +229,13 @@ describe('training recipe', () => {
     expect(new Set(epoch2).size).toBe(1)
     expect(new Set(counts.slice(0, 3)).size).toBe(1)
   })
+
+  it('leaves no tensor behind after a whole run (optimizer slots, its -lr scalar, best weights)', async () => {
+    const config = recipe({ epochs: 2, warmupEpochs: 1 })
+    await train(config) // warm-up of the backend's own caches
+    const before = tf.memory().numTensors
+    await train(config, { checkpoints: { dir: tmp() } })
+    await train(recipe({ epochs: 2, optimizer: 'adam', learningRate: 0.002 }))
+    expect(tf.memory().numTensors).toBe(before)
+  })
 })
