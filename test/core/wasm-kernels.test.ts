@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { loadBackend } from '../../src/core/backend/ladder'
+import { conv2dBackpropFilterByTaps } from '../../src/core/backend/wasm-kernels'
 import { createRng } from '../../src/core/random'
 
 beforeAll(async () => {
@@ -83,6 +84,42 @@ describe('wasm Conv2DBackpropFilter', () => {
       maxErr = Math.max(maxErr, Math.abs(got[i]! - ref[i]!) / (1 + Math.abs(ref[i]!)))
     expect(maxErr).toBeLessThan(1e-4)
   })
+
+  it.each(cases)(
+    'per-tap matmul form (used on WebGPU) x=$x k=$k stride=$s pad=$pad',
+    async ({ x, k, s, pad }) => {
+      const co = 1 + (x[3]! % 5)
+      const filterShape: [number, number, number, number] = [k[0]!, k[1]!, x[3]!, co]
+      const xv = randn(x, rng)
+      const outShape = tf.backend_util.computeConv2DInfo(
+        x as [number, number, number, number],
+        filterShape,
+        s,
+        1,
+        pad,
+      ).outShape
+      const dyv = randn(outShape, rng)
+      const inputs = () =>
+        [tf.tensor4d(xv, x as [number, number, number, number]), tf.tensor4d(dyv, outShape)] as const
+      const ref = await onBackend('cpu', () =>
+        tf.tidy(() => backpropFilter(...inputs(), filterShape, s, pad)),
+      )
+      const got = await onBackend('wasm', () =>
+        tf.tidy(() =>
+          conv2dBackpropFilterByTaps(...inputs(), {
+            strides: s,
+            pad,
+            dataFormat: 'NHWC',
+            filterShape,
+          } as unknown as tf.Conv2DBackpropFilterAttrs),
+        ),
+      )
+      let maxErr = 0
+      for (let i = 0; i < ref.length; i++)
+        maxErr = Math.max(maxErr, Math.abs(got[i]! - ref[i]!) / (1 + Math.abs(ref[i]!)))
+      expect(maxErr).toBeLessThan(1e-4)
+    },
+  )
 
   it('leaves no tensors behind', async () => {
     await tf.setBackend('wasm')

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-layers'
 import { BACKEND_IDS, type BackendId, type BackendReport, type RungReport } from '../../shared/types'
 import { installNativeKernels } from './native-kernels'
-import { registerWasmTrainingKernels } from './wasm-kernels'
+import { registerTapFilterGradient, registerWasmTrainingKernels } from './wasm-kernels'
 
 const req = createRequire(import.meta.url)
 
@@ -117,6 +117,7 @@ const LOADERS: Record<BackendId, Loader> = {
     else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true })
     await import('@tensorflow/tfjs-backend-webgpu')
     await setAndWarm('webgpu')
+    if (process.env.TFKD_WEBGPU_NATIVE_FILTER_GRAD !== '1') registerTapFilterGradient('webgpu')
     const info = adapter.info
     return { device: `WebGPU: ${info?.description || info?.vendor || 'GPU adapter'}`, isGpu: true }
   },

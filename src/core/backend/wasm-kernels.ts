@@ -46,6 +46,72 @@ function conv2dBackpropFilter(
   })
 }
 
+/**
+ * Conv2DBackpropFilter as one matrix product per filter tap: dW[i, j] = Xs(i, j)^T . dY, where
+ * Xs(i, j) [N*Ho*Wo, Ci] is the strided slice of the padded input that tap (i, j) saw and dY is
+ * [N*Ho*Wo, Co]. Any backend's MatMul does the work; tfjs-backend-webgpu's own kernel for this op is
+ * a naive loop that takes most of a ResNet training step on a GPU.
+ */
+export function conv2dBackpropFilterByTaps(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  attrs: Conv2DBackpropFilterAttrs,
+): tf.Tensor4D {
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs
+  if (dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter: only NHWC, got ${dataFormat}`)
+  const [kh, kw, ci, co] = filterShape
+  const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape, strides, 1, pad, dimRoundingMode)
+  const { top, left, bottom, right } = info.padInfo
+  const { outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw } = info
+  const n = x.shape[0]
+  return tf.tidy(() => {
+    const xpad =
+      top || left || bottom || right
+        ? tf.pad(x, [
+            [0, 0],
+            [top, bottom],
+            [left, right],
+            [0, 0],
+          ])
+        : x
+    const dy2 = tf.reshape(dy, [n * ho * wo, co])
+    const taps: tf.Tensor2D[] = []
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const xs =
+          kh === 1 && kw === 1 && sh === 1 && sw === 1 && xpad.shape[1] === ho && xpad.shape[2] === wo
+            ? xpad
+            : tf.stridedSlice(
+                xpad,
+                [0, i, j, 0],
+                [n, i + (ho - 1) * sh + 1, j + (wo - 1) * sw + 1, ci],
+                [1, sh, sw, 1],
+              )
+        taps.push(tf.matMul(tf.reshape(xs, [n * ho * wo, ci]), dy2, true, false))
+      }
+    }
+    return tf.reshape(taps.length === 1 ? taps[0]! : tf.stack(taps), [kh, kw, ci, co]) as tf.Tensor4D
+  })
+}
+
+/** Replaces a backend's Conv2DBackpropFilter with the per-tap matrix products above. */
+export function registerTapFilterGradient(backendName: string): void {
+  if (tf.getKernel(tf.Conv2DBackpropFilter, backendName))
+    tf.unregisterKernel(tf.Conv2DBackpropFilter, backendName)
+  tf.registerKernel({
+    kernelName: tf.Conv2DBackpropFilter,
+    backendName,
+    kernelFunc: ({ inputs, attrs }) => {
+      const { x, dy } = inputs as NamedTensorInfoMap
+      return conv2dBackpropFilterByTaps(
+        tensorOf(x!),
+        tensorOf(dy!),
+        attrs as unknown as Conv2DBackpropFilterAttrs,
+      ) as TensorInfo
+    },
+  })
+}
+
 type DepthwiseAttrs = {
   strides: number | [number, number]
   dilations: number | [number, number]
