@@ -102,6 +102,16 @@ export function normalisePixels(
     for (let p = 0; p < count; p++) out[p] = pixels[p]! * s + b
     return
   }
+  if (c === 3) {
+    const [s0, s1, s2] = scale as [number, number, number]
+    const [b0, b1, b2] = shift as [number, number, number]
+    for (let p = 0; p < count; p += 3) {
+      out[p] = pixels[p]! * s0 + b0
+      out[p + 1] = pixels[p + 1]! * s1 + b1
+      out[p + 2] = pixels[p + 2]! * s2 + b2
+    }
+    return
+  }
   for (let p = 0; p < count; p += c) {
     for (let k = 0; k < c; k++) out[p + k] = pixels[p + k]! * scale[k]! + shift[k]!
   }
