@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-backend-cpu'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { loadBackend } from '../../src/core/backend/ladder'
 import { _test } from '../../src/core/backend/wasm-kernels'
+import { batchNormTrain, type BatchNormActivation } from '../../src/core/models/batch-norm'
 import { createRng } from '../../src/core/random'
 
 let device = ''
@@ -209,5 +210,58 @@ describe('depthwise convolution gradients on the wasm backend (native and compos
     )
     expectClose((await fb.data()) as Float32Array, native.ref)
     fb.dispose()
+  })
+})
+
+describe('native training-mode batch norm (TfkdBatchNormTrain[Grad]) against the cpu backend', () => {
+  // Own generator, so the cases above keep their random data.
+  const bnRng = createRng(8)
+  const bnInt = (lo: number, hi: number) => lo + Math.floor(bnRng() * (hi - lo + 1))
+  const cases: { shape: number[]; act: BatchNormActivation }[] = []
+  const acts: BatchNormActivation[] = ['linear', 'relu', 'relu6']
+  for (let i = 0; i < 10; i++)
+    cases.push({ shape: [bnInt(1, 5), bnInt(1, 9), bnInt(1, 9), bnInt(1, 40)], act: acts[i % 3]! })
+  cases.push({ shape: [37, 5], act: 'linear' })
+  cases.push({ shape: [64, 32, 32, 16], act: 'relu' }) // resnet20's first stage at batch 64
+  cases.push({ shape: [16, 8, 8, 64], act: 'linear' })
+
+  it.each(cases)('x=$shape $act: forward, statistics and gradients', async ({ shape, act }) => {
+    const c = shape[shape.length - 1]!
+    // An offset and scale per channel, so the statistics are not those of a standard normal.
+    const xv = randn(shape).map((v, i) => v * (1 + (i % c)) + 3 * Math.sin(i % c))
+    const gv = randn([c]).map((v) => v + 1.5)
+    const bv = randn([c])
+    const dyv = randn(shape)
+    const run = () => {
+      const x = tf.tensor(xv, shape)
+      const gamma = tf.tensor1d(gv)
+      const beta = tf.tensor1d(bv)
+      let stats: tf.Tensor[] = []
+      const { value, grads } = tf.valueAndGrads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const r = batchNormTrain(a, g, b, 1e-5, act)
+        stats = [r.mean, r.variance]
+        return r.y
+      })([x, gamma, beta], tf.tensor(dyv, shape))
+      const out = tf.concat([value, ...stats, ...grads].map((t) => tf.reshape(t, [-1])))
+      tf.dispose(stats)
+      return out
+    }
+    expect(tf.getKernel('TfkdBatchNormTrainGrad', 'wasm')).toBeDefined()
+    const r = await both(run)
+    expectClose(r.got, r.ref, 2e-4)
+    // And against tfjs' own composition (moments + batchNorm and their gradients) on the cpu backend.
+    await tf.setBackend('cpu')
+    const ref = tf.tidy(() => {
+      const axes = shape.slice(0, -1).map((_, i) => i)
+      const { value, grads } = tf.valueAndGrads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const { mean, variance } = tf.moments(a, axes)
+        const y = tf.batchNorm(a, mean, variance, b, g, 1e-5)
+        return act === 'relu' ? tf.relu(y) : act === 'relu6' ? tf.relu6(y) : y
+      })([tf.tensor(xv, shape), tf.tensor1d(gv), tf.tensor1d(bv)], tf.tensor(dyv, shape))
+      const { mean, variance } = tf.moments(tf.tensor(xv, shape), axes)
+      return tf.concat([value, mean, variance, ...grads].map((t) => tf.reshape(t, [-1])))
+    })
+    expectClose(r.got, (await ref.data()) as Float32Array, 2e-3)
+    ref.dispose()
   })
 })

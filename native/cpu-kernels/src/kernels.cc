@@ -263,8 +263,9 @@ void Im2col(const ConvDims& d, const float* x, int64_t p0, int T, float* col) {
   }
 }
 
-// Transposed im2col [KKC x T] (leading dimension T) for the filter gradient.
-void Im2colT(const ConvDims& d, const float* x, int64_t p0, int T, float* colT) {
+// Transposed im2col [KKC x T] (leading dimension T); unused since the filter gradient multiplies
+// dY^T by the plain im2col, kept for reference.
+[[maybe_unused]] void Im2colT(const ConvDims& d, const float* x, int64_t p0, int T, float* colT) {
   for (int t = 0; t < T; t++) {
     int64_t p = p0 + t;
     int n = static_cast<int>(p / ((int64_t)d.Ho * d.Wo));
@@ -365,27 +366,47 @@ void Conv2DBackpropInput(const ConvDims& d, const float* dy, const float* w, flo
   });
 }
 
+// Filter gradient as dW^T[Co x KKC] += dY^T[Co x T] * im2col(X)[T x KKC] per tile of T pixels: the
+// GEMM's wide dimension is KKC (144..576 here) rather than Co (16..64), which keeps the 32-column
+// micro-kernel busy, and the im2col rows are contiguous copies (no transposed scatter). The small dY
+// tile is transposed instead; per-thread partial sums are transposed back into dW at the end.
+constexpr int kFilterTile = 128;
+
 void Conv2DBackpropFilter(const ConvDims& d, const float* x, const float* dy, float* dw) {
   const int64_t P = (int64_t)d.N * d.Ho * d.Wo;
   const int64_t kkc = d.kkc();
-  const int64_t tiles = (P + kTile - 1) / kTile;
+  const int64_t tiles = (P + kFilterTile - 1) / kFilterTile;
   const int threads = pool().size();
   std::vector<std::vector<float>> partial(threads);
-  ParallelFor(tiles, 4, [&](int64_t t0, int64_t t1, int tid) {
+  ParallelFor(tiles, 2, [&](int64_t t0, int64_t t1, int tid) {
     std::vector<float>& acc = partial[tid];
     acc.assign(kkc * d.Co, 0.f);
-    std::vector<float> colT(kkc * kTile);
+    std::vector<float> col(d.pointwise() ? 0 : kFilterTile * kkc);
+    std::vector<float> dyT((int64_t)d.Co * kFilterTile);
     for (int64_t t = t0; t < t1; t++) {
-      int64_t p0 = t * kTile;
-      int T = static_cast<int>(std::min<int64_t>(kTile, P - p0));
-      Im2colT(d, x, p0, T, colT.data());
-      Gemm(static_cast<int>(kkc), d.Co, T, colT.data(), T, dy + p0 * d.Co, d.Co, acc.data(), d.Co, true);
+      int64_t p0 = t * kFilterTile;
+      int T = static_cast<int>(std::min<int64_t>(kFilterTile, P - p0));
+      const float* B;
+      if (d.pointwise()) {
+        B = x + p0 * d.Ci;
+      } else {
+        Im2col(d, x, p0, T, col.data());
+        B = col.data();
+      }
+      const float* g = dy + p0 * d.Co;
+      for (int i = 0; i < T; i++)
+        for (int c = 0; c < d.Co; c++) dyT[(int64_t)c * T + i] = g[(int64_t)i * d.Co + c];
+      Gemm(d.Co, static_cast<int>(kkc), T, dyT.data(), T, B, static_cast<int>(kkc), acc.data(),
+           static_cast<int>(kkc), true);
     }
   });
   std::memset(dw, 0, sizeof(float) * kkc * d.Co);
   for (auto& acc : partial) {
     if (acc.empty()) continue;
-    for (int64_t i = 0; i < kkc * d.Co; i++) dw[i] += acc[i];
+    for (int c = 0; c < d.Co; c++) {
+      const float* src = acc.data() + (int64_t)c * kkc;
+      for (int64_t r = 0; r < kkc; r++) dw[r * d.Co + c] += src[r];
+    }
   }
 }
 
@@ -552,6 +573,179 @@ void ReduceRows(const float* in, int64_t rows, int64_t cols, float scale, float*
   }
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Batch normalisation over every axis but the last (channels innermost: x is [rows x C]).
+//
+// Training forward: per-channel mean and (biased) variance in one pass with double accumulators,
+// then y = act(x * scale + shift) with scale = gamma / sqrt(var + eps), shift = beta - mean * scale.
+// Backward (closed form, with g = dy masked by y > 0 where a ReLU was fused):
+//   dbeta = sum(g), dgamma = sum(g * xhat), xhat = (x - mean) * invstd
+//   dx = gamma * invstd / M * (M * g - dbeta - xhat * dgamma)  =  a * g + b * x + d   per channel.
+
+// Per-thread sums of x and x^2 over a range of rows, accumulated in double (vectorised over channels).
+TFKD_CLONES
+void BnStatsRange(const float* x, int64_t r0, int64_t r1, int64_t C, double* s, double* q) {
+  for (int64_t i = r0; i < r1; i++) {
+    const float* row = x + i * C;
+    for (int64_t c = 0; c < C; c++) {
+      double v = row[c];
+      s[c] += v;
+      q[c] += v * v;
+    }
+  }
+}
+
+TFKD_CLONES
+void BnApplyRange(const float* x, int64_t r0, int64_t r1, int64_t C, const float* scale, const float* shift, int act,
+                  float* y) {
+  for (int64_t r = r0; r < r1; r++) {
+    const float* xr = x + r * C;
+    float* yr = y + r * C;
+    if (act == kRelu)
+      for (int64_t c = 0; c < C; c++) {
+        float v = xr[c] * scale[c] + shift[c];
+        yr[c] = v > 0.f ? v : 0.f;
+      }
+    else if (act == kRelu6)
+      for (int64_t c = 0; c < C; c++) yr[c] = std::min(6.f, std::max(0.f, xr[c] * scale[c] + shift[c]));
+    else
+      for (int64_t c = 0; c < C; c++) yr[c] = xr[c] * scale[c] + shift[c];
+  }
+}
+
+// Rows per task: at least ~32k elements so the pool is only woken for work worth it.
+int64_t BnMinRows(int64_t C) { return std::max<int64_t>(64, 32768 / std::max<int64_t>(1, C)); }
+
+// Folds per-thread partial sums into out0/out1 (double, length C).
+void FoldPartials(const std::vector<std::vector<double>>& p, int64_t C, std::vector<double>& out0,
+                  std::vector<double>& out1) {
+  out0.assign(C, 0.0);
+  out1.assign(C, 0.0);
+  for (const auto& v : p) {
+    if (v.empty()) continue;
+    for (int64_t c = 0; c < C; c++) out0[c] += v[c], out1[c] += v[C + c];
+  }
+}
+
+void BatchNormTrain(const float* x, const float* gamma, const float* beta, int64_t rows, int64_t C, float eps, int act,
+                    float* y, float* mean, float* var) {
+  const int threads = pool().size();
+  std::vector<std::vector<double>> partial(threads);
+  ParallelFor(rows, BnMinRows(C), [&](int64_t r0, int64_t r1, int tid) {
+    std::vector<double>& acc = partial[tid];
+    acc.assign(2 * C, 0.0);
+    BnStatsRange(x, r0, r1, C, acc.data(), acc.data() + C);
+  });
+  std::vector<double> s, q;
+  FoldPartials(partial, C, s, q);
+  std::vector<float> scale(C), shift(C);
+  const double m = static_cast<double>(std::max<int64_t>(rows, 1));
+  for (int64_t c = 0; c < C; c++) {
+    double mu = s[c] / m;
+    double v = std::max(0.0, q[c] / m - mu * mu);
+    mean[c] = static_cast<float>(mu);
+    var[c] = static_cast<float>(v);
+    double inv = 1.0 / std::sqrt(static_cast<double>(var[c]) + static_cast<double>(eps));
+    double sc = static_cast<double>(gamma[c]) * inv;
+    scale[c] = static_cast<float>(sc);
+    shift[c] = static_cast<float>(static_cast<double>(beta[c]) - mu * sc);
+  }
+  ParallelFor(rows, BnMinRows(C), [&](int64_t r0, int64_t r1, int) {
+    BnApplyRange(x, r0, r1, C, scale.data(), shift.data(), act, y);
+  });
+}
+
+// Sums of g and g * (x - mean) over row ranges; g = dy, masked where the fused activation's output
+// y (if given) had zero gradient.
+// The gradient passed through the fused activation, whose output was y.
+template <int Act>
+inline float Masked(float g, const float* yr, int64_t c) {
+  // Branch-free (a multiply by 0/1), so the loops vectorise: the masks are random.
+  if (Act == kRelu) return g * static_cast<float>(yr[c] > 0.f);
+  if (Act == kRelu6) return g * static_cast<float>((yr[c] > 0.f) & (yr[c] < 6.f));
+  return g;
+}
+
+template <int Act>
+TFKD_CLONES void BnGradSumsRange(const float* __restrict dy, const float* __restrict x, const float* __restrict y,
+                                 const float* __restrict mean, int64_t r0, int64_t r1, int64_t C,
+                                 double* __restrict sg, double* __restrict sgx) {
+  for (int64_t i = r0; i < r1; i++) {
+    const float* g = dy + i * C;
+    const float* xr = x + i * C;
+    const float* yr = Act == kLinear ? nullptr : y + i * C;
+    for (int64_t c = 0; c < C; c++) {
+      double gd = Masked<Act>(g[c], yr, c);
+      sg[c] += gd;
+      sgx[c] += gd * static_cast<double>(xr[c] - mean[c]);
+    }
+  }
+}
+
+template <int Act>
+TFKD_CLONES void BnGradApplyRange(const float* __restrict dy, const float* __restrict x, const float* __restrict y,
+                                  int64_t r0, int64_t r1, int64_t C, const float* __restrict a,
+                                  const float* __restrict b, const float* __restrict d, float* __restrict dx) {
+  for (int64_t r = r0; r < r1; r++) {
+    const float* g = dy + r * C;
+    const float* xr = x + r * C;
+    const float* yr = Act == kLinear ? nullptr : y + r * C;
+    float* o = dx + r * C;
+    for (int64_t c = 0; c < C; c++) o[c] = Masked<Act>(g[c], yr, c) * a[c] + xr[c] * b[c] + d[c];
+  }
+}
+
+void BnGradSums(int act, const float* dy, const float* x, const float* y, const float* mean, int64_t r0, int64_t r1,
+                int64_t C, double* sg, double* sgx) {
+  if (act == kRelu)
+    BnGradSumsRange<kRelu>(dy, x, y, mean, r0, r1, C, sg, sgx);
+  else if (act == kRelu6)
+    BnGradSumsRange<kRelu6>(dy, x, y, mean, r0, r1, C, sg, sgx);
+  else
+    BnGradSumsRange<kLinear>(dy, x, y, mean, r0, r1, C, sg, sgx);
+}
+
+void BnGradApply(int act, const float* dy, const float* x, const float* y, int64_t r0, int64_t r1, int64_t C,
+                 const float* a, const float* b, const float* d, float* dx) {
+  if (act == kRelu)
+    BnGradApplyRange<kRelu>(dy, x, y, r0, r1, C, a, b, d, dx);
+  else if (act == kRelu6)
+    BnGradApplyRange<kRelu6>(dy, x, y, r0, r1, C, a, b, d, dx);
+  else
+    BnGradApplyRange<kLinear>(dy, x, y, r0, r1, C, a, b, d, dx);
+}
+
+void BatchNormTrainGrad(const float* dy, const float* x, const float* y, int act, const float* mean, const float* var,
+                        const float* gamma, int64_t rows, int64_t C, float eps, float* dx, float* dgamma,
+                        float* dbeta) {
+  const int threads = pool().size();
+  std::vector<std::vector<double>> partial(threads);
+  ParallelFor(rows, BnMinRows(C), [&](int64_t r0, int64_t r1, int tid) {
+    std::vector<double>& acc = partial[tid];
+    acc.assign(2 * C, 0.0);
+    BnGradSums(act, dy, x, y, mean, r0, r1, C, acc.data(), acc.data() + C);
+  });
+  std::vector<double> sg, sgx;
+  FoldPartials(partial, C, sg, sgx);
+  std::vector<float> a(C), b(C), d(C);
+  const double m = static_cast<double>(std::max<int64_t>(rows, 1));
+  for (int64_t c = 0; c < C; c++) {
+    double inv = 1.0 / std::sqrt(static_cast<double>(var[c]) + static_cast<double>(eps));
+    double sdyx = sg[c] == 0.0 && sgx[c] == 0.0 ? 0.0 : sgx[c] * inv;  // sum(g * xhat)
+    double ac = static_cast<double>(gamma[c]) * inv;
+    double bc = -ac * inv * sdyx / m;
+    a[c] = static_cast<float>(ac);
+    b[c] = static_cast<float>(bc);
+    d[c] = static_cast<float>(-ac * sg[c] / m - bc * static_cast<double>(mean[c]));
+    dgamma[c] = static_cast<float>(sdyx);
+    dbeta[c] = static_cast<float>(sg[c]);
+  }
+  ParallelFor(rows, BnMinRows(C), [&](int64_t r0, int64_t r1, int) {
+    BnGradApply(act, dy, x, y, r0, r1, C, a.data(), b.data(), d.data(), dx);
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // N-API glue
 #define CHECK(call)                                                     \
@@ -710,6 +904,64 @@ napi_value JsReduceRows(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// batchNormTrain(heap, [x, gamma, beta, y, mean, var], [rows, C], epsilon, activation)
+napi_value JsBatchNormTrain(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Args a;
+  if (argc < 5 || !GetHeap(env, argv[0], &a.heap, &a.len) || !GetInts(env, argv[1], a.off) || a.off.size() != 6 ||
+      !GetInts(env, argv[2], a.dims) || a.dims.size() != 2) {
+    napi_throw_type_error(env, nullptr, "expected (heap, [x, gamma, beta, y, mean, var], [rows, C], eps, act)");
+    return nullptr;
+  }
+  double eps = 0;
+  int64_t act = 0;
+  napi_get_value_double(env, argv[3], &eps);
+  napi_get_value_int64(env, argv[4], &act);
+  const int64_t rows = a.dims[0], C = a.dims[1];
+  if (rows < 0 || C <= 0 || !InHeap(env, a, a.off[0], rows * C, "x") || !InHeap(env, a, a.off[1], C, "gamma") ||
+      !InHeap(env, a, a.off[2], C, "beta") || !InHeap(env, a, a.off[3], rows * C, "y") ||
+      !InHeap(env, a, a.off[4], C, "mean") || !InHeap(env, a, a.off[5], C, "variance"))
+    return nullptr;
+  BatchNormTrain(F(a, a.off[0]), F(a, a.off[1]), F(a, a.off[2]), rows, C, static_cast<float>(eps),
+                 static_cast<int>(act), F(a, a.off[3]), F(a, a.off[4]), F(a, a.off[5]));
+  return nullptr;
+}
+
+// batchNormTrainGrad(heap, [dy, x, y (-1 unless act), mean, var, gamma, dx, dgamma, dbeta], [rows, C], eps, act)
+napi_value JsBatchNormTrainGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Args a;
+  if (argc < 5 || !GetHeap(env, argv[0], &a.heap, &a.len) || !GetInts(env, argv[1], a.off) || a.off.size() != 9 ||
+      !GetInts(env, argv[2], a.dims) || a.dims.size() != 2) {
+    napi_throw_type_error(env, nullptr,
+                          "expected (heap, [dy, x, y, mean, var, gamma, dx, dgamma, dbeta], [rows, C], eps, act)");
+    return nullptr;
+  }
+  double eps = 0;
+  int64_t act = 0;
+  napi_get_value_double(env, argv[3], &eps);
+  napi_get_value_int64(env, argv[4], &act);
+  const int64_t rows = a.dims[0], C = a.dims[1];
+  if (act != kLinear && a.off[2] < 0) {
+    napi_throw_range_error(env, nullptr, "tfkd-cpu-kernels: a fused activation needs its output y");
+    return nullptr;
+  }
+  if (rows < 0 || C <= 0 || !InHeap(env, a, a.off[0], rows * C, "dy") || !InHeap(env, a, a.off[1], rows * C, "x") ||
+      (act != kLinear && !InHeap(env, a, a.off[2], rows * C, "y")) || !InHeap(env, a, a.off[3], C, "mean") ||
+      !InHeap(env, a, a.off[4], C, "variance") || !InHeap(env, a, a.off[5], C, "gamma") ||
+      !InHeap(env, a, a.off[6], rows * C, "dx") || !InHeap(env, a, a.off[7], C, "dgamma") ||
+      !InHeap(env, a, a.off[8], C, "dbeta"))
+    return nullptr;
+  BatchNormTrainGrad(F(a, a.off[0]), F(a, a.off[1]), act != kLinear ? F(a, a.off[2]) : nullptr, static_cast<int>(act),
+                     F(a, a.off[3]), F(a, a.off[4]), F(a, a.off[5]), rows, C, static_cast<float>(eps), F(a, a.off[6]),
+                     F(a, a.off[7]), F(a, a.off[8]));
+  return nullptr;
+}
+
 DepthwiseDims ToDepthwise(const std::vector<int64_t>& v) {
   DepthwiseDims d;
   int* f = &d.N;
@@ -784,6 +1036,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"depthwiseBackpropInput", nullptr, JsDepthwiseBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"depthwiseBackpropFilter", nullptr, JsDepthwiseBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduceRows", nullptr, JsReduceRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormTrain", nullptr, JsBatchNormTrain, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormTrainGrad", nullptr, JsBatchNormTrainGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, JsThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"isa", nullptr, JsIsa, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

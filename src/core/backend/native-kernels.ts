@@ -16,6 +16,20 @@ export interface CpuKernelsAddon {
   depthwiseBackpropInput(heap: ArrayBuffer, offsets: number[], dims: number[]): void
   depthwiseBackpropFilter(heap: ArrayBuffer, offsets: number[], dims: number[]): void
   reduceRows(heap: ArrayBuffer, offsets: number[], dims: number[], scale: number): void
+  batchNormTrain(
+    heap: ArrayBuffer,
+    offsets: number[],
+    dims: number[],
+    epsilon: number,
+    activation: number,
+  ): void
+  batchNormTrainGrad(
+    heap: ArrayBuffer,
+    offsets: number[],
+    dims: number[],
+    epsilon: number,
+    activation: number,
+  ): void
   threads(n?: number): number
   isa(): string
 }
@@ -28,6 +42,17 @@ interface WasmBackendLike {
 }
 
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2 }
+
+/**
+ * Training-mode batch normalisation over every axis but the last, as two kernels of our own
+ * (registered on the wasm backend only; batch-norm.ts uses them when `tf.getKernel` finds them):
+ * - `TfkdBatchNormTrain` (x, gamma, beta; attrs epsilon, activation) -> [y, mean, variance]: batch
+ *   statistics (biased variance) and y = act((x - mean) / sqrt(variance + epsilon) * gamma + beta);
+ * - `TfkdBatchNormTrainGrad` (dy, x, mean, variance, gamma[, y when activation is not linear]; attrs
+ *   epsilon, activation) -> [dx, dgamma, dbeta], the closed-form gradient of the above.
+ */
+export const BATCH_NORM_TRAIN = 'TfkdBatchNormTrain'
+export const BATCH_NORM_TRAIN_GRAD = 'TfkdBatchNormTrainGrad'
 
 export function loadCpuKernelsAddon(): CpuKernelsAddon {
   const req = createRequire(import.meta.url)
@@ -295,6 +320,83 @@ export function installNativeKernels(addon: CpuKernelsAddon = loadCpuKernelsAddo
     }
   override('Sum', (original) => leadingReduce(original, false))
   override('Mean', (original) => leadingReduce(original, true))
+
+  const channelsOf = (x: TensorInfo) => {
+    const c = x.shape[x.shape.length - 1]!
+    return [tf.util.sizeFromShape(x.shape) / Math.max(c, 1), c]
+  }
+  const bnActivation = (attrs: NamedAttrMap) => {
+    const act = ACTIVATIONS[(attrs.activation as string | undefined) ?? 'linear']
+    if (act === undefined)
+      throw new Error(`${BATCH_NORM_TRAIN}: unsupported activation ${String(attrs.activation)}`)
+    return act
+  }
+  replaceOrRegister(BATCH_NORM_TRAIN, (args) => {
+    const { x, gamma, beta } = args.inputs as Record<string, TensorInfo>
+    const b = args.backend as unknown as WasmBackendLike
+    const [rows, c] = channelsOf(x!)
+    const y = b.makeOutput([...x!.shape], 'float32')
+    const mean = b.makeOutput([c!], 'float32')
+    const variance = b.makeOutput([c!], 'float32')
+    addon.batchNormTrain(
+      heap(b),
+      [
+        offset(b, x!),
+        offset(b, gamma!),
+        offset(b, beta!),
+        offset(b, y),
+        offset(b, mean),
+        offset(b, variance),
+      ],
+      [rows!, c!],
+      args.attrs!.epsilon as number,
+      bnActivation(args.attrs!),
+    )
+    return [y, mean, variance]
+  })
+  replaceOrRegister(BATCH_NORM_TRAIN_GRAD, (args) => {
+    const { dy, x, mean, variance, gamma, y } = args.inputs as Record<string, TensorInfo | undefined>
+    const b = args.backend as unknown as WasmBackendLike
+    const act = bnActivation(args.attrs!)
+    if (act !== 0 && !y) throw new Error(`${BATCH_NORM_TRAIN_GRAD}: a fused activation needs y`)
+    const [rows, c] = channelsOf(x!)
+    const dx = b.makeOutput([...x!.shape], 'float32')
+    const dgamma = b.makeOutput([c!], 'float32')
+    const dbeta = b.makeOutput([c!], 'float32')
+    addon.batchNormTrainGrad(
+      heap(b),
+      [
+        offset(b, dy!),
+        offset(b, x!),
+        act !== 0 ? offset(b, y!) : -1,
+        offset(b, mean!),
+        offset(b, variance!),
+        offset(b, gamma!),
+        offset(b, dx),
+        offset(b, dgamma),
+        offset(b, dbeta),
+      ],
+      [rows!, c!],
+      args.attrs!.epsilon as number,
+      act,
+    )
+    return [dx, dgamma, dbeta]
+  })
+
+  // Identity (every tensor the autodiff tape saves is a clone) and same-dtype Cast (the clone's
+  // gradient) copy the whole tensor on the wasm backend; share the buffer by reference count instead,
+  // as the cpu backend does (wasm kernels never write to their inputs; Reshape already shares).
+  const share =
+    (original: KernelFunc): KernelFunc =>
+    (args) => {
+      const { x } = args.inputs as Record<string, TensorInfo>
+      const dtype = (args.attrs?.dtype as tf.DataType | undefined) ?? x!.dtype
+      if (x!.dtype === 'string' || dtype !== x!.dtype) return original(args)
+      ;(args.backend as unknown as { incRef(dataId: object): void }).incRef(x!.dataId)
+      return { dataId: x!.dataId, shape: [...x!.shape], dtype }
+    }
+  override('Identity', share)
+  override('Cast', share)
 
   installed = { threads: addon.threads(), isa: addon.isa() }
   return installed

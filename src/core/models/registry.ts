@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import * as tfl from '@tensorflow/tfjs-layers'
 import { deriveSeed } from '../random'
+import { BatchNorm, type BatchNormActivation } from './batch-norm'
 import { MODEL_CATALOG, type ModelId } from './catalog'
 
 export interface ModelSpec {
@@ -147,17 +148,22 @@ class Net {
       .apply(x) as SymbolicTensor
   }
 
-  bn(x: SymbolicTensor, name: string): SymbolicTensor {
-    return tfl.layers
-      .batchNormalization({ name: `${this.prefix}_${name}`, momentum: 0.9, epsilon: 1e-5 })
-      .apply(x) as SymbolicTensor
+  /**
+   * Batch norm (our one-op layer, numerically tfjs-layers' BatchNormalization), optionally with the
+   * following ReLU/ReLU6 fused into it: one pass forward and two backward instead of separate
+   * activation and mask passes.
+   */
+  bn(x: SymbolicTensor, name: string, activation: BatchNormActivation = 'linear'): SymbolicTensor {
+    return new BatchNorm({ name: `${this.prefix}_${name}`, momentum: 0.9, epsilon: 1e-5, activation }).apply(
+      x,
+    ) as SymbolicTensor
   }
 
   relu(x: SymbolicTensor, name: string, maxValue?: number): SymbolicTensor {
     return tfl.layers.reLU({ name: `${this.prefix}_${name}`, maxValue }).apply(x) as SymbolicTensor
   }
 
-  /** conv -> BN -> (ReLU | ReLU6 | linear). */
+  /** conv -> BN -> (ReLU | ReLU6 | linear), the activation fused into the BN layer. */
   convBn(
     x: SymbolicTensor,
     name: string,
@@ -166,8 +172,7 @@ class Net {
     strides: number,
     act: 'relu' | 'relu6' | 'linear',
   ): SymbolicTensor {
-    const y = this.bn(this.conv(x, name, filters, kernelSize, strides), `${name}_bn`)
-    return act === 'linear' ? y : this.relu(y, `${name}_${act}`, act === 'relu6' ? 6 : undefined)
+    return this.bn(this.conv(x, name, filters, kernelSize, strides), `${name}_bn`, act)
   }
 
   add(xs: SymbolicTensor[], name: string): SymbolicTensor {
@@ -251,7 +256,7 @@ function mobilenetv2({ inputShape, numClasses, seed }: ModelSpec): tfl.LayersMod
       const id = `s${stage + 1}b${b + 1}`
       const inC = channels(x)
       let y = t === 1 ? x : net.convBn(x, `${id}_expand`, inC * t, 1, 1, 'relu6')
-      y = net.relu(net.bn(net.dwconv(y, `${id}_dw`, strides), `${id}_dw_bn`), `${id}_dw_relu6`, 6)
+      y = net.bn(net.dwconv(y, `${id}_dw`, strides), `${id}_dw_bn`, 'relu6')
       y = net.convBn(y, `${id}_project`, c, 1, 1, 'linear')
       x = strides === 1 && inC === c ? net.add([x, y], `${id}_add`) : y
     }
