@@ -23,6 +23,8 @@ export const useRunsStore = defineStore('runs', () => {
   const progress = shallowRef<Record<number, RunProgress>>({})
   const metrics = shallowRef<Record<number, EpochMetrics[]>>({})
   const trails = shallowRef<Record<number, TrailPoint[]>>({})
+  /** User tags by run id (runs without tags are absent). */
+  const tags = shallowRef<Record<number, string[]>>({})
   const status = ref<LoadStatus>('idle')
   const error = shallowRef<AppError | null>(null)
   const isStarting = ref(false)
@@ -58,6 +60,53 @@ export const useRunsStore = defineStore('runs', () => {
     } catch (err) {
       status.value = 'error'
       fail(err)
+    }
+  }
+
+  async function loadTags(): Promise<void> {
+    try {
+      tags.value = await call('runs:tags', {})
+    } catch (err) {
+      fail(err)
+    }
+  }
+
+  async function setTags(runId: number, next: string[]): Promise<void> {
+    try {
+      const r = await call('runs:tag', { runId, tags: next })
+      tags.value = { ...tags.value, [runId]: r.tags }
+    } catch (err) {
+      throw fail(err)
+    }
+  }
+
+  /** Deletes runs (and their checkpoint files); refused for running or queued runs. */
+  async function remove(runIds: number[]): Promise<void> {
+    try {
+      await call('runs:delete', { runIds })
+      const gone = new Set(runIds)
+      runs.value = runs.value.filter((r) => !gone.has(r.id))
+    } catch (err) {
+      throw fail(err)
+    }
+  }
+
+  async function resume(runId: number): Promise<void> {
+    try {
+      const r = await call('runs:resume', { runId })
+      patchRun(runId, r)
+    } catch (err) {
+      throw fail(err)
+    }
+  }
+
+  /** A fresh run with the same resolved config (teacher included). */
+  async function rerun(runId: number): Promise<number> {
+    try {
+      const detail = await call('runs:get', { runId })
+      return await start({ ...detail.config })
+    } catch (err) {
+      throw fail(err)
     }
   }
 
@@ -124,7 +173,7 @@ export const useRunsStore = defineStore('runs', () => {
         }),
       ]
     }
-    await Promise.all([refresh(), loadModels()])
+    await Promise.all([refresh(), loadModels(), loadTags()])
     const live = activeRun.value
     if (live && !metrics.value[live.id]) await loadMetrics(live.id)
   }
@@ -164,6 +213,7 @@ export const useRunsStore = defineStore('runs', () => {
     progress,
     metrics,
     trails,
+    tags,
     status,
     error,
     isStarting,
@@ -176,5 +226,10 @@ export const useRunsStore = defineStore('runs', () => {
     loadMetrics,
     start,
     cancel,
+    loadTags,
+    setTags,
+    remove,
+    resume,
+    rerun,
   }
 })

@@ -13,7 +13,6 @@ import {
   buildOverlaidCurvesOption,
   buildReliabilityOption,
   deKdPoints,
-  type CurveGroup,
 } from './analysis'
 
 export const EXPORT_CHART_SIZE = { width: 800, height: 480 } as const
@@ -40,7 +39,7 @@ export interface ExportBundle {
 }
 
 /** Completed student runs grouped by variant (de-kd split by snapshot epoch), in first-seen order. */
-export function groupStudents(runs: readonly RunDetail[]): (CurveGroup & { runs: RunDetail[] })[] {
+export function groupStudents(runs: readonly RunDetail[]): { label: string; runs: RunDetail[] }[] {
   const groups = new Map<string, RunDetail[]>()
   for (const r of runs) {
     if (r.role !== 'student') continue

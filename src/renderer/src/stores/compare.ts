@@ -1,0 +1,61 @@
+import { defineStore } from 'pinia'
+import { computed, ref, shallowRef } from 'vue'
+import type { ComparisonTable } from '../../../core/analysis/compare'
+import { AppError } from '../../../shared/errors'
+import type { RunDetail } from '../../../shared/types'
+import { buildExportBundle, type ExportBundle } from '../charts/options/export-bundle'
+import { call } from '../lib/api'
+
+export type CompareSelection = { experimentId: number } | { runIds: number[] }
+
+export const useCompareStore = defineStore('compare', () => {
+  const selection = shallowRef<CompareSelection | null>(null)
+  const metric = ref<'best' | 'last'>('best')
+  const table = shallowRef<ComparisonTable | null>(null)
+  const details = shallowRef<RunDetail[]>([])
+  const classNames = shallowRef<string[]>([])
+  const status = ref<'idle' | 'loading' | 'ready' | 'error'>('idle')
+  const error = shallowRef<AppError | null>(null)
+  /** The two variants whose confusion matrices are differenced. */
+  const confusionPair = shallowRef<[string, string] | null>(null)
+
+  async function load(sel: CompareSelection | null = selection.value): Promise<void> {
+    if (!sel) return
+    selection.value = sel
+    status.value = 'loading'
+    error.value = null
+    try {
+      const runIds =
+        'runIds' in sel
+          ? sel.runIds
+          : (await call('runs:list', { experimentId: sel.experimentId, limit: 10_000 })).map((r) => r.id)
+      const [t, d, datasets] = await Promise.all([
+        call('compare:get', { ...sel, metric: metric.value }).catch((err: unknown) => {
+          // A set without a baseline or completed runs still shows its curves.
+          error.value = AppError.from(err)
+          return null
+        }),
+        runIds.length ? call('runs:details', { runIds: runIds.slice(0, 500) }) : Promise.resolve([]),
+        call('datasets:list', {}),
+      ])
+      table.value = t
+      details.value = d.sort((a, b) => a.id - b.id)
+      classNames.value = datasets.find((x) => x.id === d[0]?.datasetId)?.classNames ?? []
+      status.value = 'ready'
+    } catch (err) {
+      error.value = AppError.from(err)
+      status.value = 'error'
+    }
+  }
+
+  const bundle = computed<ExportBundle>(() =>
+    buildExportBundle({
+      table: table.value,
+      runs: details.value,
+      classNames: classNames.value,
+      confusionPair: confusionPair.value ?? undefined,
+    }),
+  )
+
+  return { selection, metric, table, details, classNames, status, error, confusionPair, bundle, load }
+})

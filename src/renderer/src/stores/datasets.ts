@@ -1,0 +1,131 @@
+import { defineStore } from 'pinia'
+import { ref, shallowRef } from 'vue'
+import type {
+  DatasetImportOutcome,
+  DatasetImportProgress,
+  DatasetPreviewInfo,
+} from '../../../shared/contract'
+import { AppError } from '../../../shared/errors'
+import type { DatasetSummary } from '../../../shared/types'
+import { call, on } from '../lib/api'
+
+export interface ImportRequest {
+  path: string
+  name?: string
+}
+
+export const useDatasetsStore = defineStore('datasets', () => {
+  const datasets = shallowRef<DatasetSummary[]>([])
+  const previews = shallowRef<Record<number, DatasetPreviewInfo>>({})
+  const status = ref<'idle' | 'loading' | 'ready' | 'error'>('idle')
+  const error = shallowRef<AppError | null>(null)
+  /** The import in flight (one at a time from this window). */
+  const job = shallowRef<{ jobId: string; path: string; progress: DatasetImportProgress | null } | null>(null)
+  const lastImport = shallowRef<DatasetImportOutcome | null>(null)
+  let off: (() => void) | null = null
+  let jobCounter = 0
+
+  async function refresh(): Promise<void> {
+    if (status.value !== 'ready') status.value = 'loading'
+    try {
+      datasets.value = await call('datasets:list', {})
+      status.value = 'ready'
+    } catch (err) {
+      status.value = 'error'
+      error.value = AppError.from(err)
+    }
+  }
+
+  async function init(): Promise<void> {
+    off ??= on('datasets:progress', (p) => {
+      if (job.value && job.value.jobId === p.jobId) job.value = { ...job.value, progress: p }
+    })
+    await refresh()
+  }
+
+  async function importFrom(req: ImportRequest): Promise<DatasetImportOutcome> {
+    const jobId = `import-${Date.now().toString(36)}-${++jobCounter}`
+    job.value = { jobId, path: req.path, progress: null }
+    error.value = null
+    try {
+      const outcome = await call('datasets:import', {
+        jobId,
+        path: req.path,
+        ...(req.name ? { name: req.name } : {}),
+      })
+      lastImport.value = outcome
+      await refresh()
+      return outcome
+    } catch (err) {
+      const e = AppError.from(err)
+      error.value = e
+      throw e
+    } finally {
+      job.value = null
+    }
+  }
+
+  async function cancelImport(): Promise<void> {
+    if (job.value) await call('datasets:cancel', { jobId: job.value.jobId })
+  }
+
+  async function loadPreview(datasetId: number, force = false): Promise<DatasetPreviewInfo | null> {
+    if (previews.value[datasetId] && !force) return previews.value[datasetId]!
+    try {
+      const p = await call('datasets:preview', { datasetId })
+      previews.value = { ...previews.value, [datasetId]: p }
+      return p
+    } catch (err) {
+      error.value = AppError.from(err)
+      return null
+    }
+  }
+
+  async function rename(datasetId: number, name: string): Promise<void> {
+    try {
+      await call('datasets:rename', { datasetId, name })
+      const { [datasetId]: _old, ...rest } = previews.value
+      previews.value = rest
+      await refresh()
+    } catch (err) {
+      const e = AppError.from(err)
+      error.value = e
+      throw e
+    }
+  }
+
+  async function remove(datasetId: number): Promise<void> {
+    try {
+      await call('datasets:delete', { datasetId })
+      const { [datasetId]: _old, ...rest } = previews.value
+      previews.value = rest
+      await refresh()
+    } catch (err) {
+      const e = AppError.from(err)
+      error.value = e
+      throw e
+    }
+  }
+
+  function dispose(): void {
+    off?.()
+    off = null
+  }
+
+  return {
+    datasets,
+    previews,
+    status,
+    error,
+    job,
+    lastImport,
+    init,
+    refresh,
+    importFrom,
+    cancelImport,
+    loadPreview,
+    rename,
+    remove,
+    dispose,
+  }
+})

@@ -1,0 +1,100 @@
+import { defineStore } from 'pinia'
+import { ref, shallowRef } from 'vue'
+import type { PresetInfo, VariantInfo } from '../../../shared/contract'
+import { AppError } from '../../../shared/errors'
+import type { ExperimentPlanInput } from '../../../shared/plan'
+import type { ExperimentDetail, ExperimentSummary } from '../../../shared/types'
+import { call, on } from '../lib/api'
+
+export const useExperimentsStore = defineStore('experiments', () => {
+  const experiments = shallowRef<ExperimentSummary[]>([])
+  const variants = shallowRef<VariantInfo[]>([])
+  const presets = shallowRef<PresetInfo[]>([])
+  /** Median samples/s per model measured on this machine. */
+  const throughput = shallowRef<Record<string, number>>({})
+  const error = shallowRef<AppError | null>(null)
+  const isStarting = ref(false)
+  let off: (() => void) | null = null
+  let refreshTimer: ReturnType<typeof setTimeout> | null = null
+
+  async function refresh(): Promise<void> {
+    try {
+      experiments.value = await call('experiments:list', {})
+    } catch (err) {
+      error.value = AppError.from(err)
+    }
+  }
+
+  /** Run status changes move the plan counts; coalesce bursts into one refetch. */
+  function scheduleRefresh(): void {
+    if (refreshTimer) return
+    refreshTimer = setTimeout(() => {
+      refreshTimer = null
+      void refresh()
+    }, 250)
+  }
+
+  async function init(): Promise<void> {
+    off ??= on('runs:status', scheduleRefresh)
+    const [v, p, t] = await Promise.all([
+      call('variants:list', {}).catch(() => []),
+      call('presets:list', {}).catch(() => []),
+      call('throughput:get', {}).catch(() => ({})),
+      refresh(),
+    ])
+    variants.value = v
+    presets.value = p
+    throughput.value = t
+  }
+
+  async function loadThroughput(): Promise<void> {
+    throughput.value = await call('throughput:get', {}).catch(() => throughput.value)
+  }
+
+  async function start(plan: ExperimentPlanInput): Promise<ExperimentDetail> {
+    isStarting.value = true
+    error.value = null
+    try {
+      const e = await call('experiments:start', plan)
+      await refresh()
+      return e
+    } catch (err) {
+      const e = AppError.from(err)
+      error.value = e
+      throw e
+    } finally {
+      isStarting.value = false
+    }
+  }
+
+  async function cancel(experimentId: number): Promise<void> {
+    await call('experiments:cancel', { experimentId })
+    await refresh()
+  }
+
+  async function resume(experimentId: number): Promise<void> {
+    await call('experiments:resume', { experimentId })
+    await refresh()
+  }
+
+  function dispose(): void {
+    off?.()
+    off = null
+  }
+
+  return {
+    experiments,
+    variants,
+    presets,
+    throughput,
+    error,
+    isStarting,
+    init,
+    refresh,
+    loadThroughput,
+    start,
+    cancel,
+    resume,
+    dispose,
+  }
+})
