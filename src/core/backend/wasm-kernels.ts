@@ -47,10 +47,10 @@ function conv2dBackpropFilter(
 }
 
 /**
- * Conv2DBackpropFilter as one matrix product per filter tap: dW[i, j] = Xs(i, j)^T . dY, where
- * Xs(i, j) [N*Ho*Wo, Ci] is the strided slice of the padded input that tap (i, j) saw and dY is
- * [N*Ho*Wo, Co]. Any backend's MatMul does the work; tfjs-backend-webgpu's own kernel for this op is
- * a naive loop that takes most of a ResNet training step on a GPU.
+ * Conv2DBackpropFilter from matrix products: dW[i, j] = Xs(i, j)^T . dY, where Xs(i, j) is the
+ * strided slice of the padded input that filter tap (i, j) saw. Any backend's MatMul does the work;
+ * tfjs-backend-webgpu's own kernel for this op is a naive loop that takes most of a ResNet training
+ * step on a GPU.
  */
 export function conv2dBackpropFilterByTaps(
   x: tf.Tensor4D,
@@ -74,11 +74,10 @@ export function conv2dBackpropFilterByTaps(
             [0, 0],
           ])
         : x
-    const dy2 = tf.reshape(dy, [n * ho * wo, co])
-    const taps: tf.Tensor2D[] = []
+    const taps: tf.Tensor[] = []
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
-        const xs =
+        taps.push(
           kh === 1 && kw === 1 && sh === 1 && sw === 1 && xpad.shape[1] === ho && xpad.shape[2] === wo
             ? xpad
             : tf.stridedSlice(
@@ -86,11 +85,16 @@ export function conv2dBackpropFilterByTaps(
                 [0, i, j, 0],
                 [n, i + (ho - 1) * sh + 1, j + (wo - 1) * sw + 1, ci],
                 [1, sh, sw, 1],
-              )
-        taps.push(tf.matMul(tf.reshape(xs, [n * ho * wo, ci]), dy2, true, false))
+              ),
+        )
       }
     }
-    return tf.reshape(taps.length === 1 ? taps[0]! : tf.stack(taps), [kh, kw, ci, co]) as tf.Tensor4D
+    // im2col of each image, [N, Ho*Wo, kh*kw*Ci] (tap-major, as the filter is laid out), times its
+    // dY [N, Ho*Wo, Co]: one batched product per image ("split-K": a GPU runs the N products in
+    // parallel instead of one product with K = N*Ho*Wo), then the sum over images.
+    const cols = tf.reshape(taps.length === 1 ? taps[0]! : tf.concat(taps, 3), [n, ho * wo, kh * kw * ci])
+    const perImage = tf.matMul(cols, tf.reshape(dy, [n, ho * wo, co]), true, false)
+    return tf.reshape(tf.sum(perImage, 0), [kh, kw, ci, co]) as tf.Tensor4D
   })
 }
 
