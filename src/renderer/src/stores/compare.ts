@@ -6,6 +6,28 @@ import type { RunDetail } from '../../../shared/types'
 import { buildExportBundle, type ExportBundle } from '../charts/options/export-bundle'
 import { call } from '../lib/api'
 
+/** Keys of a comparison row that are nullable by type; every other null came from a NaN over JSON. */
+const NULLABLE_ROW_KEYS = new Set(['model', 'teacher', 'wilcoxonMethod'])
+
+/** JSON turns NaN (p of the reference row, std of one seed) into null; the formatters expect NaN. */
+export function reviveComparison(t: ComparisonTable): ComparisonTable {
+  return {
+    ...t,
+    rows: t.rows.map((r) => {
+      const out: Record<string, unknown> = {}
+      for (const [k, v] of Object.entries(r)) {
+        out[k] =
+          v === null && !NULLABLE_ROW_KEYS.has(k)
+            ? Number.NaN
+            : k === 'ci' && Array.isArray(v)
+              ? v.map((x: unknown) => (x === null ? Number.NaN : x))
+              : v
+      }
+      return out as unknown as ComparisonTable['rows'][number]
+    }),
+  }
+}
+
 export type CompareSelection = { experimentId: number } | { runIds: number[] }
 
 export const useCompareStore = defineStore('compare', () => {
@@ -38,7 +60,7 @@ export const useCompareStore = defineStore('compare', () => {
         runIds.length ? call('runs:details', { runIds: runIds.slice(0, 500) }) : Promise.resolve([]),
         call('datasets:list', {}),
       ])
-      table.value = t
+      table.value = t ? reviveComparison(t) : null
       details.value = d.sort((a, b) => a.id - b.id)
       classNames.value = datasets.find((x) => x.id === d[0]?.datasetId)?.classNames ?? []
       status.value = 'ready'
