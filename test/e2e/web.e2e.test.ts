@@ -245,7 +245,7 @@ describe('web UI end to end', () => {
     await csv.saveAs(csvPath)
     const lines = readFileSync(csvPath, 'utf8').trim().split('\n')
     expect(lines).toHaveLength(4)
-    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['baseline', 'lsr', 'tfkd-reg'])
+    expect(lines.slice(1).map((l) => l.split(',')[0]).sort()).toEqual(['baseline', 'lsr', 'tfkd-reg'])
 
     await page.getByTestId('nav-exports').click()
     await page.getByTestId('exports-runs.csv').waitFor()
