@@ -90,6 +90,23 @@ describe('run store', () => {
     again.close()
   })
 
+  it('leaves alone runs that another live host is driving (the app and a CLI share the folder)', () => {
+    const { store, file } = fresh()
+    const ds = store.datasets.byName('mnist-10k')!
+    const mine = store.runs.insert({ experimentId: null, datasetId: ds.id, config: resolveRunConfig({}) })
+    const other = store.runs.insert({ experimentId: null, datasetId: ds.id, config: resolveRunConfig({}) })
+    const gone = store.runs.insert({ experimentId: null, datasetId: ds.id, config: resolveRunConfig({}) })
+    store.runs.markRunning(mine.id, 'wasm', 'cpu') // this process: it restarted, so it is cut off
+    store.runs.markRunning(other.id, 'wasm', 'cpu', process.ppid) // a live process
+    store.runs.markRunning(gone.id, 'wasm', 'cpu', 2 ** 22 + 12345) // no such process
+    store.close()
+    const again = createStore(openDatabase(file))
+    expect(again.runs.interruptOrphans().sort()).toEqual([mine.id, gone.id].sort())
+    expect(again.runs.get(other.id)!.status).toBe('running')
+    expect(again.runs.get(gone.id)!.status).toBe('interrupted')
+    again.close()
+  })
+
   it('rolls a failing migration back whole, version included', () => {
     const t = tempHome()
     cleanup = t.cleanup

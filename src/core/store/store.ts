@@ -137,6 +137,17 @@ function toExperiment(r: Row): ExperimentRecord {
   }
 }
 
+/** Whether a process with this pid exists on this machine (signal 0 only checks). */
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    // EPERM: it exists but belongs to another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
 function toCheckpoint(r: Row): CheckpointRecord {
   return {
     id: r.id as number,
@@ -261,11 +272,11 @@ export function createStore(db: Db, now: () => number = Date.now) {
         `UPDATE runs SET status = 'queued', failure_reason = NULL, finished_at = NULL WHERE id = ?`,
       ).run(id)
     },
-    markRunning(id: number, backend: string, device: string): void {
+    markRunning(id: number, backend: string, device: string, hostPid: number = process.pid): void {
       db.prepare(
         `UPDATE runs SET status = 'running', backend = ?, device = ?, started_at = COALESCE(started_at, ?),
-           failure_reason = NULL, finished_at = NULL WHERE id = ?`,
-      ).run(backend, device, now(), id)
+           failure_reason = NULL, finished_at = NULL, host_pid = ? WHERE id = ?`,
+      ).run(backend, device, now(), hostPid, id)
     },
     /** Records one finished epoch; idempotent for a resumed run that repeats an epoch. */
     recordEpoch(id: number, m: EpochMetrics): void {
@@ -318,16 +329,27 @@ export function createStore(db: Db, now: () => number = Date.now) {
         id,
       )
     },
-    /** At start-up: runs some process left `running` were cut off; say so. Returns their ids. */
-    interruptOrphans(reason = 'the app or trainer stopped while this run was training'): number[] {
+    /**
+     * At start-up: runs left `running` by a host that is gone were cut off; say so. Runs driven by
+     * another live host (the app and a CLI share the data folder) are left alone. Returns the ids.
+     */
+    interruptOrphans(
+      reason = 'the app or trainer stopped while this run was training',
+      isHostAlive: (pid: number) => boolean = isProcessAlive,
+    ): number[] {
       return db.transaction(() => {
-        const ids = (
-          db.prepare(`SELECT id FROM runs WHERE status = 'running'`).all() as { id: number }[]
-        ).map((r) => r.id)
-        db.prepare(
-          `UPDATE runs SET status = 'interrupted', failure_reason = ?, finished_at = ? WHERE status = 'running'`,
-        ).run(reason, now())
-        return ids
+        const rows = db.prepare(`SELECT id, host_pid FROM runs WHERE status = 'running'`).all() as {
+          id: number
+          host_pid: number | null
+        }[]
+        const orphans = rows
+          .filter((r) => r.host_pid === null || r.host_pid === process.pid || !isHostAlive(r.host_pid))
+          .map((r) => r.id)
+        const mark = db.prepare(
+          `UPDATE runs SET status = 'interrupted', failure_reason = ?, finished_at = ? WHERE id = ?`,
+        )
+        for (const id of orphans) mark.run(reason, now(), id)
+        return orphans
       })()
     },
   }
