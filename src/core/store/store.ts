@@ -309,7 +309,7 @@ export function createStore(db: Db, now: () => number = Date.now) {
       },
     ): void {
       db.prepare(
-        `UPDATE runs SET status = 'completed', test_accuracy = ?, test_loss = ?, best_epoch = ?,
+        `UPDATE runs SET status = 'completed', failure_reason = NULL, test_accuracy = ?, test_loss = ?, best_epoch = ?,
            best_val_accuracy = ?, result = ?, finished_at = ? WHERE id = ?`,
       ).run(
         encodeReal(r.testAccuracy),
