@@ -95,24 +95,21 @@ describe('web UI end to end', () => {
   it('walks the whole path: import, experiment, live progress, compare, exports', async () => {
     const t0 = Date.now()
     // Long tasks and frame gaps, recorded from the first script on.
-    await page.addInitScript(() => {
-      const w = window as unknown as {
-        __longtasks: { start: number; duration: number }[]
-        __frames: number[]
-      }
-      w.__longtasks = []
-      w.__frames = []
+    // (A string, so the Node-typed test file needs no DOM types.)
+    await page.addInitScript(`
+      window.__longtasks = []
+      window.__frames = []
       new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) w.__longtasks.push({ start: e.startTime, duration: e.duration })
+        for (const e of list.getEntries()) window.__longtasks.push({ start: e.startTime, duration: e.duration })
       }).observe({ type: 'longtask', buffered: true })
       let last = performance.now()
-      const tick = (now: number) => {
-        w.__frames.push(now - last)
+      const tick = (now) => {
+        window.__frames.push(now - last)
         last = now
         requestAnimationFrame(tick)
       }
       requestAnimationFrame(tick)
-    })
+    `)
     await page.goto(server.url)
     // The token went into an HttpOnly cookie and out of the address bar.
     expect(page.url()).toBe(`http://127.0.0.1:${server.port}/`)
@@ -194,7 +191,9 @@ describe('web UI end to end', () => {
     console.log(
       `[perf] training window ${((watchEnd - watchStart) / 1000).toFixed(1)}s: ${during.length} long tasks, max ${maxLongTask.toFixed(0)} ms; frames ${sortedFrames.length}, p99 gap ${p99.toFixed(1)} ms`,
     )
-    console.log(`[perf] long tasks: ${JSON.stringify(during.map((t) => [Math.round(t.start - watchStart), Math.round(t.duration)]))}`)
+    console.log(
+      `[perf] long tasks: ${JSON.stringify(during.map((t) => [Math.round(t.start - watchStart), Math.round(t.duration)]))}`,
+    )
     expect(maxLongTask).toBeLessThan(100)
     if (!shotTaken) await page.screenshot({ path: join(SHOTS, 'live-running.png'), animations: 'disabled' })
     const runs = core.store.runs.list({ experimentId: 1 })
@@ -245,7 +244,12 @@ describe('web UI end to end', () => {
     await csv.saveAs(csvPath)
     const lines = readFileSync(csvPath, 'utf8').trim().split('\n')
     expect(lines).toHaveLength(4)
-    expect(lines.slice(1).map((l) => l.split(',')[0]).sort()).toEqual(['baseline', 'lsr', 'tfkd-reg'])
+    expect(
+      lines
+        .slice(1)
+        .map((l) => l.split(',')[0])
+        .sort(),
+    ).toEqual(['baseline', 'lsr', 'tfkd-reg'])
 
     await page.getByTestId('nav-exports').click()
     await page.getByTestId('exports-runs.csv').waitFor()

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import sharp from 'sharp'
 import { compareRuns } from '../../src/core/analysis/compare'
 import {
   buildConfusionOption,
@@ -12,7 +11,6 @@ import { buildExportBundle, EXPORT_CHART_SIZE } from '../../src/renderer/src/cha
 import { configDiff } from '../../src/renderer/src/lib/config-diff'
 import { estimatePlan } from '../../src/renderer/src/lib/estimate'
 import { reviveComparison } from '../../src/renderer/src/stores/compare'
-import { renderChartPng, renderChartSvg } from '../../src/cli/export'
 import { resolveRunConfig } from '../../src/shared/schemas'
 import type { EpochMetrics, EvalReport, RunDetail, VariantId } from '../../src/shared/types'
 
@@ -164,15 +162,6 @@ describe('export bundle', () => {
     const wire = JSON.parse(JSON.stringify(table)) as typeof table
     const b = buildExportBundle({ table: reviveComparison(wire), runs, classNames: [] })
     expect(b.tables.find((t) => t.name === 'comparison.tex')!.content).toContain('baseline')
-  })
-
-  it('renders the same option as SVG and a 2x PNG in Node (tfkd export)', async () => {
-    const chart = buildExportBundle({ table, runs, classNames: ['a', 'b'] }).charts[0]!
-    const svg = renderChartSvg(chart)
-    expect(svg.startsWith('<svg')).toBe(true)
-    expect(svg).toContain(`width="${chart.width}"`)
-    const meta = await sharp(await renderChartPng(chart)).metadata()
-    expect([meta.width, meta.height]).toEqual([chart.width * 2, chart.height * 2])
   })
 })
 
