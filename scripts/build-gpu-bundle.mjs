@@ -10,8 +10,17 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  external: ['webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tfkd/cpu-kernels', 'better-sqlite3', 'sharp'],
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  external: [
+    'webgpu',
+    '@tensorflow/tfjs-node',
+    '@tensorflow/tfjs-node-gpu',
+    '@tfkd/cpu-kernels',
+    'better-sqlite3',
+    'sharp',
+  ],
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
   loader: { '.sql': 'text' },
   logLevel: 'warning',
 })

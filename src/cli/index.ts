@@ -14,6 +14,7 @@ import { createForkSpawner } from '../core/services/fork-trainer'
 import { resolveDataHome } from '../core/paths'
 import { startWebServer } from '../server/index'
 import { registerDatasetCommands } from './datasets'
+import { registerExportCommand } from './export'
 import { isPlanRun, planFromFlags, registerExperimentCommands, runPlan, type PlanFlags } from './experiments'
 import { duration, pct, table } from './format'
 
@@ -334,6 +335,7 @@ program
 
 registerDatasetCommands(program, () => openCore('cli'))
 registerExperimentCommands(program, () => openCore('cli'))
+registerExportCommand(program, () => openCore('cli'))
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = AppError.from(err)
