@@ -68,6 +68,8 @@ export const experimentPlanInput = z
     teacherEpochs: z.number().int().min(1).max(10_000).optional(),
     /** de-kd teachers: the stronger teacher's checkpoints at these epochs (repository: 1). */
     deKdEpochs: z.array(z.number().int().min(1)).min(1).max(50).optional(),
+    /** de-kd teachers by accuracy instead: the first snapshot reaching each validation accuracy (0..1). */
+    deKdTargetAccuracies: z.array(z.number().gt(0).lt(1)).min(1).max(50).optional(),
     /** Existing completed runs to use as teachers instead of training new ones. */
     reuseTeachers: z
       .object({
@@ -96,6 +98,7 @@ export interface ResolvedPlan {
   teacherSeed: number
   teacherEpochs: number
   deKdEpochs: number[]
+  deKdTargetAccuracies: number[] | null
   reuseTeachers: { stronger?: number; weaker?: number; self?: number }
   training: Omit<RunConfig, 'dataset' | 'model' | 'variant' | 'seed' | 'variantParams' | 'teacher'>
   variantParams: Partial<Record<VariantId, Record<string, unknown>>>
@@ -198,6 +201,7 @@ export function resolvePlan(input: ExperimentPlanInput): ResolvedPlan {
     teacherSeed: pick('teacherSeed') ?? Math.max(...seeds) + 1000,
     teacherEpochs: pick('teacherEpochs') ?? training.epochs,
     deKdEpochs: pick('deKdEpochs') ?? [1],
+    deKdTargetAccuracies: pick('deKdTargetAccuracies') ?? null,
     reuseTeachers: pick('reuseTeachers') ?? {},
     training,
     variantParams: { ...preset.variantParams, ...p.variantParams },
@@ -211,7 +215,7 @@ export interface PlannedRun {
   key: string
   role: RunRole
   config: Omit<RunConfig, 'teacher'>
-  teacher: { slot: TeacherSlot; epoch: number | null } | null
+  teacher: { slot: TeacherSlot; epoch: number | null; targetAccuracy?: number } | null
 }
 
 function slotFor(variant: VariantId): TeacherSlot | null {
@@ -237,7 +241,8 @@ export function expandPlan(plan: ResolvedPlan): PlannedRun[] {
     weaker: plan.weakerTeacher,
     self: plan.student,
   }
-  const deKdMax = plan.variants.includes('de-kd') ? Math.max(...plan.deKdEpochs) : 0
+  const deKdMax =
+    plan.variants.includes('de-kd') && !plan.deKdTargetAccuracies ? Math.max(...plan.deKdEpochs) : 0
   for (const slot of ['stronger', 'weaker', 'self'] as const) {
     if (!slots.has(slot) || plan.reuseTeachers[slot] !== undefined) continue
     runs.push({
@@ -257,13 +262,25 @@ export function expandPlan(plan: ResolvedPlan): PlannedRun[] {
   }
   for (const variant of plan.variants) {
     const slot = slotFor(variant)
-    const epochs: (number | null)[] = variant === 'de-kd' ? plan.deKdEpochs : [null]
-    for (const teacherEpoch of epochs) {
+    // de-kd: one group per snapshot (by epoch, or by target accuracy); other variants: the final teacher.
+    const snapshots: { epoch: number | null; targetAccuracy?: number; tag: string }[] =
+      variant !== 'de-kd'
+        ? [{ epoch: null, tag: '' }]
+        : plan.deKdTargetAccuracies
+          ? plan.deKdTargetAccuracies.map((a) => ({ epoch: null, targetAccuracy: a, tag: `@acc${a}` }))
+          : plan.deKdEpochs.map((e) => ({ epoch: e, tag: `@${e}` }))
+    for (const snap of snapshots) {
       for (const seed of plan.seeds) {
         runs.push({
-          key: `student:${variant}${teacherEpoch === null ? '' : `@${teacherEpoch}`}:${seed}`,
+          key: `student:${variant}${snap.tag}:${seed}`,
           role: 'student',
-          teacher: slot ? { slot, epoch: teacherEpoch } : null,
+          teacher: slot
+            ? {
+                slot,
+                epoch: snap.epoch,
+                ...(snap.targetAccuracy !== undefined ? { targetAccuracy: snap.targetAccuracy } : {}),
+              }
+            : null,
           config: {
             ...plan.training,
             dataset: plan.dataset,

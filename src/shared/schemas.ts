@@ -66,7 +66,11 @@ export const runConfigInput = z
     backend: z.enum([...BACKEND_IDS, 'auto']),
     variantParams: z.record(z.string(), z.unknown()),
     teacher: z
-      .object({ runId: id, epoch: z.number().int().min(1).nullable().default(null) })
+      .object({
+        runId: id,
+        epoch: z.number().int().min(1).nullable().default(null),
+        targetAccuracy: z.number().gt(0).lt(1).nullable().default(null),
+      })
       .strict()
       .nullable(),
   })

@@ -67,6 +67,11 @@ export interface TeacherRef {
   runId: number
   /** Snapshot epoch (de-kd); null = the teacher's last checkpoint. */
   epoch: number | null
+  /**
+   * Snapshot by accuracy (de-kd): the first epoch whose validation accuracy reached this (0..1), or
+   * the teacher's best epoch if none did. Used when epoch is null.
+   */
+  targetAccuracy?: number | null
 }
 
 /** The end-of-run evaluation on the test split, at the best (by validation) and the last epoch. */

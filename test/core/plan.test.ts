@@ -43,6 +43,16 @@ describe('plan expansion', () => {
     ])
   })
 
+  it('picks de-kd snapshots by target accuracy when asked', () => {
+    const runs = expandPlan(
+      resolvePlan({ variants: ['de-kd'], seeds: [1], deKdTargetAccuracies: [0.2, 0.5] }),
+    )
+    expect(runs.filter((r) => r.role === 'student').map((r) => r.teacher)).toEqual([
+      { slot: 'stronger', epoch: null, targetAccuracy: 0.2 },
+      { slot: 'stronger', epoch: null, targetAccuracy: 0.5 },
+    ])
+  })
+
   it('reuses a given teacher run instead of training one', () => {
     const runs = expandPlan(
       resolvePlan({ variants: ['baseline', 'kd'], seeds: [1], reuseTeachers: { stronger: 9 } }),
@@ -101,6 +111,33 @@ describe('plan service with real training', () => {
     }
     const table = core.plans.compare({ experimentId: exp.id })
     expect(table.rows.map((r) => r.variant).sort()).toEqual(['baseline', 'de-kd', 'kd', 'tfkd-self'])
+  })
+
+  it('de-kd by target accuracy: the first teacher epoch that reached it, else the best', async () => {
+    const home = tempHome()
+    cleanup = home.cleanup
+    core = createAppCore({
+      dataHome: home.dir,
+      host: 'cli',
+      spawnTrainer: createForkSpawner(requireBuiltTrainer(), { silent: true }),
+    })
+    const exp = core.plans.start({
+      student: 'mlp',
+      strongerTeacher: 'cnn-small',
+      variants: ['de-kd'],
+      seeds: [1],
+      teacherEpochs: 3,
+      deKdTargetAccuracies: [0.01, 0.999],
+      training: { epochs: 1, maxTrainSamples: 256 },
+    })
+    const done = await Promise.all(exp.runs.map((r) => core!.runs.waitFor(r.id)))
+    expect(done.every((r) => r.status === 'completed')).toBe(true)
+    const teacher = done.find((r) => r.role === 'teacher')!
+    const metrics = core.store.runs.metrics(teacher.id)
+    const bestEpoch = metrics.reduce((b, m) => (m.valAccuracy > b.valAccuracy ? m : b)).epoch
+    const [low, high] = done.filter((r) => r.role === 'student').map((r) => core!.store.runs.detail(r.id)!)
+    expect(low!.teacherEpoch).toBe(1)
+    expect(high!.teacherEpoch).toBe(bestEpoch)
   })
 
   it('fails students whose teacher failed, naming it', async () => {

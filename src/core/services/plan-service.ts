@@ -112,7 +112,13 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
         const teacherRun: Partial<Record<TeacherSlot, number>> = { ...plan.reuseTeachers }
         const ids: number[] = []
         planned.forEach((p, i) => {
-          const teacher = p.teacher ? { runId: teacherRun[p.teacher.slot]!, epoch: p.teacher.epoch } : null
+          const teacher = p.teacher
+            ? {
+                runId: teacherRun[p.teacher.slot]!,
+                epoch: p.teacher.epoch,
+                targetAccuracy: p.teacher.targetAccuracy ?? null,
+              }
+            : null
           const run = store.runs.insert({
             experimentId,
             datasetId: ds.id,
@@ -172,7 +178,13 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
         .map((r) => {
           const d = store.runs.detail(r.id)!
           const teacher = d.config.teacher
-            ? `${store.runs.get(d.config.teacher.runId)?.model ?? '?'}${d.config.teacher.epoch ? `@e${d.config.teacher.epoch}` : ''}`
+            ? `${store.runs.get(d.config.teacher.runId)?.model ?? '?'}${
+                d.config.teacher.epoch
+                  ? `@e${d.config.teacher.epoch}`
+                  : d.config.teacher.targetAccuracy
+                    ? `@>=${(d.config.teacher.targetAccuracy * 100).toFixed(0)}%`
+                    : ''
+              }`
             : undefined
           return {
             variant: r.variant,

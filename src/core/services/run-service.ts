@@ -202,14 +202,24 @@ export function createRunService(deps: RunServiceDeps) {
         reason: `teacher run ${t.id} ended ${t.status}${t.failureReason ? `: ${t.failureReason}` : ''}`,
       }
     }
-    const ckpt =
-      config.teacher.epoch === null
-        ? store.checkpoints.latest(t.id)
-        : store.checkpoints.atEpoch(t.id, config.teacher.epoch)
+    let epoch = config.teacher.epoch
+    if (epoch === null && config.teacher.targetAccuracy) {
+      // The first snapshot that reached the target on validation, else the teacher's best.
+      const metrics = store.runs.metrics(t.id)
+      const target = config.teacher.targetAccuracy
+      const hit = metrics.find((m) => m.valAccuracy >= target)
+      const best = metrics.reduce<(typeof metrics)[number] | undefined>(
+        (b, m) => (!b || m.valAccuracy > b.valAccuracy ? m : b),
+        undefined,
+      )
+      epoch = (hit ?? best)?.epoch ?? null
+      if (epoch === null) return { ready: false, reason: `teacher run ${t.id} has no recorded epochs` }
+    }
+    const ckpt = epoch === null ? store.checkpoints.latest(t.id) : store.checkpoints.atEpoch(t.id, epoch)
     if (!ckpt) {
       return {
         ready: false,
-        reason: `teacher run ${t.id} has no checkpoint${config.teacher.epoch === null ? '' : ` at epoch ${config.teacher.epoch}`}`,
+        reason: `teacher run ${t.id} has no checkpoint${epoch === null ? '' : ` at epoch ${epoch}`}`,
       }
     }
     store.runs.setTeacherCheckpoint(runId, ckpt.id)
