@@ -229,8 +229,10 @@ export async function trainModel(args: TrainArgs): Promise<TestResult & { lastEp
   const { optimizer } = makeOptimizer(config)
   const vars = model.trainableWeights.map((wt) => wt.read() as tf.Variable)
   const decay = config.weightDecay
-  const xs = new Float32Array(bs * size)
-  const ys = new Int32Array(bs)
+  // Two batch buffers: the next batch is assembled while the current step runs on an asynchronous
+  // backend (WebGPU, CUDA), before its loss is read back.
+  const xsBuf = [new Float32Array(bs * size), new Float32Array(bs * size)] as const
+  const ysBuf = [new Int32Array(bs), new Int32Array(bs)] as const
   const augment = augmentIsOff(config.augment) ? null : config.augment
   const augmented = augment ? new Uint8Array(bs * size) : null
   const selectOnTest = data.validation.n === 0
@@ -274,11 +276,12 @@ export async function trainModel(args: TrainArgs): Promise<TestResult & { lastEp
       const augRng = augment ? createRng(deriveSeed(config.seed, `augment-epoch-${epoch}`)) : null
       let lossSum = 0
       let correct = 0
-      for (let step = 0; step < stepsPerEpoch; step++) {
-        if (signal?.aborted) throw new CancelledError()
+      const prepare = (step: number): void => {
         const start = step * bs
         const n = Math.min(bs, train.n - start)
         const idx = order.subarray(start, start + n)
+        const xs = xsBuf[step % 2]!
+        const ys = ysBuf[step % 2]!
         if (augment && augmented && augRng) {
           augmentBatch(train.images, idx, train.shape, augment, augRng, augmented)
           normalisePixels(augmented, n * size, data.mean, data.std, xs)
@@ -286,6 +289,13 @@ export async function trainModel(args: TrainArgs): Promise<TestResult & { lastEp
         } else {
           fillBatch(train, idx, data.mean, data.std, xs, ys)
         }
+      }
+      prepare(0)
+      for (let step = 0; step < stepsPerEpoch; step++) {
+        if (signal?.aborted) throw new CancelledError()
+        const n = Math.min(bs, train.n - step * bs)
+        const xs = xsBuf[step % 2]!
+        const ys = ysBuf[step % 2]!
         const lr = learningRateAt(config, (epoch - 1) * stepsPerEpoch + step, stepsPerEpoch)
         if (lr !== currentLr) {
           setLearningRate(optimizer, lr)
@@ -318,6 +328,8 @@ export async function trainModel(args: TrainArgs): Promise<TestResult & { lastEp
           hits!.dispose()
           return out
         })
+        // The step's tensors are gone (tidy); the other buffer takes the next batch meanwhile.
+        if (step + 1 < stepsPerEpoch) prepare(step + 1)
         const [stepLoss, stepHits] = await stats.data()
         stats.dispose()
         if (!Number.isFinite(stepLoss!)) throw new NonFiniteLossError(epoch, step + 1, stepLoss!)
