@@ -9,6 +9,7 @@ import { app, BrowserWindow, dialog, ipcMain, session } from 'electron'
 import { PUSH_CHANNELS } from '../shared/contract'
 import { resolveDataHome } from '../core/paths'
 import { createAppCore, type AppCore } from '../core/services/app-core'
+import { createDialogHandlers } from './dialogs'
 import { openExternalSafe } from './external'
 import { registerRoutes } from './ipc'
 import { nativeBindingPath } from './native-binding'
@@ -84,6 +85,7 @@ function start(): void {
         spawnTrainer: createUtilitySpawner(join(appPath, 'out', 'main', 'trainer.js')),
         nativeBinding,
         version: app.getVersion(),
+        hostHandlers: createDialogHandlers({ dialog, getWindow: () => mainWindow }),
       })
       core = opened
       registerRoutes({ ipcMain, dispatch: opened.dispatch, isTrustedSender: isAppUrl })

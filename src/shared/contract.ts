@@ -46,6 +46,8 @@ export interface Invokes {
   'compare:get': { input: In<'compare:get'>; output: ComparisonTable }
   'variants:list': { input: In<'variants:list'>; output: VariantInfo[] }
   'presets:list': { input: In<'presets:list'>; output: PresetInfo[] }
+  /** Desktop app only: the OS's open dialog (the browser host types a path instead). */
+  'dialog:openPath': { input: In<'dialog:openPath'>; output: { path: string | null } }
   'datasets:import': { input: In<'datasets:import'>; output: DatasetImportOutcome }
   'datasets:cancel': { input: In<'datasets:cancel'>; output: { cancelled: boolean } }
   'datasets:preview': { input: In<'datasets:preview'>; output: DatasetPreviewInfo }
@@ -138,6 +140,7 @@ export const invokeChannels: { [K in InvokeChannel]: true } = {
   'compare:get': true,
   'variants:list': true,
   'presets:list': true,
+  'dialog:openPath': true,
   'datasets:import': true,
   'datasets:cancel': true,
   'datasets:preview': true,

@@ -133,6 +133,9 @@ export const inputSchemas = {
     .strict(),
   'variants:list': z.object({}).strict(),
   'presets:list': z.object({}).strict(),
+  'dialog:openPath': z
+    .object({ kind: z.enum(['folder', 'file']), title: z.string().max(200).optional() })
+    .strict(),
   'datasets:import': z
     .object({
       /** Caller-chosen id that progress pushes and datasets:cancel refer to. */

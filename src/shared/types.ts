@@ -71,7 +71,7 @@ export interface TeacherRef {
    * Snapshot by accuracy (de-kd): the first epoch whose validation accuracy reached this (0..1), or
    * the teacher's best epoch if none did. Used when epoch is null.
    */
-  targetAccuracy?: number | null
+  targetAccuracy: number | null
 }
 
 /** The end-of-run evaluation on the test split, at the best (by validation) and the last epoch. */

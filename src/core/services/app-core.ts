@@ -40,6 +40,8 @@ export interface AppCoreOptions {
   version?: string
   env?: NodeJS.ProcessEnv
   cancelGraceMs?: number
+  /** Channels only this host can serve (the desktop app's OS dialogs), replacing the defaults. */
+  hostHandlers?: Partial<Handlers>
 }
 
 export interface AppCore {
@@ -319,6 +321,10 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
         }),
       )
     },
+    'dialog:openPath': () => {
+      throw new AppError('not_found', 'the open dialog exists only in the desktop app; type the path instead')
+    },
+    ...opts.hostHandlers,
   }
 
   async function dispatch(channel: string, input: unknown): Promise<Envelope<unknown>> {
