@@ -11,7 +11,8 @@ import { needsTeacher, VARIANTS } from './variants'
 export const PRESET_IDS = ['quick', 'paper-cifar100', 'de-kd-sweep'] as const
 export type PresetId = (typeof PRESET_IDS)[number]
 
-const trainingShape = {
+/** Training fields shared by a single run's config (schemas.ts) and a plan's `training`. */
+export const trainingFields = {
   epochs: z.number().int().min(1).max(10_000),
   batchSize: z.number().int().min(1).max(65_536),
   optimizer: z.enum(OPTIMIZER_IDS),
@@ -25,13 +26,12 @@ const trainingShape = {
   validationFraction: z.number().min(0).max(0.9),
   maxTrainSamples: z.number().int().min(0),
   backend: z.enum([...BACKEND_IDS, 'auto']),
-  augment: z
-    .object({
-      cropPadding: z.number().int().min(0).max(64),
-      horizontalFlip: z.boolean(),
-      rotationDegrees: z.number().min(0).max(180),
-    })
-    .strict(),
+}
+
+export const augmentFields = {
+  cropPadding: z.number().int().min(0).max(64),
+  horizontalFlip: z.boolean(),
+  rotationDegrees: z.number().min(0).max(180),
 }
 
 export const experimentPlanInput = z
@@ -79,7 +79,11 @@ export const experimentPlanInput = z
       })
       .strict()
       .optional(),
-    training: z.object(trainingShape).partial().strict().optional(),
+    training: z
+      .object({ ...trainingFields, augment: z.object(augmentFields).partial().strict() })
+      .partial()
+      .strict()
+      .optional(),
     variantParams: z.partialRecord(z.enum(VARIANT_IDS), z.record(z.string(), z.unknown())).optional(),
   })
   .strict()
@@ -181,8 +185,12 @@ export function resolvePlan(input: ExperimentPlanInput): ResolvedPlan {
   const p = experimentPlanInput.parse(input)
   const preset = p.preset ? PRESETS[p.preset].plan : {}
   const pick = <K extends keyof typeof p & keyof typeof preset>(k: K) => p[k] ?? preset[k]
-  const training = { ...BASE_TRAINING, ...preset.training, ...p.training }
-  training.augment = { ...BASE_TRAINING.augment, ...preset.training?.augment, ...p.training?.augment }
+  const training: ResolvedPlan['training'] = {
+    ...BASE_TRAINING,
+    ...preset.training,
+    ...p.training,
+    augment: { ...BASE_TRAINING.augment, ...preset.training?.augment, ...p.training?.augment },
+  }
   const variants = pick('variants') ?? [...VARIANT_IDS]
   const seeds = pick('seeds') ?? [1, 2, 3]
   const student = pick('student') ?? 'cnn-small'

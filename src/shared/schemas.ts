@@ -3,10 +3,10 @@
  * are errors so that a typo in a plan file or a request never silently falls back to a default.
  */
 import { z } from 'zod'
-import { BACKEND_IDS, LR_SCHEDULES, OPTIMIZER_IDS, RUN_STATUSES, VARIANT_IDS } from './types'
+import { RUN_STATUSES, VARIANT_IDS } from './types'
 import type { RunConfig } from './types'
 import { AppError } from './errors'
-import { experimentPlanInput } from './plan'
+import { augmentFields, experimentPlanInput, trainingFields } from './plan'
 import { VARIANT_PARAMS, resolveVariantParams } from './variants'
 
 export const DEFAULT_RUN_CONFIG: RunConfig = {
@@ -39,31 +39,19 @@ export const runConfigInput = z
     dataset: z.string().min(1),
     model: z.string().min(1),
     variant: z.enum(VARIANT_IDS),
-    epochs: z.number().int().min(1).max(10_000),
-    batchSize: z.number().int().min(1).max(65_536),
-    optimizer: z.enum(OPTIMIZER_IDS),
-    learningRate: z.number().positive().max(100),
-    lrSchedule: z.enum(LR_SCHEDULES),
-    warmupEpochs: z.number().min(0).max(1000),
-    lrMilestones: z.array(z.number().positive()).max(100),
-    lrGamma: z.number().positive().max(1),
+    ...trainingFields,
     augment: z
       .object({
-        cropPadding: z.number().int().min(0).max(64).default(0),
-        horizontalFlip: z.boolean().default(false),
-        rotationDegrees: z.number().min(0).max(180).default(0),
+        cropPadding: augmentFields.cropPadding.default(0),
+        horizontalFlip: augmentFields.horizontalFlip.default(false),
+        rotationDegrees: augmentFields.rotationDegrees.default(0),
       })
       .strict(),
-    momentum: z.number().min(0).max(1),
-    weightDecay: z.number().min(0).max(1),
     seed: z
       .number()
       .int()
       .min(0)
       .max(2 ** 31 - 1),
-    validationFraction: z.number().min(0).max(0.9),
-    maxTrainSamples: z.number().int().min(0),
-    backend: z.enum([...BACKEND_IDS, 'auto']),
     variantParams: z.record(z.string(), z.unknown()),
     teacher: z
       .object({

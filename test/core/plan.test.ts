@@ -60,6 +60,12 @@ describe('plan expansion', () => {
     expect(runs.filter((r) => r.role === 'teacher')).toHaveLength(0)
   })
 
+  it("overrides one augmentation field and keeps the preset's others", () => {
+    const plan = resolvePlan({ preset: 'paper-cifar100', training: { augment: { rotationDegrees: 0 } } })
+    expect(plan.training.augment).toEqual({ cropPadding: 4, horizontalFlip: true, rotationDegrees: 0 })
+    expect(plan.training.lrMilestones).toEqual([60, 120, 160])
+  })
+
   it('rejects unknown keys and bad values with the field name', () => {
     expect(() => resolvePlan({ seedz: [1] } as never)).toThrow(/seedz/)
     expect(() => resolvePlan({ training: { epochs: 0 } })).toThrow(/epochs/)
