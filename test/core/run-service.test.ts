@@ -79,6 +79,27 @@ describe('run service with a real trainer process', () => {
     expect(core.store.runs.metrics(runId).length).toBeGreaterThanOrEqual(2)
   })
 
+  it('a native crash mid-run says how to avoid native code on the retry', async () => {
+    const { core, handles } = setup()
+    const { runId } = core.handlers['runs:start']({ model: 'mlp', epochs: 50, maxTrainSamples: 512 }) as {
+      runId: number
+    }
+    await new Promise<void>((resolve) => {
+      const off = core.on('runs:epoch', (e) => {
+        if (e.runId === runId) {
+          off()
+          resolve()
+        }
+      })
+    })
+    process.kill(handles[0]!.pid!, 'SIGSEGV')
+    const done = await core.runs.waitFor(runId)
+    expect(done.status).toBe('failed')
+    expect(done.failureReason).toMatch(
+      /killed by SIGSEGV.*native code crashed.*TFKD_DISABLE_NATIVE_KERNELS=1/,
+    )
+  })
+
   it('cancels a running run between batches and a queued one before it starts', async () => {
     const { core } = setup()
     const a = core.runs.start({ ...(await defaults()), model: 'mlp', epochs: 50, maxTrainSamples: 4000 })

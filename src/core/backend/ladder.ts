@@ -133,7 +133,8 @@ const LOADERS: Record<BackendId, Loader> = {
     wasm.setWasmPaths(join(dist, '/'))
     registerWasmTrainingKernels()
     await setAndWarm('wasm')
-    if (process.env.TFKD_DISABLE_NATIVE_KERNELS === '1') {
+    // After a native crash the host retries with TFKD_DISABLE_NATIVE=1: no native code at all then.
+    if (process.env.TFKD_DISABLE_NATIVE_KERNELS === '1' || process.env.TFKD_DISABLE_NATIVE === '1') {
       return { device: 'CPU (WebAssembly SIMD, 1 thread; native kernels disabled)', isGpu: false }
     }
     try {

@@ -154,7 +154,16 @@ export function createRunService(deps: RunServiceDeps) {
           launch(runId, teacher)
           return
         }
-        store.runs.finish(runId, 'failed', `trainer process ${how} before the run finished`)
+        const crashed = signal && ['SIGSEGV', 'SIGILL', 'SIGBUS', 'SIGABRT', 'SIGFPE'].includes(signal)
+        store.runs.finish(
+          runId,
+          'failed',
+          `trainer process ${how} before the run finished${
+            crashed
+              ? '; native code crashed: resume the run with TFKD_DISABLE_NATIVE_KERNELS=1 (or another backend) to avoid it'
+              : ''
+          }`,
+        )
         settle(runId)
       }
       active = null
