@@ -51,7 +51,7 @@ const program = new Command('tfkd')
 
 program
   .command('run')
-  .description('train one run and record it in the history')
+  .description('train one run, or an experiment plan (--preset, --plan, --variants, --seeds), and record it')
   .option('--dataset <id|name>', 'dataset id or name (default: mnist-10k)')
   .option('--model <id>', 'model id (see `tfkd models`)')
   .addOption(new Option('--variant <id>', 'distillation variant').choices([...VARIANT_IDS]))

@@ -1,5 +1,7 @@
 /** The `tfkd` command as a user runs it: a real process, a real data folder, real training. */
 import { spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { CLI_ENTRY, requireBuiltTrainer, tempHome } from '../helpers'
 
@@ -63,6 +65,11 @@ describe('tfkd CLI', () => {
     const c = tfkd('run', '--dataset', 'nope')
     expect(c.code).toBe(1)
     expect(c.err).toMatch(/dataset "nope" not found; known datasets: 1 \(mnist-10k\)/)
+    const planFile = join(home.dir, 'plan.json')
+    writeFileSync(planFile, JSON.stringify({ seedz: [1], training: { epochs: 1 } }))
+    const p = tfkd('run', '--plan', planFile)
+    expect(p.code).toBe(2)
+    expect(p.err).toMatch(/plan: unknown key "seedz"/)
     const d = tfkd('compare', '--experiment', '99')
     expect(d.err).toMatch(/experiment 99 not found/)
   })

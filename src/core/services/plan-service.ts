@@ -22,7 +22,12 @@ import type { RunService } from './run-service'
 function zodToAppError(err: unknown, prefix: string): never {
   if (err instanceof ZodError) {
     const i = err.issues[0]!
-    throw new AppError('invalid_input', `${prefix}${i.path.join('.') || '?'}: ${i.message}`, {
+    const where = i.path.join('.')
+    const message =
+      i.code === 'unrecognized_keys'
+        ? `${prefix}${where ? `${where}: ` : ''}unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`
+        : `${prefix}${where || '?'}: ${i.message}`
+    throw new AppError('invalid_input', message, {
       field: i.path.join('.'),
       issues: err.issues.map((x) => ({ path: x.path.join('.'), message: x.message })),
     })
@@ -80,7 +85,7 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
       try {
         plan = resolvePlan(input)
       } catch (err) {
-        zodToAppError(err, 'plan.')
+        zodToAppError(err, 'plan: ')
       }
       checkModels(plan)
       const ds = /^\d+$/.test(plan.dataset)
