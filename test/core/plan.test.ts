@@ -81,14 +81,19 @@ describe('plan service with real training', () => {
     cleanup?.()
   })
 
-  it('runs a plan: lineage stored, students wait for their teacher, compare covers every variant', async () => {
+  /** A real core in a fresh data folder, training in real trainer processes. */
+  function startCore(): AppCore {
     const home = tempHome()
     cleanup = home.cleanup
-    core = createAppCore({
+    return createAppCore({
       dataHome: home.dir,
       host: 'cli',
       spawnTrainer: createForkSpawner(requireBuiltTrainer(), { silent: true }),
     })
+  }
+
+  it('runs a plan: lineage stored, students wait for their teacher, compare covers every variant', async () => {
+    core = startCore()
     const exp = core.plans.start({
       student: 'mlp',
       strongerTeacher: 'cnn-small',
@@ -120,13 +125,7 @@ describe('plan service with real training', () => {
   })
 
   it('de-kd by target accuracy: the first teacher epoch that reached it, else the best', async () => {
-    const home = tempHome()
-    cleanup = home.cleanup
-    core = createAppCore({
-      dataHome: home.dir,
-      host: 'cli',
-      spawnTrainer: createForkSpawner(requireBuiltTrainer(), { silent: true }),
-    })
+    core = startCore()
     const exp = core.plans.start({
       student: 'mlp',
       strongerTeacher: 'cnn-small',
@@ -147,13 +146,7 @@ describe('plan service with real training', () => {
   })
 
   it('fails students whose teacher failed, naming it', async () => {
-    const home = tempHome()
-    cleanup = home.cleanup
-    core = createAppCore({
-      dataHome: home.dir,
-      host: 'cli',
-      spawnTrainer: createForkSpawner(requireBuiltTrainer(), { silent: true }),
-    })
+    core = startCore()
     const exp = core.plans.start({
       student: 'mlp',
       strongerTeacher: 'cnn-small',

@@ -202,7 +202,7 @@ export function createRunService(deps: RunServiceDeps) {
     | { ready: false; reason: string } {
     const config = store.runs.detail(runId)?.config
     if (!config?.teacher) return { ready: true }
-    const t = store.runs.detail(config.teacher.runId)
+    const t = store.runs.get(config.teacher.runId)
     if (!t) return { ready: false, reason: `teacher run ${config.teacher.runId} no longer exists` }
     if (t.status === 'queued' || t.status === 'running') return { ready: false, wait: true }
     if (t.status !== 'completed' && config.teacher.epoch === null) {
