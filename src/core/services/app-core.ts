@@ -30,6 +30,11 @@ import { PRESET_IDS, PRESETS } from '../../shared/plan'
 import { resolveVariantParams, VARIANTS } from '../../shared/variants'
 import { VARIANT_IDS } from '../../shared/types'
 import type { SpawnTrainer } from './trainer-handle'
+import { createClusterService, type ClusterService } from '../cluster/cluster-service'
+import { createClusterHandlers } from '../cluster/handlers'
+import { createSlurmClient, type Exec } from '../cluster/slurm-client'
+import type { TfkdInstall } from '../cluster/slurm-scripts'
+import { createClusterRepo } from '../store/cluster-repo'
 
 export interface AppCoreOptions {
   dataHome: string
@@ -42,12 +47,17 @@ export interface AppCoreOptions {
   cancelGraceMs?: number
   /** Channels only this host can serve (the desktop app's OS dialogs), replacing the defaults. */
   hostHandlers?: Partial<Handlers>
+  /** Node and bin/tfkd.js of this install, for Slurm array tasks to run (CLI and web host). */
+  tfkdInstall?: TfkdInstall
+  /** Runs Slurm's commands (tests may wrap it); default: the real commands with timeouts. */
+  slurmExec?: Exec
 }
 
 export interface AppCore {
   store: Store
   runs: RunService
   plans: PlanService
+  cluster: ClusterService
   handlers: Handlers
   dispatch(channel: string, input: unknown): Promise<Envelope<unknown>>
   on<K extends PushChannel>(channel: K, listener: (payload: Pushes[K]) => void): () => void
@@ -81,6 +91,16 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
   })
 
   const plans = createPlanService({ store, runs })
+  const clusterRepo = createClusterRepo(store.db)
+  const slurm = createSlurmClient({ exec: opts.slurmExec })
+  const cluster = createClusterService({
+    store,
+    cluster: clusterRepo,
+    paths,
+    plans,
+    slurm,
+    install: opts.tfkdInstall ?? { node: 'node', tfkd: 'tfkd' },
+  })
   /** Dataset imports in flight, by the caller's job id. */
   const imports = new Map<string, AbortController>()
   const toSummary = (d: DatasetRecord): DatasetSummary => ({
@@ -324,6 +344,14 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
     'dialog:openPath': () => {
       throw new AppError('not_found', 'the open dialog exists only in the desktop app; type the path instead')
     },
+    ...createClusterHandlers({
+      service: cluster,
+      repo: clusterRepo,
+      slurm,
+      installMissing: opts.tfkdInstall
+        ? null
+        : 'this host has no tfkd install for the cluster nodes to run; use `tfkd cluster submit` or `tfkd serve` on the login node',
+    }),
     ...opts.hostHandlers,
   }
 
@@ -357,6 +385,7 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
     store,
     runs,
     plans,
+    cluster,
     handlers,
     dispatch,
     on(channel, listener) {
