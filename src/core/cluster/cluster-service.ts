@@ -12,7 +12,7 @@ import { AppError } from '../../shared/errors'
 import type { ExperimentPlanInput } from '../../shared/plan'
 import type { DataPaths } from '../paths'
 import type { PlanService } from '../services/plan-service'
-import type { ClusterRepo } from '../store/cluster-repo'
+import type { ClusterRepo } from '../store/repos/cluster'
 import type { Store } from '../store/store'
 import {
   archiveAttempt,

@@ -3,7 +3,7 @@
  * created and moved through its states by the run repository like any local run; this only adds
  * what is particular to it: its uuid, where it ran, and the times the cluster reported.
  */
-import type { Db } from './db'
+import type { RepoDeps } from './types'
 
 export interface ClusterJobRecord {
   uuid: string
@@ -37,7 +37,7 @@ function toJob(r: Row): ClusterJobRecord {
   }
 }
 
-export function createClusterRepo(db: Db, now: () => number = Date.now) {
+export function createClusterRepo({ db, now }: RepoDeps) {
   return {
     jobs: {
       /** Registers a job folder (again: its path may have moved); keeps its experiment link. */
