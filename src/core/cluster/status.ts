@@ -37,6 +37,10 @@ export function combineRowStatus(args: {
   const { marker, slurm, teacher } = args
   const slurmText = slurm ? `Slurm: ${slurm.state}${slurm.reason ? ` (${slurm.reason})` : ''}` : null
   if (marker?.status === 'completed') return { state: 'completed', reason: null }
+  // The task said it failed, but Slurm has not finished ending it: wait for Slurm's final state.
+  if (marker?.status === 'failed' && slurm && RUNNING.has(slurm.state)) {
+    return { state: 'running', reason: `ending: ${marker.reason ?? 'failed'}` }
+  }
   if (marker?.status === 'failed') {
     return { state: 'failed', reason: [marker.reason, slurmText].filter(Boolean).join('; ') || 'failed' }
   }
