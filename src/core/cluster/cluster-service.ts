@@ -175,6 +175,9 @@ export function createClusterService(deps: ClusterServiceDeps) {
 
   async function submit(req: SubmitRequest): Promise<SubmitResult> {
     checkSlurmOptions(req.options)
+    // Before anything else: a dry run also says when the folder cannot be used.
+    const workdirAbs = isAbsolute(req.workdir) ? req.workdir : resolve(req.workdir)
+    checkWorkdir(workdirAbs)
     const prepared = deps.plans.prepare(req.plan)
     const jobUuid = uuid()
     const createdAt = now()
@@ -224,7 +227,6 @@ export function createClusterService(deps: ClusterServiceDeps) {
       submissions: [],
     }
     if (req.dryRun) return result
-    checkWorkdir(workdir)
     createJobFolder(jobDir)
     const p = jobPaths(jobDir)
     writeFileSync(p.plan, `${JSON.stringify(prepared.plan, null, 2)}\n`)
