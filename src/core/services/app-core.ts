@@ -163,7 +163,12 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
         defaults: resolveVariantParams(id, {}) as Record<string, unknown>,
       })),
     'presets:list': () =>
-      PRESET_IDS.map((id) => ({ id, description: PRESETS[id].description, plan: PRESETS[id].plan })),
+      PRESET_IDS.map((id) => ({
+        id,
+        description: PRESETS[id].description,
+        plan: PRESETS[id].plan,
+        requires: PRESETS[id].requires ?? null,
+      })),
     'datasets:import': async ({ jobId, path, ...options }) => {
       if (imports.has(jobId)) throw new AppError('conflict', `import job "${jobId}" is already running`)
       const controller = new AbortController()
