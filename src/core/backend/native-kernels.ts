@@ -1,8 +1,10 @@
 /**
  * Native acceleration of the wasm backend. `@tfkd/cpu-kernels` (an optional N-API addon built from
- * source at install) computes the heavy CNN kernels with SIMD on every core, directly on tensors in
- * the wasm heap; everything else stays on the wasm backend. Where the addon did not build, the wasm
- * backend keeps its own kernels (and ours from wasm-kernels.ts).
+ * source at install) computes the heavy CNN kernels with SIMD on every CPU the process may use
+ * (cpu-threads.ts), directly on tensors in the wasm heap; everything else stays on the wasm backend.
+ * Where the addon did not build, the wasm backend keeps its own kernels (and ours from
+ * wasm-kernels.ts). The addon checks every argument it is given (native/cpu-kernels/src/binding.cc):
+ * a bad call throws a RangeError/TypeError naming the op and the value, it cannot crash the process.
  */
 import { createRequire } from 'node:module'
 import * as tf from '@tensorflow/tfjs-core'
