@@ -29,6 +29,7 @@ import { createRunService, type RunService } from './run-service'
 import { PRESET_IDS, PRESETS } from '../../shared/plan'
 import { resolveVariantParams, VARIANTS } from '../../shared/variants'
 import { VARIANT_IDS } from '../../shared/types'
+import { isActiveRunStatus } from '../../shared/run-states'
 import type { SpawnTrainer } from './trainer-handle'
 
 export interface AppCoreOptions {
@@ -63,7 +64,7 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
   mkdirSync(paths.checkpoints, { recursive: true })
   mkdirSync(paths.datasets, { recursive: true })
   const store = createStore(openDatabase(paths.database, { nativeBinding: opts.nativeBinding }))
-  store.runs.interruptOrphans()
+  store.runs.settleOrphans()
   ensureBundledDatasets(store)
 
   const events = new EventEmitter()
@@ -100,6 +101,33 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
   const runsOfDataset = (datasetId: number): number =>
     (store.db.prepare('SELECT COUNT(*) AS n FROM runs WHERE dataset_id = ?').get(datasetId) as { n: number })
       .n
+  /**
+   * Resume and delete take any run that is not completed (resume) and that no live host drives:
+   * final ones, and queued or running ones whose host is gone.
+   */
+  const checkRunMovable = (runId: number, action: 'resume' | 'delete'): void => {
+    const r = store.runs.get(runId)
+    if (!r) throw new AppError('not_found', `run ${runId} not found`)
+    if (action === 'resume' && r.status === 'completed') {
+      throw new AppError('conflict', `run ${runId} is completed; only runs that did not complete resume`)
+    }
+    if (!isActiveRunStatus(r.status)) return
+    const owner = runs.ownerOf(runId)
+    if (owner.kind === 'this-host') {
+      throw new AppError(
+        'conflict',
+        action === 'delete'
+          ? `run ${runId} is ${r.status}; cancel it before deleting`
+          : `run ${runId} is already ${r.status}`,
+      )
+    }
+    if (owner.kind === 'other-host') {
+      throw new AppError(
+        'conflict',
+        `run ${runId} is ${r.status} in another tfkd process (pid ${owner.pid}); ${action} it there, or stop that process first`,
+      )
+    }
+  }
   const readTags = (raw: unknown): string[] => {
     try {
       const v = JSON.parse(String(raw)) as unknown
@@ -137,14 +165,7 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
       return runs.lastBackend()
     },
     'runs:resume': ({ runId }) => {
-      const r = store.runs.get(runId)
-      if (!r) throw new AppError('not_found', `run ${runId} not found`)
-      if (!['interrupted', 'cancelled', 'failed'].includes(r.status)) {
-        throw new AppError(
-          'conflict',
-          `run ${runId} is ${r.status}; only interrupted, cancelled or failed runs resume`,
-        )
-      }
+      checkRunMovable(runId, 'resume')
       runs.enqueue([runId])
       return store.runs.get(runId)!
     },
@@ -254,9 +275,7 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
       for (const runId of ids) {
         const r = store.runs.get(runId)
         if (!r) throw new AppError('not_found', `run ${runId} not found`)
-        if (r.status === 'running' || r.status === 'queued') {
-          throw new AppError('conflict', `run ${runId} is ${r.status}; cancel it before deleting`)
-        }
+        checkRunMovable(runId, 'delete')
         const students = (
           store.db.prepare('SELECT id FROM runs WHERE teacher_run_id = ?').all(runId) as { id: number }[]
         ).filter((s) => !doomed.has(s.id))

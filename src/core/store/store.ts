@@ -1,5 +1,8 @@
 /** Repositories over the run history. Every multi-row write runs in one transaction. */
 import type { Db } from './db'
+import { AppError } from '../../shared/errors'
+import { EXPERIMENT_TRANSITIONS, type ExperimentStatus } from '../../shared/run-states'
+import { adopt, hostPid, settleOrphans, transition } from './run-lifecycle'
 import { decodeJson, decodeReal, encodeJson, encodeReal } from './real'
 import type {
   DatasetSummary,
@@ -137,17 +140,6 @@ function toExperiment(r: Row): ExperimentRecord {
   }
 }
 
-/** Whether a process with this pid exists on this machine (signal 0 only checks). */
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    // EPERM: it exists but belongs to another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 function toCheckpoint(r: Row): CheckpointRecord {
   return {
     id: r.id as number,
@@ -205,8 +197,8 @@ export function createStore(db: Db, now: () => number = Date.now) {
       const info = db
         .prepare(
           `INSERT INTO runs (experiment_id, dataset_id, model, variant, seed, config, status,
-             teacher_run_id, teacher_checkpoint_id, epochs_planned, created_at, role)
-           VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
+             teacher_run_id, teacher_checkpoint_id, epochs_planned, created_at, role, host_pid)
+           VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           r.experimentId,
@@ -220,6 +212,7 @@ export function createStore(db: Db, now: () => number = Date.now) {
           r.config.epochs,
           now(),
           r.role ?? 'student',
+          process.pid,
         )
       return runs.get(Number(info.lastInsertRowid))!
     },
@@ -266,17 +259,26 @@ export function createStore(db: Db, now: () => number = Date.now) {
     setTeacherCheckpoint(id: number, checkpointId: number): void {
       db.prepare('UPDATE runs SET teacher_checkpoint_id = ? WHERE id = ?').run(checkpointId, id)
     },
-    /** Back to the queue (resume or rerun); the epochs already recorded stay. */
-    requeue(id: number): void {
-      db.prepare(
-        `UPDATE runs SET status = 'queued', failure_reason = NULL, finished_at = NULL WHERE id = ?`,
-      ).run(id)
+    /** Back to the queue (resume); the epochs already recorded stay. */
+    requeue(id: number, hostPidValue: number = process.pid): void {
+      transition(db, id, 'queued', { failure_reason: null, finished_at: null, host_pid: hostPidValue })
     },
-    markRunning(id: number, backend: string, device: string, hostPid: number = process.pid): void {
-      db.prepare(
-        `UPDATE runs SET status = 'running', backend = ?, device = ?, started_at = COALESCE(started_at, ?),
-           failure_reason = NULL, finished_at = NULL, host_pid = ? WHERE id = ?`,
-      ).run(backend, device, now(), hostPid, id)
+    /** Into this host's queue: resumable, or left queued/running by a host that is gone. */
+    adopt: (id: number): void => adopt(db, id),
+    hostPid: (id: number): number | null => hostPid(db, id),
+    markRunning(id: number, backend: string, device: string, hostPidValue: number = process.pid): void {
+      transition(db, id, 'running', {
+        backend,
+        device,
+        started_at:
+          (
+            db.prepare('SELECT started_at FROM runs WHERE id = ?').get(id) as
+              { started_at: number | null } | undefined
+          )?.started_at ?? now(),
+        failure_reason: null,
+        finished_at: null,
+        host_pid: hostPidValue,
+      })
     },
     /** Records one finished epoch; idempotent for a resumed run that repeats an epoch. */
     recordEpoch(id: number, m: EpochMetrics): void {
@@ -308,50 +310,24 @@ export function createStore(db: Db, now: () => number = Date.now) {
         details?: RunResultDetails
       },
     ): void {
-      db.prepare(
-        `UPDATE runs SET status = 'completed', failure_reason = NULL, test_accuracy = ?, test_loss = ?, best_epoch = ?,
-           best_val_accuracy = ?, result = ?, finished_at = ? WHERE id = ?`,
-      ).run(
-        encodeReal(r.testAccuracy),
-        encodeReal(r.testLoss),
-        r.bestEpoch,
-        encodeReal(r.bestValAccuracy),
-        r.details ? encodeJson(r.details) : null,
-        now(),
-        id,
-      )
+      transition(db, id, 'completed', {
+        failure_reason: null,
+        test_accuracy: encodeReal(r.testAccuracy),
+        test_loss: encodeReal(r.testLoss),
+        best_epoch: r.bestEpoch,
+        best_val_accuracy: encodeReal(r.bestValAccuracy),
+        result: r.details ? encodeJson(r.details) : null,
+        finished_at: now(),
+      })
     },
     finish(id: number, status: 'failed' | 'cancelled' | 'interrupted', reason: string | null): void {
-      db.prepare('UPDATE runs SET status = ?, failure_reason = ?, finished_at = ? WHERE id = ?').run(
-        status,
-        reason,
-        now(),
-        id,
-      )
+      transition(db, id, status, { failure_reason: reason, finished_at: now() })
     },
     /**
-     * At start-up: runs left `running` by a host that is gone were cut off; say so. Runs driven by
-     * another live host (the app and a CLI share the data folder) are left alone. Returns the ids.
+     * At start-up: runs left `queued` or `running` by a host that is gone become `interrupted`, with
+     * the reason (see run-lifecycle.ts). Runs another live host drives are left alone. Returns the ids.
      */
-    interruptOrphans(
-      reason = 'the app or trainer stopped while this run was training',
-      isHostAlive: (pid: number) => boolean = isProcessAlive,
-    ): number[] {
-      return db.transaction(() => {
-        const rows = db.prepare(`SELECT id, host_pid FROM runs WHERE status = 'running'`).all() as {
-          id: number
-          host_pid: number | null
-        }[]
-        const orphans = rows
-          .filter((r) => r.host_pid === null || r.host_pid === process.pid || !isHostAlive(r.host_pid))
-          .map((r) => r.id)
-        const mark = db.prepare(
-          `UPDATE runs SET status = 'interrupted', failure_reason = ?, finished_at = ? WHERE id = ?`,
-        )
-        for (const id of orphans) mark.run(reason, now(), id)
-        return orphans
-      })()
-    },
+    settleOrphans: (isHostAlive?: (pid: number) => boolean): number[] => settleOrphans(db, now, isHostAlive),
   }
 
   const experiments = {
@@ -374,14 +350,35 @@ export function createStore(db: Db, now: () => number = Date.now) {
         toExperiment,
       )
     },
-    setStatus(id: number, status: 'active' | 'cancelled'): void {
+    setStatus(id: number, status: ExperimentStatus): void {
+      const row = db.prepare('SELECT status FROM experiments WHERE id = ?').get(id) as
+        { status: ExperimentStatus } | undefined
+      if (!row) throw new AppError('not_found', `experiment ${id} not found`)
+      if (!EXPERIMENT_TRANSITIONS[row.status].includes(status)) {
+        throw new AppError('conflict', `experiment ${id} is ${row.status}; it cannot become ${status}`)
+      }
       db.prepare('UPDATE experiments SET status = ? WHERE id = ?').run(status, id)
     },
   }
 
   const checkpoints = {
+    /**
+     * Records a checkpoint file. Idempotent per file: a resumed run that writes the same epoch's file
+     * again updates its row instead of adding a duplicate.
+     */
     insert(c: Omit<CheckpointRecord, 'id' | 'createdAt'>): CheckpointRecord {
       const createdAt = now()
+      const same = db
+        .prepare('SELECT id FROM checkpoints WHERE run_id = ? AND epoch = ? AND kind = ? AND path = ?')
+        .get(c.runId, c.epoch, c.kind, c.path) as { id: number } | undefined
+      if (same) {
+        db.prepare('UPDATE checkpoints SET bytes = ?, created_at = ? WHERE id = ?').run(
+          c.bytes,
+          createdAt,
+          same.id,
+        )
+        return { ...c, id: same.id, createdAt }
+      }
       const info = db
         .prepare(
           'INSERT INTO checkpoints (run_id, epoch, kind, path, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)',
