@@ -4,7 +4,7 @@
  * `dispatch`; the CLI calls the services directly.
  */
 import { EventEmitter } from 'node:events'
-import { mkdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AppError, type Envelope } from '../../shared/errors'
@@ -19,11 +19,11 @@ import { inputSchemas, resolveRunConfig } from '../../shared/schemas'
 import type { AppInfo, DatasetSummary } from '../../shared/types'
 import type { DatasetRecord } from '../store/store'
 import { describeDataset, importDataset } from './dataset-service'
-import { BUNDLED_DATASETS } from '../data/bundled'
 import { MODEL_CATALOG } from '../models/catalog'
 import { dataPaths } from '../paths'
-import { openDatabase } from '../store/db'
-import { createStore, type Store } from '../store/store'
+import type { Store } from '../store/store'
+import { openDataStore } from './open-store'
+import { explainStorageError, storageTrouble } from '../storage-errors'
 import { createPlanService, type PlanService } from './plan-service'
 import { createRunService, type RunService } from './run-service'
 import { PRESET_IDS, PRESETS } from '../../shared/plan'
@@ -55,17 +55,13 @@ export interface AppCore {
   close(): Promise<void>
 }
 
-export function ensureBundledDatasets(store: Store): void {
-  for (const d of BUNDLED_DATASETS) if (!store.datasets.byName(d.name)) store.datasets.insert(d)
-}
+export { ensureBundledDatasets } from './open-store'
 
 export function createAppCore(opts: AppCoreOptions): AppCore {
   const paths = dataPaths(opts.dataHome)
-  mkdirSync(paths.checkpoints, { recursive: true })
-  mkdirSync(paths.datasets, { recursive: true })
-  const store = createStore(openDatabase(paths.database, { nativeBinding: opts.nativeBinding }))
-  store.runs.settleOrphans()
-  ensureBundledDatasets(store)
+  // A read-only folder opens a read-only snapshot: the history stays readable (open-store.ts).
+  const opened = openDataStore(paths, { nativeBinding: opts.nativeBinding })
+  const store = opened.store
 
   const events = new EventEmitter()
   events.setMaxListeners(100)
@@ -79,6 +75,7 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
     emit,
     env: opts.env,
     cancelGraceMs: opts.cancelGraceMs,
+    readOnly: opened.readOnly,
   })
 
   const plans = createPlanService({ store, runs })
@@ -368,7 +365,11 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
       const handler = handlers[ch] as (i: unknown) => unknown
       return { ok: true, value: await handler(parsed.data) }
     } catch (err) {
-      return { ok: false, error: AppError.from(err).toJSON() }
+      // Disk full, read-only, permission denied: say which file and what to do, not just SQLite's words.
+      const e = storageTrouble(err)
+        ? new AppError('storage', opened.readOnly ?? explainStorageError(err, 'cannot write', paths.database))
+        : AppError.from(err)
+      return { ok: false, error: e.toJSON() }
     }
   }
 
@@ -384,7 +385,7 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
     },
     async close() {
       await runs.shutdown()
-      store.close()
+      opened.close()
     },
   }
 }

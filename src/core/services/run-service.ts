@@ -40,6 +40,8 @@ export interface RunServiceDeps {
   cancelGraceMs?: number
   /** Where problems nobody asked about go (a final state that could not be recorded). */
   log?: (message: string) => void
+  /** Why the data folder cannot be written (a read-only snapshot is open), or null. */
+  readOnly?: string | null
   /** Whether a host process is alive (tests stand in for other hosts). */
   isHostAlive?: (pid: number) => boolean
 }
@@ -332,6 +334,7 @@ function checkTeacher(store: Store, config: RunConfig, ds: DatasetRecord): void 
 /** Queues stored runs: new, resumed, or left behind by a host that is gone. */
 function enqueueRuns(q: QueueState, runIds: number[]): void {
   const { store, paths } = q.deps
+  if (q.deps.readOnly) throw new AppError('storage', q.deps.readOnly)
   for (const id of runIds) {
     const r = store.runs.get(id)
     if (!r) throw new AppError('not_found', `run ${id} not found`)
@@ -391,6 +394,7 @@ export function createRunService(deps: RunServiceDeps) {
       if (!isModelId(config.model)) {
         throw new AppError('invalid_input', `unknown model "${config.model}"`, { field: 'model' })
       }
+      if (deps.readOnly) throw new AppError('storage', deps.readOnly)
       const ds = resolveDataset(store, config.dataset)
       if (needsTeacher(config.variant)) checkTeacher(store, config, ds)
       const run = storageGuard(deps.paths, 'cannot record the run in', () =>
