@@ -1,6 +1,12 @@
 /**
  * The typed contract between the UI and a host (Electron main or the web server). Every channel
  * takes one object and answers an Envelope; pushes flow host -> UI only.
+ *
+ * Non-finite numbers: metrics may be NaN or ±Infinity (a diverged run). Electron's IPC carries them
+ * as they are. Over JSON (the web host's HTTP and WebSocket, `tfkd ... --json`) each one is written
+ * as `{ "nonFinite": "NaN" | "Infinity" | "-Infinity" }` in place of the number, never as `null`;
+ * `parseWire` in ./wire-json.ts (used by the renderer's API client) turns them back into numbers.
+ * CSV exports write them as `NaN`, `Infinity`, `-Infinity`.
  */
 import type { z } from 'zod'
 import type { Envelope } from './errors'
