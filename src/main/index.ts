@@ -5,15 +5,21 @@
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { app, BrowserWindow, dialog, ipcMain, session } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, protocol, session } from 'electron'
 import { PUSH_CHANNELS } from '../shared/contract'
 import { resolveDataHome } from '../core/paths'
 import { createAppCore, type AppCore } from '../core/services/app-core'
+import { handleAppProtocol, registerAppScheme } from './app-protocol'
 import { createDialogHandlers } from './dialogs'
 import { openExternalSafe } from './external'
 import { registerRoutes } from './ipc'
 import { nativeBindingPath } from './native-binding'
-import { createAppUrlMatcher, hardenWebContents, installSessionSecurity } from './security'
+import {
+  CONTENT_SECURITY_POLICY,
+  createAppUrlMatcher,
+  hardenWebContents,
+  installSessionSecurity,
+} from './security'
 import { createUtilitySpawner } from './trainer-spawn'
 import { appUrlOf, createMainWindow, preloadPathOf, rendererTarget } from './window'
 
@@ -26,6 +32,8 @@ mkdirSync(dataHome, { recursive: true })
 app.setPath('userData', dataHome)
 // Every renderer sandboxed, whatever a window's webPreferences say.
 app.enableSandbox()
+// The renderer's scheme must be privileged before 'ready' (app-protocol.ts).
+registerAppScheme(protocol)
 
 if (!app.requestSingleInstanceLock()) {
   app.quit()
@@ -79,6 +87,12 @@ function start(): void {
       }
 
       installSessionSecurity(session.defaultSession)
+      if (target.kind === 'app') {
+        handleAppProtocol(session.defaultSession.protocol, {
+          root: target.root,
+          csp: CONTENT_SECURITY_POLICY,
+        })
+      }
       const opened = createAppCore({
         dataHome,
         host: 'electron',
