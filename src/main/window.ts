@@ -30,6 +30,17 @@ export function appUrlOf(target: RendererTarget): string {
   return target.url
 }
 
+/** The window icon: resources/icons in development, extraResources (icons/) when packaged. */
+export function windowIconPath(opts: {
+  appPath: string
+  isPackaged: boolean
+  resourcesPath: string
+}): string {
+  return opts.isPackaged
+    ? join(opts.resourcesPath, 'icons', '512x512.png')
+    : join(opts.appPath, 'resources', 'icons', '512x512.png')
+}
+
 export function preloadPathOf(appPath: string): string {
   return join(appPath, 'out', 'preload', 'index.cjs')
 }
@@ -41,6 +52,8 @@ export function createMainWindow(opts: {
   bounds?: Pick<BrowserWindowConstructorOptions, 'x' | 'y' | 'width' | 'height'>
   /** The window icon (Linux and Windows; macOS takes the bundle's). */
   icon?: string
+  /** DevTools only in development: a packaged app cannot open them at all. */
+  devTools?: boolean
 }): BrowserWindow {
   const win = new BrowserWindow({
     width: 1280,
@@ -69,6 +82,7 @@ export function createMainWindow(opts: {
       spellcheck: false,
       // Middle-click would otherwise open links in a new window (electronegativity AUXCLICK).
       disableBlinkFeatures: 'Auxclick',
+      devTools: opts.devTools ?? false,
     },
   })
   win.once('ready-to-show', () => win.show())
