@@ -26,7 +26,7 @@ import type {
   VariantId,
 } from './types'
 import type { PresetDataRequirement, PresetId } from './plan'
-import type { ComparisonTable } from '../core/analysis/compare'
+import type { ComparisonTable } from './comparison'
 
 export interface ModelInfo {
   id: string
