@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { Command, Option } from 'commander'
 import cliProgress from 'cli-progress'
 import { AppError } from '../shared/errors'
+import { stringifyWire } from '../shared/wire-json'
 import { runConfigInput, resolveRunConfig } from '../shared/schemas'
 import { RUN_STATUSES, VARIANT_IDS } from '../shared/types'
 import { createAppCore, type AppCore } from '../core/services/app-core'
@@ -15,7 +16,15 @@ import { startWebServer } from '../server/index'
 import { registerDatasetCommands } from './datasets'
 import { registerExportCommand } from './export'
 import { isPlanRun, registerExperimentCommands, runPlan, type PlanFlags } from './experiments'
-import { addPlanOptions, addTrainingOptions, int, planFromOptions } from './run-options'
+import {
+  addPlanOptions,
+  addTrainingOptions,
+  flagOf,
+  int,
+  planFromOptions,
+  trainingFromOptions,
+  withFlagName,
+} from './run-options'
 import { registerClusterCommands } from './cluster'
 import { duration, pct, table } from './format'
 
@@ -54,10 +63,15 @@ addPlanOptions(runCommand)
   .option('--no-progress', 'no progress bar (one line per epoch only)')
   .action(async (o: Record<string, unknown>) => {
     if (isPlanRun(o as PlanFlags)) {
+      const training = trainingFromOptions(o)
       const plan = planFromOptions(o)
       const core = openCore('cli')
       try {
-        const exp = await runPlan(core, plan, o.progress !== false && process.stderr.isTTY)
+        const exp = await runPlan(core, plan, o.progress !== false && process.stderr.isTTY).catch(
+          (err: unknown) => {
+            throw withFlagName(err, training)
+          },
+        )
         const t = core.plans.compare({ experimentId: exp.id })
         process.stdout.write(`\n${core.plans.format(t, 'md')}\n`)
         if (exp.status === 'cancelled') process.exitCode = 130
@@ -91,7 +105,7 @@ addPlanOptions(runCommand)
     const parsed = runConfigInput.safeParse(input)
     if (!parsed.success) {
       const i = parsed.error.issues[0]!
-      throw new AppError('invalid_input', `--${String(i.path[0] ?? '')}: ${i.message}`)
+      throw new AppError('invalid_input', `${flagOf(String(i.path[0] ?? ''))}: ${i.message}`)
     }
     const config = resolveRunConfig(parsed.data)
     const core = openCore('cli')
@@ -185,7 +199,7 @@ program
     try {
       const runs = core.store.runs.list({ status: o.status, limit: o.limit })
       if (o.json) {
-        process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`)
+        process.stdout.write(`${stringifyWire(runs, 2)}\n`)
         return
       }
       if (runs.length === 0) {

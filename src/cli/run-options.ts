@@ -3,6 +3,7 @@
  * plan whether it trains here or on a cluster.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander'
+import { AppError } from '../shared/errors'
 import { PRESET_IDS, type ExperimentPlanInput } from '../shared/plan'
 import { BACKEND_IDS, OPTIMIZER_IDS } from '../shared/types'
 import { planFromFlags, type PlanFlags } from './experiments'
@@ -21,6 +22,27 @@ export function num(name: string) {
     if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got "${v}"`)
     return n
   }
+}
+
+/** The flag that sets a run-config field (errors name what the user typed, e.g. `--lr`). */
+const FIELD_FLAGS: Record<string, string> = {
+  learningRate: '--lr',
+  validationFraction: '--val-fraction',
+  maxTrainSamples: '--max-train',
+  variantParams: '--param',
+  teacher: '--teacher-run',
+}
+export function flagOf(field: string): string {
+  return FIELD_FLAGS[field] ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
+}
+
+/** A plan error about a training field the user gave as a flag names that flag too. */
+export function withFlagName(err: unknown, fromFlags: Record<string, unknown>): unknown {
+  if (!(err instanceof AppError) || err.code !== 'invalid_input') return err
+  const field = (err.details as { field?: unknown } | undefined)?.field
+  const m = typeof field === 'string' ? /^training\.(\w+)$/.exec(field) : null
+  if (!m || !(m[1]! in fromFlags)) return err
+  return new AppError(err.code, `${flagOf(m[1]!)}: ${err.message}`, err.details)
 }
 
 /** Dataset, model and training flags (a single run's and a plan's). */
@@ -67,9 +89,9 @@ export function addPlanOptions(cmd: Command): Command {
     .option('--teacher-epochs <n>', 'plan: epochs of the teacher runs', int('--teacher-epochs'))
 }
 
-/** The plan that the training and plan flags describe (flags override the plan file). */
-export function planFromOptions(o: Record<string, unknown>): ExperimentPlanInput {
-  const training = Object.fromEntries(
+/** The training fields given as flags. */
+export function trainingFromOptions(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
     Object.entries({
       epochs: o.epochs,
       batchSize: o.batchSize,
@@ -82,6 +104,11 @@ export function planFromOptions(o: Record<string, unknown>): ExperimentPlanInput
       backend: o.backend,
     }).filter(([, v]) => v !== undefined),
   )
+}
+
+/** The plan that the training and plan flags describe (flags override the plan file). */
+export function planFromOptions(o: Record<string, unknown>): ExperimentPlanInput {
+  const training = trainingFromOptions(o)
   const params = o.param && Object.keys(o.param).length ? (o.param as Record<string, unknown>) : undefined
   return planFromFlags(
     {
