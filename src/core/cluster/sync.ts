@@ -6,7 +6,7 @@
  * failed), so synced runs are like local ones to compare, reports and resume. Lineage (teacher run
  * and checkpoint) is rebuilt from the teachers' UUIDs.
  */
-import { copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { ClusterSyncResult, RowStatus } from '../../shared/cluster'
 import { AppError } from '../../shared/errors'
@@ -26,14 +26,31 @@ export interface SyncDeps {
   paths: DataPaths
 }
 
-/** Copies a checkpoint into the data folder (temp name, then rename); returns the new path. */
-function copyCheckpoint(src: string, dir: string): string {
-  mkdirSync(dir, { recursive: true })
-  const dst = join(dir, basename(src))
-  const tmp = `${dst}.tmp-${process.pid}`
-  copyFileSync(src, tmp)
-  renameSync(tmp, dst)
-  return dst
+/**
+ * Copies the checkpoints a run keeps into a staging folder of the data folder, before its
+ * transaction: copying can be slow (large models), and the database's write lock must not wait on
+ * it. Teachers keep every epoch (students may use any snapshot); students their last one.
+ */
+function stageCheckpoints(
+  events: TaskEvent[],
+  taskDir: string,
+  role: ManifestRow['role'],
+  staging: string,
+): Map<number, string> {
+  const ckpts = events.filter((e): e is Extract<TaskEvent, { type: 'checkpoint' }> => e.type === 'checkpoint')
+  const lastEpoch = ckpts.reduce((m, c) => Math.max(m, c.epoch), 0)
+  const staged = new Map<number, string>()
+  for (const c of ckpts) {
+    if (role !== 'teacher' && c.epoch !== lastEpoch) continue
+    const src = join(taskDir, c.path)
+    if (!existsSync(src)) continue
+    mkdirSync(staging, { recursive: true })
+    const dst = join(staging, basename(src))
+    copyFileSync(src, `${dst}.tmp`)
+    renameSync(`${dst}.tmp`, dst)
+    staged.set(c.epoch, dst)
+  }
+  return staged
 }
 
 function ensureExperiment(deps: SyncDeps, manifest: Manifest, jobDir: string, datasetId: number): number {
@@ -71,57 +88,55 @@ function recordRow(
   if (status.state === 'completed' && !completed) {
     throw new AppError('invalid_input', `${t.events}: the task is marked done but recorded no result`)
   }
-  store.db.transaction(() => {
-    let runId: number
-    if (existingId !== null) {
-      runId = existingId
-      cluster.runs.clearAttempt(runId)
-      store.runs.requeue(runId)
-    } else {
-      runId = store.runs.insert({
-        experimentId: ctx.experimentId,
-        datasetId: ctx.datasetId,
-        config,
-        teacherRunId: config.teacher?.runId ?? null,
-        role: row.role,
-      }).id
-    }
-    const started = events.find((e): e is Extract<TaskEvent, { type: 'started' }> => e.type === 'started')
-    if (started) store.runs.markRunning(runId, started.backend, started.device)
-    const ckDir = join(deps.paths.checkpoints, String(runId))
-    const ckpts = events.filter(
-      (e): e is Extract<TaskEvent, { type: 'checkpoint' }> => e.type === 'checkpoint',
-    )
-    const lastEpoch = ckpts.reduce((m, c) => Math.max(m, c.epoch), 0)
-    for (const e of events) {
-      if (e.type === 'epoch') store.runs.recordEpoch(runId, e.metrics)
-      // Teachers keep every epoch (students may use any snapshot); students their last one.
-      if (e.type === 'checkpoint' && (row.role === 'teacher' || e.epoch === lastEpoch)) {
-        const src = join(t.dir, e.path)
-        if (!existsSync(src)) continue
-        store.checkpoints.insert({
-          runId,
-          epoch: e.epoch,
-          kind: 'epoch',
-          path: copyCheckpoint(src, ckDir),
-          bytes: e.bytes,
-        })
+  const staging = join(deps.paths.checkpoints, `.sync-${row.uuid}-${process.pid}`)
+  const staged = stageCheckpoints(events, t.dir, row.role, staging)
+  try {
+    store.db.transaction(() => {
+      let runId: number
+      if (existingId !== null) {
+        runId = existingId
+        cluster.runs.clearAttempt(runId)
+        store.runs.requeue(runId)
+      } else {
+        runId = store.runs.insert({
+          experimentId: ctx.experimentId,
+          datasetId: ctx.datasetId,
+          config,
+          teacherRunId: config.teacher?.runId ?? null,
+          role: row.role,
+        }).id
       }
-      if (e.type === 'teacher' && teacherLocal) {
-        const ck = store.checkpoints.atEpoch(teacherLocal.id, e.epoch)
-        if (ck) store.runs.setTeacherCheckpoint(runId, ck.id)
+      const started = events.find((e): e is Extract<TaskEvent, { type: 'started' }> => e.type === 'started')
+      if (started) store.runs.markRunning(runId, started.backend, started.device)
+      const ckDir = join(deps.paths.checkpoints, String(runId))
+      for (const e of events) {
+        if (e.type === 'epoch') store.runs.recordEpoch(runId, e.metrics)
+        const file = e.type === 'checkpoint' ? staged.get(e.epoch) : undefined
+        if (e.type === 'checkpoint' && file) {
+          // A rename within the data folder: quick, under the lock.
+          mkdirSync(ckDir, { recursive: true })
+          const path = join(ckDir, basename(file))
+          renameSync(file, path)
+          store.checkpoints.insert({ runId, epoch: e.epoch, kind: 'epoch', path, bytes: e.bytes })
+        }
+        if (e.type === 'teacher' && teacherLocal) {
+          const ck = store.checkpoints.atEpoch(teacherLocal.id, e.epoch)
+          if (ck) store.runs.setTeacherCheckpoint(runId, ck.id)
+        }
       }
-    }
-    if (status.state === 'completed' && completed) store.runs.complete(runId, completed.result)
-    else store.runs.finish(runId, 'failed', status.reason ?? 'failed on the cluster')
-    cluster.runs.setOrigin(runId, {
-      uuid: row.uuid,
-      node: status.node,
-      job: status.marker?.slurmJob ?? status.slurmId,
-      startedAt: status.marker?.startedAt ?? null,
-      finishedAt: status.marker?.finishedAt ?? null,
-    })
-  })()
+      if (status.state === 'completed' && completed) store.runs.complete(runId, completed.result)
+      else store.runs.finish(runId, 'failed', status.reason ?? 'failed on the cluster')
+      cluster.runs.setOrigin(runId, {
+        uuid: row.uuid,
+        node: status.node,
+        job: status.marker?.slurmJob ?? status.slurmId,
+        startedAt: status.marker?.startedAt ?? null,
+        finishedAt: status.marker?.finishedAt ?? null,
+      })
+    })()
+  } finally {
+    rmSync(staging, { recursive: true, force: true })
+  }
 }
 
 export function syncJob(deps: SyncDeps, manifest: Manifest, status: JobStatus): SyncResult {

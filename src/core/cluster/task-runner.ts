@@ -79,6 +79,158 @@ function datasetOf(m: Manifest, jobDir: string): TrainerStart['dataset'] {
     : { kind: 'cache', path: join(jobPaths(jobDir).dataset, m.dataset.file) }
 }
 
+/** A task's own record: its events, then the marker, written once. */
+function createRecorder(deps: TaskRunnerDeps, row: ManifestRow, now: () => number, log: (l: string) => void) {
+  const t = taskPaths(deps.jobDir, row.uuid)
+  const state = {
+    startedAt: null as number | null,
+    backend: null as string | null,
+    device: null as string | null,
+    ended: false,
+  }
+  const append = (e: TaskEvent) => appendFileSync(t.events, `${JSON.stringify(e)}\n`)
+  const finish = (status: TaskMarker['status'], reason: string | null): number => {
+    if (state.ended) return status === 'completed' ? 0 : 1
+    state.ended = true
+    const marker: TaskMarker = {
+      uuid: row.uuid,
+      status,
+      reason,
+      node: deps.node,
+      slurmJob: deps.slurmJob,
+      backend: state.backend,
+      device: state.device,
+      startedAt: state.startedAt,
+      finishedAt: now(),
+    }
+    if (status === 'failed') append({ type: 'failed', at: now(), reason: reason ?? 'failed' })
+    // The marker is the last thing written: a reader that sees it sees every event before it.
+    writeFileAtomic(status === 'completed' ? t.done : t.failed, `${JSON.stringify(marker)}\n`)
+    log(`${row.key}: ${status}${reason ? ` (${reason})` : ''}`)
+    return status === 'completed' ? 0 : 1
+  }
+  return { t, state, append, finish }
+}
+type Recorder = ReturnType<typeof createRecorder>
+
+/** The teacher's checkpoint for the trainer, from the teacher task's folder; or why not. */
+function resolveTeacher(
+  manifest: Manifest,
+  jobDir: string,
+  row: ManifestRow,
+  rec: Recorder,
+  now: () => number,
+): { teacher?: TrainerStart['teacher'] } | { error: string } {
+  if (!row.teacher) return {}
+  const ref = row.teacher
+  const tRow = manifest.rows.find((r) => r.uuid === ref.uuid)
+  const tMarker = readMarker(jobDir, ref.uuid)
+  if (!tRow || tMarker?.status !== 'completed') {
+    return {
+      error: `not started: its teacher ${tRow?.key ?? ref.uuid} has not completed${tMarker?.reason ? ` (${tMarker.reason})` : ''}`,
+    }
+  }
+  const tPaths = taskPaths(jobDir, tRow.uuid)
+  const pick = pickTeacherCheckpoint(readEvents(tPaths.events), ref)
+  if ('error' in pick) return { error: `teacher ${tRow.key}: ${pick.error}` }
+  rec.append({
+    type: 'teacher',
+    at: now(),
+    uuid: tRow.uuid,
+    epoch: pick.epoch,
+    checkpoint: join(relative(rec.t.dir, tPaths.dir), pick.path),
+  })
+  return {
+    teacher: {
+      checkpointPath: join(tPaths.dir, pick.path),
+      model: tRow.config.model,
+      runId: tRow.index + 1,
+      epoch: pick.epoch,
+    },
+  }
+}
+
+/** Drives one trainer child through the run, recording each event; resolves with the exit code. */
+function driveTrainer(
+  deps: TaskRunnerDeps,
+  start: TrainerStart,
+  rec: Recorder,
+  now: () => number,
+): Promise<number> {
+  const { t, state, append, finish } = rec
+  const trainer = deps.spawnTrainer({ env: trainerEnv(deps.env ?? process.env) })
+  return new Promise<number>((resolve) => {
+    const onAbort = () => {
+      if (state.ended) return
+      resolve(finish('failed', 'stopped by a signal from Slurm (scancel, the time limit or preemption)'))
+      trainer.kill('SIGTERM')
+    }
+    deps.signal?.addEventListener('abort', onAbort, { once: true })
+    let lastProgress = 0
+    const record = (msg: TrainerToHost): void => {
+      switch (msg.type) {
+        case 'started':
+          state.startedAt = now()
+          state.backend = msg.backend
+          state.device = msg.device
+          append({ type: 'started', at: state.startedAt, backend: msg.backend, device: msg.device })
+          break
+        case 'epoch':
+          append({ type: 'epoch', at: now(), metrics: msg.metrics })
+          break
+        case 'checkpoint':
+          append({
+            type: 'checkpoint',
+            at: now(),
+            epoch: msg.epoch,
+            path: relative(t.dir, msg.path),
+            bytes: msg.bytes,
+          })
+          break
+        case 'progress':
+          // For `tfkd cluster status`: at most one small write every few seconds.
+          if (now() - lastProgress > 5000) {
+            lastProgress = now()
+            writeFileAtomic(
+              join(t.dir, 'progress.json'),
+              JSON.stringify({ at: lastProgress, ...msg.progress }),
+            )
+          }
+          break
+        case 'completed':
+          append({ type: 'completed', at: now(), result: msg.result })
+          resolve(finish('completed', null))
+          trainer.send({ type: 'shutdown' })
+          break
+        case 'failed':
+        case 'cancelled':
+          resolve(finish('failed', msg.type === 'failed' ? msg.reason : 'the trainer was cancelled'))
+          trainer.send({ type: 'shutdown' })
+          break
+        default:
+          break
+      }
+    }
+    trainer.onMessage((msg: TrainerToHost) => {
+      if (state.ended) return
+      try {
+        record(msg)
+      } catch (err) {
+        resolve(finish('failed', `could not record the trainer's ${msg.type} event: ${String(err)}`))
+        trainer.kill('SIGKILL')
+      }
+    })
+    trainer.onExit(({ code, signal }) => {
+      deps.signal?.removeEventListener('abort', onAbort)
+      if (!state.ended) {
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
+        resolve(finish('failed', `trainer process ${how} before the run finished`))
+      }
+    })
+    trainer.send(start)
+  })
+}
+
 /** Runs the task to its end; resolves with the process exit code (0 = done). */
 export async function runClusterTask(deps: TaskRunnerDeps): Promise<number> {
   const now = deps.now ?? Date.now
@@ -89,41 +241,15 @@ export async function runClusterTask(deps: TaskRunnerDeps): Promise<number> {
     log(`row ${deps.row} is not in ${jobPaths(deps.jobDir).manifest} (it has ${manifest.rows.length} rows)`)
     return 2
   }
-  const t = taskPaths(deps.jobDir, row.uuid)
-  const prior = readMarker(deps.jobDir, row.uuid)
-  if (prior?.status === 'completed') {
+  if (readMarker(deps.jobDir, row.uuid)?.status === 'completed') {
     log(`${row.key} (${row.uuid}) is already done`)
     return 0
   }
+  const rec = createRecorder(deps, row, now, log)
   // A requeued task (node failure, preemption) starts over in a clean folder.
-  if (existsSync(t.dir)) archiveAttempt(deps.jobDir, row.uuid)
-  mkdirSync(t.checkpoints, { recursive: true })
-  const append = (e: TaskEvent) => appendFileSync(t.events, `${JSON.stringify(e)}\n`)
-  let startedAt: number | null = null
-  let backend: string | null = null
-  let device: string | null = null
-  let ended = false
-  const finish = (status: TaskMarker['status'], reason: string | null): number => {
-    if (ended) return status === 'completed' ? 0 : 1
-    ended = true
-    const marker: TaskMarker = {
-      uuid: row.uuid,
-      status,
-      reason,
-      node: deps.node,
-      slurmJob: deps.slurmJob,
-      backend,
-      device,
-      startedAt,
-      finishedAt: now(),
-    }
-    if (status === 'failed') append({ type: 'failed', at: now(), reason: reason ?? 'failed' })
-    // The marker is the last thing written: a reader that sees it sees every event before it.
-    writeFileAtomic(status === 'completed' ? t.done : t.failed, `${JSON.stringify(marker)}\n`)
-    log(`${row.key}: ${status}${reason ? ` (${reason})` : ''}`)
-    return status === 'completed' ? 0 : 1
-  }
-  append({
+  if (existsSync(rec.t.dir)) archiveAttempt(deps.jobDir, row.uuid)
+  mkdirSync(rec.t.checkpoints, { recursive: true })
+  rec.append({
     type: 'task',
     at: now(),
     node: deps.node,
@@ -131,112 +257,19 @@ export async function runClusterTask(deps: TaskRunnerDeps): Promise<number> {
     pid: process.pid,
     attempt: null,
   })
-
-  let teacher: TrainerStart['teacher']
-  if (row.teacher) {
-    const tRow = manifest.rows.find((r) => r.uuid === row.teacher!.uuid)
-    const tMarker = readMarker(deps.jobDir, row.teacher.uuid)
-    if (!tRow || tMarker?.status !== 'completed') {
-      return finish(
-        'failed',
-        `not started: its teacher ${tRow?.key ?? row.teacher.uuid} has not completed${tMarker?.reason ? ` (${tMarker.reason})` : ''}`,
-      )
-    }
-    const tDir = taskPaths(deps.jobDir, tRow.uuid).dir
-    const pick = pickTeacherCheckpoint(readEvents(taskPaths(deps.jobDir, tRow.uuid).events), row.teacher)
-    if ('error' in pick) return finish('failed', `teacher ${tRow.key}: ${pick.error}`)
-    append({
-      type: 'teacher',
-      at: now(),
-      uuid: tRow.uuid,
-      epoch: pick.epoch,
-      checkpoint: join(relative(t.dir, tDir), pick.path),
-    })
-    teacher = {
-      checkpointPath: join(tDir, pick.path),
-      model: tRow.config.model,
-      runId: tRow.index + 1,
-      epoch: pick.epoch,
-    }
-  }
-
-  const trainer = deps.spawnTrainer({ env: trainerEnv(deps.env ?? process.env) })
-  return await new Promise<number>((resolve) => {
-    const onAbort = () => {
-      if (ended) return
-      resolve(finish('failed', 'stopped by a signal from Slurm (scancel, the time limit or preemption)'))
-      trainer.kill('SIGTERM')
-    }
-    deps.signal?.addEventListener('abort', onAbort, { once: true })
-    let lastProgress = 0
-    trainer.onMessage((msg: TrainerToHost) => {
-      if (ended) return
-      try {
-        switch (msg.type) {
-          case 'started':
-            startedAt = now()
-            backend = msg.backend
-            device = msg.device
-            append({ type: 'started', at: startedAt, backend: msg.backend, device: msg.device })
-            break
-          case 'epoch':
-            append({ type: 'epoch', at: now(), metrics: msg.metrics })
-            break
-          case 'checkpoint':
-            append({
-              type: 'checkpoint',
-              at: now(),
-              epoch: msg.epoch,
-              path: relative(t.dir, msg.path),
-              bytes: msg.bytes,
-            })
-            break
-          case 'progress':
-            // For `tfkd cluster status`: at most one small write every few seconds.
-            if (now() - lastProgress > 5000) {
-              lastProgress = now()
-              writeFileAtomic(
-                join(t.dir, 'progress.json'),
-                JSON.stringify({ at: lastProgress, ...msg.progress }),
-              )
-            }
-            break
-          case 'completed':
-            append({ type: 'completed', at: now(), result: msg.result })
-            resolve(finish('completed', null))
-            trainer.send({ type: 'shutdown' })
-            break
-          case 'failed':
-          case 'cancelled':
-            resolve(finish('failed', msg.type === 'failed' ? msg.reason : 'the trainer was cancelled'))
-            trainer.send({ type: 'shutdown' })
-            break
-          default:
-            break
-        }
-      } catch (err) {
-        resolve(finish('failed', `could not record the trainer's ${msg.type} event: ${String(err)}`))
-        trainer.kill('SIGKILL')
-      }
-    })
-    trainer.onExit(({ code, signal }) => {
-      deps.signal?.removeEventListener('abort', onAbort)
-      if (!ended) {
-        resolve(
-          finish(
-            'failed',
-            `trainer process ${signal ? `was killed by ${signal}` : `exited with code ${code}`} before the run finished`,
-          ),
-        )
-      }
-    })
-    trainer.send({
+  const teacher = resolveTeacher(manifest, deps.jobDir, row, rec, now)
+  if ('error' in teacher) return rec.finish('failed', teacher.error)
+  return driveTrainer(
+    deps,
+    {
       type: 'start',
       runId: row.index + 1,
       config: { ...row.config, teacher: null },
-      checkpointDir: t.checkpoints,
+      checkpointDir: rec.t.checkpoints,
       dataset: datasetOf(manifest, deps.jobDir),
-      ...(teacher ? { teacher } : {}),
-    })
-  })
+      ...(teacher.teacher ? { teacher: teacher.teacher } : {}),
+    },
+    rec,
+    now,
+  )
 }

@@ -3,6 +3,10 @@
  * when sbatch is on its PATH and it knows a tfkd install (Node + bin/tfkd.js) for the array tasks
  * to run: the CLI and the web host (`tfkd serve` on a login node) do; the desktop app's Electron
  * binary is not such an install.
+ *
+ * Security: a submit runs the user's own shell lines (`setup`) and sbatch options on the cluster
+ * under the user's account, by design. Only a caller the host already trusts reaches this: the
+ * desktop UI, or the web host behind its per-launch token (loopback unless --allow-remote).
  */
 import { AppError } from '../../shared/errors'
 import type { ClusterService } from '../cluster/cluster-service'
