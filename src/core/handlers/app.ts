@@ -59,7 +59,12 @@ export function createAppHandlers({ store, runs, app }: HandlerContext): Pick<Ha
         defaults: resolveVariantParams(id, {}) as Record<string, unknown>,
       })),
     'presets:list': () =>
-      PRESET_IDS.map((id) => ({ id, description: PRESETS[id].description, plan: PRESETS[id].plan })),
+      PRESET_IDS.map((id) => ({
+        id,
+        description: PRESETS[id].description,
+        plan: PRESETS[id].plan,
+        requires: PRESETS[id].requires ?? null,
+      })),
     'diagnostics:backends': async ({ refresh }) => {
       if (refresh || !runs.lastBackend()) return await runs.probe()
       return runs.lastBackend()
