@@ -30,6 +30,8 @@ import { PRESET_IDS, PRESETS } from '../../shared/plan'
 import { resolveVariantParams, VARIANTS } from '../../shared/variants'
 import { VARIANT_IDS } from '../../shared/types'
 import type { SpawnTrainer } from './trainer-handle'
+import type { DoctorOptions } from '../doctor/doctor'
+import { createDoctorService, doctorHandlers, type DoctorService } from './doctor-service'
 
 export interface AppCoreOptions {
   dataHome: string
@@ -42,11 +44,14 @@ export interface AppCoreOptions {
   cancelGraceMs?: number
   /** Channels only this host can serve (the desktop app's OS dialogs), replacing the defaults. */
   hostHandlers?: Partial<Handlers>
+  /** Doctor test seams (fake /proc, system folders, timeouts). */
+  doctorOptions?: Partial<DoctorOptions>
 }
 
 export interface AppCore {
   store: Store
   runs: RunService
+  doctor: DoctorService
   plans: PlanService
   handlers: Handlers
   dispatch(channel: string, input: unknown): Promise<Envelope<unknown>>
@@ -71,6 +76,13 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
   const emit = <K extends PushChannel>(channel: K, payload: Pushes[K]): void => {
     events.emit(channel, payload)
   }
+  const doctor = createDoctorService({
+    store,
+    paths,
+    spawnTrainer: opts.spawnTrainer,
+    env: opts.env,
+    doctorOptions: opts.doctorOptions,
+  })
   const runs = createRunService({
     store,
     paths,
@@ -78,6 +90,7 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
     emit,
     env: opts.env,
     cancelGraceMs: opts.cancelGraceMs,
+    gpu: doctor,
   })
 
   const plans = createPlanService({ store, runs })
@@ -324,6 +337,7 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
     'dialog:openPath': () => {
       throw new AppError('not_found', 'the open dialog exists only in the desktop app; type the path instead')
     },
+    ...doctorHandlers(doctor),
     ...opts.hostHandlers,
   }
 
@@ -356,6 +370,7 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
   return {
     store,
     runs,
+    doctor,
     plans,
     handlers,
     dispatch,

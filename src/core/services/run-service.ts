@@ -10,10 +10,12 @@ import type { Pushes } from '../../shared/contract'
 import type { TrainerStart, TrainerToHost } from '../../shared/trainer-protocol'
 import type { BackendReport, RunConfig, RunSummary } from '../../shared/types'
 import { needsTeacher } from '../../shared/variants'
+import { rungInfo } from '../../shared/backends'
 import { isModelId } from '../models/catalog'
 import type { DataPaths } from '../paths'
 import type { DatasetRecord, Store } from '../store/store'
 import { trainerEnv } from '../train/trainer-env'
+import type { GpuSetup } from '../doctor/doctor'
 import type { SpawnTrainer, TrainerHandle } from './trainer-handle'
 
 export type Emit = <K extends keyof Pushes>(channel: K, payload: Pushes[K]) => void
@@ -26,6 +28,11 @@ export interface RunServiceDeps {
   env?: NodeJS.ProcessEnv
   /** How long a cancelled trainer may take to stop at a batch boundary before it is killed. */
   cancelGraceMs?: number
+  /**
+   * The doctor's GPU setup (CUDA library folders, GPUs): probed once before the first run that may
+   * train on a GPU, then given to every trainer's environment.
+   */
+  gpu?: { current(): GpuSetup | null; ensure(): Promise<unknown> }
 }
 
 interface Active {
@@ -43,6 +50,30 @@ export function createRunService(deps: RunServiceDeps) {
   let active: Active | null = null
   let lastBackend: BackendReport | null = null
   let nativeDisabled = false
+  let gpuProbing = false
+
+  const envForTrainer = (): Record<string, string> => {
+    const gpu = deps.gpu?.current()
+    return trainerEnv(deps.env ?? process.env, {
+      disableNative: nativeDisabled,
+      ...(gpu ? { libraryDirs: gpu.libraryDirs, gpus: gpu.gpus } : {}),
+    })
+  }
+
+  /** A run that may land on a GPU rung waits for the doctor's GPU setup (once per host). */
+  function awaitingGpuSetup(runId: number): boolean {
+    if (!deps.gpu || deps.gpu.current()) return false
+    const backend = store.runs.detail(runId)?.config.backend ?? 'auto'
+    if (backend !== 'auto' && !rungInfo(backend).isGpu) return false
+    if (!gpuProbing) {
+      gpuProbing = true
+      void deps.gpu.ensure().finally(() => {
+        gpuProbing = false
+        pump()
+      })
+    }
+    return true
+  }
 
   function resolveDataset(ref: string): DatasetRecord {
     const byId = /^\d+$/.test(ref) ? store.datasets.get(Number(ref)) : undefined
@@ -78,6 +109,7 @@ export function createRunService(deps: RunServiceDeps) {
         break
       case 'started':
         store.runs.markRunning(a.runId, msg.backend, msg.device)
+        if (msg.deviceInfo) store.runDevices.set(a.runId, msg.deviceInfo)
         settle(a.runId)
         break
       case 'progress':
@@ -114,8 +146,11 @@ export function createRunService(deps: RunServiceDeps) {
         settle(a.runId)
         a.trainer.send({ type: 'shutdown' })
         break
-      case 'ready':
       case 'log':
+        if (msg.level !== 'info') emit('runs:log', { runId: a.runId, level: msg.level, message: msg.message })
+        break
+      case 'ready':
+      case 'webgpu-adapter':
         break
     }
   }
@@ -126,9 +161,7 @@ export function createRunService(deps: RunServiceDeps) {
     const ds = store.datasets.get(run.datasetId)!
     const checkpointDir = join(paths.checkpoints, String(runId))
     mkdirSync(checkpointDir, { recursive: true })
-    const trainer = spawnTrainer({
-      env: trainerEnv(deps.env ?? process.env, { disableNative: nativeDisabled }),
-    })
+    const trainer = spawnTrainer({ env: envForTrainer() })
     const a: Active = { runId, trainer, terminal: false, sawBackend: false }
     active = a
     trainer.onMessage((msg) => {
@@ -244,6 +277,7 @@ export function createRunService(deps: RunServiceDeps) {
       const runId = queue[i]!
       const state = teacherState(runId)
       if (!state.ready && 'wait' in state) continue
+      if (state.ready && awaitingGpuSetup(runId)) return
       queue.splice(i, 1)
       if (!state.ready) {
         store.runs.finish(runId, 'failed', state.reason)
@@ -359,9 +393,7 @@ export function createRunService(deps: RunServiceDeps) {
     /** Spawns a trainer only to climb the backend ladder and report it. */
     probe(): Promise<BackendReport> {
       return new Promise((resolve, reject) => {
-        const t = spawnTrainer({
-          env: trainerEnv(deps.env ?? process.env, { disableNative: nativeDisabled }),
-        })
+        const t = spawnTrainer({ env: envForTrainer() })
         let done = false
         t.onMessage((m) => {
           if (m.type === 'backend') {

@@ -1,5 +1,6 @@
 /** Repositories over the run history. Every multi-row write runs in one transaction. */
 import type { Db } from './db'
+import { createRunDeviceRepo, createSettingsRepo } from './device-settings-repo'
 import { decodeJson, decodeReal, encodeJson, encodeReal } from './real'
 import type {
   DatasetSummary,
@@ -7,6 +8,7 @@ import type {
   ExperimentSummary,
   RunConfig,
   RunDetail,
+  RunDevice,
   RunFilter,
   RunStatus,
   RunResultDetails,
@@ -73,6 +75,15 @@ function toDataset(r: Row): DatasetRecord {
   }
 }
 
+function decodeDevice(raw: unknown): RunDevice | null {
+  if (typeof raw !== 'string') return null
+  try {
+    return JSON.parse(raw) as RunDevice
+  } catch {
+    return null
+  }
+}
+
 function toRun(r: Row): RunSummary {
   return {
     id: r.id as number,
@@ -87,6 +98,7 @@ function toRun(r: Row): RunSummary {
     seed: r.seed as number,
     backend: (r.backend as string | null) ?? null,
     device: (r.device as string | null) ?? null,
+    deviceInfo: decodeDevice(r.device_info),
     teacherRunId: (r.teacher_run_id as number | null) ?? null,
     epochsPlanned: r.epochs_planned as number,
     epochsDone: r.epochs_done as number,
@@ -403,7 +415,16 @@ export function createStore(db: Db, now: () => number = Date.now) {
     },
   }
 
-  return { db, datasets, runs, experiments, checkpoints, close: () => db.close() }
+  return {
+    db,
+    datasets,
+    runs,
+    experiments,
+    checkpoints,
+    runDevices: createRunDeviceRepo(db),
+    settings: createSettingsRepo(db),
+    close: () => db.close(),
+  }
 }
 
 export type Store = ReturnType<typeof createStore>
