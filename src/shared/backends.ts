@@ -130,3 +130,14 @@ export function describeDevice(d: { kind: 'gpu' | 'cpu'; name: string; threads: 
   const threads = d.threads === null ? '' : `, ${d.threads} thread${d.threads === 1 ? '' : 's'}`
   return `${d.kind === 'gpu' ? 'GPU' : 'CPU'} ${d.name}${threads}`
 }
+
+/** Backend and device of a stored run in one label ("wasm · CPU Intel Xeon, 2 threads"), or null. */
+export function runDeviceLabel(r: {
+  backend: string | null
+  device: string | null
+  deviceInfo?: { kind: 'gpu' | 'cpu'; name: string; threads: number | null } | null
+}): string | null {
+  if (r.deviceInfo) return `${r.backend ?? '?'} · ${describeDevice(r.deviceInfo)}`
+  if (r.backend) return r.device ? `${r.backend} · ${r.device}` : r.backend
+  return null
+}

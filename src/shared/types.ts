@@ -110,7 +110,7 @@ export interface RunSummary {
   backend: string | null
   device: string | null
   /** What the run really trained on (null for runs recorded before this was stored). */
-  deviceInfo: RunDevice | null
+  deviceInfo?: RunDevice | null
   teacherRunId: number | null
   epochsPlanned: number
   epochsDone: number

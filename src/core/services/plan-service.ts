@@ -14,6 +14,7 @@ import {
 } from '../../shared/plan'
 import { resolveRunConfig } from '../../shared/schemas'
 import type { ExperimentDetail, RunSummary } from '../../shared/types'
+import { runDeviceLabel } from '../../shared/backends'
 import { compareRuns, formatComparison, type ComparisonTable } from '../analysis/compare'
 import { isModelId, MODEL_CATALOG, type ModelId } from '../models/catalog'
 import type { Store } from '../store/store'
@@ -198,6 +199,7 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
             teacher,
             bestTestAccuracy: d.result?.best.accuracy ?? r.testAccuracy ?? undefined,
             lastTestAccuracy: d.result?.last.accuracy ?? r.testAccuracy ?? undefined,
+            device: runDeviceLabel(r),
           }
         })
       return compareRuns(rows, { metric: opts.metric ?? 'best' })
