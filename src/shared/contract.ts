@@ -1,11 +1,18 @@
 /**
  * The typed contract between the UI and a host (Electron main or the web server). Every channel
  * takes one object and answers an Envelope; pushes flow host -> UI only.
+ *
+ * Non-finite numbers: metrics may be NaN or ±Infinity (a diverged run). Electron's IPC carries them
+ * as they are. Over JSON (the web host's HTTP and WebSocket, `tfkd ... --json`) each one is written
+ * as `{ "nonFinite": "NaN" | "Infinity" | "-Infinity" }` in place of the number, never as `null`;
+ * `parseWire` in ./wire-json.ts (used by the renderer's API client) turns them back into numbers.
+ * CSV exports write them as `NaN`, `Infinity`, `-Infinity`.
  */
 import type { z } from 'zod'
 import type { Envelope } from './errors'
 import type { inputSchemas } from './schemas'
 import type {
+  AppCommand,
   AppInfo,
   BackendReport,
   DatasetSummary,
@@ -18,8 +25,8 @@ import type {
   ExperimentSummary,
   VariantId,
 } from './types'
-import type { PresetId } from './plan'
 import type { DoctorReport } from './doctor'
+import type { PresetDataRequirement, PresetId } from './plan'
 import type { ComparisonTable } from '../core/analysis/compare'
 
 export interface ModelInfo {
@@ -111,6 +118,8 @@ export interface PresetInfo {
   id: PresetId
   description: string
   plan: unknown
+  /** The data the preset's recipe needs; it refuses any other dataset. */
+  requires: PresetDataRequirement | null
 }
 
 export interface Pushes {
@@ -121,6 +130,8 @@ export interface Pushes {
   'datasets:progress': DatasetImportProgress
   /** A trainer's warning or error that is not a run's end (e.g. a GPU newer than libtensorflow). */
   'runs:log': { runId: number | null; level: 'warn' | 'error'; message: string }
+  /** Desktop app only: a native menu command (types.ts AppCommand). */
+  'app:command': AppCommand
 }
 
 export type InvokeChannel = keyof Invokes
@@ -168,6 +179,7 @@ export const pushChannels: { [K in PushChannel]: true } = {
   'diagnostics:backend': true,
   'datasets:progress': true,
   'runs:log': true,
+  'app:command': true,
 }
 export const INVOKE_CHANNELS = Object.keys(invokeChannels) as InvokeChannel[]
 export const PUSH_CHANNELS = Object.keys(pushChannels) as PushChannel[]

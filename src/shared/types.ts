@@ -44,7 +44,10 @@ export interface RunConfig {
   lrSchedule: LrSchedule
   /** Epochs (may be fractional) of per-iteration linear warm-up from 0 (repository: 1). */
   warmupEpochs: number
-  /** Epochs at which a multistep schedule multiplies the rate by lrGamma (repository: 60, 120, 160). */
+  /**
+   * 0-based epoch indices at which a multistep schedule multiplies the rate by lrGamma, as PyTorch's
+   * MultiStepLR stepped with the epoch index (repository: 60, 120, 160, so the 61st epoch is the first at x0.2).
+   */
   lrMilestones: number[]
   lrGamma: number
   augment: AugmentConfig
@@ -239,3 +242,14 @@ export interface ExperimentSummary {
 export interface ExperimentDetail extends ExperimentSummary {
   runs: RunSummary[]
 }
+
+/**
+ * A command from the desktop app's native menu (or a file dropped on its window) to the UI: open a
+ * view, or fill the import form with a path. Only the Electron host sends it.
+ */
+export type AppCommand =
+  | {
+      kind: 'navigate'
+      view: 'datasets' | 'new' | 'runs' | 'history' | 'compare' | 'exports' | 'diagnostics'
+    }
+  | { kind: 'import'; path: string }

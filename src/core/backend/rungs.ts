@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import type { BackendId, RunDevice } from '../../shared/types'
 import { convStepCheck } from './gpu-check'
+import { usableCpus } from './cpu-threads'
 import { installNativeKernels } from './native-kernels'
 import { computeCapabilityWarning, cudaGpuInUse, gpuFactsFromEnv } from './gpu-facts'
 import { assertNativeAddon } from './packages'
@@ -109,7 +110,7 @@ export const RUNG_LOADERS = {
     assertNativeAddon('@tensorflow/tfjs-node')
     req('@tensorflow/tfjs-node')
     await setAndWarm('tensorflow')
-    // libtensorflow sizes its thread pool to the CPUs this process may run on.
+    // libtensorflow sizes its thread pool to the CPUs in the affinity mask (not a cgroup quota).
     const threads = os.availableParallelism()
     return {
       device: 'CPU (libtensorflow)',
@@ -121,29 +122,33 @@ export const RUNG_LOADERS = {
     const wasm = await import('@tensorflow/tfjs-backend-wasm')
     const dist = dirname(req.resolve('@tensorflow/tfjs-backend-wasm'))
     wasm.setWasmPaths(join(dist, '/'))
+    const cpu = usableCpus()
+    wasm.setThreadsCount(cpu.threads) // tfjs-backend-wasm runs 1 thread in Node whatever this says
     registerWasmTrainingKernels()
     await setAndWarm('wasm')
+    const n = wasm.getThreadsCount()
+    const simd = `WebAssembly SIMD, ${n} thread${n === 1 ? '' : 's'}`
     // After a native crash the host retries with TFKD_DISABLE_NATIVE=1: no native code at all then.
     if (process.env.TFKD_DISABLE_NATIVE_KERNELS === '1' || process.env.TFKD_DISABLE_NATIVE === '1') {
       return {
-        device: 'CPU (WebAssembly SIMD, 1 thread; native kernels disabled)',
+        device: `CPU (${simd}; native kernels disabled)`,
         isGpu: false,
-        deviceInfo: cpuDevice('wasm', 1, 'WebAssembly SIMD; native kernels disabled'),
+        deviceInfo: cpuDevice('wasm', n, `${simd}; native kernels disabled`),
       }
     }
     try {
-      const { threads, isa } = installNativeKernels()
+      const { threads, threadSource, isa } = installNativeKernels(undefined, cpu)
       return {
-        device: `CPU (wasm + native ${isa} conv kernels, ${threads} threads)`,
+        device: `CPU (wasm + native ${isa} conv kernels, ${threads} threads: ${threadSource})`,
         isGpu: false,
-        deviceInfo: cpuDevice('wasm', threads, `native ${isa} kernels`),
+        deviceInfo: cpuDevice('wasm', threads, `native ${isa} kernels; threads: ${threadSource}`),
       }
     } catch (err) {
       const why = err instanceof Error ? err.message.split('\n')[0] : String(err)
       return {
-        device: `CPU (WebAssembly SIMD, 1 thread; native kernels unavailable: ${why})`,
+        device: `CPU (${simd}; native kernels unavailable: ${why})`,
         isGpu: false,
-        deviceInfo: cpuDevice('wasm', 1, 'WebAssembly SIMD; native kernels unavailable'),
+        deviceInfo: cpuDevice('wasm', n, `${simd}; native kernels unavailable`),
       }
     }
   },

@@ -134,7 +134,7 @@ export async function probeGpuSetup(opts: DoctorOptions): Promise<
   const report = {
     createdAt: Date.now(),
     os: osFacts(),
-    cpu: cpuFacts({ fsRoot: opts.fsRoot }),
+    cpu: cpuFacts({ fsRoot: opts.fsRoot, env: opts.env }),
     nvidia: nv.facts,
     libraries: libs.libraries,
     searched: libs.searched,

@@ -6,7 +6,6 @@
 import { statSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
 import { AppError } from '../../shared/errors'
-import type { Handlers } from '../../shared/contract'
 import type { DoctorReport } from '../../shared/doctor'
 import { probeGpuSetup, runDoctor, type DoctorOptions, type GpuSetup } from '../doctor/doctor'
 import type { DataPaths } from '../paths'
@@ -100,19 +99,3 @@ export function createDoctorService(deps: DoctorServiceDeps) {
 }
 
 export type DoctorService = ReturnType<typeof createDoctorService>
-
-/** The contract's doctor channels (spread into the host's handler table). */
-export function doctorHandlers(
-  doctor: DoctorService,
-): Pick<Handlers, 'diagnostics:doctor' | 'diagnostics:cudaFolders'> {
-  return {
-    'diagnostics:doctor': async ({ refresh, probe }) => {
-      const last = doctor.last()
-      if (last && !refresh) return last
-      return await doctor.run({ probe: probe ?? true })
-    },
-    'diagnostics:cudaFolders': ({ dirs }) => ({
-      dirs: dirs === undefined ? doctor.cudaFolders() : doctor.setCudaFolders(dirs),
-    }),
-  }
-}

@@ -7,6 +7,7 @@ import { ZodError } from 'zod'
 import { AppError } from '../../shared/errors'
 import {
   expandPlan,
+  presetDataProblem,
   resolvePlan,
   type ExperimentPlanInput,
   type ResolvedPlan,
@@ -15,6 +16,7 @@ import {
 import { resolveRunConfig } from '../../shared/schemas'
 import type { ExperimentDetail, RunSummary } from '../../shared/types'
 import { runDeviceLabel } from '../../shared/backends'
+import { isActiveRunStatus } from '../../shared/run-states'
 import { compareRuns, formatComparison, type ComparisonTable } from '../analysis/compare'
 import { isModelId, MODEL_CATALOG, type ModelId } from '../models/catalog'
 import type { Store } from '../store/store'
@@ -89,9 +91,18 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
         zodToAppError(err, 'plan: ')
       }
       checkModels(plan)
-      const ds = /^\d+$/.test(plan.dataset)
-        ? store.datasets.get(Number(plan.dataset))
-        : store.datasets.byName(plan.dataset)
+      const ds = plan.dataset
+        ? /^\d+$/.test(plan.dataset)
+          ? store.datasets.get(Number(plan.dataset))
+          : store.datasets.byName(plan.dataset)
+        : undefined
+      if (plan.dataset && !ds)
+        throw new AppError('not_found', `dataset "${plan.dataset}" not found`, { field: 'dataset' })
+      const dataProblem = presetDataProblem(
+        plan.preset,
+        ds ? { name: ds.name, inputShape: ds.inputShape, classCount: ds.classNames.length } : null,
+      )
+      if (dataProblem) throw new AppError('invalid_input', dataProblem, { field: 'dataset' })
       if (!ds) throw new AppError('not_found', `dataset "${plan.dataset}" not found`, { field: 'dataset' })
       for (const [slot, runId] of Object.entries(plan.reuseTeachers)) {
         const t = store.runs.get(runId)
@@ -143,22 +154,32 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
     get: detail,
     list: () => store.experiments.list(),
     latest: () => store.experiments.latest(),
-    /** Cancels every queued or running run of the experiment. */
+    /**
+     * Cancels every queued or running run of the experiment, including runs left behind by a host
+     * that is gone. Runs another live host drives are left to it (their ids come back in `skipped`).
+     */
     cancel(id: number): ExperimentDetail {
       const d = detail(id)
       store.experiments.setStatus(id, 'cancelled')
       // Students first, so none starts in the moment a teacher is cancelled.
-      for (const r of [...d.runs].reverse())
-        if (r.status === 'queued' || r.status === 'running') runs.cancel(r.id)
+      for (const r of [...d.runs].reverse()) {
+        if (!isActiveRunStatus(r.status)) continue
+        try {
+          runs.cancel(r.id)
+        } catch (err) {
+          if (!(err instanceof AppError && err.code === 'conflict')) throw err
+        }
+      }
       return detail(id)
     },
-    /** Re-queues every run that did not complete (interrupted ones continue from their checkpoint). */
+    /**
+     * Re-queues every run that did not complete, whatever its state: cut-off runs continue from
+     * their checkpoint, runs left queued or running by a host that is gone are taken over.
+     */
     resume(id: number): ExperimentDetail {
       const d = detail(id)
       store.experiments.setStatus(id, 'active')
-      runs.enqueue(
-        d.runs.filter((r) => ['cancelled', 'interrupted', 'failed'].includes(r.status)).map((r) => r.id),
-      )
+      runs.enqueue(d.runs.filter((r) => r.status !== 'completed').map((r) => r.id))
       return detail(id)
     },
     /** The engine's comparison of an experiment's students (or of any runs). */
