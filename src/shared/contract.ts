@@ -27,7 +27,7 @@ import type {
 } from './types'
 import type { DoctorReport } from './doctor'
 import type { PresetDataRequirement, PresetId } from './plan'
-import type { ComparisonTable } from '../core/analysis/compare'
+import type { ComparisonTable } from './comparison'
 
 export interface ModelInfo {
   id: string
