@@ -16,8 +16,9 @@ import { resolveDataHome } from '../core/paths'
 import { startWebServer } from '../server/index'
 import { registerDatasetCommands } from './datasets'
 import { registerExportCommand } from './export'
+import { registerDoctorCommand } from './doctor'
 import { isPlanRun, planFromFlags, registerExperimentCommands, runPlan, type PlanFlags } from './experiments'
-import { duration, pct, table } from './format'
+import { deviceText, duration, pct, table } from './format'
 
 const VERSION = '0.1.0'
 const trainerEntry = fileURLToPath(new URL('./trainer.js', import.meta.url))
@@ -213,6 +214,9 @@ program
         process.stderr.write(`  ${rung.id}: ${rung.reason}\n`)
       }
     })
+    core.on('runs:log', (l) => {
+      if (l.runId === runId || l.runId === null) process.stderr.write(`${l.level}: ${l.message}\n`)
+    })
     core.on('runs:progress', (p) => {
       if (p.runId !== runId) return
       const payload = {
@@ -295,6 +299,7 @@ program
             'epochs',
             'test acc',
             'backend',
+            'device',
             'duration',
             'reason',
           ],
@@ -308,6 +313,7 @@ program
             `${r.epochsDone}/${r.epochsPlanned}`,
             pct(r.testAccuracy),
             r.backend ?? '-',
+            deviceText(r),
             r.startedAt ? duration((r.finishedAt ?? Date.now()) - r.startedAt) : '-',
             r.failureReason ?? '',
           ]),
@@ -362,6 +368,7 @@ program
 registerDatasetCommands(program, () => openCore('cli'))
 registerExperimentCommands(program, () => openCore('cli'))
 registerExportCommand(program, () => openCore('cli'))
+registerDoctorCommand(program, () => openCore('cli'))
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = AppError.from(err)

@@ -15,6 +15,8 @@ import { explainStorageError, storageTrouble } from '../storage-errors'
 import { createPlanService, type PlanService } from './plan-service'
 import { createRunService, type RunService } from './run-service'
 import type { SpawnTrainer } from './trainer-handle'
+import type { DoctorOptions } from '../doctor/doctor'
+import { createDoctorService, type DoctorService } from './doctor-service'
 
 export interface AppCoreOptions {
   dataHome: string
@@ -27,11 +29,14 @@ export interface AppCoreOptions {
   cancelGraceMs?: number
   /** Channels only this host can serve (the desktop app's OS dialogs), replacing the defaults. */
   hostHandlers?: Partial<Handlers>
+  /** Doctor test seams (fake /proc, system folders, timeouts). */
+  doctorOptions?: Partial<DoctorOptions>
 }
 
 export interface AppCore {
   store: Store
   runs: RunService
+  doctor: DoctorService
   plans: PlanService
   handlers: Handlers
   dispatch(channel: string, input: unknown): Promise<Envelope<unknown>>
@@ -52,6 +57,13 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
   const emit = <K extends PushChannel>(channel: K, payload: Pushes[K]): void => {
     events.emit(channel, payload)
   }
+  const doctor = createDoctorService({
+    store,
+    paths,
+    spawnTrainer: opts.spawnTrainer,
+    env: opts.env,
+    doctorOptions: opts.doctorOptions,
+  })
   const runs = createRunService({
     store,
     paths,
@@ -60,14 +72,16 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
     env: opts.env,
     cancelGraceMs: opts.cancelGraceMs,
     readOnly: opened.readOnly,
+    gpu: doctor,
   })
   const plans = createPlanService({ store, runs })
   const app = { version: opts.version ?? '0.0.0', dataHome: opts.dataHome, host: opts.host }
-  const handlers = createHandlers({ store, paths, runs, plans, emit, app }, opts.hostHandlers)
+  const handlers = createHandlers({ store, paths, runs, plans, doctor, emit, app }, opts.hostHandlers)
 
   return {
     store,
     runs,
+    doctor,
     plans,
     handlers,
     dispatch: createDispatch(handlers, (err) =>

@@ -16,6 +16,7 @@ import {
 import { resolveRunConfig } from '../../shared/schemas'
 import { teacherSlotOf, variantsTaughtBy } from '../../shared/variants'
 import type { ExperimentDetail, RunSummary } from '../../shared/types'
+import { runDeviceLabel } from '../../shared/backends'
 import { isActiveRunStatus } from '../../shared/run-states'
 import { compareRuns, formatComparison, type ComparisonTable } from '../analysis/compare'
 import { isModelId, MODEL_CATALOG, type ModelId } from '../models/catalog'
@@ -225,6 +226,7 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
             teacher,
             bestTestAccuracy: d.result?.best.accuracy ?? r.testAccuracy ?? undefined,
             lastTestAccuracy: d.result?.last.accuracy ?? r.testAccuracy ?? undefined,
+            device: runDeviceLabel(r),
           }
         })
       return compareRuns(rows, { metric: opts.metric ?? 'best' })
