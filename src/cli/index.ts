@@ -26,7 +26,8 @@ import {
   withFlagName,
 } from './run-options'
 import { registerClusterCommands } from './cluster'
-import { duration, pct, table } from './format'
+import { deviceText, duration, pct, table } from './format'
+import { registerDoctorCommand } from './doctor'
 
 const VERSION = '0.1.0'
 const trainerEntry = fileURLToPath(new URL('./trainer.js', import.meta.url))
@@ -136,6 +137,9 @@ addPlanOptions(runCommand)
         process.stderr.write(`  ${rung.id}: ${rung.reason}\n`)
       }
     })
+    core.on('runs:log', (l) => {
+      if (l.runId === runId || l.runId === null) process.stderr.write(`${l.level}: ${l.message}\n`)
+    })
     core.on('runs:progress', (p) => {
       if (p.runId !== runId) return
       const payload = {
@@ -218,6 +222,7 @@ program
             'epochs',
             'test acc',
             'backend',
+            'device',
             'duration',
             'reason',
           ],
@@ -231,6 +236,7 @@ program
             `${r.epochsDone}/${r.epochsPlanned}`,
             pct(r.testAccuracy),
             r.backend ?? '-',
+            deviceText(r),
             r.startedAt ? duration((r.finishedAt ?? Date.now()) - r.startedAt) : '-',
             r.failureReason ?? '',
           ]),
@@ -286,6 +292,7 @@ registerDatasetCommands(program, () => openCore('cli'))
 registerExperimentCommands(program, () => openCore('cli'))
 registerExportCommand(program, () => openCore('cli'))
 registerClusterCommands(program, () => openCore('cli'), { trainerEntry })
+registerDoctorCommand(program, () => openCore('cli'))
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = AppError.from(err)

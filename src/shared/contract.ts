@@ -25,6 +25,7 @@ import type {
   ExperimentSummary,
   VariantId,
 } from './types'
+import type { DoctorReport } from './doctor'
 import type { PresetDataRequirement, PresetId } from './plan'
 import type {
   ClusterAvailability,
@@ -82,6 +83,10 @@ export interface Invokes {
   'cluster:sync': { input: In<'cluster:sync'>; output: ClusterSyncResult }
   'cluster:retry': { input: In<'cluster:retry'>; output: { rows: number[]; submissions: Submission[] } }
   'cluster:cancel': { input: In<'cluster:cancel'>; output: { cancelled: string[] } }
+  /** `tfkd doctor`: the machine, NVIDIA GPUs, CUDA libraries, WebGPU adapter, a verdict per rung. */
+  'diagnostics:doctor': { input: In<'diagnostics:doctor'>; output: DoctorReport }
+  /** The CUDA library folders set in Settings (searched first by the doctor). */
+  'diagnostics:cudaFolders': { input: In<'diagnostics:cudaFolders'>; output: { dirs: string[] } }
 }
 
 /** A finished import: the new dataset, and what was left out and why. */
@@ -140,6 +145,8 @@ export interface Pushes {
   'runs:status': RunStatusEvent
   'diagnostics:backend': BackendReport
   'datasets:progress': DatasetImportProgress
+  /** A trainer's warning or error that is not a run's end (e.g. a GPU newer than libtensorflow). */
+  'runs:log': { runId: number | null; level: 'warn' | 'error'; message: string }
   /** Desktop app only: a native menu command (types.ts AppCommand). */
   'app:command': AppCommand
 }
@@ -186,6 +193,8 @@ export const invokeChannels: { [K in InvokeChannel]: true } = {
   'cluster:sync': true,
   'cluster:retry': true,
   'cluster:cancel': true,
+  'diagnostics:doctor': true,
+  'diagnostics:cudaFolders': true,
 }
 export const pushChannels: { [K in PushChannel]: true } = {
   'runs:progress': true,
@@ -193,6 +202,7 @@ export const pushChannels: { [K in PushChannel]: true } = {
   'runs:status': true,
   'diagnostics:backend': true,
   'datasets:progress': true,
+  'runs:log': true,
   'app:command': true,
 }
 export const INVOKE_CHANNELS = Object.keys(invokeChannels) as InvokeChannel[]

@@ -6,6 +6,7 @@ import type { HandlerContext } from './context'
 import { createDatasetHandlers } from './datasets'
 import { createExperimentHandlers } from './experiments'
 import { createRunHandlers } from './runs'
+import { createDoctorHandlers } from './doctor'
 
 export type { HandlerContext } from './context'
 export { createDispatch } from './dispatch'
@@ -17,6 +18,7 @@ export function createHandlers(ctx: HandlerContext, hostHandlers: Partial<Handle
     ...createDatasetHandlers(ctx),
     ...createExperimentHandlers(ctx),
     ...createClusterHandlers(ctx),
+    ...createDoctorHandlers(ctx),
     ...hostHandlers,
   }
 }

@@ -19,6 +19,8 @@ import { createClusterService, type ClusterService } from '../cluster/cluster-se
 import { createSlurmClient, type Exec } from '../cluster/slurm-client'
 import type { TfkdInstall } from '../cluster/slurm-scripts'
 import { createClusterRepo } from '../store/repos/cluster'
+import type { DoctorOptions } from '../doctor/doctor'
+import { createDoctorService, type DoctorService } from './doctor-service'
 
 export interface AppCoreOptions {
   dataHome: string
@@ -35,11 +37,14 @@ export interface AppCoreOptions {
   tfkdInstall?: TfkdInstall
   /** Runs Slurm's commands (tests may wrap it); default: the real commands with timeouts. */
   slurmExec?: Exec
+  /** Doctor test seams (fake /proc, system folders, timeouts). */
+  doctorOptions?: Partial<DoctorOptions>
 }
 
 export interface AppCore {
   store: Store
   runs: RunService
+  doctor: DoctorService
   plans: PlanService
   cluster: ClusterService
   handlers: Handlers
@@ -61,6 +66,13 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
   const emit = <K extends PushChannel>(channel: K, payload: Pushes[K]): void => {
     events.emit(channel, payload)
   }
+  const doctor = createDoctorService({
+    store,
+    paths,
+    spawnTrainer: opts.spawnTrainer,
+    env: opts.env,
+    doctorOptions: opts.doctorOptions,
+  })
   const runs = createRunService({
     store,
     paths,
@@ -69,6 +81,7 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
     env: opts.env,
     cancelGraceMs: opts.cancelGraceMs,
     readOnly: opened.readOnly,
+    gpu: doctor,
   })
   const plans = createPlanService({ store, runs })
   const clusterRepo = createClusterRepo({ db: store.db, now: Date.now })
@@ -91,13 +104,14 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
       : 'this host has no tfkd install for the cluster nodes to run; use `tfkd cluster submit` or `tfkd serve` on the login node',
   }
   const handlers = createHandlers(
-    { store, paths, runs, plans, emit, app, cluster: clusterCtx },
+    { store, paths, runs, plans, doctor, emit, app, cluster: clusterCtx },
     opts.hostHandlers,
   )
 
   return {
     store,
     runs,
+    doctor,
     plans,
     cluster,
     handlers,
