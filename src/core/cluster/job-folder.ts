@@ -27,7 +27,7 @@ import {
 import { join } from 'node:path'
 import { AppError } from '../../shared/errors'
 import type { TestResult } from '../../shared/trainer-protocol'
-import type { EpochMetrics } from '../../shared/types'
+import type { EpochMetrics, RunDevice } from '../../shared/types'
 import { parseManifest, type Manifest } from './manifest'
 import type { SlurmOptions, Submission, TaskMarker } from '../../shared/cluster'
 
@@ -129,7 +129,7 @@ export function latestSubmission(job: JobFile, row: number): Submission | undefi
 export type TaskEvent =
   | { type: 'task'; at: number; node: string; slurmJob: string | null; pid: number; attempt: string | null }
   | { type: 'teacher'; at: number; uuid: string; epoch: number; checkpoint: string }
-  | { type: 'started'; at: number; backend: string; device: string }
+  | { type: 'started'; at: number; backend: string; device: string; deviceInfo?: RunDevice }
   | { type: 'epoch'; at: number; metrics: EpochMetrics }
   | { type: 'checkpoint'; at: number; epoch: number; path: string; bytes: number }
   | { type: 'completed'; at: number; result: TestResult }

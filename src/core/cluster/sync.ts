@@ -108,6 +108,7 @@ function recordRow(
       }
       const started = events.find((e): e is Extract<TaskEvent, { type: 'started' }> => e.type === 'started')
       if (started) store.runs.markRunning(runId, started.backend, started.device)
+      if (started?.deviceInfo) store.runDevices.set(runId, started.deviceInfo)
       const ckDir = join(deps.paths.checkpoints, String(runId))
       for (const e of events) {
         if (e.type === 'epoch') store.runs.recordEpoch(runId, e.metrics)

@@ -173,7 +173,13 @@ function driveTrainer(
           state.startedAt = now()
           state.backend = msg.backend
           state.device = msg.device
-          append({ type: 'started', at: state.startedAt, backend: msg.backend, device: msg.device })
+          append({
+            type: 'started',
+            at: state.startedAt,
+            backend: msg.backend,
+            device: msg.device,
+            ...(msg.deviceInfo ? { deviceInfo: msg.deviceInfo } : {}),
+          })
           break
         case 'epoch':
           append({ type: 'epoch', at: now(), metrics: msg.metrics })

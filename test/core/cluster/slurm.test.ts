@@ -131,6 +131,8 @@ describe.skipIf(skip)('cluster jobs on a real Slurm', () => {
       expect(c, key(l)).toBeDefined()
       expect(c.testAccuracy, key(l)).toBe(l.testAccuracy)
       expect(c.testLoss, key(l)).toBe(l.testLoss)
+      // The device it really trained on travels with it (here: the same machine).
+      expect(c.deviceInfo ?? null, key(l)).toEqual(l.deviceInfo ?? null)
       const strip = (m: { durationMs: number; samplesPerSec: number }[]) =>
         m.map(({ durationMs: _d, samplesPerSec: _s, ...rest }) => rest)
       expect(strip(core.store.runs.metrics(c.id)), key(l)).toEqual(strip(core.store.runs.metrics(l.id)))
