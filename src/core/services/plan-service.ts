@@ -14,6 +14,7 @@ import {
   type TeacherSlot,
 } from '../../shared/plan'
 import { resolveRunConfig } from '../../shared/schemas'
+import { teacherSlotOf, variantsTaughtBy } from '../../shared/variants'
 import type { ExperimentDetail, RunSummary } from '../../shared/types'
 import { runDeviceLabel } from '../../shared/backends'
 import { isActiveRunStatus } from '../../shared/run-states'
@@ -55,18 +56,23 @@ function checkModels(plan: ResolvedPlan): void {
     }
   }
   const strength = (id: string) => MODEL_CATALOG[id as ModelId].strength
-  const uses = (v: string) => plan.variants.includes(v as never)
-  if ((uses('kd') || uses('de-kd')) && strength(plan.strongerTeacher) <= strength(plan.student)) {
+  // Which teachers the plan needs follows from its variants' declared teacher kinds.
+  const slots = new Set(plan.variants.map(teacherSlotOf))
+  const who = (slot: TeacherSlot) => {
+    const ids = variantsTaughtBy(slot)
+    return `${ids.join(' and ')} need${ids.length === 1 ? 's' : ''}`
+  }
+  if (slots.has('stronger') && strength(plan.strongerTeacher) <= strength(plan.student)) {
     throw new AppError(
       'invalid_input',
-      `strongerTeacher: ${plan.strongerTeacher} is not stronger than the student ${plan.student} (kd and de-kd need a stronger teacher)`,
+      `strongerTeacher: ${plan.strongerTeacher} is not stronger than the student ${plan.student} (${who('stronger')} a stronger teacher)`,
       { field: 'strongerTeacher' },
     )
   }
-  if (uses('re-kd') && strength(plan.weakerTeacher) >= strength(plan.student)) {
+  if (slots.has('weaker') && strength(plan.weakerTeacher) >= strength(plan.student)) {
     throw new AppError(
       'invalid_input',
-      `weakerTeacher: ${plan.weakerTeacher} is not weaker than the student ${plan.student} (re-kd needs a weaker teacher)`,
+      `weakerTeacher: ${plan.weakerTeacher} is not weaker than the student ${plan.student} (${who('weaker')} a weaker teacher)`,
       { field: 'weakerTeacher' },
     )
   }
