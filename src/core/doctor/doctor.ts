@@ -112,7 +112,7 @@ export function probeTrainer(
     t.onExit(({ code, signal }) => {
       finish(
         lastError ?? `the trainer probe exited (${signal ?? `code ${code}`}) before it reported`,
-        signal ? 'error' : 'error',
+        'error',
       )
     })
     t.send({ type: 'doctor' })
