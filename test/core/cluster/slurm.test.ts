@@ -169,7 +169,7 @@ describe.skipIf(skip)('cluster jobs on a real Slurm', () => {
     expect(await core.cluster.retry(sub.jobDir)).toEqual({ rows: [], submissions: [] })
   })
 
-  it('a failing teacher stops its students: they are never started and sync as failed, naming it', async () => {
+  it('a failing teacher stops its students: never started, synced as failed naming it; retry runs both', async () => {
     const sub = await core.cluster.submit({
       plan: { ...PLAN, variants: ['kd'], seeds: [1] },
       workdir: workdir(),
@@ -197,5 +197,19 @@ describe.skipIf(skip)('cluster jobs on a real Slurm', () => {
     const student = runs.find((r) => r.role === 'student')!
     expect(student.failureReason).toMatch(/its teacher teacher:stronger failed/)
     expect(student.startedAt).toBeNull()
+
+    // Retry: the teacher again, and its student waiting for the new teacher task (afterok).
+    const retry = await core.cluster.retry(sub.jobDir)
+    expect(retry.rows).toEqual([0, 1])
+    const [t2, s2] = retry.submissions
+    expect(s2!.after).toEqual([`${t2!.jobId}_0`])
+    await waitUntil(sub.jobDir, drained)
+    expect(await core.cluster.sync(sub.jobDir)).toMatchObject({ added: 0, updated: 2 })
+    const healed = core.store.runs.list({ experimentId: s.experimentId })
+    expect(healed.map((r) => r.status)).toEqual(['completed', 'completed'])
+    const teacher = healed.find((r) => r.role === 'teacher')!
+    const d = core.store.runs.detail(healed.find((r) => r.role === 'student')!.id)!
+    expect(d.teacherRunId).toBe(teacher.id)
+    expect(d.teacherEpoch).toBe(1)
   })
 })
