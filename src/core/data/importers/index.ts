@@ -1,6 +1,7 @@
 /** The importer registry and format detection. */
-import { lstat, readdir } from 'node:fs/promises'
+import { lstat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
+import { readdirNames } from './fs-safe'
 import { MNIST_10K } from '../bundled'
 import { bundledImporter } from './bundled'
 import { cifar100Importer, cifar10Importer } from './cifar'
@@ -54,14 +55,15 @@ export async function detectFormat(source: string): Promise<FormatId> {
       `${source}: cannot tell the format from the name; pass --format (${FORMAT_IDS.filter((f) => f !== 'bundled').join(', ')})`,
     )
   }
-  const names = await readdir(source)
+  // Names that are not valid UTF-8 are reported by the importer's own walk; here they are ignored.
+  const names = await readdirNames(source, () => undefined)
   const direct = cifarFromNames(names)
   if (direct) return direct
   if (names.some((n) => IDX_RE.test(n))) return 'idx'
   for (const n of names) {
     const p = join(source, n)
     if ((await lstat(p)).isDirectory() && /cifar/i.test(n)) {
-      const inner = cifarFromNames(await readdir(p))
+      const inner = cifarFromNames(await readdirNames(p, () => undefined))
       if (inner) return inner
     }
   }
