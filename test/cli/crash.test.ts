@@ -23,6 +23,8 @@ import type { RunSummary } from '../../src/shared/types'
 import { CLI_ENTRY, requireBuiltTrainer, tempHome } from '../helpers'
 
 const ITERATIONS = Number(process.env.TFKD_CRASH_ITERATIONS ?? 10)
+/** A long local campaign may run a frozen copy of the build (`TFKD_CRASH_CLI=/copy/bin/tfkd.js`). */
+const CLI = process.env.TFKD_CRASH_CLI ?? CLI_ENTRY
 const PLAN = [
   '--variants',
   'baseline,lsr',
@@ -51,7 +53,7 @@ const tmp = tempHome('tfkd-crash-')
 afterAll(() => tmp.cleanup())
 
 function tfkd(home: string, args: string[], timeoutMs = 300_000) {
-  const r = spawnSync(process.execPath, [CLI_ENTRY, ...args], {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
     env: { ...process.env, TFKD_HOME: home },
     encoding: 'utf8',
     timeout: timeoutMs,
@@ -117,7 +119,7 @@ function killGroup(child: ChildProcess): Promise<void> {
 
 /** Starts the plan in its own process group and kills the group at the kill point. */
 async function runAndKill(home: string, point: KillPoint, rand: () => number): Promise<{ killedAt: string }> {
-  const child = spawn(process.execPath, [CLI_ENTRY, 'run', ...PLAN, '--no-progress'], {
+  const child = spawn(process.execPath, [CLI, 'run', ...PLAN, '--no-progress'], {
     env: { ...process.env, TFKD_HOME: home },
     detached: true,
     stdio: 'ignore',
