@@ -12,6 +12,7 @@ import type { z } from 'zod'
 import type { Envelope } from './errors'
 import type { inputSchemas } from './schemas'
 import type {
+  AppCommand,
   AppInfo,
   BackendReport,
   DatasetSummary,
@@ -25,7 +26,7 @@ import type {
   VariantId,
 } from './types'
 import type { PresetDataRequirement, PresetId } from './plan'
-import type { ComparisonTable } from '../core/analysis/compare'
+import type { ComparisonTable } from './comparison'
 
 export interface ModelInfo {
   id: string
@@ -122,6 +123,8 @@ export interface Pushes {
   'runs:status': RunStatusEvent
   'diagnostics:backend': BackendReport
   'datasets:progress': DatasetImportProgress
+  /** Desktop app only: a native menu command (types.ts AppCommand). */
+  'app:command': AppCommand
 }
 
 export type InvokeChannel = keyof Invokes
@@ -166,6 +169,7 @@ export const pushChannels: { [K in PushChannel]: true } = {
   'runs:status': true,
   'diagnostics:backend': true,
   'datasets:progress': true,
+  'app:command': true,
 }
 export const INVOKE_CHANNELS = Object.keys(invokeChannels) as InvokeChannel[]
 export const PUSH_CHANNELS = Object.keys(pushChannels) as PushChannel[]
