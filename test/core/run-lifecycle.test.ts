@@ -142,7 +142,9 @@ describe('run lifecycle', () => {
     c.store.db.pragma('query_only = ON')
     const seen = await c.runs.waitFor(run.id)
     expect(seen.status).toBe('failed')
-    expect(seen.failureReason).toMatch(/could not record the trainer's epoch event/)
+    expect(seen.failureReason).toMatch(
+      /could not record the trainer's epoch event: cannot write to the run database .*tfkd\.sqlite/,
+    )
     expect(seen.failureReason).toMatch(/not recorded yet: cannot write to the run database .*tfkd\.sqlite/)
     // The host is alive and still answers.
     const listed = await c.dispatch('runs:list', {})
