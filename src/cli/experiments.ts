@@ -253,8 +253,9 @@ export function registerExperimentCommands(program: Command, openCore: () => App
             process.stdout.write(`experiment ${id} cancelled\n`)
           } else {
             const e = core.plans.get(Number(id))
-            const todo = e.runs.filter((r) =>
-              ['cancelled', 'interrupted', 'failed'].includes(r.status),
+            // Every run that did not complete, unless another live tfkd process drives it.
+            const todo = e.runs.filter(
+              (r) => r.status !== 'completed' && core.runs.ownerOf(r.id).kind !== 'other-host',
             ).length
             if (!todo) return void process.stdout.write(`experiment ${id}: nothing to resume\n`)
             const ids = new Set(e.runs.map((r) => r.id))
