@@ -23,15 +23,13 @@ import type {
   RunSummary,
   ExperimentDetail,
   ExperimentSummary,
+  ModelInfo,
   VariantId,
 } from './types'
 import type { PresetDataRequirement, PresetId } from './plan'
 import type { ComparisonTable } from './comparison'
 
-export interface ModelInfo {
-  id: string
-  description: string
-}
+export type { ModelInfo }
 
 type In<K extends keyof typeof inputSchemas> = z.input<(typeof inputSchemas)[K]>
 
