@@ -23,6 +23,7 @@ import type {
   RunSummary,
   ExperimentDetail,
   ExperimentSummary,
+  ModelInfo,
   VariantId,
 } from './types'
 import type { DoctorReport } from './doctor'
@@ -37,10 +38,7 @@ import type {
 } from './cluster'
 import type { ComparisonTable } from './comparison'
 
-export interface ModelInfo {
-  id: string
-  description: string
-}
+export type { ModelInfo }
 
 type In<K extends keyof typeof inputSchemas> = z.input<(typeof inputSchemas)[K]>
 
