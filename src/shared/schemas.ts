@@ -8,6 +8,7 @@ import type { RunConfig } from './types'
 import { AppError } from './errors'
 import { augmentFields, experimentPlanInput, trainingFields } from './plan'
 import { VARIANT_PARAMS, resolveVariantParams } from './variants'
+import { clusterJobRef, clusterSubmitInput } from './cluster'
 
 export const DEFAULT_RUN_CONFIG: RunConfig = {
   dataset: 'mnist-10k',
@@ -150,6 +151,13 @@ export const inputSchemas = {
   'runs:tags': z.object({}).strict(),
   'runs:details': z.object({ runIds: z.array(id).min(1).max(500) }).strict(),
   'throughput:get': z.object({}).strict(),
+  'cluster:available': z.object({}).strict(),
+  'cluster:submit': clusterSubmitInput,
+  'cluster:jobs': z.object({}).strict(),
+  'cluster:status': clusterJobRef,
+  'cluster:sync': clusterJobRef,
+  'cluster:retry': clusterJobRef,
+  'cluster:cancel': clusterJobRef,
   'diagnostics:doctor': z
     .object({
       /** Run the probes again instead of answering the last report. */
