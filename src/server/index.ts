@@ -32,6 +32,7 @@ import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { PUSH_CHANNELS, type PushChannel, type Pushes } from '../shared/contract'
 import type { Envelope, ErrorCode } from '../shared/errors'
+import { createUploadHandler, UPLOAD_PATH, UploadError, type UploadOptions } from './upload'
 
 /** What the server needs from the core (`createAppCore`'s result satisfies it). */
 export interface WebCore {
@@ -50,6 +51,8 @@ export interface WebServerOptions {
   /** The built renderer (out/renderer). */
   staticDir: string
   allowRemote?: boolean
+  /** Dataset archive uploads (POST /api/upload); off when absent. */
+  upload?: UploadOptions
 }
 
 export interface WebServer {
@@ -275,6 +278,34 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     sendJson(res, 200, envelope)
   }
 
+  const upload = opts.upload ? createUploadHandler(opts.upload) : null
+
+  async function handleUpload(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST')
+      sendError(res, 405, 'invalid_input', `expected POST, got ${req.method}`)
+      return
+    }
+    const headerToken = req.headers[TOKEN_HEADER]
+    if (
+      !tokenMatches(typeof headerToken === 'string' ? headerToken : undefined) &&
+      !tokenMatches(cookieToken(req))
+    ) {
+      sendError(res, 401, 'unauthorized', 'missing or wrong access token')
+      return
+    }
+    if (!upload) {
+      sendError(res, 404, 'not_found', 'uploads are not enabled on this server')
+      return
+    }
+    try {
+      sendJson(res, 200, { ok: true, value: await upload(req, url) })
+    } catch (err) {
+      if (!(err instanceof UploadError)) throw err
+      throw new HttpError(err.status, 'invalid_input', err.message)
+    }
+  }
+
   async function handleStatic(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD')
@@ -374,9 +405,11 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     }
     const route = url.pathname.startsWith(INVOKE_PREFIX)
       ? handleInvoke(req, res, url.pathname)
-      : url.pathname.startsWith('/api/')
-        ? Promise.resolve(sendError(res, 404, 'not_found', `no API route ${url.pathname}`))
-        : handleStatic(req, res, url)
+      : url.pathname === UPLOAD_PATH
+        ? handleUpload(req, res, url)
+        : url.pathname.startsWith('/api/')
+          ? Promise.resolve(sendError(res, 404, 'not_found', `no API route ${url.pathname}`))
+          : handleStatic(req, res, url)
     route.catch((err: unknown) => {
       if (res.headersSent) {
         res.destroy()
