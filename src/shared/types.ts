@@ -235,3 +235,12 @@ export type AppCommand =
       view: 'datasets' | 'new' | 'runs' | 'history' | 'compare' | 'exports' | 'diagnostics'
     }
   | { kind: 'import'; path: string }
+
+/** The web host's answer to a dataset archive upload (POST /api/upload): the folder to import. */
+export interface ArchiveUpload {
+  kind: 'zip' | 'tar' | 'tar.gz'
+  path: string
+  files: number
+  bytes: number
+  skipped: { entry: string; reason: string }[]
+}
