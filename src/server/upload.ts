@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs'
-import type { IncomingMessage } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import { Transform } from 'node:stream'
 import {
@@ -19,6 +19,9 @@ import {
   type ExtractLimits,
   type ExtractResult,
 } from '../core/data/archive-extract'
+import type { Auth } from './auth'
+import { HttpError, sendJson } from './http'
+import { refuseAndClose } from './invoke'
 
 export const UPLOAD_PATH = '/api/upload'
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3
@@ -129,6 +132,35 @@ export function createUploadHandler(
     } finally {
       rmSync(part, { force: true })
       inFlight--
+    }
+  }
+}
+
+/**
+ * The route: POST only, the access token (header or cookie), then the upload. A refused upload
+ * throws HttpError, which the server answers (a 413 with a lingering close, so the browser sees it).
+ */
+export function createUploadRoute(opts: UploadOptions | undefined, auth: Auth) {
+  const upload = opts ? createUploadHandler(opts) : null
+  return async function handleUpload(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (!auth.hasToken(req)) {
+      refuseAndClose(res, 401, 'unauthorized', 'missing or wrong access token')
+      return
+    }
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST')
+      refuseAndClose(res, 405, 'invalid_input', `expected POST, got ${req.method}`)
+      return
+    }
+    if (!upload) {
+      refuseAndClose(res, 404, 'not_found', 'uploads are not enabled on this server')
+      return
+    }
+    try {
+      sendJson(res, 200, { ok: true, value: await upload(req, url) })
+    } catch (err) {
+      if (err instanceof UploadError) throw new HttpError(err.status, 'invalid_input', err.message)
+      throw err
     }
   }
 }

@@ -4,6 +4,7 @@ import type { AppInfo } from '../../shared/types'
 import type { DataPaths } from '../paths'
 import type { PlanService } from '../services/plan-service'
 import type { RunService } from '../services/run-service'
+import type { DoctorService } from '../services/doctor-service'
 import type { Store } from '../store/store'
 
 export interface HandlerContext {
@@ -11,6 +12,7 @@ export interface HandlerContext {
   paths: DataPaths
   runs: RunService
   plans: PlanService
+  doctor: DoctorService
   emit<K extends PushChannel>(channel: K, payload: Pushes[K]): void
   app: { version: string; dataHome: string; host: AppInfo['host'] }
 }

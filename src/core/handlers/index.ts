@@ -5,6 +5,7 @@ import type { HandlerContext } from './context'
 import { createDatasetHandlers } from './datasets'
 import { createExperimentHandlers } from './experiments'
 import { createRunHandlers } from './runs'
+import { createDoctorHandlers } from './doctor'
 
 export type { HandlerContext } from './context'
 export { createDispatch } from './dispatch'
@@ -15,6 +16,7 @@ export function createHandlers(ctx: HandlerContext, hostHandlers: Partial<Handle
     ...createRunHandlers(ctx),
     ...createDatasetHandlers(ctx),
     ...createExperimentHandlers(ctx),
+    ...createDoctorHandlers(ctx),
     ...hostHandlers,
   }
 }

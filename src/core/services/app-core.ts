@@ -4,18 +4,19 @@
  * server both call `dispatch`; the CLI calls the services directly.
  */
 import { EventEmitter } from 'node:events'
-import { mkdirSync } from 'node:fs'
-import type { Envelope } from '../../shared/errors'
+import { AppError, type Envelope } from '../../shared/errors'
 import type { Handlers, Pushes, PushChannel } from '../../shared/contract'
 import type { AppInfo } from '../../shared/types'
-import { BUNDLED_DATASETS } from '../data/bundled'
 import { createDispatch, createHandlers } from '../handlers/index'
 import { dataPaths } from '../paths'
-import { openDatabase } from '../store/db'
-import { createStore, type Store } from '../store/store'
+import type { Store } from '../store/store'
+import { openDataStore } from './open-store'
+import { explainStorageError, storageTrouble } from '../storage-errors'
 import { createPlanService, type PlanService } from './plan-service'
 import { createRunService, type RunService } from './run-service'
 import type { SpawnTrainer } from './trainer-handle'
+import type { DoctorOptions } from '../doctor/doctor'
+import { createDoctorService, type DoctorService } from './doctor-service'
 
 export interface AppCoreOptions {
   dataHome: string
@@ -28,11 +29,14 @@ export interface AppCoreOptions {
   cancelGraceMs?: number
   /** Channels only this host can serve (the desktop app's OS dialogs), replacing the defaults. */
   hostHandlers?: Partial<Handlers>
+  /** Doctor test seams (fake /proc, system folders, timeouts). */
+  doctorOptions?: Partial<DoctorOptions>
 }
 
 export interface AppCore {
   store: Store
   runs: RunService
+  doctor: DoctorService
   plans: PlanService
   handlers: Handlers
   dispatch(channel: string, input: unknown): Promise<Envelope<unknown>>
@@ -40,23 +44,26 @@ export interface AppCore {
   close(): Promise<void>
 }
 
-export function ensureBundledDatasets(store: Store): void {
-  for (const d of BUNDLED_DATASETS) if (!store.datasets.byName(d.name)) store.datasets.insert(d)
-}
+export { ensureBundledDatasets } from './open-store'
 
 export function createAppCore(opts: AppCoreOptions): AppCore {
   const paths = dataPaths(opts.dataHome)
-  mkdirSync(paths.checkpoints, { recursive: true })
-  mkdirSync(paths.datasets, { recursive: true })
-  const store = createStore(openDatabase(paths.database, { nativeBinding: opts.nativeBinding }))
-  store.runs.interruptOrphans()
-  ensureBundledDatasets(store)
+  // A read-only folder opens a read-only snapshot: the history stays readable (open-store.ts).
+  const opened = openDataStore(paths, { nativeBinding: opts.nativeBinding })
+  const store = opened.store
 
   const events = new EventEmitter()
   events.setMaxListeners(100)
   const emit = <K extends PushChannel>(channel: K, payload: Pushes[K]): void => {
     events.emit(channel, payload)
   }
+  const doctor = createDoctorService({
+    store,
+    paths,
+    spawnTrainer: opts.spawnTrainer,
+    env: opts.env,
+    doctorOptions: opts.doctorOptions,
+  })
   const runs = createRunService({
     store,
     paths,
@@ -64,24 +71,32 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
     emit,
     env: opts.env,
     cancelGraceMs: opts.cancelGraceMs,
+    readOnly: opened.readOnly,
+    gpu: doctor,
   })
   const plans = createPlanService({ store, runs })
   const app = { version: opts.version ?? '0.0.0', dataHome: opts.dataHome, host: opts.host }
-  const handlers = createHandlers({ store, paths, runs, plans, emit, app }, opts.hostHandlers)
+  const handlers = createHandlers({ store, paths, runs, plans, doctor, emit, app }, opts.hostHandlers)
 
   return {
     store,
     runs,
+    doctor,
     plans,
     handlers,
-    dispatch: createDispatch(handlers),
+    dispatch: createDispatch(handlers, (err) =>
+      // Disk full, read-only, permission denied: say which file and what to do, not just SQLite's words.
+      storageTrouble(err)
+        ? new AppError('storage', opened.readOnly ?? explainStorageError(err, 'cannot write', paths.database))
+        : null,
+    ),
     on(channel, listener) {
       events.on(channel, listener as (p: unknown) => void)
       return () => events.off(channel, listener as (p: unknown) => void)
     },
     async close() {
       await runs.shutdown()
-      store.close()
+      opened.close()
     },
   }
 }

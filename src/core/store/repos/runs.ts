@@ -16,6 +16,7 @@ import { decodeJson, decodeReal } from '../real'
 import { createCheckpointsRepo } from './checkpoints'
 import { createEpochMetricsRepo } from './epoch-metrics'
 import { createRunStatusRepo } from './run-status'
+import { decodeRunDevice } from './run-devices'
 import type { RepoDeps, Row } from './types'
 
 export interface NewRun {
@@ -46,6 +47,7 @@ function toRun(r: Row): RunSummary {
     seed: r.seed as number,
     backend: (r.backend as string | null) ?? null,
     device: (r.device as string | null) ?? null,
+    deviceInfo: decodeRunDevice(r.device_info),
     teacherRunId: (r.teacher_run_id as number | null) ?? null,
     epochsPlanned: r.epochs_planned as number,
     epochsDone: r.epochs_done as number,
@@ -134,8 +136,8 @@ function createRunWrites(deps: RepoDeps, get: (id: number) => RunSummary | undef
       const info = db
         .prepare(
           `INSERT INTO runs (experiment_id, dataset_id, model, variant, seed, config, status,
-             teacher_run_id, teacher_checkpoint_id, epochs_planned, created_at, role)
-           VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
+             teacher_run_id, teacher_checkpoint_id, epochs_planned, created_at, role, host_pid)
+           VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           r.experimentId,
@@ -149,6 +151,8 @@ function createRunWrites(deps: RepoDeps, get: (id: number) => RunSummary | undef
           r.config.epochs,
           now(),
           r.role ?? 'student',
+          // A queued run belongs to the host that queued it (run-lifecycle.ts).
+          process.pid,
         )
       return get(Number(info.lastInsertRowid))!
     },

@@ -13,6 +13,7 @@ import type {
 } from '../../../shared/contract'
 import { AppError, type Envelope } from '../../../shared/errors'
 import type { ArchiveUpload } from '../../../shared/types'
+import { parseWire, stringifyWire } from '../../../shared/wire-json'
 
 declare global {
   interface Window {
@@ -79,7 +80,7 @@ export function createHttpTransport(): Transport {
     ws.onmessage = (ev: MessageEvent<string>) => {
       let msg: { channel: PushChannel; payload: unknown }
       try {
-        msg = JSON.parse(ev.data) as { channel: PushChannel; payload: unknown }
+        msg = parseWire(String(ev.data)) as { channel: PushChannel; payload: unknown }
       } catch {
         return
       }
@@ -108,7 +109,7 @@ export function createHttpTransport(): Transport {
         res = await fetch(`/api/invoke/${encodeURIComponent(channel)}`, {
           method: 'POST',
           headers,
-          body: JSON.stringify(input ?? {}),
+          body: stringifyWire(input ?? {}),
           credentials: 'same-origin',
         })
       } catch (err) {
@@ -118,7 +119,8 @@ export function createHttpTransport(): Transport {
         }
       }
       try {
-        return (await res.json()) as Envelope<unknown>
+        // The web host encodes NaN/Infinity as { nonFinite } (see shared/wire-json.ts).
+        return parseWire(await res.text()) as Envelope<unknown>
       } catch {
         return {
           ok: false,
@@ -200,7 +202,7 @@ export function uploadArchive(file: File, onProgress: (sent: number, total: numb
     xhr.onload = () => {
       let env: Envelope<ArchiveUpload>
       try {
-        env = JSON.parse(xhr.responseText) as Envelope<ArchiveUpload>
+        env = parseWire(xhr.responseText) as Envelope<ArchiveUpload>
       } catch {
         reject(new AppError('internal', `the server answered ${xhr.status} without JSON`))
         return
