@@ -26,7 +26,16 @@ import type {
   ModelInfo,
   VariantId,
 } from './types'
+import type { DoctorReport } from './doctor'
 import type { PresetDataRequirement, PresetId } from './plan'
+import type {
+  ClusterAvailability,
+  ClusterJobStatus,
+  ClusterJobSummary,
+  ClusterSubmitResult,
+  ClusterSyncResult,
+  Submission,
+} from './cluster'
 import type { ComparisonTable } from './comparison'
 
 export type { ModelInfo }
@@ -63,6 +72,19 @@ export interface Invokes {
   'runs:tags': { input: In<'runs:tags'>; output: Record<number, string[]> }
   'runs:details': { input: In<'runs:details'>; output: RunDetail[] }
   'throughput:get': { input: In<'throughput:get'>; output: Record<string, number> }
+  /** Whether this host can submit to Slurm (sbatch on its PATH, and a tfkd install to run). */
+  'cluster:available': { input: In<'cluster:available'>; output: ClusterAvailability }
+  /** A plan as Slurm job arrays; `dryRun` only renders the scripts. */
+  'cluster:submit': { input: In<'cluster:submit'>; output: ClusterSubmitResult }
+  'cluster:jobs': { input: In<'cluster:jobs'>; output: ClusterJobSummary[] }
+  'cluster:status': { input: In<'cluster:status'>; output: ClusterJobStatus }
+  'cluster:sync': { input: In<'cluster:sync'>; output: ClusterSyncResult }
+  'cluster:retry': { input: In<'cluster:retry'>; output: { rows: number[]; submissions: Submission[] } }
+  'cluster:cancel': { input: In<'cluster:cancel'>; output: { cancelled: string[] } }
+  /** `tfkd doctor`: the machine, NVIDIA GPUs, CUDA libraries, WebGPU adapter, a verdict per rung. */
+  'diagnostics:doctor': { input: In<'diagnostics:doctor'>; output: DoctorReport }
+  /** The CUDA library folders set in Settings (searched first by the doctor). */
+  'diagnostics:cudaFolders': { input: In<'diagnostics:cudaFolders'>; output: { dirs: string[] } }
 }
 
 /** A finished import: the new dataset, and what was left out and why. */
@@ -121,6 +143,8 @@ export interface Pushes {
   'runs:status': RunStatusEvent
   'diagnostics:backend': BackendReport
   'datasets:progress': DatasetImportProgress
+  /** A trainer's warning or error that is not a run's end (e.g. a GPU newer than libtensorflow). */
+  'runs:log': { runId: number | null; level: 'warn' | 'error'; message: string }
   /** Desktop app only: a native menu command (types.ts AppCommand). */
   'app:command': AppCommand
 }
@@ -160,6 +184,15 @@ export const invokeChannels: { [K in InvokeChannel]: true } = {
   'runs:tags': true,
   'runs:details': true,
   'throughput:get': true,
+  'cluster:available': true,
+  'cluster:submit': true,
+  'cluster:jobs': true,
+  'cluster:status': true,
+  'cluster:sync': true,
+  'cluster:retry': true,
+  'cluster:cancel': true,
+  'diagnostics:doctor': true,
+  'diagnostics:cudaFolders': true,
 }
 export const pushChannels: { [K in PushChannel]: true } = {
   'runs:progress': true,
@@ -167,6 +200,7 @@ export const pushChannels: { [K in PushChannel]: true } = {
   'runs:status': true,
   'diagnostics:backend': true,
   'datasets:progress': true,
+  'runs:log': true,
   'app:command': true,
 }
 export const INVOKE_CHANNELS = Object.keys(invokeChannels) as InvokeChannel[]

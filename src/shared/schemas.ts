@@ -9,6 +9,7 @@ import { DEFAULT_RUN_CONFIG } from './defaults'
 import { AppError } from './errors'
 import { augmentFields, experimentPlanInput, trainingFields } from './plan'
 import { VARIANT_PARAMS, resolveVariantParams } from './variants'
+import { clusterJobRef, clusterSubmitInput } from './cluster'
 
 export { DEFAULT_RUN_CONFIG }
 
@@ -130,4 +131,23 @@ export const inputSchemas = {
   'runs:tags': z.object({}).strict(),
   'runs:details': z.object({ runIds: z.array(id).min(1).max(500) }).strict(),
   'throughput:get': z.object({}).strict(),
+  'cluster:available': z.object({}).strict(),
+  'cluster:submit': clusterSubmitInput,
+  'cluster:jobs': z.object({}).strict(),
+  'cluster:status': clusterJobRef,
+  'cluster:sync': clusterJobRef,
+  'cluster:retry': clusterJobRef,
+  'cluster:cancel': clusterJobRef,
+  'diagnostics:doctor': z
+    .object({
+      /** Run the probes again instead of answering the last report. */
+      refresh: z.boolean().optional(),
+      /** Also spawn a trainer for the WebGPU adapter and the ladder (default true). */
+      probe: z.boolean().optional(),
+    })
+    .strict(),
+  /** Without dirs: read the folders; with dirs: replace them. */
+  'diagnostics:cudaFolders': z
+    .object({ dirs: z.array(z.string().min(1).max(4096)).max(20).optional() })
+    .strict(),
 } as const

@@ -83,7 +83,8 @@ function validCall(op: NativeOp): CallArgs {
   return { heap: new ArrayBuffer(heapBytes), buffers, dims, params, argc: 4 }
 }
 
-function corruptions(op: NativeOp): Corruption[] {
+/** Bad dimensions: huge, past 2^31 - 1, negative, zero where at least 1 is needed, not integers. */
+function dimCorruptions(op: NativeOp): Corruption[] {
   const opSpec = NATIVE_OPS[op]
   const dimNames: readonly string[] = NATIVE_DIMS[opSpec.dims]
   const extents = EXTENTS[opSpec.dims]!
@@ -125,8 +126,13 @@ function corruptions(op: NativeOp): Corruption[] {
       apply: (a) => Object.assign(a.dims as Dict, { outHeight: 3, strideHeight: 2 ** 30 }),
     })
   }
-  // Offsets: negative, unaligned, at or past the end, huge, not a number.
-  const b = pick(opSpec.buffers)
+  return out
+}
+
+/** Bad buffer offsets: negative, unaligned, at or past the end, huge, absent, not a number. */
+function bufferCorruptions(op: NativeOp): Corruption[] {
+  const out: Corruption[] = []
+  const b = pick(NATIVE_OPS[op].buffers)
   const off = pick([
     -4,
     -1,
@@ -162,7 +168,18 @@ function corruptions(op: NativeOp): Corruption[] {
     apply: (a) => void ((a.buffers as Dict)[b] = notNumber),
   })
   out.push({ what: 'unknown buffer', mention: ['extra'], apply: (a) => void ((a.buffers as Dict).extra = 0) })
-  // The heap: not an ArrayBuffer, or detached (its length is 0 now).
+  out.push({
+    what: 'buffers not an object',
+    mention: ['buffers'],
+    apply: (a) => void (a.buffers = pick([null, 7, 'x'])),
+  })
+  return out
+}
+
+/** A bad heap (not an ArrayBuffer, detached), too few arguments, bad parameters. */
+function argCorruptions(op: NativeOp): Corruption[] {
+  const opSpec = NATIVE_OPS[op]
+  const out: Corruption[] = []
   const heap = pick([null, {}, new Float32Array(4), new SharedArrayBuffer(heapBytes), 'heap'])
   out.push({ what: 'heap not an ArrayBuffer', mention: ['heap'], apply: (a) => void (a.heap = heap) })
   out.push({
@@ -174,11 +191,6 @@ function corruptions(op: NativeOp): Corruption[] {
     what: 'too few arguments',
     mention: ['expected'],
     apply: (a) => void (a.argc = opSpec.params.length ? 3 : 2),
-  })
-  out.push({
-    what: 'buffers not an object',
-    mention: ['buffers'],
-    apply: (a) => void (a.buffers = pick([null, 7, 'x'])),
   })
   // Parameters.
   for (const p of opSpec.params as readonly string[]) {
@@ -209,6 +221,10 @@ function corruptions(op: NativeOp): Corruption[] {
     })
   }
   return out
+}
+
+function corruptions(op: NativeOp): Corruption[] {
+  return [...dimCorruptions(op), ...bufferCorruptions(op), ...argCorruptions(op)]
 }
 
 function invoke(addon: CpuKernelsAddon, op: NativeOp, a: CallArgs): void {

@@ -48,15 +48,21 @@ std::string Show(double v) {
   return buf;
 }
 
-// a * b and a + b on non-negative values, failing instead of wrapping.
-int64_t MulChecked(int64_t a, int64_t b, const std::string& what) {
-  if (a != 0 && b > std::numeric_limits<int64_t>::max() / a) RangeFail(what + " overflows 64 bits");
-  return a * b;
+// a * b and a + b on non-negative values: false (and *out untouched) where the result would not
+// fit in 64 bits, instead of wrapping. Messages are only built once a check has failed, so a valid
+// call allocates no strings.
+bool MulOk(int64_t a, int64_t b, int64_t* out) {
+  if (a != 0 && b > std::numeric_limits<int64_t>::max() / a) return false;
+  *out = a * b;
+  return true;
 }
-int64_t AddChecked(int64_t a, int64_t b, const std::string& what) {
-  if (b > std::numeric_limits<int64_t>::max() - a) RangeFail(what + " overflows 64 bits");
-  return a + b;
+bool AddOk(int64_t a, int64_t b, int64_t* out) {
+  if (b > std::numeric_limits<int64_t>::max() - a) return false;
+  *out = a + b;
+  return true;
 }
+
+bool IsInteger(double v) { return std::isfinite(v) && std::trunc(v) == v; }
 
 // ---------------------------------------------------------------------------------------------
 // The dimension spec: each struct field with its JS name and its minimum (extents may be 0;
@@ -181,12 +187,11 @@ class Call {
       throw std::logic_error("internal: the dims table does not match the op's spec");
     D d{};
     for (size_t i = 0; i < K; i++) {
-      double v = dims_[i];
-      std::string label = std::string("dims.") + fields[i].name;
-      CheckInteger(v, label);
-      if (v < static_cast<double>(fields[i].min) || v > static_cast<double>(kMaxDim))
-        RangeFail(label + " = " + Show(v) + " is out of range (expected an integer in [" +
-                  std::to_string(fields[i].min) + ", " + std::to_string(kMaxDim) + "])");
+      const double v = dims_[i];
+      if (!IsInteger(v) || v < static_cast<double>(fields[i].min) || v > static_cast<double>(kMaxDim))
+        RangeFail(std::string("dims.") + fields[i].name + " = " + Show(v) +
+                  " is out of range (expected an integer in [" + std::to_string(fields[i].min) + ", " +
+                  std::to_string(kMaxDim) + "])");
       d.*fields[i].member = static_cast<int>(v);
     }
     return d;
@@ -197,32 +202,33 @@ class Call {
   // The buffer of `shape` floats at buffers[name]: length and bounds checked before the pointer
   // into the heap is formed.
   float* Buffer(const char* name, std::initializer_list<int64_t> shape) const {
-    double off = offsets_[Index(op_.buffers, name)];
-    std::string label = std::string("buffers.") + name;
-    if (std::isnan(off)) TypeFail(label + " is missing (expected a byte offset into the heap)");
-    CheckInteger(off, label);
-    if (off < 0 || off > kMaxSafeInteger || std::fmod(off, 4.0) != 0)
-      RangeFail(label + " = " + Show(off) + " is not a non-negative multiple of 4 (float32 alignment)");
+    const double off = offsets_[Index(op_.buffers, name)];
+    if (std::isnan(off))
+      TypeFail(std::string("buffers.") + name + " is missing (expected a byte offset into the heap)");
+    if (!IsInteger(off) || off < 0 || off > kMaxSafeInteger || std::fmod(off, 4.0) != 0)
+      RangeFail(std::string("buffers.") + name + " = " + Show(off) +
+                " is not a non-negative integer multiple of 4 (float32 alignment)");
     const int64_t offset = static_cast<int64_t>(off);
-    std::string dims;
-    int64_t floats = 1;
-    for (int64_t s : shape) {
-      dims += (dims.empty() ? "" : " x ") + std::to_string(s);
-      floats = MulChecked(floats, s, label + " size " + dims);
+    int64_t floats = 1, bytes = 0, end = 0;
+    bool ok = true;
+    for (int64_t s : shape) ok = ok && MulOk(floats, s, &floats);
+    ok = ok && MulOk(floats, 4, &bytes) && AddOk(offset, bytes, &end);
+    if (!ok || static_cast<uint64_t>(end) > static_cast<uint64_t>(heapLen_)) {
+      std::string dims;
+      for (int64_t s : shape) dims += (dims.empty() ? "" : " x ") + std::to_string(s);
+      std::string head = std::string("buffers.") + name + " = [" + dims + "] floats at byte offset " +
+                         std::to_string(offset);
+      if (!ok) RangeFail(head + ": its size overflows 64 bits");
+      RangeFail(head + " (" + std::to_string(bytes) + " bytes) ends past the heap (" + std::to_string(heapLen_) +
+                " bytes)");
     }
-    const int64_t bytes = MulChecked(floats, 4, label + " size [" + dims + "] floats");
-    const int64_t end = AddChecked(offset, bytes, label + " end");
-    if (static_cast<uint64_t>(end) > static_cast<uint64_t>(heapLen_))
-      RangeFail(label + " = [" + dims + "] floats (" + std::to_string(bytes) + " bytes) at byte offset " +
-                std::to_string(offset) + " ends past the heap (" + std::to_string(heapLen_) + " bytes)");
     return reinterpret_cast<float*>(heap_ + offset);
   }
 
   double Param(const char* name) const { return params_[Index(op_.params, name)]; }
 
   int Activation() const {
-    double v = Param("activation");
-    CheckInteger(v, "params.activation");
+    const double v = Param("activation");
     if (v != kLinear && v != kRelu && v != kRelu6)
       RangeFail("params.activation = " + Show(v) + " is not 0 (linear), 1 (relu) or 2 (relu6)");
     return static_cast<int>(v);
@@ -236,23 +242,18 @@ class Call {
   }
 
  private:
-  void Ok(napi_status s, const std::string& what) const {
+  void Ok(napi_status s, const char* what, const char* name = nullptr) const {
     if (s == napi_ok) return;
     bool pending = false;
     napi_is_exception_pending(env_, &pending);
     if (pending) throw JsPending{};
-    TypeFail("could not read " + what);
+    TypeFail(std::string("could not read ") + what + (name ? std::string(".") + name : std::string()));
   }
 
   static size_t Index(const std::vector<const char*>& names, const char* name) {
     for (size_t i = 0; i < names.size(); i++)
       if (std::strcmp(names[i], name) == 0) return i;
     throw std::logic_error(std::string("internal: '") + name + "' is not in the op's spec");
-  }
-
-  static void CheckInteger(double v, const std::string& label) {
-    if (!std::isfinite(v) || std::trunc(v) != v)
-      RangeFail(label + " = " + Show(v) + " is not a finite integer");
   }
 
   // Reads obj[name] for each name (a number, or NaN for absent where allowed), after checking obj
@@ -282,11 +283,11 @@ class Call {
     for (const char* name : names) {
       napi_value v;
       napi_valuetype vt;
-      Ok(napi_get_named_property(env_, obj, name, &v), std::string(what) + "." + name);
-      Ok(napi_typeof(env_, v, &vt), std::string(what) + "." + name);
+      Ok(napi_get_named_property(env_, obj, name, &v), what, name);
+      Ok(napi_typeof(env_, v, &vt), what, name);
       if (vt == napi_number) {
         double d = 0;
-        Ok(napi_get_value_double(env_, v, &d), std::string(what) + "." + name);
+        Ok(napi_get_value_double(env_, v, &d), what, name);
         // NaN marks "absent" below; a NaN passed in is a bad value, not an absent buffer.
         if (std::isnan(d)) RangeFail(std::string(what) + "." + name + " = NaN is not a finite integer");
         out.push_back(d);
@@ -327,8 +328,8 @@ class Call {
 // Geometry: the kernels compute input coordinates as out * stride - pad + k * dilation in int.
 void CheckReach(const char* op, const char* axis, int64_t out, int64_t stride, int64_t k, int64_t dilation) {
   if (out == 0) return;
-  std::string what = std::string(axis) + " window reach";
-  int64_t reach = AddChecked(MulChecked(out - 1, stride, what), MulChecked(k - 1, dilation, what), what);
+  // Each factor is below 2^31 (Dims checked it), so neither product nor the sum can wrap int64.
+  const int64_t reach = (out - 1) * stride + (k - 1) * dilation;
   if (reach > kMaxDim)
     RangeFail(std::string(axis) + ": (out " + std::to_string(out) + " - 1) * stride " + std::to_string(stride) +
               " + (filter " + std::to_string(k) + " - 1) * dilation " + std::to_string(dilation) + " = " +
@@ -338,13 +339,14 @@ void CheckReach(const char* op, const char* axis, int64_t out, int64_t stride, i
 
 // A product the kernels hold in an int (a GEMM dimension, a row length) must fit in one.
 void CheckIntProduct(std::initializer_list<std::pair<const char*, int64_t>> factors) {
-  std::string what;
   int64_t p = 1;
-  for (const auto& f : factors) {
+  bool ok = true;
+  for (const auto& f : factors) ok = ok && MulOk(p, f.second, &p) && p <= kMaxDim;
+  if (ok) return;
+  std::string what;
+  for (const auto& f : factors)
     what += (what.empty() ? "" : " * ") + std::string(f.first) + " " + std::to_string(f.second);
-    p = MulChecked(p, f.second, what);
-  }
-  if (p > kMaxDim) RangeFail(what + " = " + std::to_string(p) + " exceeds 2^31 - 1");
+  RangeFail(what + " exceeds 2^31 - 1");
 }
 
 void CheckConv(const ConvDims& d, const char* op) {
@@ -553,9 +555,11 @@ napi_value JsThreads(napi_env env, napi_callback_info info) {
 }
 
 napi_value JsIsa(napi_env env, napi_callback_info) {
-  napi_value out;
-  napi_create_string_utf8(env, Isa(), NAPI_AUTO_LENGTH, &out);
-  return out;
+  return Guarded(env, "isa", [&]() -> napi_value {
+    napi_value out;
+    napi_create_string_utf8(env, Isa(), NAPI_AUTO_LENGTH, &out);
+    return out;
+  });
 }
 
 napi_value Strings(napi_env env, const std::vector<const char*>& names) {

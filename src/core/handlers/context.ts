@@ -4,15 +4,20 @@ import type { AppInfo } from '../../shared/types'
 import type { DataPaths } from '../paths'
 import type { PlanService } from '../services/plan-service'
 import type { RunService } from '../services/run-service'
+import type { DoctorService } from '../services/doctor-service'
 import type { Store } from '../store/store'
+import type { ClusterHandlerDeps } from './cluster'
 
 export interface HandlerContext {
   store: Store
   paths: DataPaths
   runs: RunService
   plans: PlanService
+  doctor: DoctorService
   emit<K extends PushChannel>(channel: K, payload: Pushes[K]): void
   app: { version: string; dataHome: string; host: AppInfo['host'] }
+  /** Slurm cluster jobs; absent where a host does not offer them. */
+  cluster?: ClusterHandlerDeps
 }
 
 /** The handlers of the channels named `<domain>:...`; a missing or extra one is a compile error. */

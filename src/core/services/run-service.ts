@@ -18,6 +18,8 @@ import { explainStorageError, storageTrouble } from '../storage-errors'
 import type { DatasetRecord, Store } from '../store/store'
 import { isProcessAlive } from '../process-alive'
 import { trainerEnv } from '../train/trainer-env'
+import type { GpuSetup } from '../doctor/doctor'
+import { rungInfo } from '../../shared/backends'
 import type { SpawnTrainer } from './trainer-handle'
 import {
   buildTrainerStart,
@@ -44,6 +46,11 @@ export interface RunServiceDeps {
   readOnly?: string | null
   /** Whether a host process is alive (tests stand in for other hosts). */
   isHostAlive?: (pid: number) => boolean
+  /**
+   * The doctor's GPU setup (CUDA library folders, GPUs): probed once before the first run that may
+   * train on a GPU, then given to every trainer's environment.
+   */
+  gpu?: { current(): GpuSetup | null; ensure(): Promise<unknown> }
 }
 
 /** How often a final state that could not be written is retried. */
@@ -59,6 +66,8 @@ interface QueueState {
   /** Final states decided but not yet in the database (disk full, read-only). */
   unrecorded: Map<number, { outcome: FinalOutcome; error: string }>
   retryTimer: NodeJS.Timeout | null
+  /** The doctor's host probes are running (runs that may use a GPU wait for them). */
+  gpuProbing: boolean
 }
 
 /** Who drives a non-final run: this host, another live host, or nobody (its host is gone). */
@@ -195,12 +204,19 @@ function teacherEpoch(
  * Where a queued run's teacher stands: ready (with its checkpoint), still to come, or never (the
  * student then fails with the reason).
  */
-function teacherState(store: Store, runId: number): TeacherState {
+function teacherState(store: Store, runId: number, isOrphan: (id: number) => boolean): TeacherState {
   const config = store.runs.detail(runId)?.config
   if (!config?.teacher) return { ready: true }
   const t = store.runs.get(config.teacher.runId)
   if (!t) return { ready: false, reason: `teacher run ${config.teacher.runId} no longer exists` }
-  if (isActiveRunStatus(t.status)) return { ready: false, wait: true }
+  if (isActiveRunStatus(t.status)) {
+    // A teacher left queued or running by a host that is gone would be waited for forever.
+    if (!isOrphan(t.id)) return { ready: false, wait: true }
+    return {
+      ready: false,
+      reason: `teacher run ${t.id} was left ${t.status} by a tfkd process that is gone; resume it first`,
+    }
+  }
   if (t.status !== 'completed' && config.teacher.epoch === null) {
     return {
       ready: false,
@@ -233,7 +249,32 @@ function sessionContext(q: QueueState): SessionContext {
     finalize: (runId, outcome) => finalize(q, runId, outcome),
     announce: (runId) => settle(q, runId),
     onBackend: (report) => void (q.lastBackend = report),
+    gpuEnv: () => gpuEnv(q),
   }
+}
+
+function gpuEnv(q: QueueState): { libraryDirs?: string[]; gpus?: GpuSetup['gpus'] } {
+  const gpu = q.deps.gpu?.current()
+  return gpu ? { libraryDirs: gpu.libraryDirs, gpus: gpu.gpus } : {}
+}
+
+/**
+ * A run that may land on a GPU rung waits for the doctor's host probes (once per host, a few
+ * seconds at most), so its trainer starts with the CUDA library folders they found.
+ */
+function awaitingGpuSetup(q: QueueState, runId: number): boolean {
+  const gpu = q.deps.gpu
+  if (!gpu || gpu.current()) return false
+  const backend = q.deps.store.runs.detail(runId)?.config.backend ?? 'auto'
+  if (backend !== 'auto' && !rungInfo(backend).isGpu) return false
+  if (!q.gpuProbing) {
+    q.gpuProbing = true
+    void gpu.ensure().finally(() => {
+      q.gpuProbing = false
+      pump(q)
+    })
+  }
+  return true
 }
 
 /** Starts a trainer for the run; a run that cannot even start fails with the reason. */
@@ -269,7 +310,7 @@ function pump(q: QueueState): void {
     const runId = q.queue[i]!
     let state: TeacherState
     try {
-      state = teacherState(q.deps.store, runId)
+      state = teacherState(q.deps.store, runId, (id) => ownerOf(q, id).kind === 'none')
     } catch (err) {
       state = {
         ready: false,
@@ -277,6 +318,7 @@ function pump(q: QueueState): void {
       }
     }
     if (!state.ready && 'wait' in state) continue
+    if (state.ready && awaitingGpuSetup(q, runId)) return
     q.queue.splice(i, 1)
     if (!state.ready) {
       finalize(q, runId, { status: 'failed', reason: state.reason })
@@ -383,6 +425,7 @@ export function createRunService(deps: RunServiceDeps) {
     active: null,
     lastBackend: null,
     nativeDisabled: false,
+    gpuProbing: false,
     unrecorded: new Map(),
     retryTimer: null,
   }
@@ -449,7 +492,7 @@ export function createRunService(deps: RunServiceDeps) {
 function probeBackend(q: QueueState): Promise<BackendReport> {
   return new Promise((resolve, reject) => {
     const t = q.deps.spawnTrainer({
-      env: trainerEnv(q.deps.env ?? process.env, { disableNative: q.nativeDisabled }),
+      env: trainerEnv(q.deps.env ?? process.env, { ...gpuEnv(q), disableNative: q.nativeDisabled }),
     })
     let done = false
     t.onMessage((m) => {

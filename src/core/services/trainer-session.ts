@@ -10,9 +10,9 @@ import type { Pushes } from '../../shared/contract'
 import type { TestResult, TrainerStart, TrainerToHost } from '../../shared/trainer-protocol'
 import type { BackendReport } from '../../shared/types'
 import type { DataPaths } from '../paths'
-import { StorageError } from '../storage-errors'
+import { explainStorageError, StorageError, storageTrouble } from '../storage-errors'
 import type { Store } from '../store/store'
-import { trainerEnv } from '../train/trainer-env'
+import { trainerEnv, type TrainerEnvOptions } from '../train/trainer-env'
 import type { SpawnTrainer, TrainerHandle } from './trainer-handle'
 
 export type Emit = <K extends keyof Pushes>(channel: K, payload: Pushes[K]) => void
@@ -33,6 +33,8 @@ export interface SessionContext {
   /** The run's (non-final) status changed: tell the listeners. */
   announce(runId: number): void
   onBackend(report: BackendReport): void
+  /** What the doctor found for the trainer's environment (CUDA library folders, GPUs), if anything. */
+  gpuEnv?: () => Pick<TrainerEnvOptions, 'libraryDirs' | 'gpus'>
 }
 
 export interface TrainerSession {
@@ -105,7 +107,12 @@ function recordEvent(ctx: SessionContext, runId: number, msg: TrainerToHost): Fi
       return null
     case 'started':
       store.runs.markRunning(runId, msg.backend, msg.device)
+      if (msg.deviceInfo) store.runDevices.set(runId, msg.deviceInfo)
       ctx.announce(runId)
+      return null
+    case 'log':
+      // Warnings such as a GPU newer than libtensorflow's kernels, said before the rung is tried.
+      if (msg.level !== 'info') emit('runs:log', { runId, level: msg.level, message: msg.message })
       return null
     case 'progress':
       emit('runs:progress', msg.progress)
@@ -125,6 +132,20 @@ function recordEvent(ctx: SessionContext, runId: number, msg: TrainerToHost): Fi
       return { status: 'failed', reason: msg.reason }
     default:
       return null
+  }
+}
+
+/** Records an event; a write that fails (disk full, read-only) ends the run `failed` with why. */
+function recordOrFail(ctx: SessionContext, runId: number, msg: TrainerToHost): FinalOutcome | null {
+  try {
+    return recordEvent(ctx, runId, msg)
+  } catch (err) {
+    const why = storageTrouble(err)
+      ? explainStorageError(err, 'cannot write to the run database', ctx.paths.database)
+      : err instanceof Error
+        ? err.message
+        : String(err)
+    return { status: 'failed', reason: `the host could not record the trainer's ${msg.type} event: ${why}` }
   }
 }
 
@@ -150,7 +171,7 @@ export function startTrainerSession(
 ): TrainerSession {
   const { runId } = start
   const trainer: TrainerHandle = ctx.spawnTrainer({
-    env: trainerEnv(ctx.env, { disableNative: opts.disableNative }),
+    env: trainerEnv(ctx.env, { ...ctx.gpuEnv?.(), disableNative: opts.disableNative }),
   })
   let terminal = false
   let sawBackend = false
@@ -164,22 +185,12 @@ export function startTrainerSession(
   trainer.onMessage((msg) => {
     if (terminal) return
     if (msg.type === 'backend') sawBackend = true
-    let outcome: FinalOutcome | null
-    try {
-      outcome = recordEvent(ctx, runId, msg)
-    } catch (err) {
-      // A write that fails (disk full, read-only) must not leave the run looking alive.
-      end({
-        status: 'failed',
-        reason: `the host could not record the trainer's ${msg.type} event: ${String((err as Error).message ?? err)}`,
-      })
-      trainer.kill('SIGKILL')
-      return
-    }
-    if (outcome) {
-      end(outcome)
-      trainer.send({ type: 'shutdown' })
-    }
+    const outcome = recordOrFail(ctx, runId, msg)
+    if (!outcome) return
+    end(outcome)
+    // A failed write leaves the trainer with nothing to report to: stop it hard.
+    if (outcome.status === 'failed' && msg.type !== 'failed') trainer.kill('SIGKILL')
+    else trainer.send({ type: 'shutdown' })
   })
 
   trainer.onExit(({ code, signal }) => {

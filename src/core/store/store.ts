@@ -8,6 +8,8 @@ import { createDatasetsRepo } from './repos/datasets'
 import { createEpochMetricsRepo } from './repos/epoch-metrics'
 import { createExperimentsRepo } from './repos/experiments'
 import { createRunsRepo } from './repos/runs'
+import { createRunDevicesRepo } from './repos/run-devices'
+import { createSettingsRepo } from './repos/settings'
 
 export type { NewDataset, DatasetRecord } from './repos/datasets'
 export type { NewRun } from './repos/runs'
@@ -23,6 +25,8 @@ export function createStore(db: Db, now: () => number = Date.now) {
     experiments: createExperimentsRepo(deps),
     checkpoints: createCheckpointsRepo(deps),
     epochMetrics: createEpochMetricsRepo(deps),
+    runDevices: createRunDevicesRepo(deps),
+    settings: createSettingsRepo(deps),
     close: () => db.close(),
   }
 }
