@@ -5,7 +5,12 @@
  * difference and Cohen's d_z; formatted as CSV, Markdown, LaTeX or JSON. Pure TS (CLI and UI use it).
  *
  * Verdict rule: "better" / "worse" when the Holm-adjusted paired-t p is below alpha (sign of the mean
- * difference), else "no evidence". The t-test decides because Wilcoxon's exact two-sided p cannot go
+ * difference), else "no evidence"; "insufficient seeds" (no verdict at all) below `minSeeds` (3) matched
+ * seeds. Differences are rounded to the metric's resolution (1 / test-set size: accuracies are k/N)
+ * before they are tested, so float noise cannot break a genuine tie in Wilcoxon's ranks. Two intervals
+ * are given and labelled: the unadjusted 95% t-interval (goes with the raw p) and a Bonferroni
+ * simultaneous interval at 1 - alpha/m (goes with the Holm-adjusted p: it excludes 0 whenever
+ * Bonferroni, and so Holm, rejects). The t-test decides because Wilcoxon's exact two-sided p cannot go
  * below 2 / 2^n: with 3 seeds it is never under 0.25, with 5 never under 0.0625; it is shown as a
  * distribution-free check, not used for the verdict.
  */
@@ -14,10 +19,14 @@ import {
   mean,
   pairedTTest,
   sampleStd,
+  studentTQuantile,
   wilcoxonSignedRank,
   type PairedTTest,
   type WilcoxonTest,
 } from './stats'
+import { SELECTION_LABELS, selectionTitle, type SelectionRule } from '../../shared/selection'
+
+export { SELECTION_LABELS, selectionTitle, type SelectionRule }
 
 /** One finished run, as the store reports it. Accuracies are fractions in [0, 1]. */
 export interface ComparedRun {
@@ -31,6 +40,14 @@ export interface ComparedRun {
   bestTestAccuracy?: number | null
   /** Test accuracy after the last epoch. */
   lastTestAccuracy?: number | null
+  /** How the run's best epoch was chosen (absent: on validation). */
+  selection?: 'validation' | 'test (no validation split)'
+  /** Measured test accuracy of the teacher (at the snapshot that taught), when the run had one. */
+  teacherAccuracy?: number | null
+  /** The teacher's epoch (checkpoint) that taught this run. */
+  teacherEpoch?: number | null
+  /** de-kd by target accuracy: no snapshot reached the target and the teacher's best was used. */
+  teacherFellBack?: boolean
 }
 
 export interface CompareOptions {
@@ -40,11 +57,26 @@ export interface CompareOptions {
   baseline?: string
   /** Significance level for the verdict (default 0.05). */
   alpha?: number
-  /** Fewer matched seeds than this get a warning (default 3). */
+  /** Fewer matched seeds than this get no verdict ("insufficient seeds") and a warning (default 3). */
   minSeeds?: number
+  /**
+   * Smallest step of the metric (1 / test-set size for accuracy); differences are rounded to it before
+   * testing. Default 1e-12 (removes float noise only).
+   */
+  resolution?: number
 }
 
-export type Verdict = 'better' | 'worse' | 'no evidence' | 'reference'
+export type Verdict = 'better' | 'worse' | 'no evidence' | 'insufficient seeds' | 'reference'
+
+/** Teacher premise of one row: the measured accuracy of the teachers that taught it. */
+export interface TeacherMeasure {
+  /** Mean measured test accuracy of the teacher snapshots (NaN when none recorded). */
+  accuracy: number
+  /** Distinct teacher epochs (checkpoints) used. */
+  epochs: number[]
+  /** Runs whose de-kd snapshot fell back to the teacher's best (no epoch reached the target). */
+  fellBack: number
+}
 
 export interface ComparisonRow {
   variant: string
@@ -59,7 +91,10 @@ export interface ComparisonRow {
   matched: number
   /** Mean of (variant - baseline) over matched seeds. */
   delta: number
+  /** Unadjusted 95% t-interval of delta (pairs with pT). */
   ci: [number, number]
+  /** Bonferroni simultaneous interval at 1 - alpha/m over the m compared rows (pairs with pTHolm). */
+  ciAdjusted: [number, number]
   t: number
   pT: number
   pTHolm: number
@@ -69,6 +104,8 @@ export interface ComparisonRow {
   wilcoxonMethod: WilcoxonTest['method'] | null
   dz: number
   verdict: Verdict
+  /** The teachers' measured accuracy (null for rows without a teacher). */
+  teacherMeasure: TeacherMeasure | null
   warnings: string[]
 }
 
@@ -76,8 +113,12 @@ export interface ComparisonTable {
   metric: 'best' | 'last'
   baseline: string
   alpha: number
+  /** How the compared accuracy was chosen; SELECTION_LABELS[selection] titles tables and charts. */
+  selection: SelectionRule
+  /** Metric resolution the differences were rounded to. */
+  resolution: number
   rows: ComparisonRow[]
-  /** Table-level warnings (no baseline, duplicate runs, missing accuracies). */
+  /** Table-level warnings (no baseline, duplicate runs, missing accuracies, best-on-test). */
   warnings: string[]
   /** How the numbers were computed, for footnotes. */
   method: string
@@ -92,7 +133,15 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
   const baseline = options.baseline ?? 'baseline'
   const alpha = options.alpha ?? 0.05
   const minSeeds = options.minSeeds ?? 3
+  const resolution = options.resolution ?? 1e-12
   const warnings: string[] = []
+  const selection = selectionOf(runs, metric)
+  if (selection === 'best-on-test' || selection === 'mixed') {
+    warnings.push(
+      'best epoch chosen ON THE TEST SET for some runs (no validation split): their accuracies are optimistic; rerun with a validation fraction > 0',
+    )
+  }
+  const teacherOf = new Map<string, { accs: number[]; epochs: Set<number>; fellBack: number }>()
 
   // group -> seed -> accuracies (duplicates averaged, with a warning)
   const groups = new Map<
@@ -115,6 +164,13 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
     const list = g.bySeed.get(r.seed) ?? []
     list.push(acc)
     g.bySeed.set(r.seed, list)
+    if (r.teacher) {
+      const tm = teacherOf.get(k) ?? { accs: [], epochs: new Set<number>(), fellBack: 0 }
+      if (r.teacherAccuracy !== null && r.teacherAccuracy !== undefined) tm.accs.push(r.teacherAccuracy)
+      if (r.teacherEpoch !== null && r.teacherEpoch !== undefined) tm.epochs.add(r.teacherEpoch)
+      if (r.teacherFellBack) tm.fellBack++
+      teacherOf.set(k, tm)
+    }
   }
   if (missing > 0) warnings.push(`${missing} run(s) without a ${metric}-epoch test accuracy were left out`)
 
@@ -147,9 +203,11 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
     warnings.push(`no ${baseline} runs: deltas and tests need them`)
   }
 
+  const sdOf = new Map<ComparisonRow, number>()
   const rows: ComparisonRow[] = resolved.map(({ g, values }) => {
     const seeds = [...values.keys()].sort((a, b) => a - b)
     const accs = seeds.map((s) => values.get(s)!)
+    const tm = teacherOf.get(keyOf(g))
     const row: ComparisonRow = {
       variant: g.variant,
       model: g.model,
@@ -161,6 +219,7 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
       matched: 0,
       delta: NaN,
       ci: [NaN, NaN],
+      ciAdjusted: [NaN, NaN],
       t: NaN,
       pT: NaN,
       pTHolm: NaN,
@@ -170,7 +229,19 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
       wilcoxonMethod: null,
       dz: NaN,
       verdict: g.variant === baseline ? 'reference' : 'no evidence',
+      teacherMeasure: tm
+        ? {
+            accuracy: tm.accs.length ? mean(tm.accs) : NaN,
+            epochs: [...tm.epochs].sort((a, b) => a - b),
+            fellBack: tm.fellBack,
+          }
+        : null,
       warnings: [],
+    }
+    if (tm?.fellBack) {
+      row.warnings.push(
+        `${tm.fellBack} run(s): no teacher snapshot reached the target accuracy; the teacher's best epoch taught instead`,
+      )
     }
     if (g.variant === baseline) {
       if (seeds.length < minSeeds)
@@ -181,15 +252,18 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
     const common = seeds.filter((s) => ref?.has(s))
     row.matched = common.length
     if (common.length < minSeeds) {
+      row.verdict = 'insufficient seeds'
       row.warnings.push(
-        `only ${common.length} seed(s) matched with ${baseline}; at least ${minSeeds} are needed`,
+        `only ${common.length} seed(s) matched with ${baseline}; at least ${minSeeds} are needed for a verdict`,
       )
     }
     if (common.length === 0) return row
-    const a = common.map((s) => values.get(s)!)
+    // Differences rounded to the metric's resolution (accuracies are k/N): genuine ties stay ties.
     const b = common.map((s) => ref!.get(s)!)
+    const a = common.map((s, i) => b[i]! + roundTo(values.get(s)! - b[i]!, resolution))
     const t: PairedTTest = pairedTTest(a, b)
-    const w = wilcoxonSignedRank(a, b)
+    const w = wilcoxonSignedRank(a, b, resolution)
+    sdOf.set(row, t.stdDiff)
     Object.assign(row, {
       delta: t.meanDiff,
       ci: t.ci,
@@ -206,24 +280,57 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
   const compared = rows.filter((r) => r.variant !== baseline)
   const holmT = holmAdjust(compared.map((r) => r.pT))
   const holmW = holmAdjust(compared.map((r) => r.pWilcoxon))
+  const family = compared.filter((r) => Number.isFinite(r.pT)).length
   compared.forEach((r, i) => {
     r.pTHolm = holmT[i]!
     r.pWilcoxonHolm = holmW[i]!
-    if (r.matched >= 2 && r.pTHolm < alpha) r.verdict = r.delta > 0 ? 'better' : 'worse'
+    if (r.matched >= 2 && Number.isFinite(r.pT))
+      r.ciAdjusted = adjustedInterval(r.delta, sdOf.get(r) ?? NaN, r.matched, alpha, family)
+    if (r.verdict !== 'insufficient seeds' && r.matched >= minSeeds && r.pTHolm < alpha)
+      r.verdict = r.delta > 0 ? 'better' : 'worse'
   })
 
   return {
     metric,
     baseline,
     alpha,
+    selection,
+    resolution,
     rows,
     warnings,
     method:
-      `${metric}-epoch test accuracy; delta = variant - ${baseline} over matched seeds; paired t-test and ` +
+      `${SELECTION_LABELS[selection]}; delta = variant - ${baseline} over matched seeds, rounded to ` +
+      `${resolution.toPrecision(3)}; paired t-test and ` +
       `Wilcoxon signed-rank (zeros dropped, exact for n <= 25), two-sided, Holm-adjusted across the ` +
-      `${compared.length} variant(s); 95% t-interval of the delta; d_z = mean / sd of the differences; ` +
-      `verdict from Holm-adjusted t at alpha ${alpha}`,
+      `${compared.length} variant(s); "95% CI" is the unadjusted t-interval (pairs with the raw p), ` +
+      `"adj. CI" the Bonferroni simultaneous interval at ${pctLevel(1 - alpha / Math.max(1, family))} ` +
+      `(pairs with the Holm p); d_z = mean / sd of the differences; ` +
+      `verdict from Holm-adjusted t at alpha ${alpha}, none below ${minSeeds} matched seeds`,
   }
+}
+
+const pctLevel = (x: number) => `${(100 * x).toPrecision(4)}%`
+
+/** x rounded to the nearest multiple of step (step <= 0: x). */
+export function roundTo(x: number, step: number): number {
+  if (!(step > 0)) return x
+  return Math.round(x / step) * step
+}
+
+/** Two-sided t-interval of the mean difference at level 1 - alpha / family (Bonferroni). */
+function adjustedInterval(m: number, sd: number, n: number, alpha: number, family: number): [number, number] {
+  if (!Number.isFinite(sd) || n < 2) return [NaN, NaN]
+  const q = studentTQuantile(1 - alpha / (2 * Math.max(1, family)), n - 1)
+  const half = (q * sd) / Math.sqrt(n)
+  return [m - half, m + half]
+}
+
+/** The selection rule of the compared numbers (see SELECTION_LABELS). */
+function selectionOf(runs: readonly ComparedRun[], metric: 'best' | 'last'): SelectionRule {
+  if (metric === 'last') return 'last-epoch'
+  const onTest = runs.filter((r) => r.selection === 'test (no validation split)').length
+  if (onTest === 0) return 'best-on-validation'
+  return onTest === runs.length ? 'best-on-test' : 'mixed'
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -259,6 +366,12 @@ const CSV_HEADER = [
   'd_z',
   'verdict',
   'warnings',
+  'ci_adj_low',
+  'ci_adj_high',
+  'teacher_accuracy',
+  'teacher_epochs',
+  'teacher_fell_back',
+  'selection',
 ]
 
 function csvCell(v: unknown): string {
@@ -298,6 +411,12 @@ export function formatCsv(table: ComparisonTable): string {
         r.dz,
         r.verdict,
         r.warnings.join('; '),
+        r.ciAdjusted[0],
+        r.ciAdjusted[1],
+        r.teacherMeasure?.accuracy ?? null,
+        r.teacherMeasure?.epochs.join(' ') ?? null,
+        r.teacherMeasure?.fellBack ?? null,
+        table.selection,
       ]
         .map(csvCell)
         .join(','),
@@ -314,13 +433,15 @@ export function formatMarkdown(table: ComparisonTable): string {
     'n',
     'mean ± std (%)',
     `Δ vs ${table.baseline} (pp)`,
-    '95% CI (pp)',
+    '95% CI (pp, unadj.)',
     'p (t)',
     'p (t, Holm)',
     'p (Wilcoxon)',
     'p (W, Holm)',
     'd_z',
     'verdict',
+    'adj. CI (pp, Bonferroni)',
+    'teacher acc (%) @ epoch',
   ]
   const lines = [
     `| ${head.join(' | ')} |`,
@@ -341,6 +462,10 @@ export function formatMarkdown(table: ComparisonTable): string {
         pval(r.pWilcoxonHolm),
         num(r.dz),
         r.verdict + warn,
+        Number.isFinite(r.ciAdjusted[0])
+          ? `[${signedPct(r.ciAdjusted[0])}, ${signedPct(r.ciAdjusted[1])}]`
+          : '-',
+        teacherText(r),
       ].join(' | ')} |`,
     )
   }
@@ -348,7 +473,25 @@ export function formatMarkdown(table: ComparisonTable): string {
     ...table.warnings.map((w) => `- ⚠ ${esc(w)}`),
     ...table.rows.flatMap((r) => r.warnings.map((w) => `- ⚠ ${esc(label(r).join(', '))}: ${esc(w)}`)),
   ]
-  return [lines.join('\n'), '', ...(notes.length ? [...notes, ''] : []), `_${table.method}._`, ''].join('\n')
+  const title = `**${selectionTitle(table)}**`
+  return [
+    title,
+    '',
+    lines.join('\n'),
+    '',
+    ...(notes.length ? [...notes, ''] : []),
+    `_${table.method}._`,
+    '',
+  ].join('\n')
+}
+
+/** "91.20 @ e3" (or "… fell back" for de-kd snapshots that never reached their target). */
+function teacherText(r: ComparisonRow): string {
+  const t = r.teacherMeasure
+  if (!t) return '-'
+  const acc = Number.isFinite(t.accuracy) ? pct(t.accuracy) : '?'
+  const ep = t.epochs.length ? ` @ e${t.epochs.join('/')}` : ''
+  return `${acc}${ep}${t.fellBack ? ' (fell back to best)' : ''}`
 }
 
 /** A booktabs LaTeX tabular (accuracies in %); warnings become a daggered footnote line. */
@@ -364,9 +507,9 @@ export function formatLatex(table: ComparisonTable): string {
             : `\\${c}`,
     )
   const lines = [
-    '\\begin{tabular}{lrrrrrrrl}',
+    '\\begin{tabular}{lrrrrrrrlr}',
     '\\toprule',
-    `Variant & $n$ & Acc.\\ (\\%) & $\\Delta$ (pp) & 95\\% CI & $p_t$ (Holm) & $p_W$ (Holm) & $d_z$ & Verdict \\\\`,
+    `Variant & $n$ & Acc.\\ (\\%) & $\\Delta$ (pp) & 95\\% CI (unadj.) & $p_t$ (Holm) & $p_W$ (Holm) & $d_z$ & Verdict & Teacher (\\%) \\\\`,
     '\\midrule',
   ]
   for (const r of table.rows) {
@@ -381,10 +524,12 @@ export function formatLatex(table: ComparisonTable): string {
         pval(r.pWilcoxonHolm),
         num(r.dz),
         tex(r.verdict),
+        tex(teacherText(r)),
       ].join(' & ') + ' \\\\',
     )
   }
   lines.push('\\bottomrule', '\\end{tabular}')
+  lines.unshift(`% ${tex(selectionTitle(table))}`)
   const daggers = table.rows.filter((r) => r.warnings.length)
   if (daggers.length || table.warnings.length) {
     lines.push(

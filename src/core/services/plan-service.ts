@@ -14,7 +14,7 @@ import {
   type TeacherSlot,
 } from '../../shared/plan'
 import { resolveRunConfig } from '../../shared/schemas'
-import type { ExperimentDetail, RunSummary } from '../../shared/types'
+import type { ExperimentDetail, RunDetail, RunSummary } from '../../shared/types'
 import { compareRuns, formatComparison, type ComparisonTable } from '../analysis/compare'
 import { isModelId, MODEL_CATALOG, type ModelId } from '../models/catalog'
 import type { Store } from '../store/store'
@@ -72,6 +72,31 @@ function checkModels(plan: ResolvedPlan): void {
 
 export function createPlanService(deps: { store: Store; runs: RunService }) {
   const { store, runs } = deps
+
+  /**
+   * The measured accuracy of the teacher snapshot that taught a student: the teacher's test accuracy
+   * when its last epoch taught, else its validation accuracy at the snapshot epoch (test accuracy is
+   * evaluated only at the best and last epochs). De-kd by target: whether no epoch reached the target.
+   */
+  function teacherMeasure(d: RunDetail): {
+    teacherAccuracy?: number | null
+    teacherEpoch?: number | null
+    teacherFellBack?: boolean
+  } {
+    const ref = d.config.teacher
+    if (!ref) return {}
+    const t = store.runs.detail(ref.runId)
+    if (!t) return {}
+    const epoch = d.teacherEpoch ?? ref.epoch ?? t.metrics.at(-1)?.epoch ?? null
+    const atEpoch = t.metrics.find((m) => m.epoch === epoch)
+    const accuracy =
+      t.result && epoch === t.result.last.epoch ? t.result.last.accuracy : (atEpoch?.valAccuracy ?? null)
+    const fellBack =
+      ref.epoch === null && ref.targetAccuracy !== null && atEpoch !== undefined
+        ? atEpoch.valAccuracy < ref.targetAccuracy
+        : false
+    return { teacherAccuracy: accuracy, teacherEpoch: epoch, teacherFellBack: fellBack }
+  }
 
   function detail(id: number): ExperimentDetail {
     const e = store.experiments.get(id)
@@ -192,6 +217,7 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
         .filter((r) => r.role === 'student' && r.status === 'completed')
         .map((r) => {
           const d = store.runs.detail(r.id)!
+          const measured = teacherMeasure(d)
           const teacher = d.config.teacher
             ? `${store.runs.get(d.config.teacher.runId)?.model ?? '?'}${
                 d.config.teacher.epoch
@@ -208,9 +234,17 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
             teacher,
             bestTestAccuracy: d.result?.best.accuracy ?? r.testAccuracy ?? undefined,
             lastTestAccuracy: d.result?.last.accuracy ?? r.testAccuracy ?? undefined,
+            selection: d.result?.selection,
+            ...measured,
           }
         })
-      return compareRuns(rows, { metric: opts.metric ?? 'best' })
+      // Accuracies are k / (test-set size): differences are compared at that resolution.
+      const testSizes = new Set(list.map((r) => store.datasets.get(r.datasetId)?.counts.test ?? 0))
+      const testSize = testSizes.size === 1 ? [...testSizes][0]! : 0
+      return compareRuns(rows, {
+        metric: opts.metric ?? 'best',
+        ...(testSize > 0 ? { resolution: 1 / testSize } : {}),
+      })
     },
     format: formatComparison,
   }
