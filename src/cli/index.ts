@@ -15,6 +15,7 @@ import { resolveDataHome } from '../core/paths'
 import { startWebServer } from '../server/index'
 import { registerDatasetCommands } from './datasets'
 import { registerExportCommand } from './export'
+import { registerReproduceCommands } from './reproduce'
 import { isPlanRun, planFromFlags, registerExperimentCommands, runPlan, type PlanFlags } from './experiments'
 import { duration, pct, table } from './format'
 
@@ -336,6 +337,7 @@ program
 registerDatasetCommands(program, () => openCore('cli'))
 registerExperimentCommands(program, () => openCore('cli'))
 registerExportCommand(program, () => openCore('cli'))
+registerReproduceCommands(program, () => openCore('cli'), VERSION)
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = AppError.from(err)

@@ -28,6 +28,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   validationFraction: 0.1,
   maxTrainSamples: 0,
   backend: 'auto',
+  splitSeed: null,
   variantParams: {},
   teacher: null,
 }

@@ -11,7 +11,6 @@ import {
   resolvePlan,
   type ExperimentPlanInput,
   type ResolvedPlan,
-  type TeacherSlot,
 } from '../../shared/plan'
 import { resolveRunConfig } from '../../shared/schemas'
 import type { ExperimentDetail, RunDetail, RunSummary } from '../../shared/types'
@@ -70,32 +69,103 @@ function checkModels(plan: ResolvedPlan): void {
   }
 }
 
+/**
+ * The measured accuracy of the teacher snapshot that taught a student: the teacher's test accuracy
+ * when its last epoch taught, else its validation accuracy at the snapshot epoch (test accuracy is
+ * evaluated only at the best and last epochs). De-kd by target: whether no epoch reached the target.
+ */
+export function teacherMeasure(
+  store: Store,
+  d: RunDetail,
+): {
+  teacherAccuracy?: number | null
+  teacherEpoch?: number | null
+  teacherFellBack?: boolean
+} {
+  const ref = d.config.teacher
+  if (!ref) return {}
+  const t = store.runs.detail(ref.runId)
+  if (!t) return {}
+  const epoch = d.teacherEpoch ?? ref.epoch ?? t.metrics.at(-1)?.epoch ?? null
+  const atEpoch = t.metrics.find((m) => m.epoch === epoch)
+  const accuracy =
+    t.result && epoch === t.result.last.epoch ? t.result.last.accuracy : (atEpoch?.valAccuracy ?? null)
+  const fellBack =
+    ref.epoch === null && ref.targetAccuracy !== null && atEpoch !== undefined
+      ? atEpoch.valAccuracy < ref.targetAccuracy
+      : false
+  return { teacherAccuracy: accuracy, teacherEpoch: epoch, teacherFellBack: fellBack }
+}
+
+export interface PlanPreview {
+  name: string
+  dataset: {
+    name: string
+    inputShape: [number, number, number]
+    classes: number
+    counts: { train: number; test: number }
+  }
+  teachers: number
+  students: number
+  runs: {
+    key: string
+    role: string
+    model: string
+    variant: string
+    seed: number
+    epochs: number
+    splitSeed: number
+    maxTrainSamples: number
+    teacher: string | null
+  }[]
+}
+
 export function createPlanService(deps: { store: Store; runs: RunService }) {
   const { store, runs } = deps
 
-  /**
-   * The measured accuracy of the teacher snapshot that taught a student: the teacher's test accuracy
-   * when its last epoch taught, else its validation accuracy at the snapshot epoch (test accuracy is
-   * evaluated only at the best and last epochs). De-kd by target: whether no epoch reached the target.
-   */
-  function teacherMeasure(d: RunDetail): {
-    teacherAccuracy?: number | null
-    teacherEpoch?: number | null
-    teacherFellBack?: boolean
-  } {
-    const ref = d.config.teacher
-    if (!ref) return {}
-    const t = store.runs.detail(ref.runId)
-    if (!t) return {}
-    const epoch = d.teacherEpoch ?? ref.epoch ?? t.metrics.at(-1)?.epoch ?? null
-    const atEpoch = t.metrics.find((m) => m.epoch === epoch)
-    const accuracy =
-      t.result && epoch === t.result.last.epoch ? t.result.last.accuracy : (atEpoch?.valAccuracy ?? null)
-    const fellBack =
-      ref.epoch === null && ref.targetAccuracy !== null && atEpoch !== undefined
-        ? atEpoch.valAccuracy < ref.targetAccuracy
-        : false
-    return { teacherAccuracy: accuracy, teacherEpoch: epoch, teacherFellBack: fellBack }
+  /** Validates and expands a plan without storing anything (start and preview share it). */
+  function prepare(input: ExperimentPlanInput) {
+    let plan: ResolvedPlan
+    try {
+      plan = resolvePlan(input)
+    } catch (err) {
+      zodToAppError(err, 'plan: ')
+    }
+    checkModels(plan)
+    const ds = plan.dataset
+      ? /^\d+$/.test(plan.dataset)
+        ? store.datasets.get(Number(plan.dataset))
+        : store.datasets.byName(plan.dataset)
+      : undefined
+    if (plan.dataset && !ds)
+      throw new AppError('not_found', `dataset "${plan.dataset}" not found`, { field: 'dataset' })
+    const dataProblem = presetDataProblem(
+      plan.preset,
+      ds ? { name: ds.name, inputShape: ds.inputShape, classCount: ds.classNames.length } : null,
+    )
+    if (dataProblem) throw new AppError('invalid_input', dataProblem, { field: 'dataset' })
+    if (!ds) throw new AppError('not_found', `dataset "${plan.dataset}" not found`, { field: 'dataset' })
+    for (const [slot, runId] of Object.entries(plan.reuseTeachers)) {
+      const t = store.runs.get(runId)
+      if (!t) throw new AppError('not_found', `reuseTeachers.${slot}: run ${runId} not found`)
+      if (t.status !== 'completed' || t.datasetId !== ds.id) {
+        throw new AppError(
+          'invalid_input',
+          `reuseTeachers.${slot}: run ${runId} must be a completed run on ${ds.name} (it is ${t.status} on ${t.datasetName})`,
+        )
+      }
+    }
+    const planned = expandPlan(plan)
+    // Resolve every config (variant defaults, per-model values) before writing anything.
+    const configs = planned.map((p) => {
+      try {
+        return resolveRunConfig({ ...p.config, dataset: String(ds.id), teacher: null })
+      } catch (err) {
+        if (err instanceof AppError) throw new AppError(err.code, `${p.key}: ${err.message}`, err.details)
+        throw err
+      }
+    })
+    return { plan, ds, planned, configs }
   }
 
   function detail(id: number): ExperimentDetail {
@@ -107,54 +177,18 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
   return {
     /** Validates, stores and queues a plan. Returns the experiment with its runs (all queued). */
     start(input: ExperimentPlanInput): ExperimentDetail {
-      let plan: ResolvedPlan
-      try {
-        plan = resolvePlan(input)
-      } catch (err) {
-        zodToAppError(err, 'plan: ')
-      }
-      checkModels(plan)
-      const ds = plan.dataset
-        ? /^\d+$/.test(plan.dataset)
-          ? store.datasets.get(Number(plan.dataset))
-          : store.datasets.byName(plan.dataset)
-        : undefined
-      if (plan.dataset && !ds)
-        throw new AppError('not_found', `dataset "${plan.dataset}" not found`, { field: 'dataset' })
-      const dataProblem = presetDataProblem(
-        plan.preset,
-        ds ? { name: ds.name, inputShape: ds.inputShape, classCount: ds.classNames.length } : null,
-      )
-      if (dataProblem) throw new AppError('invalid_input', dataProblem, { field: 'dataset' })
-      if (!ds) throw new AppError('not_found', `dataset "${plan.dataset}" not found`, { field: 'dataset' })
-      for (const [slot, runId] of Object.entries(plan.reuseTeachers)) {
-        const t = store.runs.get(runId)
-        if (!t) throw new AppError('not_found', `reuseTeachers.${slot}: run ${runId} not found`)
-        if (t.status !== 'completed' || t.datasetId !== ds.id) {
-          throw new AppError(
-            'invalid_input',
-            `reuseTeachers.${slot}: run ${runId} must be a completed run on ${ds.name} (it is ${t.status} on ${t.datasetName})`,
-          )
-        }
-      }
-      const planned = expandPlan(plan)
-      // Resolve every config (variant defaults, per-model values) before writing anything.
-      const configs = planned.map((p) => {
-        try {
-          return resolveRunConfig({ ...p.config, dataset: String(ds.id), teacher: null })
-        } catch (err) {
-          if (err instanceof AppError) throw new AppError(err.code, `${p.key}: ${err.message}`, err.details)
-          throw err
-        }
-      })
+      const { plan, ds, planned, configs } = prepare(input)
       const runIds = store.db.transaction(() => {
         const experimentId = store.experiments.insert({ name: plan.name, datasetId: ds.id, plan })
-        const teacherRun: Partial<Record<TeacherSlot, number>> = { ...plan.reuseTeachers }
+        // Teacher run ids by planned key ('teacher:stronger', 'teacher:stronger:3', 'reuse:self').
+        const teacherRun = new Map<string, number>(
+          Object.entries(plan.reuseTeachers).map(([slot, runId]) => [`reuse:${slot}`, runId]),
+        )
         const ids: number[] = []
         planned.forEach((p, i) => {
           const teacher = p.teacher
             ? {
-                runId: teacherRun[p.teacher.slot]!,
+                runId: teacherRun.get(p.teacher.key)!,
                 epoch: p.teacher.epoch,
                 targetAccuracy: p.teacher.targetAccuracy ?? null,
               }
@@ -166,13 +200,39 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
             teacherRunId: teacher?.runId ?? null,
             role: p.role,
           })
-          if (p.role === 'teacher') teacherRun[p.key.split(':')[1] as TeacherSlot] = run.id
+          if (p.role === 'teacher') teacherRun.set(p.key, run.id)
           ids.push(run.id)
         })
         return { experimentId, ids }
       })()
       runs.enqueue(runIds.ids)
       return detail(runIds.experimentId)
+    },
+    /** What a plan would run, without storing or queueing anything. */
+    preview(input: ExperimentPlanInput): PlanPreview {
+      const { plan, ds, planned, configs } = prepare(input)
+      return {
+        name: plan.name,
+        dataset: {
+          name: ds.name,
+          inputShape: ds.inputShape,
+          classes: ds.classNames.length,
+          counts: ds.counts,
+        },
+        teachers: planned.filter((p) => p.role === 'teacher').length,
+        students: planned.filter((p) => p.role === 'student').length,
+        runs: planned.map((p, i) => ({
+          key: p.key,
+          role: p.role,
+          model: configs[i]!.model,
+          variant: configs[i]!.variant,
+          seed: configs[i]!.seed,
+          epochs: configs[i]!.epochs,
+          splitSeed: configs[i]!.splitSeed ?? configs[i]!.seed,
+          maxTrainSamples: configs[i]!.maxTrainSamples,
+          teacher: p.teacher ? `${p.teacher.key}${p.teacher.epoch ? `@${p.teacher.epoch}` : ''}` : null,
+        })),
+      }
     },
     get: detail,
     list: () => store.experiments.list(),
@@ -217,7 +277,7 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
         .filter((r) => r.role === 'student' && r.status === 'completed')
         .map((r) => {
           const d = store.runs.detail(r.id)!
-          const measured = teacherMeasure(d)
+          const measured = teacherMeasure(store, d)
           const teacher = d.config.teacher
             ? `${store.runs.get(d.config.teacher.runId)?.model ?? '?'}${
                 d.config.teacher.epoch
