@@ -21,7 +21,7 @@ export interface ReproduceRequest {
 
 export const SCALE_DESCRIPTIONS: Record<ReproduceScale, string> = {
   smoke:
-    'a few minutes on a 2-core CPU (mnist-10k): cnn-small student, resnet8 / mlp teachers, 2,000 training images, 2 epochs; checks the pipeline, not the claims',
+    'a few minutes on a 2-core CPU (mnist-10k): cnn-small student, resnet8 / mlp teachers, 2,000 training images, 3 epochs (teachers 6); checks the pipeline, not the claims',
   small:
     '~2 h on 2 cores for a 60,000-image 28x28 dataset: cnn-small student, resnet8 / mlp teachers, all images, 5 epochs (teachers 8), one teacher per seed',
   paper:
@@ -48,10 +48,12 @@ export function reproducePlan(req: ReproduceRequest): ExperimentPlanInput {
         strongerTeacher: 'resnet8',
         weakerTeacher: 'mlp',
         variants: ['baseline', 'lsr', 'kd', 're-kd', 'de-kd', 'tfkd-self', 'tfkd-reg'],
-        teacherEpochs: 3,
+        // Teachers train longer than students so that the KD teacher is measurably stronger; the
+        // de-kd teacher is its first-epoch snapshot.
+        teacherEpochs: 6,
         deKdEpochs: [1],
         training: {
-          epochs: 2,
+          epochs: 3,
           batchSize: 64,
           learningRate: 0.1,
           lrSchedule: 'constant',

@@ -197,11 +197,8 @@ export function evaluateClaims(students: readonly StudyStudent[], options: Claim
   const margin = options.margin ?? 0.005
   const resolution = options.resolution ?? 1e-12
   const minSeeds = options.minSeeds ?? 3
-  const ids = (Object.keys(PLAN) as ClaimId[]).filter((id) =>
-    PLAN[id].every(
-      (s) => students.some((x) => x.variant === s.variant) && students.some((x) => x.variant === s.reference),
-    ),
-  )
+  // Every claim is reported; one whose variants did not run (or complete) is inconclusive.
+  const ids = Object.keys(PLAN) as ClaimId[]
   const raw = ids.map((id) => PLAN[id].map((spec) => pair(students, spec, margin, resolution)))
   const holm = holmAdjust(raw.map((cs) => cs[0]!.p))
   const family = holm.filter((p) => !Number.isNaN(p)).length
@@ -250,6 +247,8 @@ function decide(
     }
   if (cs.every((c) => c.outcome === 'holds'))
     return { verdict: 'supported', reason: 'every comparison holds at the stated level' }
+  const absent = cs.find((c) => c.n === 0)
+  if (absent) return { verdict: 'inconclusive', reason: `no completed, seed-matched runs of ${name(absent)}` }
   const few = cs.find((c) => c.n < minSeeds)
   if (few)
     return {

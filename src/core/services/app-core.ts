@@ -30,6 +30,9 @@ import { PRESET_IDS, PRESETS } from '../../shared/plan'
 import { resolveVariantParams, VARIANTS } from '../../shared/variants'
 import { VARIANT_IDS } from '../../shared/types'
 import type { SpawnTrainer } from './trainer-handle'
+import { reproducePlan } from '../../shared/reproduce'
+import { buildReport } from '../report/report'
+import { renderReport } from '../report/render'
 
 export interface AppCoreOptions {
   dataHome: string
@@ -109,6 +112,7 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
     }
   }
 
+  const version = opts.version ?? '0.0.0'
   const handlers: Handlers = {
     'app:info': () => ({
       version: opts.version ?? '0.0.0',
@@ -154,6 +158,16 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
     'experiments:cancel': ({ experimentId }) => plans.cancel(experimentId),
     'experiments:resume': ({ experimentId }) => plans.resume(experimentId),
     'compare:get': (opts) => plans.compare(opts),
+    'reproduce:start': (req) => plans.start(reproducePlan(req)),
+    'report:get': ({ experimentId, marginPp }) =>
+      buildReport(store, experimentId, { appVersion: version, margin: (marginPp ?? 0.5) / 100 }),
+    'report:render': ({ experimentId, format, marginPp }) => ({
+      fileName: `tfkd-report-${experimentId}.${format === 'latex' ? 'tex' : format}`,
+      content: renderReport(
+        buildReport(store, experimentId, { appVersion: version, margin: (marginPp ?? 0.5) / 100 }),
+        format,
+      ),
+    }),
     'variants:list': () =>
       VARIANT_IDS.map((id) => ({
         id,
