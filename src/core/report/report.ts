@@ -12,7 +12,7 @@ import type { RunSummary, VariantId } from '../../shared/types'
 import { evaluateClaims, type StudyStudent } from '../analysis/claims'
 import { compareRuns } from '../analysis/compare'
 import { mean } from '../analysis/stats'
-import { teacherMeasure } from '../services/plan-service'
+import { kWarnings, teacherMeasure } from '../services/plan-service'
 import type { Store } from '../store/store'
 
 export interface ReportOptions {
@@ -101,7 +101,7 @@ export function buildReport(store: Store, experimentId: number, opts: ReportOpti
     })),
     { resolution, alpha },
   )
-  const warnings = [...table.warnings]
+  const warnings = [...table.warnings, ...kWarnings(store, runs)]
   const unfinished = runs.filter((r) => r.status !== 'completed')
   if (unfinished.length) {
     warnings.push(

@@ -13,6 +13,7 @@ import {
   type ResolvedPlan,
 } from '../../shared/plan'
 import { resolveRunConfig } from '../../shared/schemas'
+import { kDependenceWarnings, type KParams } from '../../shared/k-dependence'
 import type { ExperimentDetail, RunDetail, RunSummary } from '../../shared/types'
 import { compareRuns, formatComparison, type ComparisonTable } from '../analysis/compare'
 import { isModelId, MODEL_CATALOG, type ModelId } from '../models/catalog'
@@ -118,6 +119,20 @@ export interface PlanPreview {
     maxTrainSamples: number
     teacher: string | null
   }[]
+}
+
+/** K-dependence warnings of a set of runs (one dataset's K; mixed datasets give none). */
+export function kWarnings(store: Store, list: readonly RunSummary[]): string[] {
+  const students = list.filter((r) => r.role === 'student' && r.status === 'completed')
+  const ds = new Set(students.map((r) => r.datasetId))
+  if (ds.size !== 1) return []
+  const k = store.datasets.get([...ds][0]!)?.classNames.length ?? 0
+  if (k < 2) return []
+  const configs = students.flatMap((r) => {
+    const c = store.runs.detail(r.id)?.config
+    return c ? [{ variant: c.variant, variantParams: c.variantParams as KParams }] : []
+  })
+  return kDependenceWarnings(configs, k)
 }
 
 export function createPlanService(deps: { store: Store; runs: RunService }) {
@@ -301,10 +316,12 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
       // Accuracies are k / (test-set size): differences are compared at that resolution.
       const testSizes = new Set(list.map((r) => store.datasets.get(r.datasetId)?.counts.test ?? 0))
       const testSize = testSizes.size === 1 ? [...testSizes][0]! : 0
-      return compareRuns(rows, {
+      const table = compareRuns(rows, {
         metric: opts.metric ?? 'best',
         ...(testSize > 0 ? { resolution: 1 / testSize } : {}),
       })
+      table.warnings.push(...kWarnings(store, list))
+      return table
     },
     format: formatComparison,
   }
