@@ -17,6 +17,7 @@
 import {
   holmAdjust,
   mean,
+  meanConfidenceInterval,
   pairedTTest,
   sampleStd,
   studentTQuantile,
@@ -66,7 +67,8 @@ export interface CompareOptions {
   resolution?: number
 }
 
-export type Verdict = 'better' | 'worse' | 'no evidence' | 'insufficient seeds' | 'reference'
+export type Verdict =
+  'better' | 'worse' | 'no evidence' | 'insufficient seeds' | 'invalid premise' | 'reference'
 
 /** Teacher premise of one row: the measured accuracy of the teachers that taught it. */
 export interface TeacherMeasure {
@@ -277,6 +279,7 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
     return row
   })
 
+  for (const r of rows) checkTeacherPremise(r, baselineByModel.get(r.model), resolution)
   const compared = rows.filter((r) => r.variant !== baseline)
   const holmT = holmAdjust(compared.map((r) => r.pT))
   const holmW = holmAdjust(compared.map((r) => r.pWilcoxon))
@@ -286,7 +289,12 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
     r.pWilcoxonHolm = holmW[i]!
     if (r.matched >= 2 && Number.isFinite(r.pT))
       r.ciAdjusted = adjustedInterval(r.delta, sdOf.get(r) ?? NaN, r.matched, alpha, family)
-    if (r.verdict !== 'insufficient seeds' && r.matched >= minSeeds && r.pTHolm < alpha)
+    if (
+      r.verdict !== 'insufficient seeds' &&
+      r.verdict !== 'invalid premise' &&
+      r.matched >= minSeeds &&
+      r.pTHolm < alpha
+    )
       r.verdict = r.delta > 0 ? 'better' : 'worse'
   })
 
@@ -307,6 +315,36 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
       `(pairs with the Holm p); d_z = mean / sd of the differences; ` +
       `verdict from Holm-adjusted t at alpha ${alpha}, none below ${minSeeds} matched seeds`,
   }
+}
+
+/**
+ * The measured teacher premise of a row against the baseline student of the same model: a kd teacher
+ * must be measurably stronger, a re-kd teacher measurably weaker, a de-kd snapshot measurably poorer
+ * ("measurably": beyond the baseline's 95% interval and one metric step). A failed premise makes the
+ * verdict "invalid premise": the row does not test what its name says.
+ */
+function checkTeacherPremise(
+  r: ComparisonRow,
+  base: Map<number, number> | undefined,
+  resolution: number,
+): void {
+  const t = r.teacherMeasure
+  if (!t || !Number.isFinite(t.accuracy) || !base || base.size === 0) return
+  const accs = [...base.values()]
+  const m = mean(accs)
+  const [lo, hi] = accs.length >= 2 ? meanConfidenceInterval(accs) : [m, m]
+  const tAcc = (100 * t.accuracy).toFixed(2)
+  const bAcc = (100 * m).toFixed(2)
+  const fail = (why: string) => {
+    r.verdict = 'invalid premise'
+    r.warnings.push(`premise failed: ${why} (teacher ${tAcc}% vs baseline student ${bAcc}%)`)
+  }
+  if (r.variant === 'kd' && !(t.accuracy > hi + resolution))
+    fail('the "stronger" teacher is not measurably stronger than the baseline student')
+  if (r.variant === 're-kd' && !(t.accuracy < lo - resolution))
+    fail('the "weaker" teacher is not measurably weaker than the baseline student')
+  if (r.variant === 'de-kd' && !(t.accuracy < lo - resolution))
+    fail('the "poor" teacher snapshot is not measurably poorer than the baseline student')
 }
 
 const pctLevel = (x: number) => `${(100 * x).toPrecision(4)}%`

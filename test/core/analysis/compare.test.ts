@@ -207,3 +207,28 @@ describe('statistics at the edges', () => {
     expect(t.rows[0]!.teacherMeasure).toBeNull()
   })
 })
+
+describe('measured teacher premises', () => {
+  it('marks kd, re-kd and de-kd rows "invalid premise" when the measured teacher contradicts their name', () => {
+    // The first-time-user case: a "stronger" teacher at 33.8% against an 86% baseline.
+    const b = [0.86, 0.861, 0.858]
+    const t = compareRuns([
+      ...runs('baseline', b),
+      ...runs('kd', [0.62, 0.6, 0.61], { teacher: 'resnet8', teacherAccuracy: 0.338, teacherEpoch: 2 }),
+      ...runs('re-kd', [0.87, 0.872, 0.869], { teacher: 'mlp', teacherAccuracy: 0.9, teacherEpoch: 2 }),
+      ...runs('de-kd', [0.87, 0.872, 0.869], {
+        teacher: 'resnet8@e1',
+        teacherAccuracy: 0.3,
+        teacherEpoch: 1,
+      }),
+    ])
+    const row = (v: string) => t.rows.find((r) => r.variant === v)!
+    expect(row('kd').verdict).toBe('invalid premise')
+    expect(row('kd').warnings.join(' ')).toMatch(
+      /the "stronger" teacher is not measurably stronger than the baseline student \(teacher 33\.80% vs baseline student 85\.97%\)/,
+    )
+    expect(row('re-kd').verdict).toBe('invalid premise')
+    expect(row('de-kd').verdict).not.toBe('invalid premise') // 30% is a poor teacher
+    expect(formatMarkdown(t)).toMatch(/\| 33\.80 @ e2 \|/)
+  })
+})
