@@ -1,11 +1,18 @@
 /**
  * The typed contract between the UI and a host (Electron main or the web server). Every channel
  * takes one object and answers an Envelope; pushes flow host -> UI only.
+ *
+ * Non-finite numbers: metrics may be NaN or ±Infinity (a diverged run). Electron's IPC carries them
+ * as they are. Over JSON (the web host's HTTP and WebSocket, `tfkd ... --json`) each one is written
+ * as `{ "nonFinite": "NaN" | "Infinity" | "-Infinity" }` in place of the number, never as `null`;
+ * `parseWire` in ./wire-json.ts (used by the renderer's API client) turns them back into numbers.
+ * CSV exports write them as `NaN`, `Infinity`, `-Infinity`.
  */
 import type { z } from 'zod'
 import type { Envelope } from './errors'
 import type { inputSchemas } from './schemas'
 import type {
+  AppCommand,
   AppInfo,
   BackendReport,
   DatasetSummary,
@@ -18,9 +25,10 @@ import type {
   ExperimentSummary,
   VariantId,
 } from './types'
+import type { DoctorReport } from './doctor'
 import type { PresetDataRequirement, PresetId } from './plan'
 import type { ReproReport } from './reproduce'
-import type { ComparisonTable } from '../core/analysis/compare'
+import type { ComparisonTable } from './comparison'
 
 export interface ModelInfo {
   id: string
@@ -65,6 +73,10 @@ export interface Invokes {
   'runs:tags': { input: In<'runs:tags'>; output: Record<number, string[]> }
   'runs:details': { input: In<'runs:details'>; output: RunDetail[] }
   'throughput:get': { input: In<'throughput:get'>; output: Record<string, number> }
+  /** `tfkd doctor`: the machine, NVIDIA GPUs, CUDA libraries, WebGPU adapter, a verdict per rung. */
+  'diagnostics:doctor': { input: In<'diagnostics:doctor'>; output: DoctorReport }
+  /** The CUDA library folders set in Settings (searched first by the doctor). */
+  'diagnostics:cudaFolders': { input: In<'diagnostics:cudaFolders'>; output: { dirs: string[] } }
 }
 
 /** A finished import: the new dataset, and what was left out and why. */
@@ -123,6 +135,10 @@ export interface Pushes {
   'runs:status': RunStatusEvent
   'diagnostics:backend': BackendReport
   'datasets:progress': DatasetImportProgress
+  /** A trainer's warning or error that is not a run's end (e.g. a GPU newer than libtensorflow). */
+  'runs:log': { runId: number | null; level: 'warn' | 'error'; message: string }
+  /** Desktop app only: a native menu command (types.ts AppCommand). */
+  'app:command': AppCommand
 }
 
 export type InvokeChannel = keyof Invokes
@@ -163,6 +179,8 @@ export const invokeChannels: { [K in InvokeChannel]: true } = {
   'runs:tags': true,
   'runs:details': true,
   'throughput:get': true,
+  'diagnostics:doctor': true,
+  'diagnostics:cudaFolders': true,
 }
 export const pushChannels: { [K in PushChannel]: true } = {
   'runs:progress': true,
@@ -170,6 +188,8 @@ export const pushChannels: { [K in PushChannel]: true } = {
   'runs:status': true,
   'diagnostics:backend': true,
   'datasets:progress': true,
+  'runs:log': true,
+  'app:command': true,
 }
 export const INVOKE_CHANNELS = Object.keys(invokeChannels) as InvokeChannel[]
 export const PUSH_CHANNELS = Object.keys(pushChannels) as PushChannel[]

@@ -6,7 +6,7 @@
 import { z } from 'zod'
 import { BACKEND_IDS, LR_SCHEDULES, OPTIMIZER_IDS, VARIANT_IDS, type VariantId } from './types'
 import type { RunConfig, RunRole } from './types'
-import { needsTeacher, VARIANTS } from './variants'
+import { learnsFromSnapshots, needsTeacher, teacherSlotOf, type TeacherSlot } from './variants'
 
 export const PRESET_IDS = ['quick', 'paper-cifar100', 'de-kd-sweep'] as const
 export type PresetId = (typeof PRESET_IDS)[number]
@@ -305,7 +305,7 @@ export function resolvePlan(input: ExperimentPlanInput): ResolvedPlan {
   }
 }
 
-export type TeacherSlot = 'stronger' | 'weaker' | 'self'
+export type { TeacherSlot }
 
 /** One run of an expanded plan. Students name their teacher by slot; the planner fills in run ids. */
 export interface PlannedRun {
@@ -315,31 +315,17 @@ export interface PlannedRun {
   teacher: { slot: TeacherSlot; key: string; epoch: number | null; targetAccuracy?: number } | null
 }
 
-function slotFor(variant: VariantId): TeacherSlot | null {
-  switch (VARIANTS[variant].teacher) {
-    case 'stronger':
-    case 'poor-snapshot':
-      return 'stronger'
-    case 'weaker':
-      return 'weaker'
-    case 'same-arch':
-      return 'self'
-    default:
-      return null
-  }
-}
-
 /** Teachers first (only those some student needs and no reused run covers), then students. */
 export function expandPlan(plan: ResolvedPlan): PlannedRun[] {
   const runs: PlannedRun[] = []
-  const slots = new Set(plan.variants.map(slotFor).filter((s): s is TeacherSlot => s !== null))
+  const slots = new Set(plan.variants.map(teacherSlotOf).filter((s): s is TeacherSlot => s !== null))
   const teacherModel: Record<TeacherSlot, string> = {
     stronger: plan.strongerTeacher,
     weaker: plan.weakerTeacher,
     self: plan.student,
   }
   const deKdMax =
-    plan.variants.includes('de-kd') && !plan.deKdTargetAccuracies ? Math.max(...plan.deKdEpochs) : 0
+    plan.variants.some(learnsFromSnapshots) && !plan.deKdTargetAccuracies ? Math.max(...plan.deKdEpochs) : 0
   // Teachers and students share the validation split (a teacher must not have trained on the images
   // its students are selected on): per seed with per-seed teachers, else one split for the plan.
   const splitSeedOf = (seed: number) =>
@@ -367,14 +353,16 @@ export function expandPlan(plan: ResolvedPlan): PlannedRun[] {
     }
   }
   for (const variant of plan.variants) {
-    const slot = slotFor(variant)
-    // de-kd: one group per snapshot (by epoch, or by target accuracy); other variants: the final teacher.
-    const snapshots: { epoch: number | null; targetAccuracy?: number; tag: string }[] =
-      variant !== 'de-kd'
-        ? [{ epoch: null, tag: '' }]
-        : plan.deKdTargetAccuracies
-          ? plan.deKdTargetAccuracies.map((a) => ({ epoch: null, targetAccuracy: a, tag: `@acc${a}` }))
-          : plan.deKdEpochs.map((e) => ({ epoch: e, tag: `@${e}` }))
+    const slot = teacherSlotOf(variant)
+    // Snapshot-taught variants (de-kd): one group per snapshot (by epoch, or by target accuracy);
+    // the others: the final teacher.
+    const snapshots: { epoch: number | null; targetAccuracy?: number; tag: string }[] = !learnsFromSnapshots(
+      variant,
+    )
+      ? [{ epoch: null, tag: '' }]
+      : plan.deKdTargetAccuracies
+        ? plan.deKdTargetAccuracies.map((a) => ({ epoch: null, targetAccuracy: a, tag: `@acc${a}` }))
+        : plan.deKdEpochs.map((e) => ({ epoch: e, tag: `@${e}` }))
     for (const snap of snapshots) {
       for (const seed of plan.seeds) {
         runs.push({

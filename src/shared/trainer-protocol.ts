@@ -8,8 +8,10 @@ import type {
   EpochMetrics,
   RunConfig,
   RunProgress,
+  RunDevice,
   RunResultDetails,
 } from './types'
+import type { WebGpuAdapterFacts } from './doctor'
 
 export interface TrainerStart {
   type: 'start'
@@ -53,7 +55,13 @@ export interface BenchResult {
 }
 
 export type HostToTrainer =
-  TrainerStart | BenchRequest | { type: 'cancel' } | { type: 'probe' } | { type: 'shutdown' }
+  | TrainerStart
+  | BenchRequest
+  | { type: 'cancel' }
+  | { type: 'probe' }
+  /** The doctor's probe: report the WebGPU adapter, then climb the ladder (as 'probe'). */
+  | { type: 'doctor' }
+  | { type: 'shutdown' }
 
 export interface TestResult {
   /** Test loss and accuracy at the last epoch (the headline figure; `details.best` has the best epoch's). */
@@ -67,7 +75,8 @@ export interface TestResult {
 export type TrainerToHost =
   | { type: 'ready'; pid: number }
   | { type: 'backend'; report: BackendReport }
-  | { type: 'started'; runId: number; backend: BackendId; device: string }
+  | { type: 'started'; runId: number; backend: BackendId; device: string; deviceInfo?: RunDevice }
+  | { type: 'webgpu-adapter'; adapter: WebGpuAdapterFacts | null; reason: string | null }
   | { type: 'progress'; progress: RunProgress }
   | { type: 'epoch'; runId: number; metrics: EpochMetrics }
   | { type: 'checkpoint'; runId: number; epoch: number; path: string; bytes: number }

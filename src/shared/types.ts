@@ -1,4 +1,5 @@
 /** DTOs shared by every process. Plain data only: they cross IPC, HTTP and child-process pipes. */
+import type { BackendId } from './backends'
 
 export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted'] as const
 export type RunStatus = (typeof RUN_STATUSES)[number]
@@ -6,9 +7,8 @@ export type RunStatus = (typeof RUN_STATUSES)[number]
 export const VARIANT_IDS = ['baseline', 'lsr', 'kd', 're-kd', 'de-kd', 'tfkd-self', 'tfkd-reg'] as const
 export type VariantId = (typeof VARIANT_IDS)[number]
 
-/** Rungs of the backend ladder, fastest first. */
-export const BACKEND_IDS = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const
-export type BackendId = (typeof BACKEND_IDS)[number]
+/** Rungs of the backend ladder, fastest first: the registry is src/shared/backends.ts. */
+export { BACKEND_IDS, type BackendId } from './backends'
 
 export const OPTIMIZER_IDS = ['sgd', 'adam'] as const
 export type OptimizerId = (typeof OPTIMIZER_IDS)[number]
@@ -117,6 +117,8 @@ export interface RunSummary {
   seed: number
   backend: string | null
   device: string | null
+  /** What the run really trained on (null for runs recorded before this was stored). */
+  deviceInfo?: RunDevice | null
   teacherRunId: number | null
   epochsPlanned: number
   epochsDone: number
@@ -187,13 +189,29 @@ export interface RungReport {
   ok: boolean
   /** Why the rung did not load, in plain words (absent when ok). */
   reason?: string
+  /** Said before the rung was tried (e.g. a GPU newer than libtensorflow's kernels). */
+  warning?: string
   loadMs: number
+}
+
+/** The device a run really trained on, stored with the run (shown in history, compare, reports). */
+export interface RunDevice {
+  backend: BackendId
+  kind: 'gpu' | 'cpu'
+  /** GPU name (nvidia-smi, the WebGPU adapter) or CPU model. */
+  name: string
+  /** CPU threads the backend computes with; null on GPU rungs or where unknown. */
+  threads: number | null
+  /** More: driver, compute capability, Dawn backend, SIMD ISA. */
+  detail?: string
 }
 
 export interface BackendReport {
   chosen: BackendId
   device: string
   isGpu: boolean
+  /** The device in structured form (absent in reports of older versions). */
+  deviceInfo?: RunDevice
   rungs: RungReport[]
   tfjsVersion: string
 }
@@ -229,3 +247,14 @@ export interface ExperimentSummary {
 export interface ExperimentDetail extends ExperimentSummary {
   runs: RunSummary[]
 }
+
+/**
+ * A command from the desktop app's native menu (or a file dropped on its window) to the UI: open a
+ * view, or fill the import form with a path. Only the Electron host sends it.
+ */
+export type AppCommand =
+  | {
+      kind: 'navigate'
+      view: 'datasets' | 'new' | 'runs' | 'history' | 'compare' | 'exports' | 'diagnostics'
+    }
+  | { kind: 'import'; path: string }

@@ -23,107 +23,22 @@ import {
   studentTQuantile,
   wilcoxonSignedRank,
   type PairedTTest,
-  type WilcoxonTest,
 } from './stats'
-import { SELECTION_LABELS, selectionTitle, type SelectionRule } from '../../shared/selection'
+import {
+  SELECTION_LABELS,
+  type ComparedRun,
+  type CompareOptions,
+  type ComparisonRow,
+  type ComparisonTable,
+  type SelectionRule,
+} from '../../shared/comparison'
 
-export { SELECTION_LABELS, selectionTitle, type SelectionRule }
+export * from '../../shared/comparison'
 
-/** One finished run, as the store reports it. Accuracies are fractions in [0, 1]. */
-export interface ComparedRun {
-  variant: string
-  seed: number
-  /** Student architecture; runs of different students are compared separately. */
-  model?: string | null
-  /** Teacher label (architecture, run id or snapshot); runs with different teachers get their own row. */
-  teacher?: string | null
-  /** Test accuracy at the epoch chosen on validation. */
-  bestTestAccuracy?: number | null
-  /** Test accuracy after the last epoch. */
-  lastTestAccuracy?: number | null
-  /** How the run's best epoch was chosen (absent: on validation). */
-  selection?: 'validation' | 'test (no validation split)'
-  /** Measured test accuracy of the teacher (at the snapshot that taught), when the run had one. */
-  teacherAccuracy?: number | null
-  /** The teacher's epoch (checkpoint) that taught this run. */
-  teacherEpoch?: number | null
-  /** de-kd by target accuracy: no snapshot reached the target and the teacher's best was used. */
-  teacherFellBack?: boolean
-}
-
-export interface CompareOptions {
-  /** Which accuracy to compare (default 'best'). */
-  metric?: 'best' | 'last'
-  /** Variant id of the reference (default 'baseline'). */
-  baseline?: string
-  /** Significance level for the verdict (default 0.05). */
-  alpha?: number
-  /** Fewer matched seeds than this get no verdict ("insufficient seeds") and a warning (default 3). */
-  minSeeds?: number
-  /**
-   * Smallest step of the metric (1 / test-set size for accuracy); differences are rounded to it before
-   * testing. Default 1e-12 (removes float noise only).
-   */
-  resolution?: number
-}
-
-export type Verdict =
-  'better' | 'worse' | 'no evidence' | 'insufficient seeds' | 'invalid premise' | 'reference'
-
-/** Teacher premise of one row: the measured accuracy of the teachers that taught it. */
-export interface TeacherMeasure {
-  /** Mean measured test accuracy of the teacher snapshots (NaN when none recorded). */
-  accuracy: number
-  /** Distinct teacher epochs (checkpoints) used. */
-  epochs: number[]
-  /** Runs whose de-kd snapshot fell back to the teacher's best (no epoch reached the target). */
-  fellBack: number
-}
-
-export interface ComparisonRow {
-  variant: string
-  model: string | null
-  teacher: string | null
-  /** Seeds with a finite accuracy. */
-  n: number
-  seeds: number[]
-  mean: number
-  std: number
-  /** Seeds shared with the baseline of the same student. */
-  matched: number
-  /** Mean of (variant - baseline) over matched seeds. */
-  delta: number
-  /** Unadjusted 95% t-interval of delta (pairs with pT). */
-  ci: [number, number]
-  /** Bonferroni simultaneous interval at 1 - alpha/m over the m compared rows (pairs with pTHolm). */
-  ciAdjusted: [number, number]
-  t: number
-  pT: number
-  pTHolm: number
-  wilcoxonStatistic: number
-  pWilcoxon: number
-  pWilcoxonHolm: number
-  wilcoxonMethod: WilcoxonTest['method'] | null
-  dz: number
-  verdict: Verdict
-  /** The teachers' measured accuracy (null for rows without a teacher). */
-  teacherMeasure: TeacherMeasure | null
-  warnings: string[]
-}
-
-export interface ComparisonTable {
-  metric: 'best' | 'last'
-  baseline: string
-  alpha: number
-  /** How the compared accuracy was chosen; SELECTION_LABELS[selection] titles tables and charts. */
-  selection: SelectionRule
-  /** Metric resolution the differences were rounded to. */
-  resolution: number
-  rows: ComparisonRow[]
-  /** Table-level warnings (no baseline, duplicate runs, missing accuracies, best-on-test). */
-  warnings: string[]
-  /** How the numbers were computed, for footnotes. */
-  method: string
+function countDevices(runs: readonly ComparedRun[]): { device: string; runs: number }[] {
+  const counts = new Map<string, number>()
+  for (const r of runs) if (r.device) counts.set(r.device, (counts.get(r.device) ?? 0) + 1)
+  return [...counts].map(([device, n]) => ({ device, runs: n }))
 }
 
 const keyOf = (r: { variant: string; model?: string | null; teacher?: string | null }) =>
@@ -175,6 +90,16 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
     }
   }
   if (missing > 0) warnings.push(`${missing} run(s) without a ${metric}-epoch test accuracy were left out`)
+  const devices = countDevices(runs)
+  if (devices.length > 1) {
+    warnings.push(
+      `the runs trained on ${devices.length} different backends/devices (${devices
+        .map((d) => `${d.device}: ${d.runs}`)
+        .join(
+          '; ',
+        )}): floating-point results differ between backends, so small deltas may come from the device; timings are not comparable`,
+    )
+  }
 
   const perSeed = (g: { variant: string; teacher: string | null; bySeed: Map<number, number[]> }) => {
     const m = new Map<number, number>()
@@ -306,6 +231,7 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
     resolution,
     rows,
     warnings,
+    devices,
     method:
       `${SELECTION_LABELS[selection]}; delta = variant - ${baseline} over matched seeds, rounded to ` +
       `${resolution.toPrecision(3)}; paired t-test and ` +
@@ -369,231 +295,4 @@ function selectionOf(runs: readonly ComparedRun[], metric: 'best' | 'last'): Sel
   const onTest = runs.filter((r) => r.selection === 'test (no validation split)').length
   if (onTest === 0) return 'best-on-validation'
   return onTest === runs.length ? 'best-on-test' : 'mixed'
-}
-
-// ---------------------------------------------------------------------------------------------
-// Formatters
-
-const label = (r: ComparisonRow) =>
-  [r.variant, r.teacher ? `teacher ${r.teacher}` : '', r.model ? `student ${r.model}` : ''].filter(Boolean)
-
-const pct = (x: number, digits = 2) => (Number.isFinite(x) ? (100 * x).toFixed(digits) : '-')
-const signedPct = (x: number, digits = 2) =>
-  Number.isFinite(x) ? `${x > 0 ? '+' : ''}${(100 * x).toFixed(digits)}` : '-'
-const pval = (p: number) => (Number.isNaN(p) ? '-' : p < 1e-4 ? p.toExponential(1) : p.toFixed(4))
-const num = (x: number, digits = 2) =>
-  Number.isFinite(x) ? x.toFixed(digits) : Number.isNaN(x) ? '-' : String(x)
-
-const CSV_HEADER = [
-  'variant',
-  'model',
-  'teacher',
-  'n',
-  'mean',
-  'std',
-  'matched',
-  'delta',
-  'ci_low',
-  'ci_high',
-  't',
-  'p_t',
-  'p_t_holm',
-  'wilcoxon_w',
-  'p_wilcoxon',
-  'p_wilcoxon_holm',
-  'd_z',
-  'verdict',
-  'warnings',
-  'ci_adj_low',
-  'ci_adj_high',
-  'teacher_accuracy',
-  'teacher_epochs',
-  'teacher_fell_back',
-  'selection',
-]
-
-function csvCell(v: unknown): string {
-  const s =
-    typeof v === 'number'
-      ? Number.isNaN(v)
-        ? ''
-        : String(v)
-      : v === null || v === undefined
-        ? ''
-        : String(v)
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
-}
-
-/** CSV with raw numbers (accuracies as fractions, full precision), one row per variant. */
-export function formatCsv(table: ComparisonTable): string {
-  const lines = [CSV_HEADER.join(',')]
-  for (const r of table.rows) {
-    lines.push(
-      [
-        r.variant,
-        r.model,
-        r.teacher,
-        r.n,
-        r.mean,
-        r.std,
-        r.matched,
-        r.delta,
-        r.ci[0],
-        r.ci[1],
-        r.t,
-        r.pT,
-        r.pTHolm,
-        r.wilcoxonStatistic,
-        r.pWilcoxon,
-        r.pWilcoxonHolm,
-        r.dz,
-        r.verdict,
-        r.warnings.join('; '),
-        r.ciAdjusted[0],
-        r.ciAdjusted[1],
-        r.teacherMeasure?.accuracy ?? null,
-        r.teacherMeasure?.epochs.join(' ') ?? null,
-        r.teacherMeasure?.fellBack ?? null,
-        table.selection,
-      ]
-        .map(csvCell)
-        .join(','),
-    )
-  }
-  return lines.join('\n') + '\n'
-}
-
-/** GitHub-flavoured Markdown table (accuracies in %), then warnings and the method as notes. */
-export function formatMarkdown(table: ComparisonTable): string {
-  const esc = (s: string) => s.replaceAll('|', '\\|')
-  const head = [
-    'variant',
-    'n',
-    'mean ± std (%)',
-    `Δ vs ${table.baseline} (pp)`,
-    '95% CI (pp, unadj.)',
-    'p (t)',
-    'p (t, Holm)',
-    'p (Wilcoxon)',
-    'p (W, Holm)',
-    'd_z',
-    'verdict',
-    'adj. CI (pp, Bonferroni)',
-    'teacher acc (%) @ epoch',
-  ]
-  const lines = [
-    `| ${head.join(' | ')} |`,
-    `|${head.map((_, i) => (i === 0 || i === head.length - 1 ? ' --- ' : ' ---: ')).join('|')}|`,
-  ]
-  for (const r of table.rows) {
-    const warn = r.warnings.length ? ' ⚠' : ''
-    lines.push(
-      `| ${[
-        esc(label(r).join(', ')),
-        r.matched && r.variant !== table.baseline ? `${r.n} (${r.matched} matched)` : String(r.n),
-        `${pct(r.mean)} ± ${pct(r.std)}`,
-        signedPct(r.delta),
-        Number.isFinite(r.ci[0]) ? `[${signedPct(r.ci[0])}, ${signedPct(r.ci[1])}]` : '-',
-        pval(r.pT),
-        pval(r.pTHolm),
-        pval(r.pWilcoxon),
-        pval(r.pWilcoxonHolm),
-        num(r.dz),
-        r.verdict + warn,
-        Number.isFinite(r.ciAdjusted[0])
-          ? `[${signedPct(r.ciAdjusted[0])}, ${signedPct(r.ciAdjusted[1])}]`
-          : '-',
-        teacherText(r),
-      ].join(' | ')} |`,
-    )
-  }
-  const notes = [
-    ...table.warnings.map((w) => `- ⚠ ${esc(w)}`),
-    ...table.rows.flatMap((r) => r.warnings.map((w) => `- ⚠ ${esc(label(r).join(', '))}: ${esc(w)}`)),
-  ]
-  const title = `**${selectionTitle(table)}**`
-  return [
-    title,
-    '',
-    lines.join('\n'),
-    '',
-    ...(notes.length ? [...notes, ''] : []),
-    `_${table.method}._`,
-    '',
-  ].join('\n')
-}
-
-/** "91.20 @ e3" (or "… fell back" for de-kd snapshots that never reached their target). */
-function teacherText(r: ComparisonRow): string {
-  const t = r.teacherMeasure
-  if (!t) return '-'
-  const acc = Number.isFinite(t.accuracy) ? pct(t.accuracy) : '?'
-  const ep = t.epochs.length ? ` @ e${t.epochs.join('/')}` : ''
-  return `${acc}${ep}${t.fellBack ? ' (fell back to best)' : ''}`
-}
-
-/** A booktabs LaTeX tabular (accuracies in %); warnings become a daggered footnote line. */
-export function formatLatex(table: ComparisonTable): string {
-  const tex = (s: string) =>
-    s.replace(/[\\&%$#_{}~^]/g, (c) =>
-      c === '\\'
-        ? '\\textbackslash{}'
-        : c === '~'
-          ? '\\textasciitilde{}'
-          : c === '^'
-            ? '\\textasciicircum{}'
-            : `\\${c}`,
-    )
-  const lines = [
-    '\\begin{tabular}{lrrrrrrrlr}',
-    '\\toprule',
-    `Variant & $n$ & Acc.\\ (\\%) & $\\Delta$ (pp) & 95\\% CI (unadj.) & $p_t$ (Holm) & $p_W$ (Holm) & $d_z$ & Verdict & Teacher (\\%) \\\\`,
-    '\\midrule',
-  ]
-  for (const r of table.rows) {
-    lines.push(
-      [
-        tex(label(r).join(', ')) + (r.warnings.length ? '$^\\dagger$' : ''),
-        String(r.n),
-        `${pct(r.mean)} $\\pm$ ${pct(r.std)}`,
-        signedPct(r.delta),
-        Number.isFinite(r.ci[0]) ? `[${signedPct(r.ci[0])}, ${signedPct(r.ci[1])}]` : '--',
-        pval(r.pTHolm),
-        pval(r.pWilcoxonHolm),
-        num(r.dz),
-        tex(r.verdict),
-        tex(teacherText(r)),
-      ].join(' & ') + ' \\\\',
-    )
-  }
-  lines.push('\\bottomrule', '\\end{tabular}')
-  lines.unshift(`% ${tex(selectionTitle(table))}`)
-  const daggers = table.rows.filter((r) => r.warnings.length)
-  if (daggers.length || table.warnings.length) {
-    lines.push(
-      `% $^\\dagger$ ${tex([...table.warnings, ...daggers.map((r) => `${label(r).join(', ')}: ${r.warnings.join('; ')}`)].join(' | '))}`,
-    )
-  }
-  return lines.join('\n') + '\n'
-}
-
-/** JSON of the whole table; NaN and infinities become null (JSON has neither). */
-export function formatJson(table: ComparisonTable): string {
-  return JSON.stringify(table, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n'
-}
-
-export const COMPARE_FORMATS = ['csv', 'md', 'latex', 'json'] as const
-export type CompareFormat = (typeof COMPARE_FORMATS)[number]
-
-export function formatComparison(table: ComparisonTable, format: CompareFormat): string {
-  switch (format) {
-    case 'csv':
-      return formatCsv(table)
-    case 'md':
-      return formatMarkdown(table)
-    case 'latex':
-      return formatLatex(table)
-    case 'json':
-      return formatJson(table)
-  }
 }

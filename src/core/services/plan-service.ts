@@ -11,10 +11,14 @@ import {
   resolvePlan,
   type ExperimentPlanInput,
   type ResolvedPlan,
+  type TeacherSlot,
 } from '../../shared/plan'
 import { resolveRunConfig } from '../../shared/schemas'
 import { kDependenceWarnings, type KParams } from '../../shared/k-dependence'
+import { teacherSlotOf, variantsTaughtBy } from '../../shared/variants'
 import type { ExperimentDetail, RunDetail, RunSummary } from '../../shared/types'
+import { runDeviceLabel } from '../../shared/backends'
+import { isActiveRunStatus } from '../../shared/run-states'
 import { compareRuns, formatComparison, type ComparisonTable } from '../analysis/compare'
 import { isModelId, MODEL_CATALOG, type ModelId } from '../models/catalog'
 import type { Store } from '../store/store'
@@ -53,18 +57,23 @@ function checkModels(plan: ResolvedPlan): void {
     }
   }
   const strength = (id: string) => MODEL_CATALOG[id as ModelId].strength
-  const uses = (v: string) => plan.variants.includes(v as never)
-  if ((uses('kd') || uses('de-kd')) && strength(plan.strongerTeacher) <= strength(plan.student)) {
+  // Which teachers the plan needs follows from its variants' declared teacher kinds.
+  const slots = new Set(plan.variants.map(teacherSlotOf))
+  const who = (slot: TeacherSlot) => {
+    const ids = variantsTaughtBy(slot)
+    return `${ids.join(' and ')} need${ids.length === 1 ? 's' : ''}`
+  }
+  if (slots.has('stronger') && strength(plan.strongerTeacher) <= strength(plan.student)) {
     throw new AppError(
       'invalid_input',
-      `strongerTeacher: ${plan.strongerTeacher} is not stronger than the student ${plan.student} (kd and de-kd need a stronger teacher)`,
+      `strongerTeacher: ${plan.strongerTeacher} is not stronger than the student ${plan.student} (${who('stronger')} a stronger teacher)`,
       { field: 'strongerTeacher' },
     )
   }
-  if (uses('re-kd') && strength(plan.weakerTeacher) >= strength(plan.student)) {
+  if (slots.has('weaker') && strength(plan.weakerTeacher) >= strength(plan.student)) {
     throw new AppError(
       'invalid_input',
-      `weakerTeacher: ${plan.weakerTeacher} is not weaker than the student ${plan.student} (re-kd needs a weaker teacher)`,
+      `weakerTeacher: ${plan.weakerTeacher} is not weaker than the student ${plan.student} (${who('weaker')} a weaker teacher)`,
       { field: 'weakerTeacher' },
     )
   }
@@ -252,22 +261,32 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
     get: detail,
     list: () => store.experiments.list(),
     latest: () => store.experiments.latest(),
-    /** Cancels every queued or running run of the experiment. */
+    /**
+     * Cancels every queued or running run of the experiment, including runs left behind by a host
+     * that is gone. Runs another live host drives are left to it (their ids come back in `skipped`).
+     */
     cancel(id: number): ExperimentDetail {
       const d = detail(id)
       store.experiments.setStatus(id, 'cancelled')
       // Students first, so none starts in the moment a teacher is cancelled.
-      for (const r of [...d.runs].reverse())
-        if (r.status === 'queued' || r.status === 'running') runs.cancel(r.id)
+      for (const r of [...d.runs].reverse()) {
+        if (!isActiveRunStatus(r.status)) continue
+        try {
+          runs.cancel(r.id)
+        } catch (err) {
+          if (!(err instanceof AppError && err.code === 'conflict')) throw err
+        }
+      }
       return detail(id)
     },
-    /** Re-queues every run that did not complete (interrupted ones continue from their checkpoint). */
+    /**
+     * Re-queues every run that did not complete, whatever its state: cut-off runs continue from
+     * their checkpoint, runs left queued or running by a host that is gone are taken over.
+     */
     resume(id: number): ExperimentDetail {
       const d = detail(id)
       store.experiments.setStatus(id, 'active')
-      runs.enqueue(
-        d.runs.filter((r) => ['cancelled', 'interrupted', 'failed'].includes(r.status)).map((r) => r.id),
-      )
+      runs.enqueue(d.runs.filter((r) => r.status !== 'completed').map((r) => r.id))
       return detail(id)
     },
     /** The engine's comparison of an experiment's students (or of any runs). */
@@ -311,6 +330,7 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
             lastTestAccuracy: d.result?.last.accuracy ?? r.testAccuracy ?? undefined,
             selection: d.result?.selection,
             ...measured,
+            device: runDeviceLabel(r),
           }
         })
       // Accuracies are k / (test-set size): differences are compared at that resolution.

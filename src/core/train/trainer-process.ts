@@ -8,6 +8,7 @@ import type { HostToTrainer, TrainerStart, TrainerToHost } from '../../shared/tr
 import type { LayersModel } from '@tensorflow/tfjs-layers'
 import type { BackendReport } from '../../shared/types'
 import { loadBackend } from '../backend/ladder'
+import { requestWebGpuAdapter } from '../backend/webgpu-adapter'
 import { carveValidation, channelStats, type DatasetSplits } from '../data/arrays'
 import { loadDatasetCache } from '../data/cache'
 import { loadMnist10k } from '../data/mnist10k'
@@ -46,6 +47,7 @@ async function ensureBackend(pin: TrainerStart['config']['backend'] = 'auto'): P
       pin,
       disableNative: process.env.TFKD_DISABLE_NATIVE === '1',
       disableWebgpu: process.env.TFKD_DISABLE_WEBGPU === '1',
+      onWarning: (id, message) => send({ type: 'log', level: 'warn', message: `${id}: ${message}` }),
     })
     send({ type: 'backend', report: backend })
   }
@@ -98,7 +100,13 @@ async function run(start: TrainerStart): Promise<void> {
       // Frozen: the optimizer gets only the student's variables, and the teacher never trains.
       teacher.trainable = false
     }
-    send({ type: 'started', runId, backend: report.chosen, device: report.device })
+    send({
+      type: 'started',
+      runId,
+      backend: report.chosen,
+      device: report.device,
+      ...(report.deviceInfo ? { deviceInfo: report.deviceInfo } : {}),
+    })
     const result = await trainModel({
       model,
       data,
@@ -133,6 +141,21 @@ onMessage((msg) => {
         send({ type: 'log', level: 'error', message: String(err) })
         process.exit(3)
       })
+      break
+    case 'doctor':
+      requestWebGpuAdapter()
+        .then((r) =>
+          send(
+            r.ok
+              ? { type: 'webgpu-adapter', adapter: r.facts, reason: null }
+              : { type: 'webgpu-adapter', adapter: null, reason: r.reason },
+          ),
+        )
+        .then(() => ensureBackend())
+        .catch((err: unknown) => {
+          send({ type: 'log', level: 'error', message: String(err) })
+          process.exit(3)
+        })
       break
     case 'bench':
       runBench(msg)

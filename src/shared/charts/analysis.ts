@@ -2,8 +2,9 @@
  * Option builders for the dataset and comparison charts, pure functions of plain data so the UI,
  * the CLI's `tfkd export` (server-side SVG) and the unit tests all build the same chart.
  */
-import type { EpochMetrics, EvalReport, RunDetail } from '../../../../shared/types'
-import type { ChartOption } from '../register'
+import type { EpochMetrics, EvalReport, RunDetail } from '../types'
+import type { ChartOption } from './echarts'
+import { learnsFromSnapshots } from '../variants'
 
 export const PALETTE = [
   '#2f6fdf',
@@ -300,7 +301,7 @@ export function deKdPoints(runs: readonly RunDetail[]): DeKdPoint[] {
   const byId = new Map(runs.map((r) => [r.id, r]))
   const out: DeKdPoint[] = []
   for (const r of runs) {
-    if (r.variant !== 'de-kd' || r.status !== 'completed' || r.testAccuracy === null) continue
+    if (!learnsFromSnapshots(r.variant) || r.status !== 'completed' || r.testAccuracy === null) continue
     const teacher = r.teacherRunId !== null ? byId.get(r.teacherRunId) : undefined
     const epoch = r.teacherEpoch ?? r.config.teacher?.epoch ?? null
     if (!teacher || epoch === null) continue
