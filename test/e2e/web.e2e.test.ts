@@ -156,7 +156,9 @@ describe.skipIf(skipChromium)('web UI end to end', () => {
     // Validation against the variant schema: alpha outside [0, 1] blocks the start.
     await page.getByTestId('param-tfkd-reg-alpha').fill('1.5')
     expect(await page.getByTestId('exp-start').isDisabled()).toBe(true)
-    expect(await page.getByTestId('variant-tfkd-reg').textContent()).toMatch(/alpha/)
+    expect(await page.getByTestId('variant-tfkd-reg').textContent()).toMatch(
+      /KD weight \(α\) must be 0 to 1, got "1\.5"/,
+    )
     await page.getByTestId('param-tfkd-reg-alpha').fill('0.9')
     await expect
       .poll(() => page.getByTestId('exp-estimate').textContent())
@@ -263,6 +265,11 @@ describe.skipIf(skipChromium)('web UI end to end', () => {
     const chosen = page.getByTestId('chosen-backend')
     await chosen.waitFor({ timeout: 60_000 })
     expect(await chosen.textContent()).toBe(runs[0]!.backend)
+    // The GPU doctor's quick check (driver, GPUs, CUDA libraries) and a verdict for every rung.
+    const headline = page.getByTestId('doctor-headline')
+    await headline.waitFor({ timeout: 60_000 })
+    expect(await headline.textContent()).toMatch(/NVIDIA driver/)
+    expect(await page.getByTestId('doctor-verdicts').locator('tbody tr').count()).toBe(5)
     expect(await page.getByTestId('app-host').textContent()).toBe('web')
     await page.screenshot({ path: join(SHOTS, 'settings.png'), animations: 'disabled' })
     await page.getByTestId('theme-dark').check()

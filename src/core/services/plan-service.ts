@@ -10,18 +10,19 @@ import {
   presetDataProblem,
   resolvePlan,
   type ExperimentPlanInput,
+  type PlannedRun,
   type ResolvedPlan,
   type TeacherSlot,
 } from '../../shared/plan'
 import { resolveRunConfig } from '../../shared/schemas'
 import { kDependenceWarnings, type KParams } from '../../shared/k-dependence'
 import { teacherSlotOf, variantsTaughtBy } from '../../shared/variants'
-import type { ExperimentDetail, RunDetail, RunSummary } from '../../shared/types'
+import type { ExperimentDetail, RunConfig, RunDetail, RunSummary } from '../../shared/types'
 import { runDeviceLabel } from '../../shared/backends'
 import { isActiveRunStatus } from '../../shared/run-states'
 import { compareRuns, formatComparison, type ComparisonTable } from '../analysis/compare'
 import { isModelId, MODEL_CATALOG, type ModelId } from '../models/catalog'
-import type { Store } from '../store/store'
+import type { DatasetRecord, Store } from '../store/store'
 import type { RunService } from './run-service'
 
 function zodToAppError(err: unknown, prefix: string): never {
@@ -107,6 +108,15 @@ export function teacherMeasure(
   return { teacherAccuracy: accuracy, teacherEpoch: epoch, teacherFellBack: fellBack }
 }
 
+/** A validated, expanded plan: what `start` stores and queues. */
+export interface PreparedPlan {
+  plan: ResolvedPlan
+  ds: DatasetRecord
+  planned: PlannedRun[]
+  /** Resolved configs, by index of `planned` (teacher: null; the planner fills in lineage). */
+  configs: RunConfig[]
+}
+
 export interface PlanPreview {
   name: string
   dataset: {
@@ -148,7 +158,7 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
   const { store, runs } = deps
 
   /** Validates and expands a plan without storing anything (start and preview share it). */
-  function prepare(input: ExperimentPlanInput) {
+  function prepare(input: ExperimentPlanInput): PreparedPlan {
     let plan: ResolvedPlan
     try {
       plan = resolvePlan(input)
@@ -199,6 +209,12 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
   }
 
   return {
+    /**
+     * Validates and expands a plan without storing anything: the resolved plan, its dataset and every
+     * run with its resolved config. `start` stores and queues this; `tfkd cluster submit` writes it
+     * to a job folder instead.
+     */
+    prepare,
     /** Validates, stores and queues a plan. Returns the experiment with its runs (all queued). */
     start(input: ExperimentPlanInput): ExperimentDetail {
       const { plan, ds, planned, configs } = prepare(input)
