@@ -70,7 +70,7 @@ describe('tfkd reproduce (smoke) and tfkd report', () => {
         const cells = row.split(' | ')
         expect(cells[1]).toMatch(/\*\*(supported|contradicted|inconclusive|invalid premise)\*\*/)
         expect(cells[4]).toMatch(/^[+-]?\d+\.\d\d$/) // delta in pp
-        expect(cells[7]).toMatch(/^(\d\.\d{4}|\d\.\de-\d+)$/) // p
+        expect(cells[7]).toMatch(/^(\d\.\d{4}|\d\.\de[-+]\d+)$/) // p
         expect(cells[9]).toMatch(/^-?\d+\.\d\d$|^-$/) // d_z
       }
       // measured teacher accuracies in the premises and the teachers table
