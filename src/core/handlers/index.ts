@@ -1,6 +1,7 @@
 /** Every invoke channel's handler, by domain; `Handlers` makes a missing channel a compile error. */
 import type { Handlers } from '../../shared/contract'
 import { createAppHandlers } from './app'
+import { createClusterHandlers } from './cluster'
 import type { HandlerContext } from './context'
 import { createDatasetHandlers } from './datasets'
 import { createExperimentHandlers } from './experiments'
@@ -16,6 +17,7 @@ export function createHandlers(ctx: HandlerContext, hostHandlers: Partial<Handle
     ...createRunHandlers(ctx),
     ...createDatasetHandlers(ctx),
     ...createExperimentHandlers(ctx),
+    ...createClusterHandlers(ctx),
     ...createDoctorHandlers(ctx),
     ...hostHandlers,
   }

@@ -15,6 +15,10 @@ import { explainStorageError, storageTrouble } from '../storage-errors'
 import { createPlanService, type PlanService } from './plan-service'
 import { createRunService, type RunService } from './run-service'
 import type { SpawnTrainer } from './trainer-handle'
+import { createClusterService, type ClusterService } from '../cluster/cluster-service'
+import { createSlurmClient, type Exec } from '../cluster/slurm-client'
+import type { TfkdInstall } from '../cluster/slurm-scripts'
+import { createClusterRepo } from '../store/repos/cluster'
 import type { DoctorOptions } from '../doctor/doctor'
 import { createDoctorService, type DoctorService } from './doctor-service'
 
@@ -29,6 +33,10 @@ export interface AppCoreOptions {
   cancelGraceMs?: number
   /** Channels only this host can serve (the desktop app's OS dialogs), replacing the defaults. */
   hostHandlers?: Partial<Handlers>
+  /** Node and bin/tfkd.js of this install, for Slurm array tasks to run (CLI and web host). */
+  tfkdInstall?: TfkdInstall
+  /** Runs Slurm's commands (tests may wrap it); default: the real commands with timeouts. */
+  slurmExec?: Exec
   /** Doctor test seams (fake /proc, system folders, timeouts). */
   doctorOptions?: Partial<DoctorOptions>
 }
@@ -38,6 +46,7 @@ export interface AppCore {
   runs: RunService
   doctor: DoctorService
   plans: PlanService
+  cluster: ClusterService
   handlers: Handlers
   dispatch(channel: string, input: unknown): Promise<Envelope<unknown>>
   on<K extends PushChannel>(channel: K, listener: (payload: Pushes[K]) => void): () => void
@@ -75,14 +84,36 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
     gpu: doctor,
   })
   const plans = createPlanService({ store, runs })
+  const clusterRepo = createClusterRepo({ db: store.db, now: Date.now })
+  const slurm = createSlurmClient({ exec: opts.slurmExec })
+  const cluster = createClusterService({
+    store,
+    cluster: clusterRepo,
+    paths,
+    plans,
+    slurm,
+    install: opts.tfkdInstall ?? { node: 'node', tfkd: 'tfkd' },
+  })
   const app = { version: opts.version ?? '0.0.0', dataHome: opts.dataHome, host: opts.host }
-  const handlers = createHandlers({ store, paths, runs, plans, doctor, emit, app }, opts.hostHandlers)
+  const clusterCtx = {
+    service: cluster,
+    repo: clusterRepo,
+    slurm,
+    installMissing: opts.tfkdInstall
+      ? null
+      : 'this host has no tfkd install for the cluster nodes to run; use `tfkd cluster submit` or `tfkd serve` on the login node',
+  }
+  const handlers = createHandlers(
+    { store, paths, runs, plans, doctor, emit, app, cluster: clusterCtx },
+    opts.hostHandlers,
+  )
 
   return {
     store,
     runs,
     doctor,
     plans,
+    cluster,
     handlers,
     dispatch: createDispatch(handlers, (err) =>
       // Disk full, read-only, permission denied: say which file and what to do, not just SQLite's words.
