@@ -48,6 +48,9 @@ describe('electron smoke', () => {
       const page = await app.firstWindow()
       await page.waitForLoadState('domcontentloaded')
       await expect.poll(() => page.title(), { timeout: 30_000 }).toMatch(/tfkd/i)
+      // Served over the app:// scheme (never file://), and the Vue app rendered its views.
+      expect(page.url()).toMatch(/^app:\/\/bundle\//)
+      await page.getByTestId('nav-datasets').waitFor({ timeout: 30_000 })
       const probe = await page.evaluate(() => {
         // Runs in the page; this file is typed without the DOM lib.
         const w = globalThis as unknown as Record<string, unknown>

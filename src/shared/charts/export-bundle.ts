@@ -64,6 +64,8 @@ export function buildExportBundle(input: {
   classNames: readonly string[]
   /** Variants whose confusion matrices are shown and differenced (default: the first two with results). */
   confusionPair?: [string, string]
+  /** User tags by run id, for runs.csv. */
+  tags?: Readonly<Record<number, readonly string[]>>
 }): ExportBundle {
   const size = EXPORT_CHART_SIZE
   const groups = groupStudents(input.runs)
@@ -165,7 +167,7 @@ export function buildExportBundle(input: {
   }
   if (input.runs.length > 0) {
     tables.push(
-      { name: 'runs.csv', title: 'Runs (CSV)', mime: 'text/csv', content: runsCsv(input.runs) },
+      { name: 'runs.csv', title: 'Runs (CSV)', mime: 'text/csv', content: runsCsv(input.runs, input.tags) },
       {
         name: 'metrics.csv',
         title: 'Per-epoch metrics (CSV)',

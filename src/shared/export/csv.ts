@@ -41,33 +41,66 @@ export const RUNS_CSV_HEADER = [
   'device',
   'duration_s',
   'failure_reason',
+  // Appended (older readers keep their column positions): what the run was trained with, and its tags.
+  'learning_rate',
+  'batch_size',
+  'optimizer',
+  'lr_schedule',
+  'max_train_samples',
+  'hyperparameters',
+  'tags',
 ] as const
 
-/** One row per run; accuracies as fractions, durations in seconds. */
-export function runsCsv(runs: readonly RunSummary[]): string {
+/** `alpha=0.95 temperature=20`: the variant's hyperparameters, sorted, one cell. */
+export function hyperparametersCell(params: Readonly<Record<string, unknown>> | undefined): string {
+  if (!params) return ''
+  return Object.keys(params)
+    .sort()
+    .map((k) => `${k}=${typeof params[k] === 'object' ? JSON.stringify(params[k]) : String(params[k])}`)
+    .join(' ')
+}
+
+/**
+ * One row per run; accuracies as fractions, durations in seconds. Runs with their config (RunDetail)
+ * fill the training and hyperparameter columns; `tags` (runs:tags) fills the tags column (`;`-joined).
+ */
+export function runsCsv(
+  runs: readonly (RunSummary | RunDetail)[],
+  tags: Readonly<Record<number, readonly string[]>> = {},
+): string {
   return toCsv(
     RUNS_CSV_HEADER,
-    runs.map((r) => [
-      r.id,
-      r.experimentId,
-      r.role,
-      r.status,
-      r.datasetName,
-      r.model,
-      r.variant,
-      r.seed,
-      r.teacherRunId,
-      r.epochsDone,
-      r.epochsPlanned,
-      r.bestEpoch,
-      r.bestValAccuracy,
-      r.testAccuracy,
-      r.testLoss,
-      r.backend,
-      r.device,
-      r.startedAt !== null && r.finishedAt !== null ? (r.finishedAt - r.startedAt) / 1000 : null,
-      r.failureReason,
-    ]),
+    runs.map((r) => {
+      const c = 'config' in r ? r.config : undefined
+      return [
+        r.id,
+        r.experimentId,
+        r.role,
+        r.status,
+        r.datasetName,
+        r.model,
+        r.variant,
+        r.seed,
+        r.teacherRunId,
+        r.epochsDone,
+        r.epochsPlanned,
+        r.bestEpoch,
+        r.bestValAccuracy,
+        r.testAccuracy,
+        r.testLoss,
+        r.backend,
+        r.device,
+        r.startedAt !== null && r.finishedAt !== null ? (r.finishedAt - r.startedAt) / 1000 : null,
+        r.failureReason,
+        c?.learningRate,
+        c?.batchSize,
+        c?.optimizer,
+        c?.lrSchedule,
+        c?.maxTrainSamples,
+        hyperparametersCell(c?.variantParams),
+        (tags[r.id] ?? []).join(';'),
+      ]
+    }),
   )
 }
 
