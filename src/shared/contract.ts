@@ -18,7 +18,7 @@ import type {
   ExperimentSummary,
   VariantId,
 } from './types'
-import type { PresetId } from './plan'
+import type { PresetDataRequirement, PresetId } from './plan'
 import type { ComparisonTable } from '../core/analysis/compare'
 
 export interface ModelInfo {
@@ -106,6 +106,8 @@ export interface PresetInfo {
   id: PresetId
   description: string
   plan: unknown
+  /** The data the preset's recipe needs; it refuses any other dataset. */
+  requires: PresetDataRequirement | null
 }
 
 export interface Pushes {

@@ -125,8 +125,36 @@ const BASE_TRAINING: ResolvedPlan['training'] = {
   augment: { cropPadding: 0, horizontalFlip: false, rotationDegrees: 0 },
 }
 
+/**
+ * The data a preset's recipe was made for. A preset that declares it refuses any other dataset (and
+ * never falls back to the bundled digits): its epochs, augmentation and hyperparameters are the
+ * repository's for that data, and running them elsewhere under the preset's name would mislead.
+ */
+export interface PresetDataRequirement {
+  /** [height, width, channels] the recipe assumes (crop 32 + 4 padding, rotation, 3-channel stats). */
+  inputShape: [number, number, number]
+  /** Number of classes K the hyperparameters were tuned for. */
+  classes: number
+  /** In words, e.g. "CIFAR-100 (32x32x3, 100 classes)". */
+  label: string
+  /** How to get such a dataset into the app. */
+  howToImport: string
+}
+
+export interface PresetDef {
+  description: string
+  plan: Omit<ExperimentPlanInput, 'preset'>
+  /** Absent: the preset runs on any dataset (and defaults to its plan's dataset, if any). */
+  requires?: PresetDataRequirement
+}
+
+const CIFAR100_IMPORT =
+  'import CIFAR-100 first: download cifar-100-binary.tar.gz (https://www.cs.toronto.edu/~kriz/cifar.html), ' +
+  'then `tfkd datasets import cifar-100-binary.tar.gz --name cifar-100` (or Datasets > Import in the app), ' +
+  'and pass `--dataset cifar-100`'
+
 /** Presets: starting points a user edits, each a partial plan. */
-export const PRESETS: Record<PresetId, { description: string; plan: Omit<ExperimentPlanInput, 'preset'> }> = {
+export const PRESETS: Record<PresetId, PresetDef> = {
   quick: {
     description:
       'MNIST-sized: cnn-small student, resnet8 / mlp teachers, 3 epochs, every variant; minutes on a laptop CPU',
@@ -143,6 +171,12 @@ export const PRESETS: Record<PresetId, { description: string; plan: Omit<Experim
   'paper-cifar100': {
     description:
       "The repository's CIFAR-100 recipe: SGD 0.9, wd 5e-4, lr 0.1 x batch/128, 1 warm-up epoch, x0.2 at 60/120/160, 200 epochs, crop+flip+rotation; mobilenetv2 student",
+    requires: {
+      inputShape: [32, 32, 3],
+      classes: 100,
+      label: 'CIFAR-100 (32x32x3, 100 classes)',
+      howToImport: CIFAR100_IMPORT,
+    },
     plan: {
       student: 'mobilenetv2',
       strongerTeacher: 'resnet20',
@@ -181,6 +215,34 @@ export const PRESETS: Record<PresetId, { description: string; plan: Omit<Experim
   },
 }
 
+/** The dataset facts a requirement is checked against. */
+export interface DatasetShape {
+  name: string
+  inputShape: [number, number, number]
+  classCount: number
+}
+
+/**
+ * Why `dataset` cannot run `preset` (null when it can, or the preset declares no data). `dataset`
+ * null means none was chosen. Used by the planner (which refuses) and the UI (before Start).
+ */
+export function presetDataProblem(
+  preset: PresetId | null | undefined,
+  dataset: DatasetShape | null,
+): string | null {
+  const req = preset ? PRESETS[preset].requires : undefined
+  if (!preset || !req) return null
+  if (!dataset) return `preset ${preset} needs ${req.label} and no dataset was given; ${req.howToImport}`
+  const [h, w, c] = dataset.inputShape
+  const [rh, rw, rc] = req.inputShape
+  if (h === rh && w === rw && c === rc && dataset.classCount === req.classes) return null
+  return (
+    `preset ${preset} needs ${req.label}; dataset ${dataset.name} is ${h}x${w}x${c} with ` +
+    `${dataset.classCount} classes, so the preset's recipe (epochs, augmentation, hyperparameters tuned ` +
+    `for K = ${req.classes}) does not apply to it; ${req.howToImport}, or drop --preset and set the plan's fields yourself`
+  )
+}
+
 export function resolvePlan(input: ExperimentPlanInput): ResolvedPlan {
   const p = experimentPlanInput.parse(input)
   const preset = p.preset ? PRESETS[p.preset].plan : {}
@@ -194,7 +256,9 @@ export function resolvePlan(input: ExperimentPlanInput): ResolvedPlan {
   const variants = pick('variants') ?? [...VARIANT_IDS]
   const seeds = pick('seeds') ?? [1, 2, 3]
   const student = pick('student') ?? 'cnn-small'
-  const dataset = pick('dataset') ?? 'mnist-10k'
+  // A preset that declares its data never falls back to the bundled digits ('' = none chosen; the
+  // planner refuses it with presetDataProblem's message).
+  const dataset = pick('dataset') ?? (p.preset && PRESETS[p.preset].requires ? '' : 'mnist-10k')
   return {
     name:
       p.name ??

@@ -45,7 +45,10 @@ export interface RunConfig {
   lrSchedule: LrSchedule
   /** Epochs (may be fractional) of per-iteration linear warm-up from 0 (repository: 1). */
   warmupEpochs: number
-  /** Epochs at which a multistep schedule multiplies the rate by lrGamma (repository: 60, 120, 160). */
+  /**
+   * 0-based epoch indices at which a multistep schedule multiplies the rate by lrGamma, as PyTorch's
+   * MultiStepLR stepped with the epoch index (repository: 60, 120, 160, so the 61st epoch is the first at x0.2).
+   */
   lrMilestones: number[]
   lrGamma: number
   augment: AugmentConfig

@@ -16,6 +16,7 @@ import { createAppCore, type AppCore } from '../../src/core/services/app-core'
 import { createForkSpawner } from '../../src/core/services/fork-trainer'
 import { startWebServer, type WebServer } from '../../src/server/index'
 import { digits, writeImageFolder } from '../core/data/fixtures'
+import { needsSystemPart } from '../support/system-parts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 const STATIC_DIR = join(ROOT, 'out/renderer')
@@ -23,7 +24,13 @@ const TRAINER = join(ROOT, 'out/node/trainer.js')
 const SHOTS = join(ROOT, 'test-results/screenshots')
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
-describe('web UI end to end', () => {
+const skipChromium = needsSystemPart({
+  name: `Chromium at ${CHROMIUM}`,
+  isPresent: existsSync(CHROMIUM),
+  install: 'apt-get install -y chromium (or set CHROMIUM_PATH)',
+})
+
+describe.skipIf(skipChromium)('web UI end to end', () => {
   let dir: string
   let core: AppCore
   let server: WebServer
@@ -37,9 +44,6 @@ describe('web UI end to end', () => {
     const missing = [join(STATIC_DIR, 'index.html'), TRAINER].filter((f) => !existsSync(f))
     if (missing.length > 0) {
       throw new Error(`missing build output: ${missing.join(', ')}. Run \`npm run build\` first.`)
-    }
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH`)
     }
     mkdirSync(SHOTS, { recursive: true })
     dir = mkdtempSync(join(tmpdir(), 'tfkd-e2e-'))

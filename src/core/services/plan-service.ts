@@ -7,6 +7,7 @@ import { ZodError } from 'zod'
 import { AppError } from '../../shared/errors'
 import {
   expandPlan,
+  presetDataProblem,
   resolvePlan,
   type ExperimentPlanInput,
   type ResolvedPlan,
@@ -88,9 +89,18 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
         zodToAppError(err, 'plan: ')
       }
       checkModels(plan)
-      const ds = /^\d+$/.test(plan.dataset)
-        ? store.datasets.get(Number(plan.dataset))
-        : store.datasets.byName(plan.dataset)
+      const ds = plan.dataset
+        ? /^\d+$/.test(plan.dataset)
+          ? store.datasets.get(Number(plan.dataset))
+          : store.datasets.byName(plan.dataset)
+        : undefined
+      if (plan.dataset && !ds)
+        throw new AppError('not_found', `dataset "${plan.dataset}" not found`, { field: 'dataset' })
+      const dataProblem = presetDataProblem(
+        plan.preset,
+        ds ? { name: ds.name, inputShape: ds.inputShape, classCount: ds.classNames.length } : null,
+      )
+      if (dataProblem) throw new AppError('invalid_input', dataProblem, { field: 'dataset' })
       if (!ds) throw new AppError('not_found', `dataset "${plan.dataset}" not found`, { field: 'dataset' })
       for (const [slot, runId] of Object.entries(plan.reuseTeachers)) {
         const t = store.runs.get(runId)

@@ -9,8 +9,11 @@
  * - Warm-up lasts `W = round(warmupEpochs x stepsPerEpoch)` steps (at least 1 when warmupEpochs > 0);
  *   step i < W uses base x (i + 1) / W, so it rises linearly from near 0 and the last warm-up step
  *   uses the full base rate. Warm-up overrides the schedule below while it lasts.
- * - multistep: an epoch e uses base x gamma^k, k = the number of milestones m <= e (as PyTorch's
- *   MultiStepLR stepped with the epoch number: the milestone epoch already runs at the lower rate).
+ * - multistep: the 1-based epoch e uses base x gamma^k, k = the number of milestones m < e, i.e.
+ *   m <= e - 1: the repository steps PyTorch's MultiStepLR with the 0-based epoch index at the start of
+ *   each epoch after the warm-up one, so milestone 60 first lowers the rate of the 61st epoch
+ *   (1 warm-up + 59 epochs at 0.1, ..., 40 epochs at the last rate for 60/120/160 over 200).
+ *   test/core/train/schedule.test.ts replays PyTorch's sequence from test/fixtures/lr-schedule-repository.json.
  * - cosine: per iteration from the end of warm-up, base x (1 + cos(pi x t)) / 2 with
  *   t = (i - W) / (T - W), T = epochs x stepsPerEpoch, so it reaches 0 at the end of the last epoch.
  * - constant: base.
@@ -43,9 +46,10 @@ export function learningRateAt(cfg: ScheduleConfig, iteration: number, stepsPerE
     case 'constant':
       return base
     case 'multistep': {
-      const epoch = Math.floor(iteration / stepsPerEpoch) + 1
+      // 0-based epoch index, as the repository passes it to MultiStepLR.step(epoch)
+      const epochIndex = Math.floor(iteration / stepsPerEpoch)
       let k = 0
-      for (const m of cfg.lrMilestones) if (m <= epoch) k++
+      for (const m of cfg.lrMilestones) if (m <= epochIndex) k++
       return base * cfg.lrGamma ** k
     }
     case 'cosine': {

@@ -57,7 +57,7 @@ const recipe = (over: RunConfigInput = {}): RunConfig =>
     validationFraction: 0.05,
     lrSchedule: 'multistep',
     warmupEpochs: 0.5,
-    lrMilestones: [2, 3],
+    lrMilestones: [1, 2], // 0-based epoch indices, as MultiStepLR.step(epoch): epochs 2 and 3 drop
     lrGamma: 0.2,
     augment: { cropPadding: 2, horizontalFlip: true, rotationDegrees: 10 },
     ...over,

@@ -1,0 +1,19 @@
+/** What every group of handlers is built from; the composition root (services/app-core.ts) makes one. */
+import type { Handlers, InvokeChannel, PushChannel, Pushes } from '../../shared/contract'
+import type { AppInfo } from '../../shared/types'
+import type { DataPaths } from '../paths'
+import type { PlanService } from '../services/plan-service'
+import type { RunService } from '../services/run-service'
+import type { Store } from '../store/store'
+
+export interface HandlerContext {
+  store: Store
+  paths: DataPaths
+  runs: RunService
+  plans: PlanService
+  emit<K extends PushChannel>(channel: K, payload: Pushes[K]): void
+  app: { version: string; dataHome: string; host: AppInfo['host'] }
+}
+
+/** The handlers of the channels named `<domain>:...`; a missing or extra one is a compile error. */
+export type DomainHandlers<D extends string> = Pick<Handlers, Extract<InvokeChannel, `${D}:${string}`>>

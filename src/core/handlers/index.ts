@@ -1,0 +1,20 @@
+/** Every invoke channel's handler, by domain; `Handlers` makes a missing channel a compile error. */
+import type { Handlers } from '../../shared/contract'
+import { createAppHandlers } from './app'
+import type { HandlerContext } from './context'
+import { createDatasetHandlers } from './datasets'
+import { createExperimentHandlers } from './experiments'
+import { createRunHandlers } from './runs'
+
+export type { HandlerContext } from './context'
+export { createDispatch } from './dispatch'
+
+export function createHandlers(ctx: HandlerContext, hostHandlers: Partial<Handlers> = {}): Handlers {
+  return {
+    ...createAppHandlers(ctx),
+    ...createRunHandlers(ctx),
+    ...createDatasetHandlers(ctx),
+    ...createExperimentHandlers(ctx),
+    ...hostHandlers,
+  }
+}
