@@ -17,6 +17,19 @@ import { registerDatasetCommands } from './datasets'
 import { registerExportCommand } from './export'
 import { isPlanRun, planFromFlags, registerExperimentCommands, runPlan, type PlanFlags } from './experiments'
 import { duration, pct, table } from './format'
+import { importedTeacherRef, parseTeacherRef, registerTeacherCommands } from './teachers'
+import {
+  ONNX_EXECUTION_PROVIDERS,
+  TEACHER_LOGITS_MODES,
+  type OnnxExecutionProvider,
+  type TeacherLogitsMode,
+} from '../shared/onnx'
+
+/** `--teacher run:ID` as a run config's teacher (undefined for onnx:ID or no flag). */
+function runTeacherOf(ref: unknown, epoch: unknown): { runId: number; epoch: number | null } | undefined {
+  if (!ref || !('run' in (ref as object))) return undefined
+  return { runId: (ref as { run: number }).run, epoch: (epoch as number | undefined) ?? null }
+}
 
 const VERSION = '0.1.0'
 const trainerEntry = fileURLToPath(new URL('./trainer.js', import.meta.url))
@@ -66,6 +79,22 @@ program
   .option('--max-train <n>', 'train on at most N samples (0 = all)', int('--max-train'))
   .addOption(new Option('--backend <id>', 'pin a TF.js backend').choices(['auto', ...BACKEND_IDS]))
   .option('--teacher-run <id>', 'teacher run for kd, re-kd, de-kd, tfkd-self', int('--teacher-run'))
+  .option(
+    '--teacher <onnx:ID|run:ID>',
+    'the teacher: an imported ONNX teacher (tfkd teachers import) or a teacher run; in a plan, onnx:ID teaches every slot',
+    parseTeacherRef,
+  )
+  .addOption(
+    new Option(
+      '--teacher-logits <mode>',
+      'per-batch (on the augmented batch) or cached once on unaugmented images',
+    ).choices([...TEACHER_LOGITS_MODES]),
+  )
+  .addOption(
+    new Option('--teacher-device <ep>', 'ONNX Runtime execution provider of an imported teacher').choices([
+      ...ONNX_EXECUTION_PROVIDERS,
+    ]),
+  )
   .option(
     '--teacher-epoch <n>',
     "use the teacher's checkpoint of this epoch (de-kd snapshot)",
@@ -120,6 +149,15 @@ program
         training,
         params,
       )
+      const ref = o.teacher as ReturnType<typeof parseTeacherRef> | undefined
+      if (ref && 'onnx' in ref)
+        plan.importedTeachers = { stronger: ref.onnx, weaker: ref.onnx, self: ref.onnx }
+      if (ref && 'run' in ref)
+        throw new AppError(
+          'invalid_input',
+          '--teacher run:ID is for one run; plans reuse runs with reuseTeachers in --plan',
+        )
+      if (o.teacherLogits) plan.teacherLogits = o.teacherLogits as TeacherLogitsMode
       const core = openCore('cli')
       try {
         const exp = await runPlan(core, plan, o.progress !== false && process.stderr.isTTY)
@@ -149,8 +187,16 @@ program
         variantParams: Object.keys(o.param as object).length ? o.param : undefined,
         teacher:
           o.teacherRun === undefined
-            ? undefined
+            ? runTeacherOf(o.teacher, o.teacherEpoch)
             : { runId: o.teacherRun, epoch: (o.teacherEpoch as number | undefined) ?? null },
+        importedTeacher:
+          o.teacher && 'onnx' in (o.teacher as object)
+            ? importedTeacherRef(
+                (o.teacher as { onnx: number }).onnx,
+                o.teacherDevice as OnnxExecutionProvider | undefined,
+              )
+            : undefined,
+        teacherLogits: o.teacherLogits,
       }).filter(([, v]) => v !== undefined),
     )
     const parsed = runConfigInput.safeParse(input)
@@ -336,6 +382,7 @@ program
 registerDatasetCommands(program, () => openCore('cli'))
 registerExperimentCommands(program, () => openCore('cli'))
 registerExportCommand(program, () => openCore('cli'))
+registerTeacherCommands(program, () => openCore('cli'))
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = AppError.from(err)

@@ -19,6 +19,7 @@ import type {
   VariantId,
 } from './types'
 import type { PresetDataRequirement, PresetId } from './plan'
+import type { ModelExportResult, OnnxTeacherSummary } from './onnx'
 import type { ComparisonTable } from '../core/analysis/compare'
 
 export interface ModelInfo {
@@ -58,6 +59,16 @@ export interface Invokes {
   'runs:tags': { input: In<'runs:tags'>; output: Record<number, string[]> }
   'runs:details': { input: In<'runs:details'>; output: RunDetail[] }
   'throughput:get': { input: In<'throughput:get'>; output: Record<string, number> }
+  'teachers:list': { input: In<'teachers:list'>; output: OnnxTeacherSummary[] }
+  /** Check an ONNX teacher against a dataset, evaluate it on the test split, store it. */
+  'teachers:import': {
+    input: In<'teachers:import'>
+    output: { teacher: OnnxTeacherSummary; warnings: string[] }
+  }
+  'teachers:cancel': { input: In<'teachers:cancel'>; output: { cancelled: boolean } }
+  'teachers:delete': { input: In<'teachers:delete'>; output: { deleted: boolean; runs: number[] } }
+  /** A run's model as ONNX or TF.js, checked against the app's logits. */
+  'exports:model': { input: In<'exports:model'>; output: ModelExportResult }
 }
 
 /** A finished import: the new dataset, and what was left out and why. */
@@ -116,6 +127,7 @@ export interface Pushes {
   'runs:status': RunStatusEvent
   'diagnostics:backend': BackendReport
   'datasets:progress': DatasetImportProgress
+  'teachers:progress': { jobId: string; done: number; total: number }
 }
 
 export type InvokeChannel = keyof Invokes
@@ -153,6 +165,11 @@ export const invokeChannels: { [K in InvokeChannel]: true } = {
   'runs:tags': true,
   'runs:details': true,
   'throughput:get': true,
+  'teachers:list': true,
+  'teachers:import': true,
+  'teachers:cancel': true,
+  'teachers:delete': true,
+  'exports:model': true,
 }
 export const pushChannels: { [K in PushChannel]: true } = {
   'runs:progress': true,
@@ -160,6 +177,7 @@ export const pushChannels: { [K in PushChannel]: true } = {
   'runs:status': true,
   'diagnostics:backend': true,
   'datasets:progress': true,
+  'teachers:progress': true,
 }
 export const INVOKE_CHANNELS = Object.keys(invokeChannels) as InvokeChannel[]
 export const PUSH_CHANNELS = Object.keys(pushChannels) as PushChannel[]

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { BACKEND_IDS, LR_SCHEDULES, OPTIMIZER_IDS, VARIANT_IDS, type VariantId } from './types'
 import type { RunConfig, RunRole } from './types'
 import { needsTeacher, VARIANTS } from './variants'
+import { TEACHER_LOGITS_MODES, type TeacherLogitsMode } from './onnx'
 
 export const PRESET_IDS = ['quick', 'paper-cifar100', 'de-kd-sweep'] as const
 export type PresetId = (typeof PRESET_IDS)[number]
@@ -79,6 +80,20 @@ export const experimentPlanInput = z
       })
       .strict()
       .optional(),
+    /**
+     * Imported ONNX teachers (`tfkd teachers import`, by id) instead of trained ones, per slot: no
+     * teacher run is trained for a slot given here, and de-kd takes the imported model as it is.
+     */
+    importedTeachers: z
+      .object({
+        stronger: z.number().int().positive().optional(),
+        weaker: z.number().int().positive().optional(),
+        self: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+    /** How students get their teacher's logits (default per-batch; see TeacherLogitsMode). */
+    teacherLogits: z.enum(TEACHER_LOGITS_MODES).optional(),
     training: z
       .object({ ...trainingFields, augment: z.object(augmentFields).partial().strict() })
       .partial()
@@ -104,6 +119,8 @@ export interface ResolvedPlan {
   deKdEpochs: number[]
   deKdTargetAccuracies: number[] | null
   reuseTeachers: { stronger?: number; weaker?: number; self?: number }
+  importedTeachers: { stronger?: number; weaker?: number; self?: number }
+  teacherLogits: TeacherLogitsMode
   training: Omit<RunConfig, 'dataset' | 'model' | 'variant' | 'seed' | 'variantParams' | 'teacher'>
   variantParams: Partial<Record<VariantId, Record<string, unknown>>>
 }
@@ -275,6 +292,8 @@ export function resolvePlan(input: ExperimentPlanInput): ResolvedPlan {
     deKdEpochs: pick('deKdEpochs') ?? [1],
     deKdTargetAccuracies: pick('deKdTargetAccuracies') ?? null,
     reuseTeachers: pick('reuseTeachers') ?? {},
+    importedTeachers: p.importedTeachers ?? {},
+    teacherLogits: p.teacherLogits ?? 'per-batch',
     training,
     variantParams: { ...preset.variantParams, ...p.variantParams },
   }
@@ -317,6 +336,7 @@ export function expandPlan(plan: ResolvedPlan): PlannedRun[] {
     plan.variants.includes('de-kd') && !plan.deKdTargetAccuracies ? Math.max(...plan.deKdEpochs) : 0
   for (const slot of ['stronger', 'weaker', 'self'] as const) {
     if (!slots.has(slot) || plan.reuseTeachers[slot] !== undefined) continue
+    if (plan.importedTeachers[slot] !== undefined) continue
     runs.push({
       key: `teacher:${slot}`,
       role: 'teacher',
@@ -334,9 +354,11 @@ export function expandPlan(plan: ResolvedPlan): PlannedRun[] {
   }
   for (const variant of plan.variants) {
     const slot = slotFor(variant)
-    // de-kd: one group per snapshot (by epoch, or by target accuracy); other variants: the final teacher.
+    const imported = slot ? plan.importedTeachers[slot] : undefined
+    // de-kd: one group per snapshot (by epoch, or by target accuracy); other variants: the final
+    // teacher; an imported teacher has no snapshots.
     const snapshots: { epoch: number | null; targetAccuracy?: number; tag: string }[] =
-      variant !== 'de-kd'
+      variant !== 'de-kd' || imported !== undefined
         ? [{ epoch: null, tag: '' }]
         : plan.deKdTargetAccuracies
           ? plan.deKdTargetAccuracies.map((a) => ({ epoch: null, targetAccuracy: a, tag: `@acc${a}` }))
@@ -346,13 +368,14 @@ export function expandPlan(plan: ResolvedPlan): PlannedRun[] {
         runs.push({
           key: `student:${variant}${snap.tag}:${seed}`,
           role: 'student',
-          teacher: slot
-            ? {
-                slot,
-                epoch: snap.epoch,
-                ...(snap.targetAccuracy !== undefined ? { targetAccuracy: snap.targetAccuracy } : {}),
-              }
-            : null,
+          teacher:
+            slot && imported === undefined
+              ? {
+                  slot,
+                  epoch: snap.epoch,
+                  ...(snap.targetAccuracy !== undefined ? { targetAccuracy: snap.targetAccuracy } : {}),
+                }
+              : null,
           config: {
             ...plan.training,
             dataset: plan.dataset,
@@ -360,6 +383,8 @@ export function expandPlan(plan: ResolvedPlan): PlannedRun[] {
             variant,
             seed,
             variantParams: plan.variantParams[variant] ?? {},
+            ...(slot ? { teacherLogits: plan.teacherLogits } : {}),
+            ...(imported !== undefined ? { importedTeacher: { id: imported } } : {}),
           },
         })
       }

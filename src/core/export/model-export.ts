@@ -5,7 +5,7 @@
  * onnxruntime-node) and their logits on test images must equal the app's own to 1e-4. Files are
  * written into a temporary folder and renamed into place, so a failed export leaves nothing.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import * as tfl from '@tensorflow/tfjs-layers'
@@ -162,6 +162,28 @@ async function checkExport(
   return { images: n, maxAbsDiff: diff, tolerance: EXPORT_TOLERANCE, runtime }
 }
 
+/**
+ * Moves the checked export into place. An existing folder is replaced only when it is an earlier
+ * export (it has our preprocessing.json); any other non-empty folder is left alone and refused.
+ */
+function replaceExportDir(outDir: string, tmp: string): void {
+  if (existsSync(outDir)) {
+    const entries = readdirSync(outDir)
+    let ours = false
+    try {
+      ours = (JSON.parse(readFileSync(join(outDir, 'preprocessing.json'), 'utf8')) as { exportedBy?: string }).exportedBy === 'tfkd-studio'
+    } catch {
+      ours = false
+    }
+    if (entries.length > 0 && !ours) {
+      throw new Error(`${outDir} exists and is not an earlier tfkd export; choose an empty or new folder`)
+    }
+    rmSync(outDir, { recursive: true, force: true })
+  }
+  mkdirSync(dirname(outDir), { recursive: true })
+  renameSync(tmp, outDir)
+}
+
 export async function exportModel(req: ModelExportRequest, data: DatasetSplits): Promise<ModelExportResult> {
   const model = buildModel(req.config.model, {
     inputShape: data.train.shape,
@@ -189,9 +211,7 @@ export async function exportModel(req: ModelExportRequest, data: DatasetSplits):
     writeFileSync(join(tmp, 'preprocessing.json'), `${JSON.stringify(pre, null, 2)}\n`)
     files.push('preprocessing.json')
     const check = await checkExport(req, tmp, model, data)
-    rmSync(req.outDir, { recursive: true, force: true })
-    mkdirSync(dirname(req.outDir), { recursive: true })
-    renameSync(tmp, req.outDir)
+    replaceExportDir(req.outDir, tmp)
     return {
       runId: req.runId,
       format: req.format,

@@ -5,6 +5,8 @@ import type { HandlerContext } from './context'
 import { createDatasetHandlers } from './datasets'
 import { createExperimentHandlers } from './experiments'
 import { createRunHandlers } from './runs'
+import { createExportHandlers } from './exports'
+import { createTeacherHandlers } from './teachers'
 
 export type { HandlerContext } from './context'
 export { createDispatch } from './dispatch'
@@ -15,6 +17,8 @@ export function createHandlers(ctx: HandlerContext, hostHandlers: Partial<Handle
     ...createRunHandlers(ctx),
     ...createDatasetHandlers(ctx),
     ...createExperimentHandlers(ctx),
+    ...createTeacherHandlers(ctx),
+    ...createExportHandlers(ctx),
     ...hostHandlers,
   }
 }

@@ -15,6 +15,8 @@ import { openDatabase } from '../store/db'
 import { createStore, type Store } from '../store/store'
 import { createPlanService, type PlanService } from './plan-service'
 import { createRunService, type RunService } from './run-service'
+import { createExportService, type ExportService } from './export-service'
+import { createTeacherService, type TeacherService } from './teacher-service'
 import type { SpawnTrainer } from './trainer-handle'
 
 export interface AppCoreOptions {
@@ -34,6 +36,8 @@ export interface AppCore {
   store: Store
   runs: RunService
   plans: PlanService
+  teachers: TeacherService
+  modelExport: ExportService
   handlers: Handlers
   dispatch(channel: string, input: unknown): Promise<Envelope<unknown>>
   on<K extends PushChannel>(channel: K, listener: (payload: Pushes[K]) => void): () => void
@@ -67,12 +71,20 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
   })
   const plans = createPlanService({ store, runs })
   const app = { version: opts.version ?? '0.0.0', dataHome: opts.dataHome, host: opts.host }
-  const handlers = createHandlers({ store, paths, runs, plans, emit, app }, opts.hostHandlers)
+  const jobDeps = { store, paths, spawnTrainer: opts.spawnTrainer, env: opts.env }
+  const teachers = createTeacherService(jobDeps)
+  const modelExport = createExportService(jobDeps)
+  const handlers = createHandlers(
+    { store, paths, runs, plans, teachers, modelExport, emit, app },
+    opts.hostHandlers,
+  )
 
   return {
     store,
     runs,
     plans,
+    teachers,
+    modelExport,
     handlers,
     dispatch: createDispatch(handlers),
     on(channel, listener) {

@@ -19,6 +19,8 @@ import { compareRuns, formatComparison, type ComparisonTable } from '../analysis
 import { isModelId, MODEL_CATALOG, type ModelId } from '../models/catalog'
 import type { Store } from '../store/store'
 import type { RunService } from './run-service'
+import type { ImportedTeacherRef } from '../../shared/onnx'
+import { checkImportedTeacher } from './teacher-service'
 
 function zodToAppError(err: unknown, prefix: string): never {
   if (err instanceof ZodError) {
@@ -54,20 +56,38 @@ function checkModels(plan: ResolvedPlan): void {
   }
   const strength = (id: string) => MODEL_CATALOG[id as ModelId].strength
   const uses = (v: string) => plan.variants.includes(v as never)
-  if ((uses('kd') || uses('de-kd')) && strength(plan.strongerTeacher) <= strength(plan.student)) {
+  // An imported teacher's strength is what its measured accuracy says, not a catalog rank.
+  const imported = plan.importedTeachers
+  if (
+    (uses('kd') || uses('de-kd')) &&
+    imported.stronger === undefined &&
+    strength(plan.strongerTeacher) <= strength(plan.student)
+  ) {
     throw new AppError(
       'invalid_input',
       `strongerTeacher: ${plan.strongerTeacher} is not stronger than the student ${plan.student} (kd and de-kd need a stronger teacher)`,
       { field: 'strongerTeacher' },
     )
   }
-  if (uses('re-kd') && strength(plan.weakerTeacher) >= strength(plan.student)) {
+  if (
+    uses('re-kd') &&
+    imported.weaker === undefined &&
+    strength(plan.weakerTeacher) >= strength(plan.student)
+  ) {
     throw new AppError(
       'invalid_input',
       `weakerTeacher: ${plan.weakerTeacher} is not weaker than the student ${plan.student} (re-kd needs a weaker teacher)`,
       { field: 'weakerTeacher' },
     )
   }
+}
+
+/** An imported teacher in a comparison: its name, measured test accuracy and file hash (lineage). */
+function importedTeacherLabel(store: Store, ref: ImportedTeacherRef): string {
+  const t = store.onnxTeachers.get(ref.id)
+  const sha = (ref.sha256 ?? t?.sha256 ?? '?').slice(0, 8)
+  if (!t) return `onnx:${ref.id} (deleted) sha256 ${sha}`
+  return `onnx:${t.name} (${(100 * t.testAccuracy).toFixed(2)}% test${t.nearChance ? ', near chance' : ''}) sha256 ${sha}`
 }
 
 export function createPlanService(deps: { store: Store; runs: RunService }) {
@@ -112,11 +132,30 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
           )
         }
       }
+      // Imported teachers: checked once, their hash recorded in every student's config.
+      const importedRefs = new Map<number, ImportedTeacherRef>()
+      for (const [slot, id] of Object.entries(plan.importedTeachers)) {
+        try {
+          importedRefs.set(id, checkImportedTeacher(store, { id }, ds))
+        } catch (err) {
+          if (err instanceof AppError)
+            throw new AppError(err.code, `importedTeachers.${slot}: ${err.message}`, err.details)
+          throw err
+        }
+      }
       const planned = expandPlan(plan)
       // Resolve every config (variant defaults, per-model values) before writing anything.
       const configs = planned.map((p) => {
         try {
-          return resolveRunConfig({ ...p.config, dataset: String(ds.id), teacher: null })
+          const importedTeacher = p.config.importedTeacher
+            ? importedRefs.get(p.config.importedTeacher.id)
+            : undefined
+          return resolveRunConfig({
+            ...p.config,
+            dataset: String(ds.id),
+            teacher: null,
+            ...(importedTeacher ? { importedTeacher } : {}),
+          })
         } catch (err) {
           if (err instanceof AppError) throw new AppError(err.code, `${p.key}: ${err.message}`, err.details)
           throw err
@@ -192,15 +231,17 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
         .filter((r) => r.role === 'student' && r.status === 'completed')
         .map((r) => {
           const d = store.runs.detail(r.id)!
-          const teacher = d.config.teacher
-            ? `${store.runs.get(d.config.teacher.runId)?.model ?? '?'}${
-                d.config.teacher.epoch
-                  ? `@e${d.config.teacher.epoch}`
-                  : d.config.teacher.targetAccuracy
-                    ? `@>=${(d.config.teacher.targetAccuracy * 100).toFixed(0)}%`
-                    : ''
-              }`
-            : undefined
+          const teacher = d.config.importedTeacher
+            ? importedTeacherLabel(store, d.config.importedTeacher)
+            : d.config.teacher
+              ? `${store.runs.get(d.config.teacher.runId)?.model ?? '?'}${
+                  d.config.teacher.epoch
+                    ? `@e${d.config.teacher.epoch}`
+                    : d.config.teacher.targetAccuracy
+                      ? `@>=${(d.config.teacher.targetAccuracy * 100).toFixed(0)}%`
+                      : ''
+                }`
+              : undefined
           return {
             variant: r.variant,
             seed: r.seed,

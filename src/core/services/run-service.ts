@@ -7,13 +7,14 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppError } from '../../shared/errors'
 import type { Pushes } from '../../shared/contract'
-import type { TrainerStart, TrainerToHost } from '../../shared/trainer-protocol'
+import type { TrainerOnnxTeacher, TrainerStart, TrainerToHost } from '../../shared/trainer-protocol'
 import type { BackendReport, RunConfig, RunSummary } from '../../shared/types'
 import { needsTeacher } from '../../shared/variants'
 import { isModelId } from '../models/catalog'
 import type { DataPaths } from '../paths'
 import type { DatasetRecord, Store } from '../store/store'
 import { trainerEnv } from '../train/trainer-env'
+import { checkImportedTeacher, onnxTeacherStart } from './teacher-service'
 import type { SpawnTrainer, TrainerHandle } from './trainer-handle'
 
 export type Emit = <K extends keyof Pushes>(channel: K, payload: Pushes[K]) => void
@@ -120,7 +121,7 @@ export function createRunService(deps: RunServiceDeps) {
     }
   }
 
-  function launch(runId: number, teacher?: TrainerStart['teacher']): void {
+  function launch(runId: number, teacher?: TrainerStart['teacher'], onnxTeacher?: TrainerOnnxTeacher): void {
     const run = store.runs.detail(runId)
     if (!run) return
     const ds = store.datasets.get(run.datasetId)!
@@ -151,7 +152,7 @@ export function createRunService(deps: RunServiceDeps) {
           // abort). Retry once with only the JS/wasm rungs.
           nativeDisabled = true
           active = null
-          launch(runId, teacher)
+          launch(runId, teacher, onnxTeacher)
           return
         }
         const crashed = signal && ['SIGSEGV', 'SIGILL', 'SIGBUS', 'SIGABRT', 'SIGFPE'].includes(signal)
@@ -181,6 +182,7 @@ export function createRunService(deps: RunServiceDeps) {
       config: run.config,
       checkpointDir,
       teacher,
+      ...(onnxTeacher ? { onnxTeacher } : {}),
       ...(resumeFrom ? { resumeFrom } : {}),
       dataset:
         ds.format === 'bundled'
@@ -197,10 +199,14 @@ export function createRunService(deps: RunServiceDeps) {
   function teacherState(
     runId: number,
   ):
-    | { ready: true; start?: TrainerStart['teacher'] }
+    | { ready: true; start?: TrainerStart['teacher']; onnx?: TrainerOnnxTeacher }
     | { ready: false; wait: true }
     | { ready: false; reason: string } {
     const config = store.runs.detail(runId)?.config
+    if (config?.importedTeacher) {
+      const o = onnxTeacherStart(store, config.importedTeacher)
+      return o.ok ? { ready: true, onnx: o.start } : { ready: false, reason: o.reason }
+    }
     if (!config?.teacher) return { ready: true }
     const t = store.runs.get(config.teacher.runId)
     if (!t) return { ready: false, reason: `teacher run ${config.teacher.runId} no longer exists` }
@@ -251,7 +257,7 @@ export function createRunService(deps: RunServiceDeps) {
         i = -1 // the queue changed; rescan (a failed teacher may fail more students)
         continue
       }
-      launch(runId, state.start)
+      launch(runId, state.start, state.onnx)
       return
     }
   }
@@ -263,11 +269,23 @@ export function createRunService(deps: RunServiceDeps) {
         throw new AppError('invalid_input', `unknown model "${config.model}"`, { field: 'model' })
       }
       const ds = resolveDataset(config.dataset)
-      if (needsTeacher(config.variant)) {
+      if (config.importedTeacher) {
+        if (!needsTeacher(config.variant)) {
+          throw new AppError('invalid_input', `variant ${config.variant} takes no teacher`, {
+            field: 'importedTeacher',
+          })
+        }
+        if (config.teacher) {
+          throw new AppError('invalid_input', 'give a teacher run or an imported ONNX teacher, not both', {
+            field: 'teacher',
+          })
+        }
+        config = { ...config, importedTeacher: checkImportedTeacher(store, config.importedTeacher, ds) }
+      } else if (needsTeacher(config.variant)) {
         if (!config.teacher) {
           throw new AppError(
             'invalid_input',
-            `variant ${config.variant} needs a teacher: give teacher.runId (a run on the same dataset), or run a plan, which trains one`,
+            `variant ${config.variant} needs a teacher: give teacher.runId (a run on the same dataset) or importedTeacher.id (tfkd teachers import), or run a plan, which trains one`,
             { field: 'teacher' },
           )
         }

@@ -7,6 +7,7 @@ import { createCheckpointsRepo } from './repos/checkpoints'
 import { createDatasetsRepo } from './repos/datasets'
 import { createEpochMetricsRepo } from './repos/epoch-metrics'
 import { createExperimentsRepo } from './repos/experiments'
+import { createOnnxTeachersRepo } from './repos/onnx-teachers'
 import { createRunsRepo } from './repos/runs'
 
 export type { NewDataset, DatasetRecord } from './repos/datasets'
@@ -23,6 +24,7 @@ export function createStore(db: Db, now: () => number = Date.now) {
     experiments: createExperimentsRepo(deps),
     checkpoints: createCheckpointsRepo(deps),
     epochMetrics: createEpochMetricsRepo(deps),
+    onnxTeachers: createOnnxTeachersRepo(deps),
     close: () => db.close(),
   }
 }

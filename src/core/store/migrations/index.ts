@@ -1,10 +1,12 @@
 import init from './001_init.sql'
 import results from './002_results.sql'
 import hostPid from './003_host_pid.sql'
+import onnxTeachers from './007_onnx_teachers.sql'
 
 /** Ordered migrations; the database's `user_version` is the number of migrations applied. */
 export const MIGRATIONS: readonly { name: string; sql: string }[] = [
   { name: '001_init', sql: init },
   { name: '002_results', sql: results },
   { name: '003_host_pid', sql: hostPid },
+  { name: '007_onnx_teachers', sql: onnxTeachers },
 ]
