@@ -10,10 +10,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadMnist10k } from '../src/core/data/mnist10k'
 import { ROOT } from './helpers'
+import type { SystemPart } from './support/system-parts'
 
 export const PYTHON = '/usr/bin/python3'
 export const TEACHER_SCRIPT = join(ROOT, 'test/fixtures/onnx/make_teacher.py')
-const INSTALL = 'apt-get install python3-torch'
+const INSTALL = 'apt-get install -y python3-torch'
 
 /** Why PyTorch cannot make teachers here, or null when it can. */
 export function torchMissing(): string | null {
@@ -24,16 +25,14 @@ export function torchMissing(): string | null {
   return null
 }
 
-/**
- * Whether PyTorch tests run: they skip with a message naming the install command, except under
- * CI=true, where .ci/run installs python3-torch and its absence must fail.
- */
-export function torchTestsEnabled(): boolean {
+/** PyTorch as a system part (test/support/system-parts.ts): skipped with the install command, failing under CI=true. */
+export function pytorchPart(): SystemPart {
   const missing = torchMissing()
-  if (!missing) return true
-  if (process.env.CI === 'true') return true // the tests then fail on the missing part
-  console.warn(`skipping PyTorch/ONNX teacher tests: ${missing}`)
-  return false
+  return {
+    name: missing ? `PyTorch for ${PYTHON} (${missing})` : `PyTorch for ${PYTHON}`,
+    isPresent: missing === null,
+    install: 'apt-get install -y python3-torch',
+  }
 }
 
 export interface TorchTeacher {
