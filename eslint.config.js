@@ -2,6 +2,76 @@ import tseslint from 'typescript-eslint'
 import vue from 'eslint-plugin-vue'
 import vueParser from 'vue-eslint-parser'
 
+/**
+ * The layers (DESIGN.md §1): src/shared imports nothing from the project; src/core only shared;
+ * src/renderer only shared; the hosts (main, preload, server, cli) core and shared, never each other
+ * nor the renderer. Each entry lists the folders a layer must not import from; a relative import
+ * that climbs into one of them (`../core/...`, `../../../main`) is an error.
+ */
+const LAYERS = ['shared', 'core', 'renderer', 'main', 'preload', 'cli', 'server']
+const FORBIDDEN = {
+  shared: ['core', 'renderer', 'main', 'preload', 'cli', 'server'],
+  core: ['renderer', 'main', 'preload', 'cli', 'server'],
+  renderer: ['core', 'main', 'preload', 'cli', 'server'],
+  main: ['renderer', 'preload', 'cli', 'server'],
+  preload: ['renderer', 'main', 'cli', 'server'],
+  cli: ['renderer', 'main', 'preload', 'server'],
+  server: ['renderer', 'main', 'preload', 'cli'],
+}
+const ALLOWED = (layer) => LAYERS.filter((l) => l !== layer && !FORBIDDEN[layer].includes(l))
+
+/** A `no-restricted-imports` rule refusing imports from `forbidden` folders of src/. */
+export function layerRule(layer, forbidden = FORBIDDEN[layer]) {
+  const allowed = ALLOWED(layer)
+  return {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: forbidden.map((target) => ({
+          regex: `^(\\.\\./)+${target}(/|$)`,
+          message: `layers: src/${layer} must not import from src/${target}; it may import ${
+            allowed.length ? allowed.map((l) => `src/${l}`).join(' and ') : 'nothing from the project'
+          } (see docs/extending.md).`,
+        })),
+      },
+    ],
+  }
+}
+
+const layerConfigs = [
+  ...LAYERS.map((layer) => ({
+    files: [`src/${layer}/**/*.{ts,vue}`],
+    rules: layerRule(layer),
+  })),
+  {
+    // The one host-to-host edge by design: `tfkd serve` starts the web host (DESIGN.md §1:
+    // "src/server: web host behind `tfkd serve`"). Only the CLI's entry may import it.
+    files: ['src/cli/index.ts'],
+    rules: layerRule(
+      'cli',
+      FORBIDDEN.cli.filter((l) => l !== 'server'),
+    ),
+  },
+  {
+    // Scripts are tools around the app: they build or spawn its entry points, never import its code.
+    files: ['scripts/**/*.{js,mjs,cjs}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+src(/|$)',
+              message:
+                'layers: scripts run the built app (out/) or bundle a host entry; they never import src/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+]
+
 export default tseslint.config(
   {
     ignores: [
@@ -38,4 +108,5 @@ export default tseslint.config(
       'vue/multiline-html-element-content-newline': 'off',
     },
   },
+  ...layerConfigs,
 )

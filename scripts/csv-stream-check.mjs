@@ -16,53 +16,6 @@ const opt = (name, def) => {
   return i >= 0 ? args[i + 1] : def
 }
 
-if (args[0] === '--measure') {
-  const { importDataset, openDatabase, createStore, dataPaths } = await import(args[3])
-  const [, file, home] = args
-  const paths = dataPaths(home)
-  const store = createStore(openDatabase(paths.database))
-  let sampled = 0
-  let heap = 0
-  let external = 0
-  const timer = setInterval(() => {
-    const m = process.memoryUsage()
-    sampled = Math.max(sampled, m.rss)
-    heap = Math.max(heap, m.heapUsed)
-    external = Math.max(external, m.external + m.arrayBuffers)
-  }, 50)
-  const t0 = performance.now()
-  const phases = {}
-  const r = await importDataset({
-    store,
-    paths,
-    source: file,
-    onProgress: (p) => {
-      phases[p.phase] ??= performance.now()
-    },
-  })
-  const ms = performance.now() - t0
-  clearInterval(timer)
-  const rows = r.dataset.counts.train + r.dataset.counts.test
-  const phaseTimes = Object.entries(phases).map(([k, t]) => `${k}@${((t - t0) / 1000).toFixed(1)}s`)
-  console.log(
-    JSON.stringify({
-      rows,
-      shape: r.dataset.inputShape,
-      classes: r.dataset.classNames.length,
-      seconds: +(ms / 1000).toFixed(2),
-      rowsPerSec: Math.round(rows / (ms / 1000)),
-      peakRssMb: +((process.resourceUsage().maxRSS * 1024) / 1e6).toFixed(1),
-      sampledRssMb: +(sampled / 1e6).toFixed(1),
-      maxHeapUsedMb: +(heap / 1e6).toFixed(1),
-      maxExternalMb: +(external / 1e6).toFixed(1),
-      cacheMb: +(r.cacheBytes / 1e6).toFixed(1),
-      phases: phaseTimes,
-    }),
-  )
-  store.close()
-  process.exit(0)
-}
-
 const bytes = Number(opt('bytes', String(1024 ** 3)))
 const cols = Number(opt('cols', '10'))
 const dir = mkdtempSync(join(tmpdir(), 'tfkd-csv-stream-'))
@@ -90,21 +43,13 @@ const size = statSync(file).size
 console.log(
   `generated ${(size / 1e6).toFixed(1)} MB (${cols} features + label, BOM) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
 )
-// bundle the core import path (the .sql migrations load as text, as in the app's build)
+// bundle the probe (a host entry in src/cli over the core's import path; the .sql migrations load as
+// text, as in the app's build)
 const { build } = await import('esbuild')
 // inside the repo so the bundle resolves packages from node_modules
-const bundle = fileURLToPath(new URL('../out/csv-stream-check/import-core.mjs', import.meta.url))
+const bundle = fileURLToPath(new URL('../out/csv-stream-check/import-memory-probe.mjs', import.meta.url))
 await build({
-  stdin: {
-    contents: [
-      "export { importDataset } from './src/core/services/dataset-service.ts'",
-      "export { openDatabase } from './src/core/store/db.ts'",
-      "export { createStore } from './src/core/store/store.ts'",
-      "export { dataPaths } from './src/core/paths.ts'",
-    ].join('\n'),
-    resolveDir: fileURLToPath(new URL('..', import.meta.url)),
-    loader: 'ts',
-  },
+  entryPoints: [fileURLToPath(new URL('../src/cli/import-memory-probe.ts', import.meta.url))],
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -113,14 +58,10 @@ await build({
   outfile: bundle,
   logLevel: 'warning',
 })
-const child = spawnSync(
-  process.execPath,
-  [fileURLToPath(import.meta.url), '--measure', file, join(dir, 'home'), bundle],
-  {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    encoding: 'utf8',
-  },
-)
+const child = spawnSync(process.execPath, [bundle, file, join(dir, 'home')], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+  encoding: 'utf8',
+})
 const line = child.stdout.trim().split('\n').pop() ?? ''
 console.log(line)
 if (!args.includes('--keep')) rmSync(dir, { recursive: true, force: true })

@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "tfkd_cpu_kernels",
-      "sources": ["src/kernels.cc"],
+      "sources": ["src/kernels.cc", "src/binding.cc"],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno", "-ffp-contract=fast", "-pthread", "-Wno-psabi"],
       "cflags_cc!": ["-fno-exceptions"],
       "ldflags": ["-pthread", "-Wno-psabi"],

@@ -6,36 +6,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { Command, InvalidArgumentError } from 'commander'
-import sharp from 'sharp'
-import { init } from '../renderer/src/charts/register'
-import { buildExportBundle, type ChartFile } from '../renderer/src/charts/options/export-bundle'
+import { buildExportBundle } from '../shared/charts/export-bundle'
+import { renderChartPng, renderChartSvg } from '../core/export/render-chart'
+
+// Kept where `tfkd export` always offered them.
+export { renderChartPng, renderChartSvg }
 import type { AppCore } from '../core/services/app-core'
-import type { ComparisonTable } from '../core/analysis/compare'
+import type { ComparisonTable } from '../shared/comparison'
 import { AppError } from '../shared/errors'
 import type { RunDetail } from '../shared/types'
-
-/** The chart as an SVG document, rendered without a DOM. */
-export function renderChartSvg(chart: Pick<ChartFile, 'option' | 'width' | 'height'>): string {
-  const instance = init(null, null, { renderer: 'svg', ssr: true, width: chart.width, height: chart.height })
-  try {
-    instance.setOption({ backgroundColor: '#ffffff', ...chart.option })
-    return instance.renderToSVGString()
-  } finally {
-    instance.dispose()
-  }
-}
-
-/** PNG at `pixelRatio` x the chart size (2 by default, like the UI's export). */
-export async function renderChartPng(
-  chart: Pick<ChartFile, 'option' | 'width' | 'height'>,
-  pixelRatio = 2,
-): Promise<Buffer> {
-  const svg = renderChartSvg(chart)
-  return sharp(Buffer.from(svg), { density: 72 * pixelRatio })
-    .resize(chart.width * pixelRatio, chart.height * pixelRatio)
-    .png()
-    .toBuffer()
-}
 
 export interface ExportArgs {
   core: AppCore

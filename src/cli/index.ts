@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import cliProgress from 'cli-progress'
 import { AppError } from '../shared/errors'
+import { stringifyWire } from '../shared/wire-json'
 import { runConfigInput, resolveRunConfig } from '../shared/schemas'
 import { PRESET_IDS } from '../shared/plan'
 import { BACKEND_IDS, OPTIMIZER_IDS, RUN_STATUSES, VARIANT_IDS } from '../shared/types'
@@ -56,6 +57,27 @@ function num(name: string) {
     if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got "${v}"`)
     return n
   }
+}
+
+/** The flag that sets a run-config field (errors name what the user typed, e.g. `--lr`). */
+const FIELD_FLAGS: Record<string, string> = {
+  learningRate: '--lr',
+  validationFraction: '--val-fraction',
+  maxTrainSamples: '--max-train',
+  variantParams: '--param',
+  teacher: '--teacher-run',
+}
+function flagOf(field: string): string {
+  return FIELD_FLAGS[field] ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
+}
+
+/** A plan error about a training field the user gave as a flag names that flag too. */
+function withFlagName(err: unknown, fromFlags: Record<string, unknown>): unknown {
+  if (!(err instanceof AppError) || err.code !== 'invalid_input') return err
+  const field = (err.details as { field?: unknown } | undefined)?.field
+  const m = typeof field === 'string' ? /^training\.(\w+)$/.exec(field) : null
+  if (!m || !(m[1]! in fromFlags)) return err
+  return new AppError(err.code, `${flagOf(m[1]!)}: ${err.message}`, err.details)
 }
 
 const program = new Command('tfkd')
@@ -160,7 +182,11 @@ program
       if (o.teacherLogits) plan.teacherLogits = o.teacherLogits as TeacherLogitsMode
       const core = openCore('cli')
       try {
-        const exp = await runPlan(core, plan, o.progress !== false && process.stderr.isTTY)
+        const exp = await runPlan(core, plan, o.progress !== false && process.stderr.isTTY).catch(
+          (err: unknown) => {
+            throw withFlagName(err, training)
+          },
+        )
         const t = core.plans.compare({ experimentId: exp.id })
         process.stdout.write(`\n${core.plans.format(t, 'md')}\n`)
         if (exp.status === 'cancelled') process.exitCode = 130
@@ -202,7 +228,7 @@ program
     const parsed = runConfigInput.safeParse(input)
     if (!parsed.success) {
       const i = parsed.error.issues[0]!
-      throw new AppError('invalid_input', `--${String(i.path[0] ?? '')}: ${i.message}`)
+      throw new AppError('invalid_input', `${flagOf(String(i.path[0] ?? ''))}: ${i.message}`)
     }
     const config = resolveRunConfig(parsed.data)
     const core = openCore('cli')
@@ -296,7 +322,7 @@ program
     try {
       const runs = core.store.runs.list({ status: o.status, limit: o.limit })
       if (o.json) {
-        process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`)
+        process.stdout.write(`${stringifyWire(runs, 2)}\n`)
         return
       }
       if (runs.length === 0) {

@@ -5,17 +5,43 @@
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { app, BrowserWindow, dialog, ipcMain, session } from 'electron'
+import {
+  app,
+  BrowserWindow,
+  clipboard,
+  dialog,
+  ipcMain,
+  Menu,
+  Notification,
+  protocol,
+  screen,
+  session,
+} from 'electron'
 import { PUSH_CHANNELS } from '../shared/contract'
 import { resolveDataHome } from '../core/paths'
 import { createAppCore, type AppCore } from '../core/services/app-core'
+import { handleAppProtocol, registerAppScheme } from './app-protocol'
+import { focusWindow, installDesktop } from './desktop'
 import { createDialogHandlers } from './dialogs'
-import { openExternalSafe } from './external'
+import { openExternalSafe, openFolderSafe } from './external'
 import { registerRoutes } from './ipc'
 import { nativeBindingPath } from './native-binding'
-import { createAppUrlMatcher, hardenWebContents, installSessionSecurity } from './security'
+import {
+  CONTENT_SECURITY_POLICY,
+  createAppUrlMatcher,
+  hardenWebContents,
+  installSessionSecurity,
+} from './security'
 import { createUtilitySpawner } from './trainer-spawn'
-import { appUrlOf, createMainWindow, preloadPathOf, rendererTarget } from './window'
+import {
+  APP_TITLE,
+  appUrlOf,
+  createMainWindow,
+  preloadPathOf,
+  rendererTarget,
+  windowIconPath,
+} from './window'
+import { loadWindowState, restoreBounds, trackWindowState } from './window-state'
 
 const CLOSE_TIMEOUT_MS = 15_000
 
@@ -26,6 +52,8 @@ mkdirSync(dataHome, { recursive: true })
 app.setPath('userData', dataHome)
 // Every renderer sandboxed, whatever a window's webPreferences say.
 app.enableSandbox()
+// The renderer's scheme must be privileged before 'ready' (app-protocol.ts).
+registerAppScheme(protocol)
 
 if (!app.requestSingleInstanceLock()) {
   app.quit()
@@ -46,17 +74,27 @@ function start(): void {
     hardenWebContents(contents, { isAppUrl, openExternal: (url) => openExternalSafe(url) })
   })
 
-  app.on('second-instance', () => {
-    if (!mainWindow || mainWindow.isDestroyed()) return
-    if (mainWindow.isMinimized()) mainWindow.restore()
-    mainWindow.focus()
-  })
+  // A second launch quits at once (requestSingleInstanceLock above); this one comes to the front.
+  app.on('second-instance', () => void focusWindow(mainWindow))
 
   const openWindow = (): void => {
-    mainWindow = createMainWindow({ preloadPath: preloadPathOf(appPath), target })
-    mainWindow.on('closed', () => {
+    const saved = loadWindowState(dataHome)
+    const win = createMainWindow({
+      preloadPath: preloadPathOf(appPath),
+      target,
+      bounds: restoreBounds(
+        saved,
+        screen.getAllDisplays().map((d) => d.workArea),
+      ),
+      icon: windowIconPath({ appPath, isPackaged: app.isPackaged, resourcesPath: process.resourcesPath }),
+      devTools: !app.isPackaged,
+    })
+    if (saved?.maximized) win.maximize()
+    trackWindowState(win, dataHome)
+    win.on('closed', () => {
       mainWindow = null
     })
+    mainWindow = win
   }
 
   app
@@ -79,6 +117,12 @@ function start(): void {
       }
 
       installSessionSecurity(session.defaultSession)
+      if (target.kind === 'app') {
+        handleAppProtocol(session.defaultSession.protocol, {
+          root: target.root,
+          csp: CONTENT_SECURITY_POLICY,
+        })
+      }
       const opened = createAppCore({
         dataHome,
         host: 'electron',
@@ -94,6 +138,31 @@ function start(): void {
           if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(channel, payload)
         })
       }
+      const desktop = installDesktop({
+        appName: APP_TITLE,
+        version: app.getVersion(),
+        dataHome,
+        isDev: !app.isPackaged,
+        platform: process.platform,
+        getWindow: () => mainWindow,
+        dispatch: opened.dispatch,
+        dialog,
+        setApplicationMenu: (template) => Menu.setApplicationMenu(Menu.buildFromTemplate(template)),
+        openFolder: (p) => openFolderSafe(p),
+        writeClipboard: (text) => clipboard.writeText(text),
+        notify: Notification.isSupported()
+          ? (n) =>
+              new Notification({
+                title: n.title,
+                body: n.body,
+                urgency: n.urgent ? 'critical' : 'normal',
+              }).show()
+          : undefined,
+      })
+      opened.on('runs:progress', (p) => desktop.feedback.onProgress(p))
+      opened.on('runs:status', (e) => {
+        desktop.feedback.onStatus(e).catch((err: unknown) => console.error('[main] run feedback:', err))
+      })
       openWindow()
       app.on('activate', () => {
         if (BrowserWindow.getAllWindows().length === 0) openWindow()

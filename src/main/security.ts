@@ -5,6 +5,7 @@
  * an argument so the tests can drive it with fakes.
  */
 import type { Event, Session, WebContents } from 'electron'
+import { APP_SCHEME } from './app-protocol'
 
 /** Mirrors the <meta> CSP in src/renderer/index.html; the header also covers the dev server. */
 export const CONTENT_SECURITY_POLICY = [
@@ -20,13 +21,20 @@ export const CONTENT_SECURITY_POLICY = [
 ].join('; ')
 
 /**
- * A predicate for "this URL is one of the app's own pages". For a file:// app that is exactly the
- * renderer's index.html (any query or hash); for the dev server, its origin. URLs are parsed,
- * never prefix-compared: `startsWith('http://localhost:5173')` also admits
+ * A predicate for "this URL is one of the app's own pages". For the packaged app that is the
+ * app:// scheme's one host (its origin is "null" to the URL parser, being a non-special scheme, so
+ * scheme and host are compared); for a file:// page exactly that file; for the dev server, its
+ * origin. URLs are parsed, never prefix-compared: `startsWith('http://localhost:5173')` also admits
  * `http://localhost:5173.evil.example`.
  */
 export function createAppUrlMatcher(appUrl: string): (url: string) => boolean {
   const app = new URL(appUrl)
+  if (app.protocol === `${APP_SCHEME}:`) {
+    return (url) => {
+      const u = tryParse(url)
+      return u !== null && u.protocol === app.protocol && u.host === app.host && u.username === ''
+    }
+  }
   if (app.protocol === 'file:') {
     return (url) => {
       const u = tryParse(url)

@@ -3,7 +3,7 @@
  * for push channels. Neither ipcRenderer nor the IPC event object ever reaches the page. Runs in a
  * sandboxed preload, so it may import only `electron` (and is bundled to CommonJS).
  */
-import { contextBridge, ipcRenderer } from 'electron'
+import { contextBridge, ipcRenderer, webUtils } from 'electron'
 import { INVOKE_CHANNELS, pushChannels, type Api } from '../shared/contract'
 
 type Invoke = (channel: string, input: unknown) => Promise<unknown>
@@ -35,3 +35,18 @@ const subscribe: Subscribe = (channel, listener) => {
 }
 
 contextBridge.exposeInMainWorld('api', buildApi(invoke, subscribe))
+
+/**
+ * `window.desktop`: the one non-contract helper. A file dropped on the window is a DOM File; since
+ * Electron 32 its path is only readable here (File.path was removed), and only as a string.
+ */
+type DroppedFile = Parameters<typeof webUtils.getPathForFile>[0]
+contextBridge.exposeInMainWorld(
+  'desktop',
+  Object.freeze({
+    pathForFile: (file: DroppedFile): string => {
+      const p = webUtils.getPathForFile(file)
+      return typeof p === 'string' ? p : ''
+    },
+  }),
+)

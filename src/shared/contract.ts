@@ -1,11 +1,18 @@
 /**
  * The typed contract between the UI and a host (Electron main or the web server). Every channel
  * takes one object and answers an Envelope; pushes flow host -> UI only.
+ *
+ * Non-finite numbers: metrics may be NaN or ±Infinity (a diverged run). Electron's IPC carries them
+ * as they are. Over JSON (the web host's HTTP and WebSocket, `tfkd ... --json`) each one is written
+ * as `{ "nonFinite": "NaN" | "Infinity" | "-Infinity" }` in place of the number, never as `null`;
+ * `parseWire` in ./wire-json.ts (used by the renderer's API client) turns them back into numbers.
+ * CSV exports write them as `NaN`, `Infinity`, `-Infinity`.
  */
 import type { z } from 'zod'
 import type { Envelope } from './errors'
 import type { inputSchemas } from './schemas'
 import type {
+  AppCommand,
   AppInfo,
   BackendReport,
   DatasetSummary,
@@ -20,7 +27,7 @@ import type {
 } from './types'
 import type { PresetDataRequirement, PresetId } from './plan'
 import type { ModelExportResult, OnnxTeacherSummary } from './onnx'
-import type { ComparisonTable } from '../core/analysis/compare'
+import type { ComparisonTable } from './comparison'
 
 export interface ModelInfo {
   id: string
@@ -128,6 +135,8 @@ export interface Pushes {
   'diagnostics:backend': BackendReport
   'datasets:progress': DatasetImportProgress
   'teachers:progress': { jobId: string; done: number; total: number }
+  /** Desktop app only: a native menu command (types.ts AppCommand). */
+  'app:command': AppCommand
 }
 
 export type InvokeChannel = keyof Invokes
@@ -178,6 +187,7 @@ export const pushChannels: { [K in PushChannel]: true } = {
   'diagnostics:backend': true,
   'datasets:progress': true,
   'teachers:progress': true,
+  'app:command': true,
 }
 export const INVOKE_CHANNELS = Object.keys(invokeChannels) as InvokeChannel[]
 export const PUSH_CHANNELS = Object.keys(pushChannels) as PushChannel[]

@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'trainer_crashed'
   | 'backend_unavailable'
   | 'bad_dataset'
+  /** The data folder cannot be written (disk full, read-only, permission denied); the message says what to do. */
+  | 'storage'
   | 'cancelled'
   | 'internal'
 

@@ -248,3 +248,14 @@ export interface ExperimentSummary {
 export interface ExperimentDetail extends ExperimentSummary {
   runs: RunSummary[]
 }
+
+/**
+ * A command from the desktop app's native menu (or a file dropped on its window) to the UI: open a
+ * view, or fill the import form with a path. Only the Electron host sends it.
+ */
+export type AppCommand =
+  | {
+      kind: 'navigate'
+      view: 'datasets' | 'new' | 'runs' | 'history' | 'compare' | 'exports' | 'diagnostics'
+    }
+  | { kind: 'import'; path: string }

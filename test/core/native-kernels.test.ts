@@ -77,6 +77,8 @@ function convCases(n: number, withDilation: boolean): ConvCase[] {
 describe('native kernels on the wasm backend', () => {
   it('are loaded here (the addon builds at install on this machine)', () => {
     expect(device).toMatch(/native .* kernels, \d+ threads/)
+    // ... and says where the thread count came from (cgroup quota, affinity or TFKD_THREADS).
+    expect(device).toMatch(/native .* kernels, \d+ threads: .*(CPUs|TFKD_THREADS)/)
   })
 
   it.each(convCases(20, true))('Conv2D and FusedConv2D(bias, relu) x=$x f=$f s=$s d=$d $pad', async (c) => {

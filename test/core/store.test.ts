@@ -48,6 +48,7 @@ describe('run store', () => {
     const ds = store.datasets.byName('mnist-10k')!
     const run = store.runs.insert({ experimentId: null, datasetId: ds.id, config: resolveRunConfig({}) })
     store.runs.recordEpoch(run.id, metrics(1, { trainLoss: NaN, valLoss: Infinity, valAccuracy: -Infinity }))
+    store.runs.markRunning(run.id, 'wasm', 'cpu')
     store.runs.complete(run.id, { testAccuracy: NaN, testLoss: Infinity, bestEpoch: 1, bestValAccuracy: 0.5 })
     const [m] = store.runs.metrics(run.id)
     expect(m!.trainLoss).toBeNaN()
@@ -75,19 +76,66 @@ describe('run store', () => {
     store.close()
   })
 
-  it('marks runs left running as interrupted at start-up, with a reason', () => {
+  it('settles runs left queued or running at start-up as interrupted, each with its reason', () => {
     const { store, file } = fresh()
     const ds = store.datasets.byName('mnist-10k')!
     const a = store.runs.insert({ experimentId: null, datasetId: ds.id, config: resolveRunConfig({}) })
     const b = store.runs.insert({ experimentId: null, datasetId: ds.id, config: resolveRunConfig({}) })
+    const c = store.runs.insert({ experimentId: null, datasetId: ds.id, config: resolveRunConfig({}) })
     store.runs.markRunning(a.id, 'wasm', 'cpu')
+    store.runs.finish(c.id, 'cancelled', null)
     store.close()
     const again = createStore(openDatabase(file))
-    expect(again.runs.interruptOrphans()).toEqual([a.id])
+    expect(again.runs.settleOrphans().sort()).toEqual([a.id, b.id].sort())
     expect(again.runs.get(a.id)!.status).toBe('interrupted')
     expect(again.runs.get(a.id)!.failureReason).toMatch(/stopped while this run was training/)
-    expect(again.runs.get(b.id)!.status).toBe('queued')
+    // Queued by a host that died between storing the run and starting its trainer (issue 11).
+    expect(again.runs.get(b.id)!.status).toBe('interrupted')
+    expect(again.runs.get(b.id)!.failureReason).toMatch(/stopped before this run started/)
+    expect(again.runs.get(c.id)!.status).toBe('cancelled')
     again.close()
+  })
+
+  it('enforces the one table of run transitions, writing nothing on a forbidden move', () => {
+    const { store } = fresh()
+    const ds = store.datasets.byName('mnist-10k')!
+    const r = store.runs.insert({ experimentId: null, datasetId: ds.id, config: resolveRunConfig({}) })
+    const result = { testAccuracy: 0.9, testLoss: 0.3, bestEpoch: 1, bestValAccuracy: 0.9 }
+    // queued cannot complete without running, nor be queued again.
+    expect(() => store.runs.complete(r.id, result)).toThrow(
+      /run \d+ is queued; a queued run cannot become completed/,
+    )
+    expect(() => store.runs.requeue(r.id)).toThrow(/queued run cannot become queued/)
+    store.runs.markRunning(r.id, 'wasm', 'cpu')
+    store.runs.complete(r.id, result)
+    // completed is final for good: no cancel, no fail, no resume.
+    for (const move of [
+      () => store.runs.finish(r.id, 'cancelled', null),
+      () => store.runs.finish(r.id, 'failed', 'x'),
+      () => store.runs.requeue(r.id),
+      () => store.runs.markRunning(r.id, 'wasm', 'cpu'),
+    ])
+      expect(move).toThrow(/completed run cannot become/)
+    expect(store.runs.get(r.id)!.status).toBe('completed')
+    expect(store.runs.get(r.id)!.testAccuracy).toBe(0.9)
+    expect(() => store.runs.finish(9999, 'failed', 'x')).toThrow(/run 9999 not found/)
+    store.close()
+  })
+
+  it('records a checkpoint file once, however often a resumed run reports it', () => {
+    const { store } = fresh()
+    const ds = store.datasets.byName('mnist-10k')!
+    const r = store.runs.insert({ experimentId: null, datasetId: ds.id, config: resolveRunConfig({}) })
+    const c = { runId: r.id, epoch: 2, kind: 'epoch' as const, path: '/x/epoch-0002.tfkd', bytes: 10 }
+    const first = store.checkpoints.insert(c)
+    const again = store.checkpoints.insert({ ...c, bytes: 12 })
+    expect(again.id).toBe(first.id)
+    const n = store.db.prepare('SELECT COUNT(*) AS n FROM checkpoints WHERE run_id = ?').get(r.id) as {
+      n: number
+    }
+    expect(n.n).toBe(1)
+    expect(store.checkpoints.latest(r.id)!.bytes).toBe(12)
+    store.close()
   })
 
   it('leaves alone runs that another live host is driving (the app and a CLI share the folder)', () => {
@@ -99,9 +147,16 @@ describe('run store', () => {
     store.runs.markRunning(mine.id, 'wasm', 'cpu') // this process: it restarted, so it is cut off
     store.runs.markRunning(other.id, 'wasm', 'cpu', process.ppid) // a live process
     store.runs.markRunning(gone.id, 'wasm', 'cpu', 2 ** 22 + 12345) // no such process
+    const queuedElsewhere = store.runs.insert({
+      experimentId: null,
+      datasetId: ds.id,
+      config: resolveRunConfig({}),
+    })
+    store.db.prepare('UPDATE runs SET host_pid = ? WHERE id = ?').run(process.ppid, queuedElsewhere.id)
     store.close()
     const again = createStore(openDatabase(file))
-    expect(again.runs.interruptOrphans().sort()).toEqual([mine.id, gone.id].sort())
+    expect(again.runs.settleOrphans().sort()).toEqual([mine.id, gone.id].sort())
+    expect(again.runs.get(queuedElsewhere.id)!.status).toBe('queued')
     expect(again.runs.get(other.id)!.status).toBe('running')
     expect(again.runs.get(gone.id)!.status).toBe('interrupted')
     again.close()

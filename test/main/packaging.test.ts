@@ -17,11 +17,17 @@ describe('electron-builder.yml', () => {
         '**/node_modules/@tensorflow/tfjs-node*/**',
         '**/node_modules/better-sqlite3/**',
         '**/node_modules/webgpu/**',
-        '**/node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm',
+        // sharp's packaging docs: both globs; core imports sharp at load.
+        '**/node_modules/sharp/**',
+        '**/node_modules/@img/**',
+        '**/node_modules/@tfkd/cpu-kernels/**',
+        // Every addon and .wasm (the wasm backend's, read by path), wherever it sits.
+        '**/*.node',
+        '**/*.wasm',
       ]),
     )
     expect(config.npmRebuild).toBe(false)
-    expect(config.files).toEqual(expect.arrayContaining(['out/**', 'resources/**']))
+    expect(config.files).toEqual(expect.arrayContaining(['out/**', 'package.json', '!**/*.map']))
     expect(config.extraResources).toEqual(
       expect.arrayContaining([expect.objectContaining({ from: 'build/native', to: 'native' })]),
     )

@@ -24,6 +24,7 @@ const h = vi.hoisted(() => {
 vi.mock('electron', () => ({
   ipcRenderer: h.ipcRenderer,
   contextBridge: { exposeInMainWorld: (key: string, value: unknown) => void h.exposed.set(key, value) },
+  webUtils: { getPathForFile: (f: { fakePath?: string }) => f.fakePath ?? '' },
 }))
 
 let api: Api
@@ -34,7 +35,12 @@ beforeAll(async () => {
 
 describe('preload window.api', () => {
   it('exposes only `api`: one function per invoke channel plus on, no Electron objects', async () => {
-    expect([...h.exposed.keys()]).toEqual(['api'])
+    expect([...h.exposed.keys()]).toEqual(['api', 'desktop'])
+    // window.desktop: only the dropped-file path, as a string.
+    const desktop = h.exposed.get('desktop') as { pathForFile: (f: unknown) => unknown }
+    expect(Object.keys(desktop)).toEqual(['pathForFile'])
+    expect(Object.isFrozen(desktop)).toBe(true)
+    expect(desktop.pathForFile({ fakePath: '/data/mnist' })).toBe('/data/mnist')
     expect(Object.keys(api).sort()).toEqual([...INVOKE_CHANNELS, 'on'].sort())
     for (const value of Object.values(api)) {
       expect(typeof value).toBe('function')

@@ -97,7 +97,8 @@ describe('Electron security defaults', () => {
       disableBlinkFeatures: 'Auxclick',
       preload: join(appPath, 'out', 'preload', 'index.cjs'),
     })
-    expect(h.windows[0]!.loaded).toEqual([join(appPath, 'out', 'renderer', 'index.html')])
+    // Served over the app:// scheme, never file:// (the GrantFileProtocolExtraPrivileges fuse is off).
+    expect(h.windows[0]!.loaded).toEqual(['app://bundle/index.html'])
   })
 
   it('sets a strict CSP header on every response, replacing any other', () => {
@@ -123,8 +124,12 @@ describe('Electron security defaults', () => {
     expect(c.emit('will-navigate', 'https://evil.example/')).toHaveBeenCalled()
     expect(c.emit('will-navigate', 'file:///etc/passwd')).toHaveBeenCalled()
     expect(
-      c.emit('will-navigate', pathToFileURL('/opt/tfkd-studio/out/renderer/other.html').href),
+      c.emit('will-navigate', pathToFileURL('/opt/tfkd-studio/out/renderer/index.html').href),
     ).toHaveBeenCalled()
+    expect(c.emit('will-navigate', 'app://evil/index.html')).toHaveBeenCalled()
+    expect(c.emit('will-navigate', 'app://x@bundle/index.html')).toHaveBeenCalled()
+    expect(c.emit('will-navigate', 'app://bundle.evil/index.html')).toHaveBeenCalled()
+    expect(c.emit('will-navigate', 'other://bundle/index.html')).toHaveBeenCalled()
     expect(c.emit('will-redirect', 'https://evil.example/')).toHaveBeenCalled()
     expect(c.emit('will-navigate', `${appUrl}#/runs/3`)).not.toHaveBeenCalled()
 

@@ -6,8 +6,8 @@ import {
   buildOverlaidCurvesOption,
   confusionCells,
   meanStdByEpoch,
-} from '../../src/renderer/src/charts/options/analysis'
-import { buildExportBundle, EXPORT_CHART_SIZE } from '../../src/renderer/src/charts/options/export-bundle'
+} from '../../src/shared/charts/analysis'
+import { buildExportBundle, EXPORT_CHART_SIZE } from '../../src/shared/charts/export-bundle'
 import { configDiff } from '../../src/renderer/src/lib/config-diff'
 import { estimatePlan } from '../../src/renderer/src/lib/estimate'
 import { reviveComparison } from '../../src/renderer/src/stores/compare'

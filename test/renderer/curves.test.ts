@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { buildCurvesOption, CURVE_SERIES } from '../../src/renderer/src/charts/options/curves'
+import { buildCurvesOption, CURVE_SERIES } from '../../src/shared/charts/curves'
 import type { EpochMetrics } from '../../src/shared/types'
 
 const epoch = (e: number, over: Partial<EpochMetrics> = {}): EpochMetrics => ({

@@ -1,7 +1,7 @@
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
-import { renderChartPng, renderChartSvg } from '../../src/cli/export'
-import { buildClassBalanceOption } from '../../src/renderer/src/charts/options/analysis'
+import { renderChartPng, renderChartSvg } from '../../src/core/export/render-chart'
+import { buildClassBalanceOption } from '../../src/shared/charts/analysis'
 
 describe('tfkd export rendering (Node, no DOM)', () => {
   it('renders the same option as SVG and a 2x PNG in Node (tfkd export)', async () => {

@@ -9,7 +9,7 @@
 //   filter gradient:  dW[KKC x Co]  = im2col(X)^T[KKC x P] * dY[P x Co]
 // with P output pixels and KKC = kh*kw*Ci, processed in tiles of pixels that stay in cache.
 
-#include <node_api.h>
+#include "kernels.h"
 
 #include <algorithm>
 #include <cmath>
@@ -18,28 +18,35 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
+namespace tfkd {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// Thread pool: run(f) calls f(t) for t in [0, n) on n threads (the caller is thread 0).
+// Thread pool: run(f) calls f(t) for t in [0, n) on n threads (the caller is thread 0). An exception
+// thrown by f on any thread (std::bad_alloc from a scratch buffer, say) is carried back to the
+// caller of Run and rethrown there, so the N-API boundary can turn it into a JS error: one escaping
+// a worker's thread function would call std::terminate and take the whole process down.
 class Pool {
  public:
   explicit Pool(int n) : n_(std::max(1, n)) {
-    for (int i = 1; i < n_; i++) workers_.emplace_back([this, i] { Loop(i); });
-  }
-  ~Pool() {
-    {
-      std::lock_guard<std::mutex> l(m_);
-      stop_ = true;
+    try {
+      for (int i = 1; i < n_; i++) workers_.emplace_back([this, i] { Loop(i); });
+    } catch (...) {
+      Stop();  // joins the threads already started (destroying a joinable std::thread terminates)
+      throw;
     }
-    cv_.notify_all();
-    for (auto& w : workers_) w.join();
   }
+  ~Pool() { Stop(); }
   int size() const { return n_; }
   void Run(const std::function<void(int)>& f) {
     if (n_ == 1) {
@@ -50,16 +57,33 @@ class Pool {
       std::lock_guard<std::mutex> l(m_);
       job_ = &f;
       pending_ = n_ - 1;
+      error_ = nullptr;
       generation_++;
     }
     cv_.notify_all();
-    f(0);
+    std::exception_ptr mine;
+    try {
+      f(0);
+    } catch (...) {
+      mine = std::current_exception();
+    }
     std::unique_lock<std::mutex> l(m_);
     done_.wait(l, [this] { return pending_ == 0; });
     job_ = nullptr;
+    if (!mine) mine = error_;
+    error_ = nullptr;
+    if (mine) std::rethrow_exception(mine);
   }
 
  private:
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
   void Loop(int index) {
     uint64_t seen = 0;
     for (;;) {
@@ -71,9 +95,15 @@ class Pool {
         seen = generation_;
         job = job_;
       }
-      (*job)(index);
+      std::exception_ptr err;
+      try {
+        (*job)(index);
+      } catch (...) {
+        err = std::current_exception();
+      }
       {
         std::lock_guard<std::mutex> l(m_);
+        if (err && !error_) error_ = err;
         if (--pending_ == 0) done_.notify_one();
       }
     }
@@ -83,6 +113,7 @@ class Pool {
   std::mutex m_;
   std::condition_variable cv_, done_;
   const std::function<void(int)>* job_ = nullptr;
+  std::exception_ptr error_;
   int pending_ = 0;
   uint64_t generation_ = 0;
   bool stop_ = false;
@@ -91,10 +122,7 @@ class Pool {
 Pool* g_pool = nullptr;
 
 Pool& pool() {
-  if (!g_pool) {
-    unsigned hw = std::thread::hardware_concurrency();
-    g_pool = new Pool(hw == 0 ? 1 : static_cast<int>(hw));
-  }
+  if (!g_pool) g_pool = new Pool(DefaultThreads());
   return *g_pool;
 }
 
@@ -227,12 +255,6 @@ void Gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb,
 }
 
 // ---------------------------------------------------------------------------------------------
-struct ConvDims {
-  int N, H, W, Ci, Ho, Wo, Co, kh, kw, sh, sw, pt, pl, dh, dw;
-  int64_t kkc() const { return (int64_t)kh * kw * Ci; }
-  bool pointwise() const { return kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0; }
-};
-
 constexpr int kTile = 64;  // output pixels per tile: a tile's im2col rows stay in L1/L2
 
 // Writes the im2col rows of pixels [p0, p0 + T) (row-major [T x KKC]).
@@ -286,8 +308,6 @@ void Im2col(const ConvDims& d, const float* x, int64_t p0, int T, float* col) {
     }
   }
 }
-
-enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2 };
 
 void Epilogue(float* y, int64_t rows, int Co, const float* bias, int act) {
   for (int64_t r = 0; r < rows; r++) {
@@ -410,10 +430,6 @@ void Conv2DBackpropFilter(const ConvDims& d, const float* x, const float* dy, fl
   }
 }
 
-struct PoolDims {
-  int N, H, W, C, Ho, Wo, kh, kw, sh, sw, pt, pl;
-};
-
 // Gradient of max pooling: each output's gradient goes to the first maximum of its window (the
 // reference CPU backend's rule), recomputed from the input. Channels are innermost, so the arg-max
 // and the writes vectorise; non-overlapping windows (stride = window, no padding: the usual 2x2/2
@@ -470,10 +486,6 @@ void MaxPoolGrad(const PoolDims& d, const float* dy, const float* x, float* dx) 
 }
 
 // Depthwise convolution gradients (channel multiplier M; filter [kh, kw, C, M]; dy [N, Ho, Wo, C*M]).
-struct DepthwiseDims {
-  int N, H, W, C, M, Ho, Wo, kh, kw, sh, sw, pt, pl, dh, dw;
-};
-
 void DepthwiseBackpropInput(const DepthwiseDims& d, const float* dy, const float* w, float* dx) {
   const int64_t imageSize = (int64_t)d.H * d.W * d.C;
   const int CM = d.C * d.M;
@@ -746,305 +758,74 @@ void BatchNormTrainGrad(const float* dy, const float* x, const float* y, int act
   });
 }
 
-// ---------------------------------------------------------------------------------------------
-// N-API glue
-#define CHECK(call)                                                     \
-  do {                                                                  \
-    if ((call) != napi_ok) {                                            \
-      napi_throw_error(env, nullptr, "tfkd-cpu-kernels: " #call " failed"); \
-      return nullptr;                                                   \
-    }                                                                   \
-  } while (0)
-
-bool GetHeap(napi_env env, napi_value v, uint8_t** data, size_t* len) {
-  void* p = nullptr;
-  bool is_ab = false;
-  napi_is_arraybuffer(env, v, &is_ab);
-  if (!is_ab) return false;
-  if (napi_get_arraybuffer_info(env, v, &p, len) != napi_ok) return false;
-  *data = static_cast<uint8_t*>(p);
-  return true;
-}
-
-bool GetInts(napi_env env, napi_value v, std::vector<int64_t>& out) {
-  bool is_arr = false;
-  napi_is_array(env, v, &is_arr);
-  if (!is_arr) return false;
-  uint32_t n = 0;
-  napi_get_array_length(env, v, &n);
-  out.resize(n);
-  for (uint32_t i = 0; i < n; i++) {
-    napi_value e;
-    if (napi_get_element(env, v, i, &e) != napi_ok) return false;
-    if (napi_get_value_int64(env, e, &out[i]) != napi_ok) return false;
-  }
-  return true;
-}
-
-// Each function: (heap: ArrayBuffer, offsets: number[] (bytes; -1 = absent), dims: number[], act?)
-struct Args {
-  uint8_t* heap = nullptr;
-  size_t len = 0;
-  std::vector<int64_t> off, dims;
-  int64_t act = 0;
-};
-
-bool ParseArgs(napi_env env, napi_callback_info info, Args& a, size_t nOff, size_t nDims) {
-  size_t argc = 4;
-  napi_value argv[4];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 3) {
-    napi_throw_type_error(env, nullptr, "expected (heap, offsets, dims[, activation])");
-    return false;
-  }
-  if (!GetHeap(env, argv[0], &a.heap, &a.len)) {
-    napi_throw_type_error(env, nullptr, "heap must be an ArrayBuffer");
-    return false;
-  }
-  if (!GetInts(env, argv[1], a.off) || a.off.size() != nOff || !GetInts(env, argv[2], a.dims) ||
-      a.dims.size() != nDims) {
-    napi_throw_type_error(env, nullptr, "offsets/dims must be arrays of the expected length");
-    return false;
-  }
-  if (argc > 3) napi_get_value_int64(env, argv[3], &a.act);
-  for (int64_t d : a.dims)
-    if (d < 0 || d > (1LL << 31)) {
-      napi_throw_range_error(env, nullptr, "dimension out of range");
-      return false;
-    }
-  return true;
-}
-
-// Checks that [off, off + floats*4) lies inside the heap and is 4-byte aligned.
-bool InHeap(napi_env env, const Args& a, int64_t off, int64_t floats, const char* what) {
-  if (off < 0 || off % 4 != 0 || floats < 0 || static_cast<uint64_t>(off) + static_cast<uint64_t>(floats) * 4 > a.len) {
-    std::string msg = std::string("tfkd-cpu-kernels: ") + what + " is outside the heap";
-    napi_throw_range_error(env, nullptr, msg.c_str());
-    return false;
-  }
-  return true;
-}
-
-float* F(const Args& a, int64_t off) { return reinterpret_cast<float*>(a.heap + off); }
-
-ConvDims ToConv(const std::vector<int64_t>& v) {
-  ConvDims d;
-  int* f = &d.N;
-  for (int i = 0; i < 15; i++) f[i] = static_cast<int>(v[i]);
-  return d;
-}
-
-napi_value JsConv2D(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!ParseArgs(env, info, a, 4, 15)) return nullptr;  // x, w, bias, y
-  ConvDims d = ToConv(a.dims);
-  if (!InHeap(env, a, a.off[0], (int64_t)d.N * d.H * d.W * d.Ci, "x") ||
-      !InHeap(env, a, a.off[1], d.kkc() * d.Co, "filter") ||
-      (a.off[2] >= 0 && !InHeap(env, a, a.off[2], d.Co, "bias")) ||
-      !InHeap(env, a, a.off[3], (int64_t)d.N * d.Ho * d.Wo * d.Co, "y"))
-    return nullptr;
-  Conv2D(d, F(a, a.off[0]), F(a, a.off[1]), a.off[2] >= 0 ? F(a, a.off[2]) : nullptr, F(a, a.off[3]),
-         static_cast<int>(a.act));
-  return nullptr;
-}
-
-napi_value JsConv2DBackpropInput(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!ParseArgs(env, info, a, 3, 15)) return nullptr;  // dy, w, dx
-  ConvDims d = ToConv(a.dims);
-  if (!InHeap(env, a, a.off[0], (int64_t)d.N * d.Ho * d.Wo * d.Co, "dy") ||
-      !InHeap(env, a, a.off[1], d.kkc() * d.Co, "filter") ||
-      !InHeap(env, a, a.off[2], (int64_t)d.N * d.H * d.W * d.Ci, "dx"))
-    return nullptr;
-  Conv2DBackpropInput(d, F(a, a.off[0]), F(a, a.off[1]), F(a, a.off[2]));
-  return nullptr;
-}
-
-napi_value JsConv2DBackpropFilter(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!ParseArgs(env, info, a, 3, 15)) return nullptr;  // x, dy, dw
-  ConvDims d = ToConv(a.dims);
-  if (!InHeap(env, a, a.off[0], (int64_t)d.N * d.H * d.W * d.Ci, "x") ||
-      !InHeap(env, a, a.off[1], (int64_t)d.N * d.Ho * d.Wo * d.Co, "dy") ||
-      !InHeap(env, a, a.off[2], d.kkc() * d.Co, "dw"))
-    return nullptr;
-  Conv2DBackpropFilter(d, F(a, a.off[0]), F(a, a.off[1]), F(a, a.off[2]));
-  return nullptr;
-}
-
-napi_value JsMaxPoolGrad(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!ParseArgs(env, info, a, 3, 12)) return nullptr;  // dy, x, dx
-  PoolDims d;
-  int* f = &d.N;
-  for (int i = 0; i < 12; i++) f[i] = static_cast<int>(a.dims[i]);
-  if (!InHeap(env, a, a.off[0], (int64_t)d.N * d.Ho * d.Wo * d.C, "dy") ||
-      !InHeap(env, a, a.off[1], (int64_t)d.N * d.H * d.W * d.C, "x") ||
-      !InHeap(env, a, a.off[2], (int64_t)d.N * d.H * d.W * d.C, "dx"))
-    return nullptr;
-  MaxPoolGrad(d, F(a, a.off[0]), F(a, a.off[1]), F(a, a.off[2]));
-  return nullptr;
-}
-
-napi_value JsReduceRows(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  Args a;
-  if (argc < 4 || !GetHeap(env, argv[0], &a.heap, &a.len) || !GetInts(env, argv[1], a.off) || a.off.size() != 2 ||
-      !GetInts(env, argv[2], a.dims) || a.dims.size() != 2) {
-    napi_throw_type_error(env, nullptr, "expected (heap, [in, out], [rows, cols], scale)");
-    return nullptr;
-  }
-  double scale = 1;
-  napi_get_value_double(env, argv[3], &scale);
-  int64_t rows = a.dims[0], cols = a.dims[1];
-  if (rows < 0 || cols <= 0 || !InHeap(env, a, a.off[0], rows * cols, "input") || !InHeap(env, a, a.off[1], cols, "output"))
-    return nullptr;
-  ReduceRows(F(a, a.off[0]), rows, cols, static_cast<float>(scale), F(a, a.off[1]));
-  return nullptr;
-}
-
-// batchNormTrain(heap, [x, gamma, beta, y, mean, var], [rows, C], epsilon, activation)
-napi_value JsBatchNormTrain(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  Args a;
-  if (argc < 5 || !GetHeap(env, argv[0], &a.heap, &a.len) || !GetInts(env, argv[1], a.off) || a.off.size() != 6 ||
-      !GetInts(env, argv[2], a.dims) || a.dims.size() != 2) {
-    napi_throw_type_error(env, nullptr, "expected (heap, [x, gamma, beta, y, mean, var], [rows, C], eps, act)");
-    return nullptr;
-  }
-  double eps = 0;
-  int64_t act = 0;
-  napi_get_value_double(env, argv[3], &eps);
-  napi_get_value_int64(env, argv[4], &act);
-  const int64_t rows = a.dims[0], C = a.dims[1];
-  if (rows < 0 || C <= 0 || !InHeap(env, a, a.off[0], rows * C, "x") || !InHeap(env, a, a.off[1], C, "gamma") ||
-      !InHeap(env, a, a.off[2], C, "beta") || !InHeap(env, a, a.off[3], rows * C, "y") ||
-      !InHeap(env, a, a.off[4], C, "mean") || !InHeap(env, a, a.off[5], C, "variance"))
-    return nullptr;
-  BatchNormTrain(F(a, a.off[0]), F(a, a.off[1]), F(a, a.off[2]), rows, C, static_cast<float>(eps),
-                 static_cast<int>(act), F(a, a.off[3]), F(a, a.off[4]), F(a, a.off[5]));
-  return nullptr;
-}
-
-// batchNormTrainGrad(heap, [dy, x, y (-1 unless act), mean, var, gamma, dx, dgamma, dbeta], [rows, C], eps, act)
-napi_value JsBatchNormTrainGrad(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  Args a;
-  if (argc < 5 || !GetHeap(env, argv[0], &a.heap, &a.len) || !GetInts(env, argv[1], a.off) || a.off.size() != 9 ||
-      !GetInts(env, argv[2], a.dims) || a.dims.size() != 2) {
-    napi_throw_type_error(env, nullptr,
-                          "expected (heap, [dy, x, y, mean, var, gamma, dx, dgamma, dbeta], [rows, C], eps, act)");
-    return nullptr;
-  }
-  double eps = 0;
-  int64_t act = 0;
-  napi_get_value_double(env, argv[3], &eps);
-  napi_get_value_int64(env, argv[4], &act);
-  const int64_t rows = a.dims[0], C = a.dims[1];
-  if (act != kLinear && a.off[2] < 0) {
-    napi_throw_range_error(env, nullptr, "tfkd-cpu-kernels: a fused activation needs its output y");
-    return nullptr;
-  }
-  if (rows < 0 || C <= 0 || !InHeap(env, a, a.off[0], rows * C, "dy") || !InHeap(env, a, a.off[1], rows * C, "x") ||
-      (act != kLinear && !InHeap(env, a, a.off[2], rows * C, "y")) || !InHeap(env, a, a.off[3], C, "mean") ||
-      !InHeap(env, a, a.off[4], C, "variance") || !InHeap(env, a, a.off[5], C, "gamma") ||
-      !InHeap(env, a, a.off[6], rows * C, "dx") || !InHeap(env, a, a.off[7], C, "dgamma") ||
-      !InHeap(env, a, a.off[8], C, "dbeta"))
-    return nullptr;
-  BatchNormTrainGrad(F(a, a.off[0]), F(a, a.off[1]), act != kLinear ? F(a, a.off[2]) : nullptr, static_cast<int>(act),
-                     F(a, a.off[3]), F(a, a.off[4]), F(a, a.off[5]), rows, C, static_cast<float>(eps), F(a, a.off[6]),
-                     F(a, a.off[7]), F(a, a.off[8]));
-  return nullptr;
-}
-
-DepthwiseDims ToDepthwise(const std::vector<int64_t>& v) {
-  DepthwiseDims d;
-  int* f = &d.N;
-  for (int i = 0; i < 15; i++) f[i] = static_cast<int>(v[i]);
-  return d;
-}
-
-napi_value JsDepthwiseBackpropInput(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!ParseArgs(env, info, a, 3, 15)) return nullptr;  // dy, w, dx
-  DepthwiseDims d = ToDepthwise(a.dims);
-  if (!InHeap(env, a, a.off[0], (int64_t)d.N * d.Ho * d.Wo * d.C * d.M, "dy") ||
-      !InHeap(env, a, a.off[1], (int64_t)d.kh * d.kw * d.C * d.M, "filter") ||
-      !InHeap(env, a, a.off[2], (int64_t)d.N * d.H * d.W * d.C, "dx"))
-    return nullptr;
-  DepthwiseBackpropInput(d, F(a, a.off[0]), F(a, a.off[1]), F(a, a.off[2]));
-  return nullptr;
-}
-
-napi_value JsDepthwiseBackpropFilter(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!ParseArgs(env, info, a, 3, 15)) return nullptr;  // x, dy, dw
-  DepthwiseDims d = ToDepthwise(a.dims);
-  if (!InHeap(env, a, a.off[0], (int64_t)d.N * d.H * d.W * d.C, "x") ||
-      !InHeap(env, a, a.off[1], (int64_t)d.N * d.Ho * d.Wo * d.C * d.M, "dy") ||
-      !InHeap(env, a, a.off[2], (int64_t)d.kh * d.kw * d.C * d.M, "dw"))
-    return nullptr;
-  DepthwiseBackpropFilter(d, F(a, a.off[0]), F(a, a.off[1]), F(a, a.off[2]));
-  return nullptr;
-}
-
-napi_value JsThreads(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc == 1) {
-    int64_t n = 0;
-    if (napi_get_value_int64(env, argv[0], &n) == napi_ok && n >= 1 && n <= 256) {
-      delete g_pool;
-      g_pool = new Pool(static_cast<int>(n));
-    }
-  }
-  napi_value out;
-  napi_create_int32(env, pool().size(), &out);
-  return out;
-}
-
-napi_value JsIsa(napi_env env, napi_callback_info) {
-  const char* isa = "generic";
-#if defined(__x86_64__) && defined(__GNUC__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f"))
-    isa = "avx512";
-  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    isa = "avx2";
-  else
-    isa = "sse";
-#elif defined(__aarch64__)
-  isa = "neon";
-#endif
-  napi_value out;
-  napi_create_string_utf8(env, isa, NAPI_AUTO_LENGTH, &out);
-  return out;
-}
-
-napi_value Init(napi_env env, napi_value exports) {
-  napi_property_descriptor props[] = {
-      {"conv2d", nullptr, JsConv2D, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"conv2dBackpropInput", nullptr, JsConv2DBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"conv2dBackpropFilter", nullptr, JsConv2DBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"maxPoolGrad", nullptr, JsMaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"depthwiseBackpropInput", nullptr, JsDepthwiseBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"depthwiseBackpropFilter", nullptr, JsDepthwiseBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"reduceRows", nullptr, JsReduceRows, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"batchNormTrain", nullptr, JsBatchNormTrain, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"batchNormTrainGrad", nullptr, JsBatchNormTrainGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"threads", nullptr, JsThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"isa", nullptr, JsIsa, nullptr, nullptr, nullptr, napi_default, nullptr},
-  };
-  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
-  return exports;
-}
-
 }  // namespace
 
-NAPI_MODULE(NODE_GTYPE_MODULE_NAME, Init)
+// ---------------------------------------------------------------------------------------------
+// The entry points declared in kernels.h (binding.cc validates every argument before calling them).
+
+int DefaultThreads() {
+#if defined(__linux__)
+  // The CPUs this process may run on (taskset, cpusets), not the machine's count; the JS side
+  // refines this with the cgroup CPU quota and sets the pool size explicitly.
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+#endif
+  unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1 : static_cast<int>(hw);
+}
+
+int PoolSize() { return pool().size(); }
+
+void SetPoolSize(int n) {
+  // Build the new pool before dropping the old one, so a failure (no threads left) keeps a pool.
+  Pool* next = new Pool(n);
+  delete g_pool;
+  g_pool = next;
+}
+
+void RunConv2D(const ConvDims& d, const float* x, const float* w, const float* bias, float* y, int act) {
+  Conv2D(d, x, w, bias, y, act);
+}
+void RunConv2DBackpropInput(const ConvDims& d, const float* dy, const float* w, float* dx) {
+  Conv2DBackpropInput(d, dy, w, dx);
+}
+void RunConv2DBackpropFilter(const ConvDims& d, const float* x, const float* dy, float* dw) {
+  Conv2DBackpropFilter(d, x, dy, dw);
+}
+void RunMaxPoolGrad(const PoolDims& d, const float* dy, const float* x, float* dx) { MaxPoolGrad(d, dy, x, dx); }
+void RunDepthwiseBackpropInput(const DepthwiseDims& d, const float* dy, const float* w, float* dx) {
+  DepthwiseBackpropInput(d, dy, w, dx);
+}
+void RunDepthwiseBackpropFilter(const DepthwiseDims& d, const float* x, const float* dy, float* dw) {
+  DepthwiseBackpropFilter(d, x, dy, dw);
+}
+void RunReduceRows(const float* in, int64_t rows, int64_t cols, float scale, float* out) {
+  ReduceRows(in, rows, cols, scale, out);
+}
+void RunBatchNormTrain(const float* x, const float* gamma, const float* beta, int64_t rows, int64_t C, float eps,
+                       int act, float* y, float* mean, float* var) {
+  BatchNormTrain(x, gamma, beta, rows, C, eps, act, y, mean, var);
+}
+void RunBatchNormTrainGrad(const float* dy, const float* x, const float* y, int act, const float* mean,
+                           const float* var, const float* gamma, int64_t rows, int64_t C, float eps, float* dx,
+                           float* dgamma, float* dbeta) {
+  BatchNormTrainGrad(dy, x, y, act, mean, var, gamma, rows, C, eps, dx, dgamma, dbeta);
+}
+
+const char* Isa() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return "avx512";
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "avx2";
+  return "sse";
+#elif defined(__aarch64__)
+  return "neon";
+#else
+  return "generic";
+#endif
+}
+
+}  // namespace tfkd

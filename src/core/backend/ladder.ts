@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core'
 // tfjs-core's Node bundle registers no gradients; tfjs-layers' bundle registers them all.
 import '@tensorflow/tfjs-layers'
 import { BACKEND_IDS, type BackendId, type BackendReport, type RungReport } from '../../shared/types'
+import { usableCpus } from './cpu-threads'
 import { installNativeKernels } from './native-kernels'
 import { registerTapFilterGradient, registerWasmTrainingKernels } from './wasm-kernels'
 
@@ -131,18 +132,25 @@ const LOADERS: Record<BackendId, Loader> = {
     const wasm = await import('@tensorflow/tfjs-backend-wasm')
     const dist = dirname(req.resolve('@tensorflow/tfjs-backend-wasm'))
     wasm.setWasmPaths(join(dist, '/'))
+    const cpu = usableCpus()
+    wasm.setThreadsCount(cpu.threads) // tfjs-backend-wasm runs 1 thread in Node whatever this says
     registerWasmTrainingKernels()
     await setAndWarm('wasm')
+    const n = wasm.getThreadsCount()
+    const simd = `WebAssembly SIMD, ${n} thread${n === 1 ? '' : 's'}`
     // After a native crash the host retries with TFKD_DISABLE_NATIVE=1: no native code at all then.
     if (process.env.TFKD_DISABLE_NATIVE_KERNELS === '1' || process.env.TFKD_DISABLE_NATIVE === '1') {
-      return { device: 'CPU (WebAssembly SIMD, 1 thread; native kernels disabled)', isGpu: false }
+      return { device: `CPU (${simd}; native kernels disabled)`, isGpu: false }
     }
     try {
-      const { threads, isa } = installNativeKernels()
-      return { device: `CPU (wasm + native ${isa} conv kernels, ${threads} threads)`, isGpu: false }
+      const { threads, threadSource, isa } = installNativeKernels(undefined, cpu)
+      return {
+        device: `CPU (wasm + native ${isa} conv kernels, ${threads} threads: ${threadSource})`,
+        isGpu: false,
+      }
     } catch (err) {
       const why = err instanceof Error ? err.message.split('\n')[0] : String(err)
-      return { device: `CPU (WebAssembly SIMD, 1 thread; native kernels unavailable: ${why})`, isGpu: false }
+      return { device: `CPU (${simd}; native kernels unavailable: ${why})`, isGpu: false }
     }
   },
   cpu: async () => {

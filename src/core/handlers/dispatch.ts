@@ -7,7 +7,11 @@ import { AppError, type Envelope } from '../../shared/errors'
 import { invokeChannels, type Handlers, type InvokeChannel } from '../../shared/contract'
 import { inputSchemas } from '../../shared/schemas'
 
-export function createDispatch(handlers: Handlers) {
+/**
+ * `explain` may turn a failure into a clearer AppError (the composition root names the data
+ * folder for disk-full and read-only errors); null keeps the error as it is.
+ */
+export function createDispatch(handlers: Handlers, explain: (err: unknown) => AppError | null = () => null) {
   return async function dispatch(channel: string, input: unknown): Promise<Envelope<unknown>> {
     try {
       if (!Object.hasOwn(invokeChannels, channel)) {
@@ -30,7 +34,7 @@ export function createDispatch(handlers: Handlers) {
       const handler = handlers[ch] as (i: unknown) => unknown
       return { ok: true, value: await handler(parsed.data) }
     } catch (err) {
-      return { ok: false, error: AppError.from(err).toJSON() }
+      return { ok: false, error: (explain(err) ?? AppError.from(err)).toJSON() }
     }
   }
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { AppError } from '../../shared/errors'
 import { resolveRunConfig } from '../../shared/schemas'
 import type { RunSummary } from '../../shared/types'
+import { isActiveRunStatus } from '../../shared/run-states'
 import type { DomainHandlers, HandlerContext } from './context'
 
 export function createRunHandlers({ store, runs, paths }: HandlerContext): DomainHandlers<'runs'> {
@@ -12,12 +13,35 @@ export function createRunHandlers({ store, runs, paths }: HandlerContext): Domai
     if (!r) throw new AppError('not_found', `run ${runId} not found`)
     return r
   }
+  /**
+   * Resume and delete take any run that is not completed (resume) and that no live host drives:
+   * final ones, and queued or running ones whose host is gone.
+   */
+  const checkRunMovable = (runId: number, action: 'resume' | 'delete'): void => {
+    const r = runOf(runId)
+    if (action === 'resume' && r.status === 'completed') {
+      throw new AppError('conflict', `run ${runId} is completed; only runs that did not complete resume`)
+    }
+    if (!isActiveRunStatus(r.status)) return
+    const owner = runs.ownerOf(runId)
+    if (owner.kind === 'this-host') {
+      throw new AppError(
+        'conflict',
+        action === 'delete'
+          ? `run ${runId} is ${r.status}; cancel it before deleting`
+          : `run ${runId} is already ${r.status}`,
+      )
+    }
+    if (owner.kind === 'other-host') {
+      throw new AppError(
+        'conflict',
+        `run ${runId} is ${r.status} in another tfkd process (pid ${owner.pid}); ${action} it there, or stop that process first`,
+      )
+    }
+  }
   /** Refuses to delete a run that still trains or that taught a run which stays. */
   const checkDeletable = (runId: number, doomed: Set<number>): void => {
-    const r = runOf(runId)
-    if (r.status === 'running' || r.status === 'queued') {
-      throw new AppError('conflict', `run ${runId} is ${r.status}; cancel it before deleting`)
-    }
+    checkRunMovable(runId, 'delete')
     const students = store.runs.studentsOf(runId).filter((s) => !doomed.has(s))
     if (students.length > 0) {
       throw new AppError(
@@ -41,13 +65,7 @@ export function createRunHandlers({ store, runs, paths }: HandlerContext): Domai
       return { cancelled: runs.cancel(runId) }
     },
     'runs:resume': ({ runId }) => {
-      const r = runOf(runId)
-      if (!['interrupted', 'cancelled', 'failed'].includes(r.status)) {
-        throw new AppError(
-          'conflict',
-          `run ${runId} is ${r.status}; only interrupted, cancelled or failed runs resume`,
-        )
-      }
+      checkRunMovable(runId, 'resume')
       runs.enqueue([runId])
       return store.runs.get(runId)!
     },

@@ -4,15 +4,14 @@
  * server both call `dispatch`; the CLI calls the services directly.
  */
 import { EventEmitter } from 'node:events'
-import { mkdirSync } from 'node:fs'
-import type { Envelope } from '../../shared/errors'
+import { AppError, type Envelope } from '../../shared/errors'
 import type { Handlers, Pushes, PushChannel } from '../../shared/contract'
 import type { AppInfo } from '../../shared/types'
-import { BUNDLED_DATASETS } from '../data/bundled'
 import { createDispatch, createHandlers } from '../handlers/index'
 import { dataPaths } from '../paths'
-import { openDatabase } from '../store/db'
-import { createStore, type Store } from '../store/store'
+import type { Store } from '../store/store'
+import { openDataStore } from './open-store'
+import { explainStorageError, storageTrouble } from '../storage-errors'
 import { createPlanService, type PlanService } from './plan-service'
 import { createRunService, type RunService } from './run-service'
 import { createExportService, type ExportService } from './export-service'
@@ -44,17 +43,13 @@ export interface AppCore {
   close(): Promise<void>
 }
 
-export function ensureBundledDatasets(store: Store): void {
-  for (const d of BUNDLED_DATASETS) if (!store.datasets.byName(d.name)) store.datasets.insert(d)
-}
+export { ensureBundledDatasets } from './open-store'
 
 export function createAppCore(opts: AppCoreOptions): AppCore {
   const paths = dataPaths(opts.dataHome)
-  mkdirSync(paths.checkpoints, { recursive: true })
-  mkdirSync(paths.datasets, { recursive: true })
-  const store = createStore(openDatabase(paths.database, { nativeBinding: opts.nativeBinding }))
-  store.runs.interruptOrphans()
-  ensureBundledDatasets(store)
+  // A read-only folder opens a read-only snapshot: the history stays readable (open-store.ts).
+  const opened = openDataStore(paths, { nativeBinding: opts.nativeBinding })
+  const store = opened.store
 
   const events = new EventEmitter()
   events.setMaxListeners(100)
@@ -68,6 +63,7 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
     emit,
     env: opts.env,
     cancelGraceMs: opts.cancelGraceMs,
+    readOnly: opened.readOnly,
   })
   const plans = createPlanService({ store, runs })
   const app = { version: opts.version ?? '0.0.0', dataHome: opts.dataHome, host: opts.host }
@@ -86,14 +82,19 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
     teachers,
     modelExport,
     handlers,
-    dispatch: createDispatch(handlers),
+    dispatch: createDispatch(handlers, (err) =>
+      // Disk full, read-only, permission denied: say which file and what to do, not just SQLite's words.
+      storageTrouble(err)
+        ? new AppError('storage', opened.readOnly ?? explainStorageError(err, 'cannot write', paths.database))
+        : null,
+    ),
     on(channel, listener) {
       events.on(channel, listener as (p: unknown) => void)
       return () => events.off(channel, listener as (p: unknown) => void)
     },
     async close() {
       await runs.shutdown()
-      store.close()
+      opened.close()
     },
   }
 }

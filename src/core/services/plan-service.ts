@@ -15,6 +15,7 @@ import {
 } from '../../shared/plan'
 import { resolveRunConfig } from '../../shared/schemas'
 import type { ExperimentDetail, RunSummary } from '../../shared/types'
+import { isActiveRunStatus } from '../../shared/run-states'
 import { compareRuns, formatComparison, type ComparisonTable } from '../analysis/compare'
 import { isModelId, MODEL_CATALOG, type ModelId } from '../models/catalog'
 import type { Store } from '../store/store'
@@ -191,22 +192,32 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
     get: detail,
     list: () => store.experiments.list(),
     latest: () => store.experiments.latest(),
-    /** Cancels every queued or running run of the experiment. */
+    /**
+     * Cancels every queued or running run of the experiment, including runs left behind by a host
+     * that is gone. Runs another live host drives are left to it (their ids come back in `skipped`).
+     */
     cancel(id: number): ExperimentDetail {
       const d = detail(id)
       store.experiments.setStatus(id, 'cancelled')
       // Students first, so none starts in the moment a teacher is cancelled.
-      for (const r of [...d.runs].reverse())
-        if (r.status === 'queued' || r.status === 'running') runs.cancel(r.id)
+      for (const r of [...d.runs].reverse()) {
+        if (!isActiveRunStatus(r.status)) continue
+        try {
+          runs.cancel(r.id)
+        } catch (err) {
+          if (!(err instanceof AppError && err.code === 'conflict')) throw err
+        }
+      }
       return detail(id)
     },
-    /** Re-queues every run that did not complete (interrupted ones continue from their checkpoint). */
+    /**
+     * Re-queues every run that did not complete, whatever its state: cut-off runs continue from
+     * their checkpoint, runs left queued or running by a host that is gone are taken over.
+     */
     resume(id: number): ExperimentDetail {
       const d = detail(id)
       store.experiments.setStatus(id, 'active')
-      runs.enqueue(
-        d.runs.filter((r) => ['cancelled', 'interrupted', 'failed'].includes(r.status)).map((r) => r.id),
-      )
+      runs.enqueue(d.runs.filter((r) => r.status !== 'completed').map((r) => r.id))
       return detail(id)
     },
     /** The engine's comparison of an experiment's students (or of any runs). */

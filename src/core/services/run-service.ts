@@ -1,23 +1,35 @@
 /**
- * Queues runs and drives one trainer child per run. The host is the only database writer: every
- * event the trainer reports is committed here as it arrives, so a crash of the trainer loses at most
- * the epoch in flight.
+ * The run queue: validates and stores new runs, starts one trainer session at a time
+ * (trainer-session.ts drives the child), and makes sure every run it owns reaches a final state,
+ * even when the database cannot be written (a full or read-only disk): a final state that cannot be
+ * recorded is reported, kept in memory and retried, and the host keeps going.
+ *
+ * Ownership: a `queued` or `running` run belongs to the host process whose pid is stored with it.
+ * This host cancels, deletes or resumes such a run of another host only once that host is gone.
  */
-import { existsSync, mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import { AppError } from '../../shared/errors'
-import type { Pushes } from '../../shared/contract'
-import type { TrainerOnnxTeacher, TrainerStart, TrainerToHost } from '../../shared/trainer-protocol'
+import type { TrainerStart } from '../../shared/trainer-protocol'
 import type { BackendReport, RunConfig, RunSummary } from '../../shared/types'
+import { isActiveRunStatus } from '../../shared/run-states'
 import { needsTeacher } from '../../shared/variants'
 import { isModelId } from '../models/catalog'
 import type { DataPaths } from '../paths'
+import { explainStorageError, storageTrouble } from '../storage-errors'
 import type { DatasetRecord, Store } from '../store/store'
+import { isProcessAlive } from '../process-alive'
 import { trainerEnv } from '../train/trainer-env'
+import type { SpawnTrainer } from './trainer-handle'
 import { checkImportedTeacher, onnxTeacherStart } from './teacher-service'
-import type { SpawnTrainer, TrainerHandle } from './trainer-handle'
+import {
+  buildTrainerStart,
+  startTrainerSession,
+  type Emit,
+  type FinalOutcome,
+  type SessionContext,
+  type TrainerSession,
+} from './trainer-session'
 
-export type Emit = <K extends keyof Pushes>(channel: K, payload: Pushes[K]) => void
+export type { Emit } from './trainer-session'
 
 export interface RunServiceDeps {
   store: Store
@@ -27,240 +39,375 @@ export interface RunServiceDeps {
   env?: NodeJS.ProcessEnv
   /** How long a cancelled trainer may take to stop at a batch boundary before it is killed. */
   cancelGraceMs?: number
+  /** Where problems nobody asked about go (a final state that could not be recorded). */
+  log?: (message: string) => void
+  /** Why the data folder cannot be written (a read-only snapshot is open), or null. */
+  readOnly?: string | null
+  /** Whether a host process is alive (tests stand in for other hosts). */
+  isHostAlive?: (pid: number) => boolean
 }
 
-interface Active {
-  runId: number
-  trainer: TrainerHandle
-  terminal: boolean
-  sawBackend: boolean
-  cancelTimer?: NodeJS.Timeout
+/** How often a final state that could not be written is retried. */
+const RECORD_RETRY_MS = 2000
+
+interface QueueState {
+  deps: RunServiceDeps
+  queue: number[]
+  waiters: Map<number, ((run: RunSummary) => void)[]>
+  active: TrainerSession | null
+  lastBackend: BackendReport | null
+  nativeDisabled: boolean
+  /** Final states decided but not yet in the database (disk full, read-only). */
+  unrecorded: Map<number, { outcome: FinalOutcome; error: string }>
+  retryTimer: NodeJS.Timeout | null
+}
+
+/** Who drives a non-final run: this host, another live host, or nobody (its host is gone). */
+export type RunOwner = { kind: 'this-host' } | { kind: 'other-host'; pid: number } | { kind: 'none' }
+
+function resolveDataset(store: Store, ref: string): DatasetRecord {
+  const byId = /^\d+$/.test(ref) ? store.datasets.get(Number(ref)) : undefined
+  const ds = byId ?? store.datasets.byName(ref)
+  if (!ds) {
+    const known = store.datasets.list().map((d) => `${d.id} (${d.name})`)
+    throw new AppError('not_found', `dataset "${ref}" not found; known datasets: ${known.join(', ')}`)
+  }
+  return ds
+}
+
+/** A database write that fails for storage reasons becomes an AppError naming the file and the fix. */
+export function storageGuard<T>(paths: DataPaths, action: string, write: () => T): T {
+  try {
+    return write()
+  } catch (err) {
+    if (storageTrouble(err)) throw new AppError('storage', explainStorageError(err, action, paths.database))
+    throw err
+  }
+}
+
+/** The run as listeners should see it: the stored row, or the in-memory final state not yet written. */
+function currentView(q: QueueState, runId: number): RunSummary | undefined {
+  const run = q.deps.store.runs.get(runId)
+  const pending = q.unrecorded.get(runId)
+  if (!run || !pending) return run
+  const o = pending.outcome
+  return {
+    ...run,
+    status: o.status,
+    failureReason: `${o.status === 'completed' ? '' : `${o.reason ?? o.status}; `}not recorded yet: ${pending.error}`,
+    ...(o.status === 'completed' ? { testAccuracy: o.result.testAccuracy, testLoss: o.result.testLoss } : {}),
+  }
+}
+
+/** Tells listeners about a run's state; wakes its waiters once it is final. */
+function settle(q: QueueState, runId: number): void {
+  let run: RunSummary | undefined
+  try {
+    run = currentView(q, runId)
+  } catch (err) {
+    q.deps.log?.(`run ${runId}: could not read its state back: ${(err as Error).message}`)
+    return
+  }
+  if (!run) return
+  q.deps.emit('runs:status', {
+    runId,
+    status: run.status,
+    failureReason: run.failureReason,
+    testAccuracy: run.testAccuracy,
+  })
+  if (!isActiveRunStatus(run.status)) {
+    for (const w of q.waiters.get(runId) ?? []) w(run)
+    q.waiters.delete(runId)
+  }
+}
+
+function writeFinal(store: Store, runId: number, o: FinalOutcome): void {
+  if (o.status === 'completed') store.runs.complete(runId, o.result)
+  else store.runs.finish(runId, o.status, o.reason)
+}
+
+/**
+ * Records a run's final state. A failure to record it (the disk filled up, the folder turned
+ * read-only) is caught: reported, kept in memory for listeners and waiters, and retried, so the host
+ * never dies of it and the run is recorded once space is back (or settled at the next start-up).
+ */
+function finalize(q: QueueState, runId: number, outcome: FinalOutcome): void {
+  try {
+    writeFinal(q.deps.store, runId, outcome)
+    q.unrecorded.delete(runId)
+  } catch (err) {
+    const error = explainStorageError(err, 'cannot write to the run database', q.deps.paths.database)
+    q.unrecorded.set(runId, { outcome, error })
+    q.deps.log?.(
+      `run ${runId} ended ${outcome.status} but ${error}; retrying every ${RECORD_RETRY_MS / 1000} s`,
+    )
+    scheduleRecordRetry(q)
+  }
+  settle(q, runId)
+}
+
+function retryUnrecorded(q: QueueState): void {
+  for (const [runId, { outcome }] of [...q.unrecorded]) {
+    try {
+      writeFinal(q.deps.store, runId, outcome)
+      q.unrecorded.delete(runId)
+      settle(q, runId)
+    } catch {
+      // Still no room: the next tick tries again.
+    }
+  }
+}
+
+function scheduleRecordRetry(q: QueueState): void {
+  if (q.retryTimer) return
+  q.retryTimer = setInterval(() => {
+    retryUnrecorded(q)
+    if (q.unrecorded.size === 0 && q.retryTimer) {
+      clearInterval(q.retryTimer)
+      q.retryTimer = null
+    }
+  }, RECORD_RETRY_MS)
+  q.retryTimer.unref()
+}
+
+type TeacherState =
+  | { ready: true; start?: TrainerStart['teacher'] }
+  | { ready: false; wait: true }
+  | { ready: false; reason: string }
+
+/** The teacher epoch a student uses: the given one, the first reaching the target, else the best. */
+function teacherEpoch(
+  store: Store,
+  teacherRunId: number,
+  t: NonNullable<RunConfig['teacher']>,
+): number | null {
+  if (t.epoch !== null || !t.targetAccuracy) return t.epoch
+  const metrics = store.runs.metrics(teacherRunId)
+  const target = t.targetAccuracy
+  const hit = metrics.find((m) => m.valAccuracy >= target)
+  const best = metrics.reduce<(typeof metrics)[number] | undefined>(
+    (b, m) => (!b || m.valAccuracy > b.valAccuracy ? m : b),
+    undefined,
+  )
+  return (hit ?? best)?.epoch ?? null
+}
+
+/**
+ * Where a queued run's teacher stands: ready (with its checkpoint), still to come, or never (the
+ * student then fails with the reason).
+ */
+function teacherState(store: Store, runId: number): TeacherState {
+  const config = store.runs.detail(runId)?.config
+  if (config?.importedTeacher) {
+    // An imported ONNX teacher is ready when it (the same file) is still there.
+    const o = onnxTeacherStart(store, config.importedTeacher)
+    return o.ok ? { ready: true } : { ready: false, reason: o.reason }
+  }
+  if (!config?.teacher) return { ready: true }
+  const t = store.runs.get(config.teacher.runId)
+  if (!t) return { ready: false, reason: `teacher run ${config.teacher.runId} no longer exists` }
+  if (isActiveRunStatus(t.status)) return { ready: false, wait: true }
+  if (t.status !== 'completed' && config.teacher.epoch === null) {
+    return {
+      ready: false,
+      reason: `teacher run ${t.id} ended ${t.status}${t.failureReason ? `: ${t.failureReason}` : ''}`,
+    }
+  }
+  const epoch = teacherEpoch(store, t.id, config.teacher)
+  if (epoch === null && config.teacher.targetAccuracy) {
+    return { ready: false, reason: `teacher run ${t.id} has no recorded epochs` }
+  }
+  const ckpt = epoch === null ? store.checkpoints.latest(t.id) : store.checkpoints.atEpoch(t.id, epoch)
+  if (!ckpt) {
+    return {
+      ready: false,
+      reason: `teacher run ${t.id} has no checkpoint${epoch === null ? '' : ` at epoch ${epoch}`}`,
+    }
+  }
+  store.runs.setTeacherCheckpoint(runId, ckpt.id)
+  return { ready: true, start: { checkpointPath: ckpt.path, model: t.model, runId: t.id, epoch: ckpt.epoch } }
+}
+
+function sessionContext(q: QueueState): SessionContext {
+  const { store, paths, spawnTrainer, emit } = q.deps
+  return {
+    store,
+    paths,
+    spawnTrainer,
+    emit,
+    env: q.deps.env ?? process.env,
+    finalize: (runId, outcome) => finalize(q, runId, outcome),
+    announce: (runId) => settle(q, runId),
+    onBackend: (report) => void (q.lastBackend = report),
+  }
+}
+
+/** Starts a trainer for the run; a run that cannot even start fails with the reason. */
+function launch(q: QueueState, runId: number, teacher?: TrainerStart['teacher']): void {
+  let start: TrainerStart | undefined
+  try {
+    start = buildTrainerStart(q.deps.store, q.deps.paths, runId, teacher)
+  } catch (err) {
+    finalize(q, runId, { status: 'failed', reason: (err as Error).message })
+    return
+  }
+  if (!start) return
+  const begin = start
+  q.active = startTrainerSession(sessionContext(q), begin, {
+    disableNative: q.nativeDisabled,
+    onEnd: ({ retryWithoutNative }) => {
+      q.active = null
+      if (retryWithoutNative) {
+        q.nativeDisabled = true
+        launch(q, runId, teacher)
+        return
+      }
+      pump(q)
+    },
+  })
+}
+
+/** Starts the first queued run whose teacher is ready; fails students whose teacher never will be. */
+function pump(q: QueueState): void {
+  if (q.unrecorded.size > 0) retryUnrecorded(q)
+  if (q.active) return
+  for (let i = 0; i < q.queue.length; i++) {
+    const runId = q.queue[i]!
+    let state: TeacherState
+    try {
+      state = teacherState(q.deps.store, runId)
+    } catch (err) {
+      state = {
+        ready: false,
+        reason: explainStorageError(err, 'cannot prepare the run in', q.deps.paths.database),
+      }
+    }
+    if (!state.ready && 'wait' in state) continue
+    q.queue.splice(i, 1)
+    if (!state.ready) {
+      finalize(q, runId, { status: 'failed', reason: state.reason })
+      i = -1 // the queue changed; rescan (a failed teacher may fail more students)
+      continue
+    }
+    launch(q, runId, state.start)
+    if (q.active) return
+    i = -1
+  }
+}
+
+function ownerOf(q: QueueState, runId: number): RunOwner {
+  if (q.queue.includes(runId) || q.active?.runId === runId) return { kind: 'this-host' }
+  const pid = q.deps.store.runs.hostPid(runId)
+  const alive = q.deps.isHostAlive ?? isProcessAlive
+  if (pid !== null && pid !== process.pid && alive(pid)) return { kind: 'other-host', pid }
+  return { kind: 'none' }
+}
+
+/** A run with an imported ONNX teacher: checked, its file's hash recorded in the config. */
+function withImportedTeacher(store: Store, config: RunConfig, ds: DatasetRecord): RunConfig {
+  if (!needsTeacher(config.variant)) {
+    throw new AppError('invalid_input', `variant ${config.variant} takes no teacher`, {
+      field: 'importedTeacher',
+    })
+  }
+  if (config.teacher) {
+    throw new AppError('invalid_input', 'give a teacher run or an imported ONNX teacher, not both', {
+      field: 'teacher',
+    })
+  }
+  return { ...config, importedTeacher: checkImportedTeacher(store, config.importedTeacher!, ds) }
+}
+
+function checkTeacher(store: Store, config: RunConfig, ds: DatasetRecord): void {
+  if (!config.teacher) {
+    throw new AppError(
+      'invalid_input',
+      `variant ${config.variant} needs a teacher: give teacher.runId (a run on the same dataset) or importedTeacher.id (tfkd teachers import), or run a plan, which trains one`,
+      { field: 'teacher' },
+    )
+  }
+  const t = store.runs.get(config.teacher.runId)
+  if (!t)
+    throw new AppError('not_found', `teacher run ${config.teacher.runId} not found`, {
+      field: 'teacher.runId',
+    })
+  if (t.datasetId !== ds.id) {
+    throw new AppError(
+      'invalid_input',
+      `teacher run ${t.id} was trained on dataset ${t.datasetName}, not ${ds.name}`,
+      {
+        field: 'teacher.runId',
+      },
+    )
+  }
+  if (['failed', 'cancelled'].includes(t.status)) {
+    throw new AppError('invalid_input', `teacher run ${t.id} is ${t.status}`, { field: 'teacher.runId' })
+  }
+  if (config.teacher.epoch !== null && config.teacher.epoch > t.epochsPlanned) {
+    throw new AppError(
+      'invalid_input',
+      `teacher.epoch ${config.teacher.epoch} is past the teacher run's ${t.epochsPlanned} epochs`,
+      { field: 'teacher.epoch' },
+    )
+  }
+}
+
+/** Queues stored runs: new, resumed, or left behind by a host that is gone. */
+function enqueueRuns(q: QueueState, runIds: number[]): void {
+  const { store, paths } = q.deps
+  if (q.deps.readOnly) throw new AppError('storage', q.deps.readOnly)
+  for (const id of runIds) {
+    const r = store.runs.get(id)
+    if (!r) throw new AppError('not_found', `run ${id} not found`)
+    if (r.status === 'completed') continue
+    const owner = ownerOf(q, id)
+    if (owner.kind !== 'none') continue // already ours, or another live host drives it
+    storageGuard(paths, 'cannot queue the run in', () => store.runs.adopt(id))
+    q.queue.push(id)
+    settle(q, id)
+  }
+  pump(q)
+}
+
+/** Cancels a run this host queued or drives, or settles one whose host is gone. */
+function cancelRun(q: QueueState, runId: number): boolean {
+  const i = q.queue.indexOf(runId)
+  if (i >= 0) {
+    q.queue.splice(i, 1)
+    finalize(q, runId, { status: 'cancelled', reason: null })
+    pump(q) // students waiting on this run now fail, and the queue moves on
+    return true
+  }
+  if (q.active?.runId === runId) {
+    if (q.active.isTerminal()) return false
+    q.active.cancel(q.deps.cancelGraceMs ?? 15_000)
+    return true
+  }
+  const run = q.deps.store.runs.get(runId)
+  if (!run || !isActiveRunStatus(run.status)) return false
+  const owner = ownerOf(q, runId)
+  if (owner.kind === 'other-host') {
+    throw new AppError(
+      'conflict',
+      `run ${runId} is ${run.status} in another tfkd process (pid ${owner.pid}); cancel it there, or stop that process`,
+    )
+  }
+  finalize(q, runId, { status: 'cancelled', reason: `its host process was gone when it was cancelled` })
+  return true
 }
 
 export function createRunService(deps: RunServiceDeps) {
-  const { store, paths, spawnTrainer, emit } = deps
-  const queue: number[] = []
-  const waiters = new Map<number, ((run: RunSummary) => void)[]>()
-  let active: Active | null = null
-  let lastBackend: BackendReport | null = null
-  let nativeDisabled = false
-
-  function resolveDataset(ref: string): DatasetRecord {
-    const byId = /^\d+$/.test(ref) ? store.datasets.get(Number(ref)) : undefined
-    const ds = byId ?? store.datasets.byName(ref)
-    if (!ds) {
-      const known = store.datasets.list().map((d) => `${d.id} (${d.name})`)
-      throw new AppError('not_found', `dataset "${ref}" not found; known datasets: ${known.join(', ')}`)
-    }
-    return ds
+  const q: QueueState = {
+    deps: { log: (m) => process.stderr.write(`tfkd: ${m}\n`), ...deps },
+    queue: [],
+    waiters: new Map(),
+    active: null,
+    lastBackend: null,
+    nativeDisabled: false,
+    unrecorded: new Map(),
+    retryTimer: null,
   }
-
-  function settle(runId: number): void {
-    const run = store.runs.get(runId)
-    if (!run) return
-    emit('runs:status', {
-      runId,
-      status: run.status,
-      failureReason: run.failureReason,
-      testAccuracy: run.testAccuracy,
-    })
-    if (['completed', 'failed', 'cancelled', 'interrupted'].includes(run.status)) {
-      for (const w of waiters.get(runId) ?? []) w(run)
-      waiters.delete(runId)
-    }
-  }
-
-  function onMessage(a: Active, msg: TrainerToHost): void {
-    switch (msg.type) {
-      case 'backend':
-        a.sawBackend = true
-        lastBackend = msg.report
-        emit('diagnostics:backend', msg.report)
-        break
-      case 'started':
-        store.runs.markRunning(a.runId, msg.backend, msg.device)
-        settle(a.runId)
-        break
-      case 'progress':
-        emit('runs:progress', msg.progress)
-        break
-      case 'epoch':
-        store.runs.recordEpoch(a.runId, msg.metrics)
-        emit('runs:epoch', { runId: a.runId, metrics: msg.metrics })
-        break
-      case 'checkpoint':
-        store.checkpoints.insert({
-          runId: a.runId,
-          epoch: msg.epoch,
-          kind: 'epoch',
-          path: msg.path,
-          bytes: msg.bytes,
-        })
-        break
-      case 'completed':
-        a.terminal = true
-        store.runs.complete(a.runId, msg.result)
-        settle(a.runId)
-        a.trainer.send({ type: 'shutdown' })
-        break
-      case 'cancelled':
-        a.terminal = true
-        store.runs.finish(a.runId, 'cancelled', null)
-        settle(a.runId)
-        a.trainer.send({ type: 'shutdown' })
-        break
-      case 'failed':
-        a.terminal = true
-        store.runs.finish(a.runId, 'failed', msg.reason)
-        settle(a.runId)
-        a.trainer.send({ type: 'shutdown' })
-        break
-      case 'ready':
-      case 'log':
-        break
-    }
-  }
-
-  function launch(runId: number, teacher?: TrainerStart['teacher'], onnxTeacher?: TrainerOnnxTeacher): void {
-    const run = store.runs.detail(runId)
-    if (!run) return
-    const ds = store.datasets.get(run.datasetId)!
-    const checkpointDir = join(paths.checkpoints, String(runId))
-    mkdirSync(checkpointDir, { recursive: true })
-    const trainer = spawnTrainer({
-      env: trainerEnv(deps.env ?? process.env, { disableNative: nativeDisabled }),
-    })
-    const a: Active = { runId, trainer, terminal: false, sawBackend: false }
-    active = a
-    trainer.onMessage((msg) => {
-      try {
-        onMessage(a, msg)
-      } catch (err) {
-        // A write that fails must not leave the run looking alive.
-        a.terminal = true
-        store.runs.finish(runId, 'failed', `host could not record trainer event: ${String(err)}`)
-        settle(runId)
-        trainer.kill('SIGKILL')
-      }
-    })
-    trainer.onExit(({ code, signal }) => {
-      if (a.cancelTimer) clearTimeout(a.cancelTimer)
-      if (!a.terminal) {
-        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
-        if (!a.sawBackend && !nativeDisabled && signal && signal !== 'SIGKILL' && signal !== 'SIGTERM') {
-          // A native TF.js backend can abort the whole process while loading (no AVX, CUDA
-          // abort). Retry once with only the JS/wasm rungs.
-          nativeDisabled = true
-          active = null
-          launch(runId, teacher, onnxTeacher)
-          return
-        }
-        const crashed = signal && ['SIGSEGV', 'SIGILL', 'SIGBUS', 'SIGABRT', 'SIGFPE'].includes(signal)
-        store.runs.finish(
-          runId,
-          'failed',
-          `trainer process ${how} before the run finished${
-            crashed
-              ? '; native code crashed: resume the run with TFKD_DISABLE_NATIVE_KERNELS=1 (or another backend) to avoid it'
-              : ''
-          }`,
-        )
-        settle(runId)
-      }
-      active = null
-      pump()
-    })
-    // A run cut off after some epochs continues from its last checkpoint.
-    const last = store.checkpoints.latest(runId)
-    const resumeFrom =
-      last && last.epoch < run.config.epochs && existsSync(last.path)
-        ? { path: last.path, epoch: last.epoch }
-        : undefined
-    const start: TrainerStart = {
-      type: 'start',
-      runId,
-      config: run.config,
-      checkpointDir,
-      teacher,
-      ...(onnxTeacher ? { onnxTeacher } : {}),
-      ...(resumeFrom ? { resumeFrom } : {}),
-      dataset:
-        ds.format === 'bundled'
-          ? { kind: 'bundled', name: 'mnist-10k' }
-          : { kind: 'cache', path: ds.cachePath ?? '' },
-    }
-    trainer.send(start)
-  }
-
-  /**
-   * Where a queued run's teacher stands: ready (with its checkpoint), still to come, or never (the
-   * student then fails with the reason).
-   */
-  function teacherState(
-    runId: number,
-  ):
-    | { ready: true; start?: TrainerStart['teacher']; onnx?: TrainerOnnxTeacher }
-    | { ready: false; wait: true }
-    | { ready: false; reason: string } {
-    const config = store.runs.detail(runId)?.config
-    if (config?.importedTeacher) {
-      const o = onnxTeacherStart(store, config.importedTeacher)
-      return o.ok ? { ready: true, onnx: o.start } : { ready: false, reason: o.reason }
-    }
-    if (!config?.teacher) return { ready: true }
-    const t = store.runs.get(config.teacher.runId)
-    if (!t) return { ready: false, reason: `teacher run ${config.teacher.runId} no longer exists` }
-    if (t.status === 'queued' || t.status === 'running') return { ready: false, wait: true }
-    if (t.status !== 'completed' && config.teacher.epoch === null) {
-      return {
-        ready: false,
-        reason: `teacher run ${t.id} ended ${t.status}${t.failureReason ? `: ${t.failureReason}` : ''}`,
-      }
-    }
-    let epoch = config.teacher.epoch
-    if (epoch === null && config.teacher.targetAccuracy) {
-      // The first snapshot that reached the target on validation, else the teacher's best.
-      const metrics = store.runs.metrics(t.id)
-      const target = config.teacher.targetAccuracy
-      const hit = metrics.find((m) => m.valAccuracy >= target)
-      const best = metrics.reduce<(typeof metrics)[number] | undefined>(
-        (b, m) => (!b || m.valAccuracy > b.valAccuracy ? m : b),
-        undefined,
-      )
-      epoch = (hit ?? best)?.epoch ?? null
-      if (epoch === null) return { ready: false, reason: `teacher run ${t.id} has no recorded epochs` }
-    }
-    const ckpt = epoch === null ? store.checkpoints.latest(t.id) : store.checkpoints.atEpoch(t.id, epoch)
-    if (!ckpt) {
-      return {
-        ready: false,
-        reason: `teacher run ${t.id} has no checkpoint${epoch === null ? '' : ` at epoch ${epoch}`}`,
-      }
-    }
-    store.runs.setTeacherCheckpoint(runId, ckpt.id)
-    return {
-      ready: true,
-      start: { checkpointPath: ckpt.path, model: t.model, runId: t.id, epoch: ckpt.epoch },
-    }
-  }
-
-  function pump(): void {
-    if (active) return
-    for (let i = 0; i < queue.length; i++) {
-      const runId = queue[i]!
-      const state = teacherState(runId)
-      if (!state.ready && 'wait' in state) continue
-      queue.splice(i, 1)
-      if (!state.ready) {
-        store.runs.finish(runId, 'failed', state.reason)
-        settle(runId)
-        i = -1 // the queue changed; rescan (a failed teacher may fail more students)
-        continue
-      }
-      launch(runId, state.start, state.onnx)
-      return
-    }
-  }
+  const { store } = deps
 
   return {
     /** Validates and queues a run; resolves once it is stored (not when it ends). */
@@ -268,148 +415,79 @@ export function createRunService(deps: RunServiceDeps) {
       if (!isModelId(config.model)) {
         throw new AppError('invalid_input', `unknown model "${config.model}"`, { field: 'model' })
       }
-      const ds = resolveDataset(config.dataset)
-      if (config.importedTeacher) {
-        if (!needsTeacher(config.variant)) {
-          throw new AppError('invalid_input', `variant ${config.variant} takes no teacher`, {
-            field: 'importedTeacher',
-          })
-        }
-        if (config.teacher) {
-          throw new AppError('invalid_input', 'give a teacher run or an imported ONNX teacher, not both', {
-            field: 'teacher',
-          })
-        }
-        config = { ...config, importedTeacher: checkImportedTeacher(store, config.importedTeacher, ds) }
-      } else if (needsTeacher(config.variant)) {
-        if (!config.teacher) {
-          throw new AppError(
-            'invalid_input',
-            `variant ${config.variant} needs a teacher: give teacher.runId (a run on the same dataset) or importedTeacher.id (tfkd teachers import), or run a plan, which trains one`,
-            { field: 'teacher' },
-          )
-        }
-        const t = store.runs.get(config.teacher.runId)
-        if (!t)
-          throw new AppError('not_found', `teacher run ${config.teacher.runId} not found`, {
-            field: 'teacher.runId',
-          })
-        if (t.datasetId !== ds.id) {
-          throw new AppError(
-            'invalid_input',
-            `teacher run ${t.id} was trained on dataset ${t.datasetName}, not ${ds.name}`,
-            { field: 'teacher.runId' },
-          )
-        }
-        if (['failed', 'cancelled'].includes(t.status)) {
-          throw new AppError('invalid_input', `teacher run ${t.id} is ${t.status}`, {
-            field: 'teacher.runId',
-          })
-        }
-        if (config.teacher.epoch !== null && config.teacher.epoch > t.epochsPlanned) {
-          throw new AppError(
-            'invalid_input',
-            `teacher.epoch ${config.teacher.epoch} is past the teacher run's ${t.epochsPlanned} epochs`,
-            { field: 'teacher.epoch' },
-          )
-        }
-      }
-      const run = store.runs.insert({
-        experimentId: opts.experimentId ?? null,
-        datasetId: ds.id,
-        config,
-        teacherRunId: config.teacher?.runId ?? null,
-      })
-      queue.push(run.id)
-      settle(run.id)
-      pump()
+      if (deps.readOnly) throw new AppError('storage', deps.readOnly)
+      const ds = resolveDataset(store, config.dataset)
+      if (config.importedTeacher) config = withImportedTeacher(store, config, ds)
+      else if (needsTeacher(config.variant)) checkTeacher(store, config, ds)
+      const run = storageGuard(deps.paths, 'cannot record the run in', () =>
+        store.runs.insert({
+          experimentId: opts.experimentId ?? null,
+          datasetId: ds.id,
+          config,
+          teacherRunId: config.teacher?.runId ?? null,
+        }),
+      )
+      q.queue.push(run.id)
+      settle(q, run.id)
+      pump(q)
       return run
     },
     /**
-     * Queues runs already stored (a plan's runs, or a resume/rerun of an ended one). A run that was
-     * cut off resumes from its last epoch checkpoint.
+     * Queues runs already stored (a plan's runs, or a resume of an ended one, or one left queued or
+     * running by a host that is gone). A run that was cut off resumes from its last epoch checkpoint.
+     * Completed runs and runs another live host drives are left as they are.
      */
-    enqueue(runIds: number[]): void {
-      for (const id of runIds) {
-        const r = store.runs.get(id)
-        if (!r) throw new AppError('not_found', `run ${id} not found`)
-        if (r.status === 'running' || queue.includes(id) || active?.runId === id) continue
-        if (r.status !== 'queued') store.runs.requeue(id)
-        queue.push(id)
-        settle(id)
-      }
-      pump()
-    },
+    enqueue: (runIds: number[]): void => enqueueRuns(q, runIds),
     /** Resolves when the run reaches a final state. */
     waitFor(runId: number): Promise<RunSummary> {
-      const run = store.runs.get(runId)
+      const run = currentView(q, runId)
       if (!run) return Promise.reject(new AppError('not_found', `run ${runId} not found`))
-      if (!['queued', 'running'].includes(run.status)) return Promise.resolve(run)
+      if (!isActiveRunStatus(run.status)) return Promise.resolve(run)
       return new Promise((resolve) => {
-        waiters.set(runId, [...(waiters.get(runId) ?? []), resolve])
+        q.waiters.set(runId, [...(q.waiters.get(runId) ?? []), resolve])
       })
     },
-    cancel(runId: number): boolean {
-      const i = queue.indexOf(runId)
-      if (i >= 0) {
-        queue.splice(i, 1)
-        store.runs.finish(runId, 'cancelled', null)
-        settle(runId)
-        pump() // students waiting on this run now fail, and the queue moves on
-        return true
-      }
-      if (active?.runId === runId && !active.terminal) {
-        const a = active
-        a.trainer.send({ type: 'cancel' })
-        a.cancelTimer = setTimeout(() => {
-          if (!a.terminal) {
-            a.terminal = true
-            store.runs.finish(runId, 'cancelled', 'trainer did not stop in time and was killed')
-            settle(runId)
-            a.trainer.kill('SIGKILL')
-          }
-        }, deps.cancelGraceMs ?? 15_000)
-        return true
-      }
-      return false
-    },
-    lastBackend: () => lastBackend,
+    /**
+     * Cancels a queued or running run: this host's (at the next batch), or one whose host is gone
+     * (at once). Refuses one another live host drives. False when the run is already final.
+     */
+    cancel: (runId: number): boolean => cancelRun(q, runId),
+    /** Who drives a run (for delete and resume checks). */
+    ownerOf: (runId: number): RunOwner => ownerOf(q, runId),
+    lastBackend: () => q.lastBackend,
     /** Spawns a trainer only to climb the backend ladder and report it. */
-    probe(): Promise<BackendReport> {
-      return new Promise((resolve, reject) => {
-        const t = spawnTrainer({
-          env: trainerEnv(deps.env ?? process.env, { disableNative: nativeDisabled }),
-        })
-        let done = false
-        t.onMessage((m) => {
-          if (m.type === 'backend') {
-            done = true
-            lastBackend = m.report
-            emit('diagnostics:backend', m.report)
-            resolve(m.report)
-            t.send({ type: 'shutdown' })
-          }
-        })
-        t.onExit(({ code, signal }) => {
-          if (!done) reject(new AppError('trainer_crashed', `backend probe exited (${signal ?? code})`))
-        })
-        t.send({ type: 'probe' })
-      })
-    },
+    probe: (): Promise<BackendReport> => probeBackend(q),
     /** Stops the running trainer (the run is marked interrupted) and empties the queue. */
     async shutdown(): Promise<void> {
-      for (const id of queue.splice(0)) store.runs.finish(id, 'cancelled', 'host shut down')
-      const a = active
-      if (a && !a.terminal) {
-        a.terminal = true
-        store.runs.finish(a.runId, 'interrupted', 'host shut down while the run was training')
-        await new Promise<void>((resolve) => {
-          a.trainer.onExit(() => resolve())
-          a.trainer.kill('SIGTERM')
-        })
-      }
+      for (const id of q.queue.splice(0)) finalize(q, id, { status: 'cancelled', reason: 'host shut down' })
+      await q.active?.interrupt('host shut down while the run was training')
+      retryUnrecorded(q)
+      if (q.retryTimer) clearInterval(q.retryTimer)
+      q.retryTimer = null
     },
   }
+}
+
+function probeBackend(q: QueueState): Promise<BackendReport> {
+  return new Promise((resolve, reject) => {
+    const t = q.deps.spawnTrainer({
+      env: trainerEnv(q.deps.env ?? process.env, { disableNative: q.nativeDisabled }),
+    })
+    let done = false
+    t.onMessage((m) => {
+      if (m.type === 'backend') {
+        done = true
+        q.lastBackend = m.report
+        q.deps.emit('diagnostics:backend', m.report)
+        resolve(m.report)
+        t.send({ type: 'shutdown' })
+      }
+    })
+    t.onExit(({ code, signal }) => {
+      if (!done) reject(new AppError('trainer_crashed', `backend probe exited (${signal ?? code})`))
+    })
+    t.send({ type: 'probe' })
+  })
 }
 
 export type RunService = ReturnType<typeof createRunService>

@@ -8,7 +8,18 @@
  * after the model's weights; the header's `optimizer` entry says where. Resuming loads both, so a
  * resumed run continues exactly where the interrupted one stopped.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs'
+import { dirname } from 'node:path'
+import { StorageError } from '../storage-errors'
 import * as tf from '@tensorflow/tfjs-core'
 import type * as tfl from '@tensorflow/tfjs-layers'
 
@@ -65,17 +76,69 @@ export async function saveCheckpoint(
   const json = Buffer.from(JSON.stringify(header))
   const len = Buffer.alloc(4)
   len.writeUInt32LE(json.length)
+  return writeFileAtomic(file, [MAGIC, len, json, ...parts])
+}
+
+/**
+ * Writes `parts` to `file` so that `file` is either its old self or complete: a temporary file in
+ * the same folder, every byte written (a short write is retried, no progress is an error), fsynced,
+ * its size checked, then renamed over `file`. Any failure (disk full, read-only, permission denied)
+ * removes the temporary file and throws a StorageError naming the path and what to do.
+ */
+export function writeFileAtomic(file: string, parts: readonly Uint8Array[]): number {
   const tmp = `${file}.tmp-${process.pid}`
-  const fd = openSync(tmp, 'w')
-  let bytes = 0
+  const expected = parts.reduce((n, p) => n + p.byteLength, 0)
+  let fd: number | undefined
   try {
-    for (const part of [MAGIC, len, json, ...parts]) bytes += writeSync(fd, part)
+    fd = openSync(tmp, 'w')
+    for (const part of parts) writeFully(fd, part)
     fsyncSync(fd)
-  } finally {
+    const size = fstatSync(fd).size
+    if (size !== expected) {
+      throw Object.assign(new Error(`wrote ${size} of ${expected} bytes`), { code: 'ENOSPC' })
+    }
     closeSync(fd)
+    fd = undefined
+    renameSync(tmp, file)
+  } catch (err) {
+    if (fd !== undefined) closeQuietly(fd)
+    rmSync(tmp, { force: true })
+    throw new StorageError(err, 'cannot write the checkpoint', file)
   }
-  renameSync(tmp, file)
-  return bytes
+  syncFolder(dirname(file))
+  return expected
+}
+
+function writeFully(fd: number, data: Uint8Array): void {
+  let off = 0
+  while (off < data.byteLength) {
+    const n = writeSync(fd, data, off, data.byteLength - off)
+    // A write that makes no progress would loop forever; treat it as a full disk.
+    if (n <= 0) throw Object.assign(new Error('write made no progress'), { code: 'ENOSPC' })
+    off += n
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd)
+  } catch {
+    // Already failing; the original error is the one to report.
+  }
+}
+
+/** Makes the rename itself durable; best effort (some file systems refuse fsync on folders). */
+function syncFolder(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r')
+    try {
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    // Not fatal: the file's own contents were fsynced before the rename.
+  }
 }
 
 export interface CheckpointContents {

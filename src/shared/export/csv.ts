@@ -1,12 +1,14 @@
 /** CSV writers for run tables: the UI's exports and `tfkd export` write the same bytes. */
 import type { RunDetail, RunSummary } from '../types'
 
+/**
+ * One CSV cell. A non-finite number is written `NaN`, `Infinity` or `-Infinity` (what pandas, R and
+ * spreadsheets read back as such), never as an empty cell: empty means "no value".
+ */
 export function csvCell(v: unknown): string {
   const s =
     typeof v === 'number'
-      ? Number.isFinite(v)
-        ? String(v)
-        : ''
+      ? String(v)
       : v === null || v === undefined
         ? ''
         : Array.isArray(v)

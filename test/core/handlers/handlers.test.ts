@@ -79,8 +79,12 @@ describe('domain handlers', () => {
     expect(alone.ok).toBe(false)
     expect(!alone.ok && alone.error.code).toBe('conflict')
     expect(!alone.ok && alone.error.message).toContain(`taught run ${student.id}`)
+    // Queued by another live host (the parent process stands in for it): not ours to delete.
+    c.store.db.prepare('UPDATE runs SET host_pid = ? WHERE id = ?').run(process.ppid, student.id)
     const busy = await c.dispatch('runs:delete', { runIds: [student.id, teacher.id] })
-    expect(!busy.ok && busy.error.message).toContain('queued; cancel it before deleting')
+    expect(!busy.ok && busy.error.message).toContain(
+      `run ${student.id} is queued in another tfkd process (pid ${process.ppid}); delete it there`,
+    )
 
     c.store.runs.finish(student.id, 'cancelled', null)
     expect(await call(c, 'runs:delete', { runIds: [teacher.id, student.id] })).toEqual({

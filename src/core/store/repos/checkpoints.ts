@@ -25,8 +25,23 @@ function toCheckpoint(r: Row): CheckpointRecord {
 
 export function createCheckpointsRepo({ db, now }: RepoDeps) {
   return {
+    /**
+     * Records a checkpoint file. Idempotent per file: a resumed run that writes the same epoch's file
+     * again updates its row instead of adding a duplicate.
+     */
     insert(c: Omit<CheckpointRecord, 'id' | 'createdAt'>): CheckpointRecord {
       const createdAt = now()
+      const same = db
+        .prepare('SELECT id FROM checkpoints WHERE run_id = ? AND epoch = ? AND kind = ? AND path = ?')
+        .get(c.runId, c.epoch, c.kind, c.path) as { id: number } | undefined
+      if (same) {
+        db.prepare('UPDATE checkpoints SET bytes = ?, created_at = ? WHERE id = ?').run(
+          c.bytes,
+          createdAt,
+          same.id,
+        )
+        return { ...c, id: same.id, createdAt }
+      }
       const info = db
         .prepare(
           'INSERT INTO checkpoints (run_id, epoch, kind, path, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)',

@@ -1,4 +1,6 @@
 /** The `experiments` table: plans and the counts of their runs by status. */
+import { AppError } from '../../../shared/errors'
+import { EXPERIMENT_TRANSITIONS, type ExperimentStatus } from '../../../shared/run-states'
 import type { ExperimentSummary } from '../../../shared/types'
 import type { RepoDeps, Row } from './types'
 
@@ -44,7 +46,13 @@ export function createExperimentsRepo({ db, now }: RepoDeps) {
         toExperiment,
       )
     },
-    setStatus(id: number, status: 'active' | 'cancelled'): void {
+    setStatus(id: number, status: ExperimentStatus): void {
+      const row = db.prepare('SELECT status FROM experiments WHERE id = ?').get(id) as
+        { status: ExperimentStatus } | undefined
+      if (!row) throw new AppError('not_found', `experiment ${id} not found`)
+      if (!EXPERIMENT_TRANSITIONS[row.status].includes(status)) {
+        throw new AppError('conflict', `experiment ${id} is ${row.status}; it cannot become ${status}`)
+      }
       db.prepare('UPDATE experiments SET status = ? WHERE id = ?').run(status, id)
     },
     countByDataset(datasetId: number): number {

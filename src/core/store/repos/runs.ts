@@ -134,8 +134,8 @@ function createRunWrites(deps: RepoDeps, get: (id: number) => RunSummary | undef
       const info = db
         .prepare(
           `INSERT INTO runs (experiment_id, dataset_id, model, variant, seed, config, status,
-             teacher_run_id, teacher_checkpoint_id, epochs_planned, created_at, role)
-           VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
+             teacher_run_id, teacher_checkpoint_id, epochs_planned, created_at, role, host_pid)
+           VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           r.experimentId,
@@ -149,6 +149,8 @@ function createRunWrites(deps: RepoDeps, get: (id: number) => RunSummary | undef
           r.config.epochs,
           now(),
           r.role ?? 'student',
+          // A queued run belongs to the host that queued it (run-lifecycle.ts).
+          process.pid,
         )
       return get(Number(info.lastInsertRowid))!
     },

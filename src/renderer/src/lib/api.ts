@@ -12,6 +12,7 @@ import type {
   Pushes,
 } from '../../../shared/contract'
 import { AppError, type Envelope } from '../../../shared/errors'
+import { parseWire, stringifyWire } from '../../../shared/wire-json'
 
 declare global {
   interface Window {
@@ -76,7 +77,7 @@ export function createHttpTransport(): Transport {
     ws.onmessage = (ev: MessageEvent<string>) => {
       let msg: { channel: PushChannel; payload: unknown }
       try {
-        msg = JSON.parse(ev.data) as { channel: PushChannel; payload: unknown }
+        msg = parseWire(String(ev.data)) as { channel: PushChannel; payload: unknown }
       } catch {
         return
       }
@@ -105,7 +106,7 @@ export function createHttpTransport(): Transport {
         res = await fetch(`/api/invoke/${encodeURIComponent(channel)}`, {
           method: 'POST',
           headers,
-          body: JSON.stringify(input ?? {}),
+          body: stringifyWire(input ?? {}),
           credentials: 'same-origin',
         })
       } catch (err) {
@@ -115,7 +116,8 @@ export function createHttpTransport(): Transport {
         }
       }
       try {
-        return (await res.json()) as Envelope<unknown>
+        // The web host encodes NaN/Infinity as { nonFinite } (see shared/wire-json.ts).
+        return parseWire(await res.text()) as Envelope<unknown>
       } catch {
         return {
           ok: false,

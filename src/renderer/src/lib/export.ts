@@ -4,7 +4,7 @@
  * Electron the same anchor download opens the save dialog.
  */
 import { init } from '../charts/register'
-import type { ChartFile } from '../charts/options/export-bundle'
+import type { ChartFile } from '../../../shared/charts/export-bundle'
 
 export async function renderChartFile(chart: ChartFile, type: 'png' | 'svg'): Promise<Blob> {
   const host = document.createElement('div')

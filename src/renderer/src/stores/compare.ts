@@ -1,9 +1,9 @@
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import type { ComparisonTable } from '../../../core/analysis/compare'
+import type { ComparisonTable } from '../../../shared/comparison'
 import { AppError } from '../../../shared/errors'
 import type { RunDetail } from '../../../shared/types'
-import { buildExportBundle, type ExportBundle } from '../charts/options/export-bundle'
+import { buildExportBundle, type ExportBundle } from '../../../shared/charts/export-bundle'
 import { call } from '../lib/api'
 
 /** Keys of a comparison row that are nullable by type; every other null came from a NaN over JSON. */

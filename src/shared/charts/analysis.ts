@@ -2,8 +2,8 @@
  * Option builders for the dataset and comparison charts, pure functions of plain data so the UI,
  * the CLI's `tfkd export` (server-side SVG) and the unit tests all build the same chart.
  */
-import type { EpochMetrics, EvalReport, RunDetail } from '../../../../shared/types'
-import type { ChartOption } from '../register'
+import type { EpochMetrics, EvalReport, RunDetail } from '../types'
+import type { ChartOption } from './echarts'
 
 export const PALETTE = [
   '#2f6fdf',

@@ -3,10 +3,10 @@
  * size (the UI renders them with getDataURL / SVG, `tfkd export` with server-side SVG), tables as
  * text. One builder, so the UI and the CLI write the same files.
  */
-import { formatComparison, type ComparisonTable } from '../../../../core/analysis/compare'
-import { metricsCsv, runsCsv } from '../../../../shared/export/csv'
-import type { RunDetail } from '../../../../shared/types'
-import type { ChartOption } from '../register'
+import { formatComparison, type ComparisonTable } from '../comparison'
+import { metricsCsv, runsCsv } from '../export/csv'
+import type { RunDetail } from '../types'
+import type { ChartOption } from './echarts'
 import {
   buildConfusionOption,
   buildDeKdOption,

@@ -2,8 +2,8 @@
  * Loss/accuracy curves of one run, as a pure function of its metrics, so the UI, the CLI's chart
  * export and the unit tests all build the same option.
  */
-import type { EpochMetrics } from '../../../../shared/types'
-import type { ChartOption } from '../register'
+import type { EpochMetrics } from '../types'
+import type { ChartOption } from './echarts'
 
 export interface CurvesInput {
   /** Finished epochs (EpochMetrics.epoch is the x value), any order. */

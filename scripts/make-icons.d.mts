@@ -1,0 +1,2 @@
+export const PNG_SIZES: number[]
+export function makeIcons(outDir?: string, svgPath?: string): Promise<string>

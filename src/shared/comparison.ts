@@ -1,0 +1,258 @@
+/**
+ * The comparison table's shape and its text formats (CSV, Markdown, LaTeX, JSON), shared by the
+ * core that computes it (core/analysis/compare.ts), the hosts that print it and the UI that shows
+ * and exports it. Pure TS, no statistics here.
+ */
+
+/** One finished run, as the store reports it. Accuracies are fractions in [0, 1]. */
+export interface ComparedRun {
+  variant: string
+  seed: number
+  /** Student architecture; runs of different students are compared separately. */
+  model?: string | null
+  /** Teacher label (architecture, run id or snapshot); runs with different teachers get their own row. */
+  teacher?: string | null
+  /** Test accuracy at the epoch chosen on validation. */
+  bestTestAccuracy?: number | null
+  /** Test accuracy after the last epoch. */
+  lastTestAccuracy?: number | null
+}
+
+export interface CompareOptions {
+  /** Which accuracy to compare (default 'best'). */
+  metric?: 'best' | 'last'
+  /** Variant id of the reference (default 'baseline'). */
+  baseline?: string
+  /** Significance level for the verdict (default 0.05). */
+  alpha?: number
+  /** Fewer matched seeds than this get a warning (default 3). */
+  minSeeds?: number
+}
+
+export type Verdict = 'better' | 'worse' | 'no evidence' | 'reference'
+
+export interface ComparisonRow {
+  variant: string
+  model: string | null
+  teacher: string | null
+  /** Seeds with a finite accuracy. */
+  n: number
+  seeds: number[]
+  mean: number
+  std: number
+  /** Seeds shared with the baseline of the same student. */
+  matched: number
+  /** Mean of (variant - baseline) over matched seeds. */
+  delta: number
+  ci: [number, number]
+  t: number
+  pT: number
+  pTHolm: number
+  wilcoxonStatistic: number
+  pWilcoxon: number
+  pWilcoxonHolm: number
+  wilcoxonMethod: 'exact' | 'normal' | null
+  dz: number
+  verdict: Verdict
+  warnings: string[]
+}
+
+export interface ComparisonTable {
+  metric: 'best' | 'last'
+  baseline: string
+  alpha: number
+  rows: ComparisonRow[]
+  /** Table-level warnings (no baseline, duplicate runs, missing accuracies). */
+  warnings: string[]
+  /** How the numbers were computed, for footnotes. */
+  method: string
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatters
+
+const label = (r: ComparisonRow) =>
+  [r.variant, r.teacher ? `teacher ${r.teacher}` : '', r.model ? `student ${r.model}` : ''].filter(Boolean)
+
+const pct = (x: number, digits = 2) => (Number.isFinite(x) ? (100 * x).toFixed(digits) : '-')
+const signedPct = (x: number, digits = 2) =>
+  Number.isFinite(x) ? `${x > 0 ? '+' : ''}${(100 * x).toFixed(digits)}` : '-'
+const pval = (p: number) => (Number.isNaN(p) ? '-' : p < 1e-4 ? p.toExponential(1) : p.toFixed(4))
+const num = (x: number, digits = 2) =>
+  Number.isFinite(x) ? x.toFixed(digits) : Number.isNaN(x) ? '-' : String(x)
+
+const CSV_HEADER = [
+  'variant',
+  'model',
+  'teacher',
+  'n',
+  'mean',
+  'std',
+  'matched',
+  'delta',
+  'ci_low',
+  'ci_high',
+  't',
+  'p_t',
+  'p_t_holm',
+  'wilcoxon_w',
+  'p_wilcoxon',
+  'p_wilcoxon_holm',
+  'd_z',
+  'verdict',
+  'warnings',
+]
+
+function csvCell(v: unknown): string {
+  const s =
+    typeof v === 'number'
+      ? Number.isNaN(v)
+        ? ''
+        : String(v)
+      : v === null || v === undefined
+        ? ''
+        : String(v)
+  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
+}
+
+/** CSV with raw numbers (accuracies as fractions, full precision), one row per variant. */
+export function formatCsv(table: ComparisonTable): string {
+  const lines = [CSV_HEADER.join(',')]
+  for (const r of table.rows) {
+    lines.push(
+      [
+        r.variant,
+        r.model,
+        r.teacher,
+        r.n,
+        r.mean,
+        r.std,
+        r.matched,
+        r.delta,
+        r.ci[0],
+        r.ci[1],
+        r.t,
+        r.pT,
+        r.pTHolm,
+        r.wilcoxonStatistic,
+        r.pWilcoxon,
+        r.pWilcoxonHolm,
+        r.dz,
+        r.verdict,
+        r.warnings.join('; '),
+      ]
+        .map(csvCell)
+        .join(','),
+    )
+  }
+  return lines.join('\n') + '\n'
+}
+
+/** GitHub-flavoured Markdown table (accuracies in %), then warnings and the method as notes. */
+export function formatMarkdown(table: ComparisonTable): string {
+  const esc = (s: string) => s.replaceAll('|', '\\|')
+  const head = [
+    'variant',
+    'n',
+    'mean ± std (%)',
+    `Δ vs ${table.baseline} (pp)`,
+    '95% CI (pp)',
+    'p (t)',
+    'p (t, Holm)',
+    'p (Wilcoxon)',
+    'p (W, Holm)',
+    'd_z',
+    'verdict',
+  ]
+  const lines = [
+    `| ${head.join(' | ')} |`,
+    `|${head.map((_, i) => (i === 0 || i === head.length - 1 ? ' --- ' : ' ---: ')).join('|')}|`,
+  ]
+  for (const r of table.rows) {
+    const warn = r.warnings.length ? ' ⚠' : ''
+    lines.push(
+      `| ${[
+        esc(label(r).join(', ')),
+        r.matched && r.variant !== table.baseline ? `${r.n} (${r.matched} matched)` : String(r.n),
+        `${pct(r.mean)} ± ${pct(r.std)}`,
+        signedPct(r.delta),
+        Number.isFinite(r.ci[0]) ? `[${signedPct(r.ci[0])}, ${signedPct(r.ci[1])}]` : '-',
+        pval(r.pT),
+        pval(r.pTHolm),
+        pval(r.pWilcoxon),
+        pval(r.pWilcoxonHolm),
+        num(r.dz),
+        r.verdict + warn,
+      ].join(' | ')} |`,
+    )
+  }
+  const notes = [
+    ...table.warnings.map((w) => `- ⚠ ${esc(w)}`),
+    ...table.rows.flatMap((r) => r.warnings.map((w) => `- ⚠ ${esc(label(r).join(', '))}: ${esc(w)}`)),
+  ]
+  return [lines.join('\n'), '', ...(notes.length ? [...notes, ''] : []), `_${table.method}._`, ''].join('\n')
+}
+
+/** A booktabs LaTeX tabular (accuracies in %); warnings become a daggered footnote line. */
+export function formatLatex(table: ComparisonTable): string {
+  const tex = (s: string) =>
+    s.replace(/[\\&%$#_{}~^]/g, (c) =>
+      c === '\\'
+        ? '\\textbackslash{}'
+        : c === '~'
+          ? '\\textasciitilde{}'
+          : c === '^'
+            ? '\\textasciicircum{}'
+            : `\\${c}`,
+    )
+  const lines = [
+    '\\begin{tabular}{lrrrrrrrl}',
+    '\\toprule',
+    `Variant & $n$ & Acc.\\ (\\%) & $\\Delta$ (pp) & 95\\% CI & $p_t$ (Holm) & $p_W$ (Holm) & $d_z$ & Verdict \\\\`,
+    '\\midrule',
+  ]
+  for (const r of table.rows) {
+    lines.push(
+      [
+        tex(label(r).join(', ')) + (r.warnings.length ? '$^\\dagger$' : ''),
+        String(r.n),
+        `${pct(r.mean)} $\\pm$ ${pct(r.std)}`,
+        signedPct(r.delta),
+        Number.isFinite(r.ci[0]) ? `[${signedPct(r.ci[0])}, ${signedPct(r.ci[1])}]` : '--',
+        pval(r.pTHolm),
+        pval(r.pWilcoxonHolm),
+        num(r.dz),
+        tex(r.verdict),
+      ].join(' & ') + ' \\\\',
+    )
+  }
+  lines.push('\\bottomrule', '\\end{tabular}')
+  const daggers = table.rows.filter((r) => r.warnings.length)
+  if (daggers.length || table.warnings.length) {
+    lines.push(
+      `% $^\\dagger$ ${tex([...table.warnings, ...daggers.map((r) => `${label(r).join(', ')}: ${r.warnings.join('; ')}`)].join(' | '))}`,
+    )
+  }
+  return lines.join('\n') + '\n'
+}
+
+/** JSON of the whole table; NaN and infinities become null (JSON has neither). */
+export function formatJson(table: ComparisonTable): string {
+  return JSON.stringify(table, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n'
+}
+
+export const COMPARE_FORMATS = ['csv', 'md', 'latex', 'json'] as const
+export type CompareFormat = (typeof COMPARE_FORMATS)[number]
+
+export function formatComparison(table: ComparisonTable, format: CompareFormat): string {
+  switch (format) {
+    case 'csv':
+      return formatCsv(table)
+    case 'md':
+      return formatMarkdown(table)
+    case 'latex':
+      return formatLatex(table)
+    case 'json':
+      return formatJson(table)
+  }
+}
