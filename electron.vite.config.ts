@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import vue from '@vitejs/plugin-vue'
 import { defineConfig } from 'electron-vite'
 import type { Plugin } from 'vite'
+import { contentSecurityPolicy } from './src/shared/csp'
 
 function sqlText(): Plugin {
   return {
@@ -11,6 +12,20 @@ function sqlText(): Plugin {
       if (!id.endsWith('.sql')) return null
       return `export default ${JSON.stringify(readFileSync(id, 'utf8'))}`
     },
+  }
+}
+
+/** The renderer's <meta> CSP, from the app's one policy (src/shared/csp.ts). */
+function cspMeta(): Plugin {
+  return {
+    name: 'csp-meta',
+    transformIndexHtml: () => [
+      {
+        tag: 'meta',
+        attrs: { 'http-equiv': 'Content-Security-Policy', content: contentSecurityPolicy('meta') },
+        injectTo: 'head-prepend',
+      },
+    ],
   }
 }
 
@@ -43,7 +58,7 @@ export default defineConfig({
   },
   renderer: {
     root: 'src/renderer',
-    plugins: [vue()],
+    plugins: [vue(), cspMeta()],
     build: {
       outDir: 'out/renderer',
       minify: true,

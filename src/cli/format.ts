@@ -1,4 +1,11 @@
 /** Small text formatting helpers for the CLI. */
+import { describeDevice } from '../shared/backends'
+import type { RunSummary } from '../shared/types'
+
+/** The device a run trained on, short: "GPU NVIDIA H100" or "CPU Intel Xeon, 2 threads". */
+export function deviceText(r: Pick<RunSummary, 'deviceInfo' | 'device'>): string {
+  return r.deviceInfo ? describeDevice(r.deviceInfo) : (r.device ?? '-')
+}
 export function pct(x: number | null | undefined): string {
   return x === null || x === undefined || Number.isNaN(x) ? '-' : `${(x * 100).toFixed(2)}%`
 }

@@ -16,8 +16,9 @@ import { resolveDataHome } from '../core/paths'
 import { startWebServer } from '../server/index'
 import { registerDatasetCommands } from './datasets'
 import { registerExportCommand } from './export'
+import { registerDoctorCommand } from './doctor'
 import { isPlanRun, planFromFlags, registerExperimentCommands, runPlan, type PlanFlags } from './experiments'
-import { duration, pct, table } from './format'
+import { deviceText, duration, pct, table } from './format'
 import { importedTeacherRef, parseTeacherRef, registerTeacherCommands } from './teachers'
 import {
   ONNX_EXECUTION_PROVIDERS,
@@ -259,6 +260,9 @@ program
         process.stderr.write(`  ${rung.id}: ${rung.reason}\n`)
       }
     })
+    core.on('runs:log', (l) => {
+      if (l.runId === runId || l.runId === null) process.stderr.write(`${l.level}: ${l.message}\n`)
+    })
     core.on('runs:progress', (p) => {
       if (p.runId !== runId) return
       const payload = {
@@ -341,6 +345,7 @@ program
             'epochs',
             'test acc',
             'backend',
+            'device',
             'duration',
             'reason',
           ],
@@ -354,6 +359,7 @@ program
             `${r.epochsDone}/${r.epochsPlanned}`,
             pct(r.testAccuracy),
             r.backend ?? '-',
+            deviceText(r),
             r.startedAt ? duration((r.finishedAt ?? Date.now()) - r.startedAt) : '-',
             r.failureReason ?? '',
           ]),
@@ -409,6 +415,7 @@ registerDatasetCommands(program, () => openCore('cli'))
 registerExperimentCommands(program, () => openCore('cli'))
 registerExportCommand(program, () => openCore('cli'))
 registerTeacherCommands(program, () => openCore('cli'))
+registerDoctorCommand(program, () => openCore('cli'))
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = AppError.from(err)

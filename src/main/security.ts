@@ -5,20 +5,11 @@
  * an argument so the tests can drive it with fakes.
  */
 import type { Event, Session, WebContents } from 'electron'
+import { CONTENT_SECURITY_POLICY } from '../shared/csp'
 import { APP_SCHEME } from './app-protocol'
 
-/** Mirrors the <meta> CSP in src/renderer/index.html; the header also covers the dev server. */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'none'",
-].join('; ')
+/** The app's one CSP (src/shared/csp.ts), sent as a header with every response. */
+export { CONTENT_SECURITY_POLICY }
 
 /**
  * A predicate for "this URL is one of the app's own pages". For the packaged app that is the

@@ -28,6 +28,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { PushChannel, Pushes } from '../shared/contract'
+import { CONTENT_SECURITY_POLICY } from '../shared/csp'
 import type { Envelope } from '../shared/errors'
 import { createAuth } from './auth'
 import { attachEvents } from './events'
@@ -65,9 +66,8 @@ export interface WebServer {
   close(): Promise<void>
 }
 
-/** Same policy as the renderer's <meta>, plus frame-ancestors, which only works as a header. */
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'"
+/** The app's one CSP (src/shared/csp.ts), as a header (so frame-ancestors applies too). */
+export { CONTENT_SECURITY_POLICY }
 
 const SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,

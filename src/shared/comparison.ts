@@ -16,6 +16,8 @@ export interface ComparedRun {
   bestTestAccuracy?: number | null
   /** Test accuracy after the last epoch. */
   lastTestAccuracy?: number | null
+  /** Backend and device the run trained on (e.g. "wasm · CPU AMD EPYC, 2 threads"); null if unknown. */
+  device?: string | null
 }
 
 export interface CompareOptions {
@@ -62,8 +64,10 @@ export interface ComparisonTable {
   baseline: string
   alpha: number
   rows: ComparisonRow[]
-  /** Table-level warnings (no baseline, duplicate runs, missing accuracies). */
+  /** Table-level warnings (no baseline, duplicate runs, missing accuracies, mixed devices). */
   warnings: string[]
+  /** The backends/devices the compared runs trained on, with their run counts. */
+  devices?: { device: string; runs: number }[]
   /** How the numbers were computed, for footnotes. */
   method: string
 }

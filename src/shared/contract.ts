@@ -25,6 +25,7 @@ import type {
   ExperimentSummary,
   VariantId,
 } from './types'
+import type { DoctorReport } from './doctor'
 import type { PresetDataRequirement, PresetId } from './plan'
 import type { ModelExportResult, OnnxTeacherSummary } from './onnx'
 import type { ComparisonTable } from './comparison'
@@ -76,6 +77,10 @@ export interface Invokes {
   'teachers:delete': { input: In<'teachers:delete'>; output: { deleted: boolean; runs: number[] } }
   /** A run's model as ONNX or TF.js, checked against the app's logits. */
   'exports:model': { input: In<'exports:model'>; output: ModelExportResult }
+  /** `tfkd doctor`: the machine, NVIDIA GPUs, CUDA libraries, WebGPU adapter, a verdict per rung. */
+  'diagnostics:doctor': { input: In<'diagnostics:doctor'>; output: DoctorReport }
+  /** The CUDA library folders set in Settings (searched first by the doctor). */
+  'diagnostics:cudaFolders': { input: In<'diagnostics:cudaFolders'>; output: { dirs: string[] } }
 }
 
 /** A finished import: the new dataset, and what was left out and why. */
@@ -135,6 +140,8 @@ export interface Pushes {
   'diagnostics:backend': BackendReport
   'datasets:progress': DatasetImportProgress
   'teachers:progress': { jobId: string; done: number; total: number }
+  /** A trainer's warning or error that is not a run's end (e.g. a GPU newer than libtensorflow). */
+  'runs:log': { runId: number | null; level: 'warn' | 'error'; message: string }
   /** Desktop app only: a native menu command (types.ts AppCommand). */
   'app:command': AppCommand
 }
@@ -179,6 +186,8 @@ export const invokeChannels: { [K in InvokeChannel]: true } = {
   'teachers:cancel': true,
   'teachers:delete': true,
   'exports:model': true,
+  'diagnostics:doctor': true,
+  'diagnostics:cudaFolders': true,
 }
 export const pushChannels: { [K in PushChannel]: true } = {
   'runs:progress': true,
@@ -187,6 +196,7 @@ export const pushChannels: { [K in PushChannel]: true } = {
   'diagnostics:backend': true,
   'datasets:progress': true,
   'teachers:progress': true,
+  'runs:log': true,
   'app:command': true,
 }
 export const INVOKE_CHANNELS = Object.keys(invokeChannels) as InvokeChannel[]

@@ -6,7 +6,7 @@
 import { z } from 'zod'
 import { BACKEND_IDS, LR_SCHEDULES, OPTIMIZER_IDS, VARIANT_IDS, type VariantId } from './types'
 import type { RunConfig, RunRole } from './types'
-import { needsTeacher, VARIANTS } from './variants'
+import { learnsFromSnapshots, needsTeacher, teacherSlotOf, type TeacherSlot } from './variants'
 import { TEACHER_LOGITS_MODES, type TeacherLogitsMode } from './onnx'
 
 export const PRESET_IDS = ['quick', 'paper-cifar100', 'de-kd-sweep'] as const
@@ -299,7 +299,7 @@ export function resolvePlan(input: ExperimentPlanInput): ResolvedPlan {
   }
 }
 
-export type TeacherSlot = 'stronger' | 'weaker' | 'self'
+export type { TeacherSlot }
 
 /** One run of an expanded plan. Students name their teacher by slot; the planner fills in run ids. */
 export interface PlannedRun {
@@ -309,31 +309,17 @@ export interface PlannedRun {
   teacher: { slot: TeacherSlot; epoch: number | null; targetAccuracy?: number } | null
 }
 
-function slotFor(variant: VariantId): TeacherSlot | null {
-  switch (VARIANTS[variant].teacher) {
-    case 'stronger':
-    case 'poor-snapshot':
-      return 'stronger'
-    case 'weaker':
-      return 'weaker'
-    case 'same-arch':
-      return 'self'
-    default:
-      return null
-  }
-}
-
 /** Teachers first (only those some student needs and no reused run covers), then students. */
 export function expandPlan(plan: ResolvedPlan): PlannedRun[] {
   const runs: PlannedRun[] = []
-  const slots = new Set(plan.variants.map(slotFor).filter((s): s is TeacherSlot => s !== null))
+  const slots = new Set(plan.variants.map(teacherSlotOf).filter((s): s is TeacherSlot => s !== null))
   const teacherModel: Record<TeacherSlot, string> = {
     stronger: plan.strongerTeacher,
     weaker: plan.weakerTeacher,
     self: plan.student,
   }
   const deKdMax =
-    plan.variants.includes('de-kd') && !plan.deKdTargetAccuracies ? Math.max(...plan.deKdEpochs) : 0
+    plan.variants.some(learnsFromSnapshots) && !plan.deKdTargetAccuracies ? Math.max(...plan.deKdEpochs) : 0
   for (const slot of ['stronger', 'weaker', 'self'] as const) {
     if (!slots.has(slot) || plan.reuseTeachers[slot] !== undefined) continue
     if (plan.importedTeachers[slot] !== undefined) continue
@@ -353,12 +339,12 @@ export function expandPlan(plan: ResolvedPlan): PlannedRun[] {
     })
   }
   for (const variant of plan.variants) {
-    const slot = slotFor(variant)
+    const slot = teacherSlotOf(variant)
     const imported = slot ? plan.importedTeachers[slot] : undefined
-    // de-kd: one group per snapshot (by epoch, or by target accuracy); other variants: the final
-    // teacher; an imported teacher has no snapshots.
+    // Snapshot-taught variants (de-kd): one group per snapshot (by epoch, or by target accuracy);
+    // the others, and an imported teacher (it has no snapshots): the final teacher.
     const snapshots: { epoch: number | null; targetAccuracy?: number; tag: string }[] =
-      variant !== 'de-kd' || imported !== undefined
+      !learnsFromSnapshots(variant) || imported !== undefined
         ? [{ epoch: null, tag: '' }]
         : plan.deKdTargetAccuracies
           ? plan.deKdTargetAccuracies.map((a) => ({ epoch: null, targetAccuracy: a, tag: `@acc${a}` }))

@@ -192,4 +192,16 @@ export const inputSchemas = {
       checkpoint: z.enum(['best', 'last']).optional(),
     })
     .strict(),
+  'diagnostics:doctor': z
+    .object({
+      /** Run the probes again instead of answering the last report. */
+      refresh: z.boolean().optional(),
+      /** Also spawn a trainer for the WebGPU adapter and the ladder (default true). */
+      probe: z.boolean().optional(),
+    })
+    .strict(),
+  /** Without dirs: read the folders; with dirs: replace them. */
+  'diagnostics:cudaFolders': z
+    .object({ dirs: z.array(z.string().min(1).max(4096)).max(20).optional() })
+    .strict(),
 } as const

@@ -8,6 +8,7 @@ import type {
   EpochMetrics,
   RunConfig,
   RunProgress,
+  RunDevice,
   RunResultDetails,
 } from './types'
 import type {
@@ -70,6 +71,7 @@ export interface ModelExportRequest {
   format: ModelExportFormat
   outDir: string
 }
+import type { WebGpuAdapterFacts } from './doctor'
 
 export interface TrainerStart {
   type: 'start'
@@ -121,6 +123,8 @@ export type HostToTrainer =
   | ModelExportRequest
   | { type: 'cancel' }
   | { type: 'probe' }
+  /** The doctor's probe: report the WebGPU adapter, then climb the ladder (as 'probe'). */
+  | { type: 'doctor' }
   | { type: 'shutdown' }
 
 export interface TestResult {
@@ -135,7 +139,8 @@ export interface TestResult {
 export type TrainerToHost =
   | { type: 'ready'; pid: number }
   | { type: 'backend'; report: BackendReport }
-  | { type: 'started'; runId: number; backend: BackendId; device: string }
+  | { type: 'started'; runId: number; backend: BackendId; device: string; deviceInfo?: RunDevice }
+  | { type: 'webgpu-adapter'; adapter: WebGpuAdapterFacts | null; reason: string | null }
   | { type: 'progress'; progress: RunProgress }
   | { type: 'epoch'; runId: number; metrics: EpochMetrics }
   | { type: 'checkpoint'; runId: number; epoch: number; path: string; bytes: number }

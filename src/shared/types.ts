@@ -1,5 +1,6 @@
 /** DTOs shared by every process. Plain data only: they cross IPC, HTTP and child-process pipes. */
 import type { ImportedTeacherRef, TeacherLogitsMode } from './onnx'
+import type { BackendId } from './backends'
 
 export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted'] as const
 export type RunStatus = (typeof RUN_STATUSES)[number]
@@ -7,9 +8,8 @@ export type RunStatus = (typeof RUN_STATUSES)[number]
 export const VARIANT_IDS = ['baseline', 'lsr', 'kd', 're-kd', 'de-kd', 'tfkd-self', 'tfkd-reg'] as const
 export type VariantId = (typeof VARIANT_IDS)[number]
 
-/** Rungs of the backend ladder, fastest first. */
-export const BACKEND_IDS = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const
-export type BackendId = (typeof BACKEND_IDS)[number]
+/** Rungs of the backend ladder, fastest first: the registry is src/shared/backends.ts. */
+export { BACKEND_IDS, type BackendId } from './backends'
 
 export const OPTIMIZER_IDS = ['sgd', 'adam'] as const
 export type OptimizerId = (typeof OPTIMIZER_IDS)[number]
@@ -136,6 +136,8 @@ export interface RunSummary {
   seed: number
   backend: string | null
   device: string | null
+  /** What the run really trained on (null for runs recorded before this was stored). */
+  deviceInfo?: RunDevice | null
   teacherRunId: number | null
   epochsPlanned: number
   epochsDone: number
@@ -206,13 +208,29 @@ export interface RungReport {
   ok: boolean
   /** Why the rung did not load, in plain words (absent when ok). */
   reason?: string
+  /** Said before the rung was tried (e.g. a GPU newer than libtensorflow's kernels). */
+  warning?: string
   loadMs: number
+}
+
+/** The device a run really trained on, stored with the run (shown in history, compare, reports). */
+export interface RunDevice {
+  backend: BackendId
+  kind: 'gpu' | 'cpu'
+  /** GPU name (nvidia-smi, the WebGPU adapter) or CPU model. */
+  name: string
+  /** CPU threads the backend computes with; null on GPU rungs or where unknown. */
+  threads: number | null
+  /** More: driver, compute capability, Dawn backend, SIMD ISA. */
+  detail?: string
 }
 
 export interface BackendReport {
   chosen: BackendId
   device: string
   isGpu: boolean
+  /** The device in structured form (absent in reports of older versions). */
+  deviceInfo?: RunDevice
   rungs: RungReport[]
   tfjsVersion: string
 }

@@ -13,6 +13,22 @@ import { VARIANT_IDS, type VariantId } from './types'
 export const TEACHER_KINDS = ['none', 'stronger', 'weaker', 'poor-snapshot', 'same-arch'] as const
 export type TeacherKind = (typeof TEACHER_KINDS)[number]
 
+/** Which teacher run of a plan a student learns from: the stronger or weaker architecture, or its own. */
+export type TeacherSlot = 'stronger' | 'weaker' | 'self'
+
+/**
+ * What each teacher kind means to the planner and the charts, so they read a variant's declared
+ * kind, never its id: the teacher run it learns from (`slot`), and whether it learns from that run's
+ * early snapshots (one student group per snapshot epoch, plotted against the snapshot's accuracy).
+ */
+export const TEACHER_KIND_INFO = {
+  none: { slot: null, snapshots: false },
+  stronger: { slot: 'stronger', snapshots: false },
+  weaker: { slot: 'weaker', snapshots: false },
+  'poor-snapshot': { slot: 'stronger', snapshots: true },
+  'same-arch': { slot: 'self', snapshots: false },
+} as const satisfies Record<TeacherKind, { slot: TeacherSlot | null; snapshots: boolean }>
+
 /**
  * How the KL term is averaged. `elementwise_mean` (the repository's, PyTorch `KLDivLoss()` default)
  * divides the summed KL by N*K; `batchmean` (textbook) by N. The repository's multipliers are only
@@ -165,6 +181,26 @@ export function isVariantId(id: string): id is VariantId {
 /** True when the variant needs teacher logits at every training step. */
 export function needsTeacher(variant: VariantId): boolean {
   return VARIANTS[variant].teacher !== 'none'
+}
+
+/** The declared teacher kind of a variant id (`none` for an id this build does not know). */
+export function teacherKindOf(variant: string): TeacherKind {
+  return isVariantId(variant) ? VARIANTS[variant].teacher : 'none'
+}
+
+/** The plan's teacher run this variant learns from, or null when it needs none. */
+export function teacherSlotOf(variant: string): TeacherSlot | null {
+  return TEACHER_KIND_INFO[teacherKindOf(variant)].slot
+}
+
+/** True when the variant learns from early snapshots of its teacher (one group per snapshot). */
+export function learnsFromSnapshots(variant: string): boolean {
+  return TEACHER_KIND_INFO[teacherKindOf(variant)].snapshots
+}
+
+/** The variants whose teacher is the plan's `slot` run, in registry order (for messages). */
+export function variantsTaughtBy(slot: TeacherSlot): VariantId[] {
+  return VARIANT_IDS.filter((v) => teacherSlotOf(v) === slot)
 }
 
 /**

@@ -14,6 +14,12 @@ import type { ComparedRun, CompareOptions, ComparisonRow, ComparisonTable } from
 
 export * from '../../shared/comparison'
 
+function countDevices(runs: readonly ComparedRun[]): { device: string; runs: number }[] {
+  const counts = new Map<string, number>()
+  for (const r of runs) if (r.device) counts.set(r.device, (counts.get(r.device) ?? 0) + 1)
+  return [...counts].map(([device, n]) => ({ device, runs: n }))
+}
+
 const keyOf = (r: { variant: string; model?: string | null; teacher?: string | null }) =>
   JSON.stringify([r.variant, r.model ?? null, r.teacher ?? null])
 
@@ -48,6 +54,16 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
     g.bySeed.set(r.seed, list)
   }
   if (missing > 0) warnings.push(`${missing} run(s) without a ${metric}-epoch test accuracy were left out`)
+  const devices = countDevices(runs)
+  if (devices.length > 1) {
+    warnings.push(
+      `the runs trained on ${devices.length} different backends/devices (${devices
+        .map((d) => `${d.device}: ${d.runs}`)
+        .join(
+          '; ',
+        )}): floating-point results differ between backends, so small deltas may come from the device; timings are not comparable`,
+    )
+  }
 
   const perSeed = (g: { variant: string; teacher: string | null; bySeed: Map<number, number[]> }) => {
     const m = new Map<number, number>()
@@ -149,6 +165,7 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
     alpha,
     rows,
     warnings,
+    devices,
     method:
       `${metric}-epoch test accuracy; delta = variant - ${baseline} over matched seeds; paired t-test and ` +
       `Wilcoxon signed-rank (zeros dropped, exact for n <= 25), two-sided, Holm-adjusted across the ` +

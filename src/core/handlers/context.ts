@@ -6,6 +6,7 @@ import type { PlanService } from '../services/plan-service'
 import type { RunService } from '../services/run-service'
 import type { ExportService } from '../services/export-service'
 import type { TeacherService } from '../services/teacher-service'
+import type { DoctorService } from '../services/doctor-service'
 import type { Store } from '../store/store'
 
 export interface HandlerContext {
@@ -17,6 +18,7 @@ export interface HandlerContext {
   teachers: TeacherService
   /** Students exported as ONNX / TF.js. */
   modelExport: ExportService
+  doctor: DoctorService
   emit<K extends PushChannel>(channel: K, payload: Pushes[K]): void
   app: { version: string; dataHome: string; host: AppInfo['host'] }
 }

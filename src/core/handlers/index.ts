@@ -7,6 +7,7 @@ import { createExperimentHandlers } from './experiments'
 import { createRunHandlers } from './runs'
 import { createExportHandlers } from './exports'
 import { createTeacherHandlers } from './teachers'
+import { createDoctorHandlers } from './doctor'
 
 export type { HandlerContext } from './context'
 export { createDispatch } from './dispatch'
@@ -19,6 +20,7 @@ export function createHandlers(ctx: HandlerContext, hostHandlers: Partial<Handle
     ...createExperimentHandlers(ctx),
     ...createTeacherHandlers(ctx),
     ...createExportHandlers(ctx),
+    ...createDoctorHandlers(ctx),
     ...hostHandlers,
   }
 }

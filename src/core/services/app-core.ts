@@ -17,6 +17,8 @@ import { createRunService, type RunService } from './run-service'
 import { createExportService, type ExportService } from './export-service'
 import { createTeacherService, type TeacherService } from './teacher-service'
 import type { SpawnTrainer } from './trainer-handle'
+import type { DoctorOptions } from '../doctor/doctor'
+import { createDoctorService, type DoctorService } from './doctor-service'
 
 export interface AppCoreOptions {
   dataHome: string
@@ -29,11 +31,14 @@ export interface AppCoreOptions {
   cancelGraceMs?: number
   /** Channels only this host can serve (the desktop app's OS dialogs), replacing the defaults. */
   hostHandlers?: Partial<Handlers>
+  /** Doctor test seams (fake /proc, system folders, timeouts). */
+  doctorOptions?: Partial<DoctorOptions>
 }
 
 export interface AppCore {
   store: Store
   runs: RunService
+  doctor: DoctorService
   plans: PlanService
   teachers: TeacherService
   modelExport: ExportService
@@ -56,6 +61,13 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
   const emit = <K extends PushChannel>(channel: K, payload: Pushes[K]): void => {
     events.emit(channel, payload)
   }
+  const doctor = createDoctorService({
+    store,
+    paths,
+    spawnTrainer: opts.spawnTrainer,
+    env: opts.env,
+    doctorOptions: opts.doctorOptions,
+  })
   const runs = createRunService({
     store,
     paths,
@@ -64,6 +76,7 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
     env: opts.env,
     cancelGraceMs: opts.cancelGraceMs,
     readOnly: opened.readOnly,
+    gpu: doctor,
   })
   const plans = createPlanService({ store, runs })
   const app = { version: opts.version ?? '0.0.0', dataHome: opts.dataHome, host: opts.host }
@@ -71,13 +84,14 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
   const teachers = createTeacherService(jobDeps)
   const modelExport = createExportService(jobDeps)
   const handlers = createHandlers(
-    { store, paths, runs, plans, teachers, modelExport, emit, app },
+    { store, paths, runs, plans, doctor, teachers, modelExport, emit, app },
     opts.hostHandlers,
   )
 
   return {
     store,
     runs,
+    doctor,
     plans,
     teachers,
     modelExport,

@@ -14,7 +14,9 @@ import {
   type TeacherSlot,
 } from '../../shared/plan'
 import { resolveRunConfig } from '../../shared/schemas'
+import { teacherSlotOf, variantsTaughtBy } from '../../shared/variants'
 import type { ExperimentDetail, RunSummary } from '../../shared/types'
+import { runDeviceLabel } from '../../shared/backends'
 import { isActiveRunStatus } from '../../shared/run-states'
 import { compareRuns, formatComparison, type ComparisonTable } from '../analysis/compare'
 import { isModelId, MODEL_CATALOG, type ModelId } from '../models/catalog'
@@ -56,28 +58,33 @@ function checkModels(plan: ResolvedPlan): void {
     }
   }
   const strength = (id: string) => MODEL_CATALOG[id as ModelId].strength
-  const uses = (v: string) => plan.variants.includes(v as never)
+  // Which teachers the plan needs follows from its variants' declared teacher kinds.
+  const slots = new Set(plan.variants.map(teacherSlotOf))
+  const who = (slot: TeacherSlot) => {
+    const ids = variantsTaughtBy(slot)
+    return `${ids.join(' and ')} need${ids.length === 1 ? 's' : ''}`
+  }
   // An imported teacher's strength is what its measured accuracy says, not a catalog rank.
   const imported = plan.importedTeachers
   if (
-    (uses('kd') || uses('de-kd')) &&
+    slots.has('stronger') &&
     imported.stronger === undefined &&
     strength(plan.strongerTeacher) <= strength(plan.student)
   ) {
     throw new AppError(
       'invalid_input',
-      `strongerTeacher: ${plan.strongerTeacher} is not stronger than the student ${plan.student} (kd and de-kd need a stronger teacher)`,
+      `strongerTeacher: ${plan.strongerTeacher} is not stronger than the student ${plan.student} (${who('stronger')} a stronger teacher)`,
       { field: 'strongerTeacher' },
     )
   }
   if (
-    uses('re-kd') &&
+    slots.has('weaker') &&
     imported.weaker === undefined &&
     strength(plan.weakerTeacher) >= strength(plan.student)
   ) {
     throw new AppError(
       'invalid_input',
-      `weakerTeacher: ${plan.weakerTeacher} is not weaker than the student ${plan.student} (re-kd needs a weaker teacher)`,
+      `weakerTeacher: ${plan.weakerTeacher} is not weaker than the student ${plan.student} (${who('weaker')} a weaker teacher)`,
       { field: 'weakerTeacher' },
     )
   }
@@ -260,6 +267,7 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
             teacher,
             bestTestAccuracy: d.result?.best.accuracy ?? r.testAccuracy ?? undefined,
             lastTestAccuracy: d.result?.last.accuracy ?? r.testAccuracy ?? undefined,
+            device: runDeviceLabel(r),
           }
         })
       return compareRuns(rows, { metric: opts.metric ?? 'best' })

@@ -18,6 +18,8 @@ import { explainStorageError, storageTrouble } from '../storage-errors'
 import type { DatasetRecord, Store } from '../store/store'
 import { isProcessAlive } from '../process-alive'
 import { trainerEnv } from '../train/trainer-env'
+import type { GpuSetup } from '../doctor/doctor'
+import { rungInfo } from '../../shared/backends'
 import type { SpawnTrainer } from './trainer-handle'
 import { checkImportedTeacher, onnxTeacherStart } from './teacher-service'
 import {
@@ -45,6 +47,11 @@ export interface RunServiceDeps {
   readOnly?: string | null
   /** Whether a host process is alive (tests stand in for other hosts). */
   isHostAlive?: (pid: number) => boolean
+  /**
+   * The doctor's GPU setup (CUDA library folders, GPUs): probed once before the first run that may
+   * train on a GPU, then given to every trainer's environment.
+   */
+  gpu?: { current(): GpuSetup | null; ensure(): Promise<unknown> }
 }
 
 /** How often a final state that could not be written is retried. */
@@ -60,6 +67,8 @@ interface QueueState {
   /** Final states decided but not yet in the database (disk full, read-only). */
   unrecorded: Map<number, { outcome: FinalOutcome; error: string }>
   retryTimer: NodeJS.Timeout | null
+  /** The doctor's host probes are running (runs that may use a GPU wait for them). */
+  gpuProbing: boolean
 }
 
 /** Who drives a non-final run: this host, another live host, or nobody (its host is gone). */
@@ -239,7 +248,32 @@ function sessionContext(q: QueueState): SessionContext {
     finalize: (runId, outcome) => finalize(q, runId, outcome),
     announce: (runId) => settle(q, runId),
     onBackend: (report) => void (q.lastBackend = report),
+    gpuEnv: () => gpuEnv(q),
   }
+}
+
+function gpuEnv(q: QueueState): { libraryDirs?: string[]; gpus?: GpuSetup['gpus'] } {
+  const gpu = q.deps.gpu?.current()
+  return gpu ? { libraryDirs: gpu.libraryDirs, gpus: gpu.gpus } : {}
+}
+
+/**
+ * A run that may land on a GPU rung waits for the doctor's host probes (once per host, a few
+ * seconds at most), so its trainer starts with the CUDA library folders they found.
+ */
+function awaitingGpuSetup(q: QueueState, runId: number): boolean {
+  const gpu = q.deps.gpu
+  if (!gpu || gpu.current()) return false
+  const backend = q.deps.store.runs.detail(runId)?.config.backend ?? 'auto'
+  if (backend !== 'auto' && !rungInfo(backend).isGpu) return false
+  if (!q.gpuProbing) {
+    q.gpuProbing = true
+    void gpu.ensure().finally(() => {
+      q.gpuProbing = false
+      pump(q)
+    })
+  }
+  return true
 }
 
 /** Starts a trainer for the run; a run that cannot even start fails with the reason. */
@@ -283,6 +317,7 @@ function pump(q: QueueState): void {
       }
     }
     if (!state.ready && 'wait' in state) continue
+    if (state.ready && awaitingGpuSetup(q, runId)) return
     q.queue.splice(i, 1)
     if (!state.ready) {
       finalize(q, runId, { status: 'failed', reason: state.reason })
@@ -404,6 +439,7 @@ export function createRunService(deps: RunServiceDeps) {
     active: null,
     lastBackend: null,
     nativeDisabled: false,
+    gpuProbing: false,
     unrecorded: new Map(),
     retryTimer: null,
   }
@@ -471,7 +507,7 @@ export function createRunService(deps: RunServiceDeps) {
 function probeBackend(q: QueueState): Promise<BackendReport> {
   return new Promise((resolve, reject) => {
     const t = q.deps.spawnTrainer({
-      env: trainerEnv(q.deps.env ?? process.env, { disableNative: q.nativeDisabled }),
+      env: trainerEnv(q.deps.env ?? process.env, { ...gpuEnv(q), disableNative: q.nativeDisabled }),
     })
     let done = false
     t.onMessage((m) => {

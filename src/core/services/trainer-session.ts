@@ -13,7 +13,7 @@ import { onnxTeacherStart } from './teacher-service'
 import type { DataPaths } from '../paths'
 import { StorageError } from '../storage-errors'
 import type { Store } from '../store/store'
-import { trainerEnv } from '../train/trainer-env'
+import { trainerEnv, type TrainerEnvOptions } from '../train/trainer-env'
 import type { SpawnTrainer, TrainerHandle } from './trainer-handle'
 
 export type Emit = <K extends keyof Pushes>(channel: K, payload: Pushes[K]) => void
@@ -34,6 +34,8 @@ export interface SessionContext {
   /** The run's (non-final) status changed: tell the listeners. */
   announce(runId: number): void
   onBackend(report: BackendReport): void
+  /** What the doctor found for the trainer's environment (CUDA library folders, GPUs), if anything. */
+  gpuEnv?: () => Pick<TrainerEnvOptions, 'libraryDirs' | 'gpus'>
 }
 
 export interface TrainerSession {
@@ -115,7 +117,12 @@ function recordEvent(ctx: SessionContext, runId: number, msg: TrainerToHost): Fi
       return null
     case 'started':
       store.runs.markRunning(runId, msg.backend, msg.device)
+      if (msg.deviceInfo) store.runDevices.set(runId, msg.deviceInfo)
       ctx.announce(runId)
+      return null
+    case 'log':
+      // Warnings such as a GPU newer than libtensorflow's kernels, said before the rung is tried.
+      if (msg.level !== 'info') emit('runs:log', { runId, level: msg.level, message: msg.message })
       return null
     case 'progress':
       emit('runs:progress', msg.progress)
@@ -160,7 +167,7 @@ export function startTrainerSession(
 ): TrainerSession {
   const { runId } = start
   const trainer: TrainerHandle = ctx.spawnTrainer({
-    env: trainerEnv(ctx.env, { disableNative: opts.disableNative }),
+    env: trainerEnv(ctx.env, { ...ctx.gpuEnv?.(), disableNative: opts.disableNative }),
   })
   let terminal = false
   let sawBackend = false

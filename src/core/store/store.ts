@@ -9,6 +9,8 @@ import { createEpochMetricsRepo } from './repos/epoch-metrics'
 import { createExperimentsRepo } from './repos/experiments'
 import { createOnnxTeachersRepo } from './repos/onnx-teachers'
 import { createRunsRepo } from './repos/runs'
+import { createRunDevicesRepo } from './repos/run-devices'
+import { createSettingsRepo } from './repos/settings'
 
 export type { NewDataset, DatasetRecord } from './repos/datasets'
 export type { NewRun } from './repos/runs'
@@ -25,6 +27,8 @@ export function createStore(db: Db, now: () => number = Date.now) {
     checkpoints: createCheckpointsRepo(deps),
     epochMetrics: createEpochMetricsRepo(deps),
     onnxTeachers: createOnnxTeachersRepo(deps),
+    runDevices: createRunDevicesRepo(deps),
+    settings: createSettingsRepo(deps),
     close: () => db.close(),
   }
 }

@@ -7,6 +7,7 @@
 import type { HostToTrainer, TrainerStart, TrainerToHost } from '../../shared/trainer-protocol'
 import type { BackendReport } from '../../shared/types'
 import { loadBackend } from '../backend/ladder'
+import { requestWebGpuAdapter } from '../backend/webgpu-adapter'
 import { carveValidation, channelStats, type DatasetSplits } from '../data/arrays'
 import { loadSource } from '../data/source'
 import { makeLoss } from '../distill/losses'
@@ -45,6 +46,7 @@ async function ensureBackend(pin: TrainerStart['config']['backend'] = 'auto'): P
       pin,
       disableNative: process.env.TFKD_DISABLE_NATIVE === '1',
       disableWebgpu: process.env.TFKD_DISABLE_WEBGPU === '1',
+      onWarning: (id, message) => send({ type: 'log', level: 'warn', message: `${id}: ${message}` }),
     })
     send({ type: 'backend', report: backend })
   }
@@ -82,7 +84,13 @@ async function run(start: TrainerStart): Promise<void> {
       seed: deriveSeed(config.seed, 'model-init'),
     })
     const teacher: TeacherSource | undefined = loss.needsTeacher ? await openTeacher(start, data) : undefined
-    send({ type: 'started', runId, backend: report.chosen, device: report.device })
+    send({
+      type: 'started',
+      runId,
+      backend: report.chosen,
+      device: report.device,
+      ...(report.deviceInfo ? { deviceInfo: report.deviceInfo } : {}),
+    })
     const result = await trainModel({
       model,
       data,
@@ -120,6 +128,21 @@ onMessage((msg) => {
         send({ type: 'log', level: 'error', message: String(err) })
         process.exit(3)
       })
+      break
+    case 'doctor':
+      requestWebGpuAdapter()
+        .then((r) =>
+          send(
+            r.ok
+              ? { type: 'webgpu-adapter', adapter: r.facts, reason: null }
+              : { type: 'webgpu-adapter', adapter: null, reason: r.reason },
+          ),
+        )
+        .then(() => ensureBackend())
+        .catch((err: unknown) => {
+          send({ type: 'log', level: 'error', message: String(err) })
+          process.exit(3)
+        })
       break
     case 'bench':
       runBench(msg)

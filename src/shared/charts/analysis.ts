@@ -4,6 +4,7 @@
  */
 import type { EpochMetrics, EvalReport, RunDetail } from '../types'
 import type { ChartOption } from './echarts'
+import { learnsFromSnapshots } from '../variants'
 
 export const PALETTE = [
   '#2f6fdf',
@@ -300,7 +301,7 @@ export function deKdPoints(runs: readonly RunDetail[]): DeKdPoint[] {
   const byId = new Map(runs.map((r) => [r.id, r]))
   const out: DeKdPoint[] = []
   for (const r of runs) {
-    if (r.variant !== 'de-kd' || r.status !== 'completed' || r.testAccuracy === null) continue
+    if (!learnsFromSnapshots(r.variant) || r.status !== 'completed' || r.testAccuracy === null) continue
     const teacher = r.teacherRunId !== null ? byId.get(r.teacherRunId) : undefined
     const epoch = r.teacherEpoch ?? r.config.teacher?.epoch ?? null
     if (!teacher || epoch === null) continue

@@ -7,6 +7,7 @@ import { formatComparison, type ComparisonTable } from '../comparison'
 import { metricsCsv, runsCsv } from '../export/csv'
 import type { RunDetail } from '../types'
 import type { ChartOption } from './echarts'
+import { learnsFromSnapshots } from '../variants'
 import {
   buildConfusionOption,
   buildDeKdOption,
@@ -43,7 +44,7 @@ export function groupStudents(runs: readonly RunDetail[]): { label: string; runs
   const groups = new Map<string, RunDetail[]>()
   for (const r of runs) {
     if (r.role !== 'student') continue
-    const epoch = r.variant === 'de-kd' ? (r.teacherEpoch ?? r.config.teacher?.epoch ?? null) : null
+    const epoch = learnsFromSnapshots(r.variant) ? (r.teacherEpoch ?? r.config.teacher?.epoch ?? null) : null
     const label = epoch !== null ? `${r.variant}@e${epoch}` : r.variant
     groups.set(label, [...(groups.get(label) ?? []), r])
   }

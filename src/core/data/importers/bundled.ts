@@ -2,7 +2,14 @@
 import { createHash } from 'node:crypto'
 import { loadMnist10k } from '../mnist10k'
 import { MNIST_10K } from '../bundled'
-import { ImportError, throwIfAborted, type ImportContext, type Importer, type ImportOptions } from './types'
+import {
+  DETECT,
+  ImportError,
+  throwIfAborted,
+  type ImportContext,
+  type Importer,
+  type ImportOptions,
+} from './types'
 
 function check(source: string): void {
   if (source !== MNIST_10K.name)
@@ -12,6 +19,7 @@ function check(source: string): void {
 export const bundledImporter = {
   id: 'bundled',
   description: `a dataset shipped with the app (${MNIST_10K.name})`,
+  detect: ({ source }) => (source === MNIST_10K.name ? DETECT.exact : DETECT.no),
   async fingerprint(source) {
     check(source)
     return createHash('sha256').update(`bundled\0${source}\0${MNIST_10K.splitSeed}`).digest('hex')

@@ -14,12 +14,14 @@ import { ByteReader } from './byte-stream'
 import { hashFile, readRegularFile, statRegularFile } from './fs-safe'
 import { createTestSplitter } from './split'
 import {
+  DETECT,
   ImportError,
   throwIfAborted,
   type ImportContext,
   type Importer,
   type ImportOptions,
   type SplitId,
+  type SourceProbe,
 } from './types'
 
 export type CifarKind = 'cifar10' | 'cifar100'
@@ -165,12 +167,44 @@ function isFile(p: string): Promise<boolean> {
   )
 }
 
+/** Which CIFAR layout a folder's file names are, if any. */
+function cifarFromNames(names: readonly string[]): CifarKind | null {
+  if (names.includes('data_batch_1.bin') || names.includes('test_batch.bin')) return 'cifar10'
+  if (names.includes('train.bin') && (names.includes('fine_label_names.txt') || names.includes('test.bin')))
+    return 'cifar100'
+  return null
+}
+
+/**
+ * A cifar-10 / cifar-100 .tar.gz by name (cifar-100 is checked first: its name contains cifar-10),
+ * the extracted folder by its files, or a folder holding it (a cifar-* sub-folder).
+ */
+async function detectCifar(kind: CifarKind, p: SourceProbe): Promise<number> {
+  if (p.kind === 'file') {
+    if (!/\.(tar\.gz|tgz)$/.test(p.name)) return DETECT.no
+    const is100 = p.name.includes('cifar-100') || p.name.includes('cifar100')
+    const is10 = !is100 && (p.name.includes('cifar-10') || p.name.includes('cifar10'))
+    return (kind === 'cifar100' ? is100 : is10) ? DETECT.certain : DETECT.no
+  }
+  if (p.kind !== 'directory') return DETECT.no
+  if (cifarFromNames(p.entries) === kind) return DETECT.certain
+  for (const n of p.entries) {
+    const inner = join(p.source, n)
+    if (!/cifar/i.test(n) || !(await lstat(inner)).isDirectory()) continue
+    // The first cifar-* sub-folder with a CIFAR layout decides, whichever kind it is.
+    const found = cifarFromNames(await readdir(inner))
+    if (found) return found === kind ? DETECT.nested : DETECT.no
+  }
+  return DETECT.no
+}
+
 function cifarImporter(kind: CifarKind) {
   const l = LAYOUTS[kind]
   const title = kind === 'cifar10' ? 'CIFAR-10' : 'CIFAR-100'
   return {
     id: kind,
     description: `${title} binary version (${kind === 'cifar10' ? 'cifar-10-binary.tar.gz' : 'cifar-100-binary.tar.gz'} or the extracted folder)`,
+    detect: (probe) => detectCifar(kind, probe),
     async fingerprint(source, options, ctx) {
       const hash = createHash('sha256')
       hash.update(`${kind}\0${options.labelMode ?? 'fine'}\0`)

@@ -20,7 +20,14 @@ import { hashFile, resolveInside, statRegularFile } from './fs-safe'
 import { naturalOrder } from './image-folder'
 import { importImageList, isImageName, type ImageItem } from './image-list'
 import { createTestSplitter } from './split'
-import { ImportError, throwIfAborted, type ImportContext, type Importer, type ImportOptions } from './types'
+import {
+  DETECT,
+  ImportError,
+  throwIfAborted,
+  type ImportContext,
+  type Importer,
+  type ImportOptions,
+} from './types'
 
 const NUMBER_RE = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/
 
@@ -330,6 +337,7 @@ export const csvImporter = {
   id: 'csv',
   description:
     'CSV: numeric features + a label column (--label NAME, last by default), or path,label rows of images',
+  detect: ({ kind, name }) => (kind === 'file' && name.endsWith('.csv') ? DETECT.certain : DETECT.no),
   async fingerprint(source, options, ctx) {
     const hash = createHash('sha256')
     hash.update(`csv\0${options.labelColumn ?? ''}\0`)

@@ -11,6 +11,7 @@ import { openMaybeGzip, type ByteReader } from './byte-stream'
 import { hashFile, statRegularFile } from './fs-safe'
 import { createTestSplitter } from './split'
 import {
+  DETECT,
   ImportError,
   throwIfAborted,
   type ImportContext,
@@ -19,6 +20,8 @@ import {
   type SplitId,
 } from './types'
 
+/** Any IDX image file, for detection (the import itself then looks for the labels beside it). */
+const DETECT_RE = /idx3[-._]ubyte(\.gz)?$/i
 const IMAGES_RE = /images[-._]?idx3[-._]ubyte(\.gz)?$/i
 
 interface Pair {
@@ -101,6 +104,12 @@ async function readHeader(r: ByteReader, expectDims: number, what: string): Prom
 export const idxImporter = {
   id: 'idx',
   description: 'MNIST-style IDX files (*-images-idx3-ubyte + *-labels-idx1-ubyte, gzipped or not)',
+  detect: ({ kind, name, entries }) =>
+    kind === 'file' && DETECT_RE.test(name)
+      ? DETECT.certain
+      : kind === 'directory' && entries.some((n) => DETECT_RE.test(n))
+        ? DETECT.entries
+        : DETECT.no,
   async fingerprint(source, _options, ctx) {
     const pairs = await findPairs(source)
     const hash = createHash('sha256')

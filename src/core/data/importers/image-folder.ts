@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { hashFile, walkFiles, type WalkEntry } from './fs-safe'
 import { importImageList, isImageName, type ImageItem } from './image-list'
 import {
+  DETECT,
   ImportError,
   throwIfAborted,
   type ImportContext,
@@ -122,6 +123,8 @@ async function listItems(
 export const imageFolderImporter = {
   id: 'image-folder',
   description: 'one sub-folder per class of PNG/JPEG/WebP/BMP/GIF images, optionally under train/ and test/',
+  // Any folder could be one; every more specific format outranks it.
+  detect: ({ kind }) => (kind === 'directory' ? DETECT.fallback : DETECT.no),
   async fingerprint(source, options, ctx) {
     const l = await layout(source)
     const items = await listItems(l, options, ctx.signal, () => {})

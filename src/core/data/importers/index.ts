@@ -1,13 +1,15 @@
-/** The importer registry and format detection. */
+/**
+ * The importer registry: one entry per format id (FORMAT_IDS in ./types; a missing entry is a
+ * compile error). Each importer detects its own sources; `detectFormat` asks them all.
+ */
 import { lstat, readdir } from 'node:fs/promises'
-import { basename, join } from 'node:path'
-import { MNIST_10K } from '../bundled'
+import { basename } from 'node:path'
 import { bundledImporter } from './bundled'
 import { cifar100Importer, cifar10Importer } from './cifar'
 import { csvImporter } from './csv'
 import { idxImporter } from './idx'
 import { imageFolderImporter } from './image-folder'
-import { FORMAT_IDS, ImportError, type FormatId, type Importer } from './types'
+import { DETECT, ImportError, type FormatId, type Importer, type SourceProbe } from './types'
 
 export * from './types'
 
@@ -20,50 +22,43 @@ export const IMPORTERS = {
   bundled: bundledImporter,
 } satisfies Record<FormatId, Importer>
 
-export function isFormatId(s: string): s is FormatId {
-  return (FORMAT_IDS as readonly string[]).includes(s)
-}
-
-const IDX_RE = /idx3[-._]ubyte(\.gz)?$/i
-
-function cifarFromNames(names: string[]): FormatId | null {
-  if (names.includes('data_batch_1.bin') || names.includes('test_batch.bin')) return 'cifar10'
-  if (names.includes('train.bin') && (names.includes('fine_label_names.txt') || names.includes('test.bin')))
-    return 'cifar100'
-  return null
-}
-
-/** Guesses the format of a path from names (and a quick look inside folders). */
-export async function detectFormat(source: string): Promise<FormatId> {
-  if (source === MNIST_10K.name) return 'bundled'
+/** Looks at a path once (stat and, for a folder, its entries) for the importers' `detect`. */
+async function probe(source: string): Promise<SourceProbe> {
+  const name = basename(source).toLowerCase()
   let st
   try {
     st = await lstat(source)
   } catch {
-    throw new ImportError(`${source}: not found`)
+    return { source, name, kind: null, entries: [] }
   }
-  const name = basename(source).toLowerCase()
-  if (!st.isDirectory()) {
-    if (name.endsWith('.csv')) return 'csv'
-    if (IDX_RE.test(name)) return 'idx'
-    if (/\.(tar\.gz|tgz)$/.test(name)) {
-      if (name.includes('cifar-100') || name.includes('cifar100')) return 'cifar100'
-      if (name.includes('cifar-10') || name.includes('cifar10')) return 'cifar10'
-    }
-    throw new ImportError(
-      `${source}: cannot tell the format from the name; pass --format (${FORMAT_IDS.filter((f) => f !== 'bundled').join(', ')})`,
-    )
+  if (!st.isDirectory()) return { source, name, kind: 'file', entries: [] }
+  return { source, name, kind: 'directory', entries: await readdir(source) }
+}
+
+/**
+ * The format of a source in `importers`: each importer says how sure it is (its `detect`), the
+ * surest wins, ties go to the registry's order. Tests pass their own registry.
+ */
+export async function detectFormatIn<K extends string>(
+  importers: Record<K, Pick<Importer, 'detect'>>,
+  source: string,
+): Promise<K> {
+  const p = await probe(source)
+  let best: { id: K; score: number } | null = null
+  for (const id of Object.keys(importers) as K[]) {
+    const score = await importers[id].detect(p)
+    if (score > DETECT.no && (!best || score > best.score)) best = { id, score }
   }
-  const names = await readdir(source)
-  const direct = cifarFromNames(names)
-  if (direct) return direct
-  if (names.some((n) => IDX_RE.test(n))) return 'idx'
-  for (const n of names) {
-    const p = join(source, n)
-    if ((await lstat(p)).isDirectory() && /cifar/i.test(n)) {
-      const inner = cifarFromNames(await readdir(p))
-      if (inner) return inner
-    }
-  }
-  return 'image-folder'
+  if (best) return best.id
+  if (p.kind === null) throw new ImportError(`${source}: not found`)
+  throw new ImportError(
+    `${source}: cannot tell the format from the name; pass --format (${Object.keys(importers)
+      .filter((f) => f !== 'bundled')
+      .join(', ')})`,
+  )
+}
+
+/** Guesses the format of a path from names (and a quick look inside folders). */
+export function detectFormat(source: string): Promise<FormatId> {
+  return detectFormatIn(IMPORTERS, source)
 }

@@ -91,9 +91,42 @@ export interface ImportResult {
   notes: string[]
 }
 
+/** What format detection knows of a source before any importer reads it. */
+export interface SourceProbe {
+  /** The path as given (or a bundled dataset's name). */
+  source: string
+  /** Lower-case base name. */
+  name: string
+  /** What is at the path; null when nothing is (a bundled dataset is named, not a path). */
+  kind: 'file' | 'directory' | null
+  /** A folder's entries ([] for a file or nothing). */
+  entries: string[]
+}
+
+/**
+ * Detection confidence, highest wins (ties: registry order). The built-in importers use these
+ * levels, so a new one can slot in between.
+ */
+export const DETECT = {
+  /** Not this format. */
+  no: 0,
+  /** Only a fallback: any folder could be an image folder. */
+  fallback: 10,
+  /** Found one level down (a cifar-* folder inside the folder given). */
+  nested: 70,
+  /** Some entries of the folder look like this format. */
+  entries: 80,
+  /** The name or the folder's own files say so. */
+  certain: 90,
+  /** An exact name (a bundled dataset). */
+  exact: 100,
+} as const
+
 export interface Importer {
   id: FormatId
   description: string
+  /** How sure this importer is that it reads the source (DETECT levels); 0 when it does not. */
+  detect(probe: SourceProbe): number | Promise<number>
   /** A digest of everything the result depends on in the source (bytes, names). */
   fingerprint(
     source: string,

@@ -1,6 +1,7 @@
 import init from './001_init.sql'
 import results from './002_results.sql'
 import hostPid from './003_host_pid.sql'
+import runDevice from './005_run_device.sql'
 import onnxTeachers from './007_onnx_teachers.sql'
 
 /** Ordered migrations; the database's `user_version` is the number of migrations applied. */
@@ -8,5 +9,6 @@ export const MIGRATIONS: readonly { name: string; sql: string }[] = [
   { name: '001_init', sql: init },
   { name: '002_results', sql: results },
   { name: '003_host_pid', sql: hostPid },
+  { name: '005_run_device', sql: runDevice },
   { name: '007_onnx_teachers', sql: onnxTeachers },
 ]

@@ -16,6 +16,7 @@ import { decodeJson, decodeReal } from '../real'
 import { createCheckpointsRepo } from './checkpoints'
 import { createEpochMetricsRepo } from './epoch-metrics'
 import { createRunStatusRepo } from './run-status'
+import { decodeRunDevice } from './run-devices'
 import type { RepoDeps, Row } from './types'
 
 export interface NewRun {
@@ -46,6 +47,7 @@ function toRun(r: Row): RunSummary {
     seed: r.seed as number,
     backend: (r.backend as string | null) ?? null,
     device: (r.device as string | null) ?? null,
+    deviceInfo: decodeRunDevice(r.device_info),
     teacherRunId: (r.teacher_run_id as number | null) ?? null,
     epochsPlanned: r.epochs_planned as number,
     epochsDone: r.epochs_done as number,
