@@ -21,6 +21,7 @@ import { createForkSpawner } from '../../../src/core/services/fork-trainer'
 import { onnxTeacherSource, type TeacherSource } from '../../../src/core/train/teacher-source'
 import { trainModel } from '../../../src/core/train/train-loop'
 import { resolveRunConfig } from '../../../src/shared/schemas'
+import type { ModelExportResult } from '../../../src/shared/onnx'
 import { requireBuiltTrainer, tempHome } from '../../helpers'
 import { pytorchPart, torchLogits, torchTeacher, type TorchTeacher } from '../../onnx-helpers'
 import { needsSystemPart } from '../../support/system-parts'
@@ -234,6 +235,14 @@ describe.skipIf(needsSystemPart(pytorchPart()))(
       expect(detail.result?.teacherCost).toMatchObject({ kind: 'onnx', sha256: stored.sha256 })
       const table = core.plans.compare({ runIds: [run.id] })
       expect(JSON.stringify(table)).toContain(`onnx:${stored.name}`)
+      // The History export action's channel: the student as ONNX, checked against the app's logits.
+      const exported = await core.dispatch('exports:model', { runId: run.id, format: 'onnx' })
+      expect(exported.ok, JSON.stringify(exported)).toBe(true)
+      const r = (exported as { ok: true; value: ModelExportResult }).value
+      expect(r).toMatchObject({ checkpoint: 'best', format: 'onnx' })
+      expect(r.check.maxAbsDiff).toBeLessThanOrEqual(1e-4)
+      const listed = await core.dispatch('teachers:list', {})
+      expect(JSON.stringify(listed)).toContain(stored.sha256)
     })
   },
 )
