@@ -43,7 +43,7 @@ export async function runOnnxEval(
       accuracy: ev.accuracy,
       chance: ev.chance,
       ms: ev.ms,
-      device: `onnxruntime ${runner.executionProvider}`,
+      device: runner.device,
     }
   } finally {
     await runner.close()

@@ -31,8 +31,10 @@ export interface OnnxRunResult {
 export interface OnnxRunner {
   readonly inputs: OnnxValueInfo[]
   readonly outputs: OnnxValueInfo[]
-  /** The execution provider the session was created with. */
+  /** The execution provider the session runs on (cpu when the chosen one was unavailable). */
   readonly executionProvider: OnnxExecutionProvider
+  /** Where ONNX Runtime runs, in words, with why a chosen GPU provider was not used. */
+  readonly device: string
   /** Runs the model on one float32 input; the input's buffer is transferred (the caller loses it). */
   run(input: { name: string; data: Float32Array; dims: number[] }, output: string): Promise<OnnxRunResult>
   close(): Promise<void>
@@ -46,9 +48,26 @@ const fail = (id, err) => parentPort.postMessage({ id, ok: false, error: String(
 parentPort.on('message', async (m) => {
   try {
     if (m.type === 'open') {
-      session = await ort.InferenceSession.create(m.path, m.options)
+      // A chosen GPU provider this install or platform lacks falls back to the CPU, and says why.
+      const ep = m.provider
+      let used = ep
+      let note = null
+      const supported = ort.listSupportedBackends ? ort.listSupportedBackends().map((b) => b.name) : null
+      if (ep !== 'cpu' && supported && !supported.includes(ep)) {
+        used = 'cpu'
+        note = ep + ' is not an execution provider of onnxruntime-node on this platform'
+      }
+      const open = (p) => ort.InferenceSession.create(m.path, { ...m.options, executionProviders: p === 'cpu' ? ['cpu'] : [p, 'cpu'] })
+      try {
+        session = await open(used)
+      } catch (err) {
+        if (used === 'cpu') throw err
+        note = ep + ': ' + String((err && err.message) || err)
+        used = 'cpu'
+        session = await open('cpu')
+      }
       const info = (list) => list.map((v) => ({ name: v.name, isTensor: v.isTensor, type: v.type, shape: v.shape ? Array.from(v.shape) : undefined }))
-      parentPort.postMessage({ id: m.id, ok: true, inputs: info(session.inputMetadata), outputs: info(session.outputMetadata) })
+      parentPort.postMessage({ id: m.id, ok: true, used, note, inputs: info(session.inputMetadata), outputs: info(session.outputMetadata) })
     } else if (m.type === 'run') {
       const t0 = performance.now()
       const feeds = { [m.input]: new ort.Tensor('float32', m.data, m.dims) }
@@ -102,6 +121,8 @@ interface Reply {
   data?: Float32Array
   dims?: number[]
   ms?: number
+  used?: OnnxExecutionProvider
+  note?: string | null
 }
 
 /**
@@ -142,14 +163,13 @@ export async function createOnnxRunner(
       worker.postMessage({ ...msg, id }, transfer)
     })
   }
-  const providers = executionProvider === 'cpu' ? ['cpu'] : [executionProvider, 'cpu']
   let opened: Reply
   try {
     opened = await call({
       type: 'open',
       path,
+      provider: executionProvider,
       options: {
-        executionProviders: providers,
         graphOptimizationLevel: 'all',
         ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
       },
@@ -161,7 +181,10 @@ export async function createOnnxRunner(
   return {
     inputs: opened.inputs ?? [],
     outputs: opened.outputs ?? [],
-    executionProvider,
+    executionProvider: opened.used ?? executionProvider,
+    device: `onnxruntime ${opened.used ?? executionProvider}${
+      opened.note ? ` (${executionProvider} unavailable: ${opened.note})` : ''
+    }`,
     async run(input, output) {
       const r = await call({ type: 'run', input: input.name, data: input.data, dims: input.dims, output }, [
         input.data.buffer as ArrayBuffer,

@@ -81,7 +81,7 @@ export function onnxTeacherSource(
         return { logits: () => tf.tensor2d(logits, [batch.n, numClasses]) }
       })
     },
-    cost: () => ({ steps, forwardMs, device: `onnxruntime ${teacher.runner.executionProvider}` }),
+    cost: () => ({ steps, forwardMs, device: teacher.runner.device }),
     dispose: () => teacher.close(),
   }
 }
