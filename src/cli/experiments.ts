@@ -146,6 +146,16 @@ export async function runPlan(
       }
     })
   })
+  // A trainer's warnings (e.g. a GPU libtensorflow has no kernels for), once per message.
+  const warned = new Set<string>()
+  const offLog = core.on('runs:log', (l) => {
+    if (l.runId !== null && !ids.has(l.runId)) return
+    if (warned.has(l.message)) return
+    warned.add(l.message)
+    const line = `${l.level}: ${l.message}\n`
+    if (showBars) multi.log(line)
+    else process.stderr.write(line)
+  })
   const offProgress = core.on('runs:progress', (p) => {
     if (!ids.has(p.runId)) return
     current?.update(Math.round(p.fraction * 1000), {
@@ -166,6 +176,7 @@ export async function runPlan(
   } finally {
     process.off('SIGINT', onSigint)
     offProgress()
+    offLog()
     multi.stop()
   }
   const d = core.plans.get(exp.id)
@@ -242,8 +253,9 @@ export function registerExperimentCommands(program: Command, openCore: () => App
             process.stdout.write(`experiment ${id} cancelled\n`)
           } else {
             const e = core.plans.get(Number(id))
-            const todo = e.runs.filter((r) =>
-              ['cancelled', 'interrupted', 'failed'].includes(r.status),
+            // Every run that did not complete, unless another live tfkd process drives it.
+            const todo = e.runs.filter(
+              (r) => r.status !== 'completed' && core.runs.ownerOf(r.id).kind !== 'other-host',
             ).length
             if (!todo) return void process.stdout.write(`experiment ${id}: nothing to resume\n`)
             const ids = new Set(e.runs.map((r) => r.id))

@@ -3,21 +3,29 @@
  * folder (TFKD_HOME or the OS app-data folder), so its runs show up in the app.
  */
 import { fileURLToPath } from 'node:url'
-import { Command, InvalidArgumentError, Option } from 'commander'
+import { Command, Option } from 'commander'
 import cliProgress from 'cli-progress'
 import { AppError } from '../shared/errors'
 import { stringifyWire } from '../shared/wire-json'
 import { runConfigInput, resolveRunConfig } from '../shared/schemas'
-import { PRESET_IDS } from '../shared/plan'
-import { BACKEND_IDS, OPTIMIZER_IDS, RUN_STATUSES, VARIANT_IDS } from '../shared/types'
+import { RUN_STATUSES, VARIANT_IDS } from '../shared/types'
 import { createAppCore, type AppCore } from '../core/services/app-core'
 import { createForkSpawner } from '../core/services/fork-trainer'
 import { resolveDataHome } from '../core/paths'
 import { startWebServer } from '../server/index'
 import { registerDatasetCommands } from './datasets'
 import { registerExportCommand } from './export'
-import { registerDoctorCommand } from './doctor'
-import { isPlanRun, planFromFlags, registerExperimentCommands, runPlan, type PlanFlags } from './experiments'
+import { isPlanRun, registerExperimentCommands, runPlan, type PlanFlags } from './experiments'
+import {
+  addPlanOptions,
+  addTrainingOptions,
+  flagOf,
+  int,
+  planFromOptions,
+  trainingFromOptions,
+  withFlagName,
+} from './run-options'
+import { registerClusterCommands } from './cluster'
 import { deviceText, duration, pct, table } from './format'
 import { importedTeacherRef, parseTeacherRef, registerTeacherCommands } from './teachers'
 import {
@@ -32,9 +40,11 @@ function runTeacherOf(ref: unknown, epoch: unknown): { runId: number; epoch: num
   if (!ref || !('run' in (ref as object))) return undefined
   return { runId: (ref as { run: number }).run, epoch: (epoch as number | undefined) ?? null }
 }
+import { registerDoctorCommand } from './doctor'
 
 const VERSION = '0.1.0'
 const trainerEntry = fileURLToPath(new URL('./trainer.js', import.meta.url))
+const tfkdBin = fileURLToPath(new URL('../../bin/tfkd.js', import.meta.url))
 
 function openCore(host: 'cli' | 'web'): AppCore {
   return createAppCore({
@@ -42,65 +52,21 @@ function openCore(host: 'cli' | 'web'): AppCore {
     host,
     spawnTrainer: createForkSpawner(trainerEntry),
     version: VERSION,
+    // What Slurm array tasks run: this very install (same Node, same bin/tfkd.js).
+    tfkdInstall: { node: process.execPath, tfkd: tfkdBin },
   })
-}
-
-function int(name: string) {
-  return (v: string): number => {
-    const n = Number(v)
-    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got "${v}"`)
-    return n
-  }
-}
-function num(name: string) {
-  return (v: string): number => {
-    const n = Number(v)
-    if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got "${v}"`)
-    return n
-  }
-}
-
-/** The flag that sets a run-config field (errors name what the user typed, e.g. `--lr`). */
-const FIELD_FLAGS: Record<string, string> = {
-  learningRate: '--lr',
-  validationFraction: '--val-fraction',
-  maxTrainSamples: '--max-train',
-  variantParams: '--param',
-  teacher: '--teacher-run',
-}
-function flagOf(field: string): string {
-  return FIELD_FLAGS[field] ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
-}
-
-/** A plan error about a training field the user gave as a flag names that flag too. */
-function withFlagName(err: unknown, fromFlags: Record<string, unknown>): unknown {
-  if (!(err instanceof AppError) || err.code !== 'invalid_input') return err
-  const field = (err.details as { field?: unknown } | undefined)?.field
-  const m = typeof field === 'string' ? /^training\.(\w+)$/.exec(field) : null
-  if (!m || !(m[1]! in fromFlags)) return err
-  return new AppError(err.code, `${flagOf(m[1]!)}: ${err.message}`, err.details)
 }
 
 const program = new Command('tfkd')
   .description('Teacher-free Knowledge Distillation experiments, headless')
   .version(VERSION)
 
-program
+const runCommand = program
   .command('run')
   .description('train one run, or an experiment plan (--preset, --plan, --variants, --seeds), and record it')
-  .option('--dataset <id|name>', 'dataset id or name (default: mnist-10k)')
-  .option('--model <id>', 'model id (see `tfkd models`)')
+addTrainingOptions(runCommand)
   .addOption(new Option('--variant <id>', 'distillation variant').choices([...VARIANT_IDS]))
-  .option('--epochs <n>', 'epochs', int('--epochs'))
-  .option('--batch-size <n>', 'batch size', int('--batch-size'))
-  .addOption(new Option('--optimizer <id>', 'optimizer').choices([...OPTIMIZER_IDS]))
-  .option('--lr <x>', 'base learning rate (scaled by batch/128)', num('--lr'))
-  .option('--momentum <x>', 'SGD momentum', num('--momentum'))
-  .option('--weight-decay <x>', 'L2 weight decay', num('--weight-decay'))
   .option('--seed <n>', 'seed of every random source of the run', int('--seed'))
-  .option('--val-fraction <x>', 'validation fraction carved from train', num('--val-fraction'))
-  .option('--max-train <n>', 'train on at most N samples (0 = all)', int('--max-train'))
-  .addOption(new Option('--backend <id>', 'pin a TF.js backend').choices(['auto', ...BACKEND_IDS]))
   .option('--teacher-run <id>', 'teacher run for kd, re-kd, de-kd, tfkd-self', int('--teacher-run'))
   .option(
     '--teacher <onnx:ID|run:ID>',
@@ -123,63 +89,21 @@ program
     "use the teacher's checkpoint of this epoch (de-kd snapshot)",
     int('--teacher-epoch'),
   )
-  .option(
-    '--param <key=value>',
-    'variant hyperparameter, repeatable (e.g. --param alpha=0.9 --param temperature=4)',
-    (v: string, acc: Record<string, unknown>) => {
-      const m = /^([A-Za-z]\w*)=(.*)$/.exec(v)
-      if (!m) throw new InvalidArgumentError(`--param expects key=value, got "${v}"`)
-      const raw = m[2]!
-      acc[m[1]!] = raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw
-      return acc
-    },
-    {} as Record<string, unknown>,
-  )
-  .option('--plan <file>', 'run an experiment plan (JSON; flags override its fields)')
-  .addOption(new Option('--preset <id>', 'start the plan from a preset').choices([...PRESET_IDS]))
-  .option('--variants <list>', 'plan: "all" or a comma-separated list of variants')
-  .option('--seeds <n|list>', 'plan: a number of seeds (1..n) or a comma-separated list')
-  .option('--teacher-model <id>', 'plan: stronger teacher architecture (kd, de-kd)')
-  .option('--weaker-teacher <id>', 'plan: weaker teacher architecture (re-kd)')
-  .option(
-    '--de-kd-epochs <list>',
-    "plan: de-kd teachers are the stronger teacher's snapshots at these epochs",
-  )
-  .option('--teacher-epochs <n>', 'plan: epochs of the teacher runs', int('--teacher-epochs'))
+addPlanOptions(runCommand)
   .option('--no-progress', 'no progress bar (one line per epoch only)')
   .action(async (o: Record<string, unknown>) => {
     if (isPlanRun(o as PlanFlags)) {
-      const training = Object.fromEntries(
-        Object.entries({
-          epochs: o.epochs,
-          batchSize: o.batchSize,
-          optimizer: o.optimizer,
-          learningRate: o.lr,
-          momentum: o.momentum,
-          weightDecay: o.weightDecay,
-          validationFraction: o.valFraction,
-          maxTrainSamples: o.maxTrain,
-          backend: o.backend,
-        }).filter(([, v]) => v !== undefined),
-      )
-      const params = Object.keys(o.param as object).length ? (o.param as Record<string, unknown>) : undefined
-      const plan = planFromFlags(
-        {
-          ...(o as PlanFlags),
-          dataset: o.dataset as string | undefined,
-          model: o.model as string | undefined,
-        },
-        training,
-        params,
-      )
+      const training = trainingFromOptions(o)
+      const plan = planFromOptions(o)
       const ref = o.teacher as ReturnType<typeof parseTeacherRef> | undefined
       if (ref && 'onnx' in ref)
         plan.importedTeachers = { stronger: ref.onnx, weaker: ref.onnx, self: ref.onnx }
-      if (ref && 'run' in ref)
+      if (ref && 'run' in ref) {
         throw new AppError(
           'invalid_input',
           '--teacher run:ID is for one run; plans reuse runs with reuseTeachers in --plan',
         )
+      }
       if (o.teacherLogits) plan.teacherLogits = o.teacherLogits as TeacherLogitsMode
       const core = openCore('cli')
       try {
@@ -415,6 +339,7 @@ registerDatasetCommands(program, () => openCore('cli'))
 registerExperimentCommands(program, () => openCore('cli'))
 registerExportCommand(program, () => openCore('cli'))
 registerTeacherCommands(program, () => openCore('cli'))
+registerClusterCommands(program, () => openCore('cli'), { trainerEntry })
 registerDoctorCommand(program, () => openCore('cli'))
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -23,17 +23,23 @@ import type {
   RunSummary,
   ExperimentDetail,
   ExperimentSummary,
+  ModelInfo,
   VariantId,
 } from './types'
 import type { DoctorReport } from './doctor'
 import type { PresetDataRequirement, PresetId } from './plan'
 import type { ModelExportResult, OnnxTeacherSummary } from './onnx'
+import type {
+  ClusterAvailability,
+  ClusterJobStatus,
+  ClusterJobSummary,
+  ClusterSubmitResult,
+  ClusterSyncResult,
+  Submission,
+} from './cluster'
 import type { ComparisonTable } from './comparison'
 
-export interface ModelInfo {
-  id: string
-  description: string
-}
+export type { ModelInfo }
 
 type In<K extends keyof typeof inputSchemas> = z.input<(typeof inputSchemas)[K]>
 
@@ -77,6 +83,15 @@ export interface Invokes {
   'teachers:delete': { input: In<'teachers:delete'>; output: { deleted: boolean; runs: number[] } }
   /** A run's model as ONNX or TF.js, checked against the app's logits. */
   'exports:model': { input: In<'exports:model'>; output: ModelExportResult }
+  /** Whether this host can submit to Slurm (sbatch on its PATH, and a tfkd install to run). */
+  'cluster:available': { input: In<'cluster:available'>; output: ClusterAvailability }
+  /** A plan as Slurm job arrays; `dryRun` only renders the scripts. */
+  'cluster:submit': { input: In<'cluster:submit'>; output: ClusterSubmitResult }
+  'cluster:jobs': { input: In<'cluster:jobs'>; output: ClusterJobSummary[] }
+  'cluster:status': { input: In<'cluster:status'>; output: ClusterJobStatus }
+  'cluster:sync': { input: In<'cluster:sync'>; output: ClusterSyncResult }
+  'cluster:retry': { input: In<'cluster:retry'>; output: { rows: number[]; submissions: Submission[] } }
+  'cluster:cancel': { input: In<'cluster:cancel'>; output: { cancelled: string[] } }
   /** `tfkd doctor`: the machine, NVIDIA GPUs, CUDA libraries, WebGPU adapter, a verdict per rung. */
   'diagnostics:doctor': { input: In<'diagnostics:doctor'>; output: DoctorReport }
   /** The CUDA library folders set in Settings (searched first by the doctor). */
@@ -186,6 +201,13 @@ export const invokeChannels: { [K in InvokeChannel]: true } = {
   'teachers:cancel': true,
   'teachers:delete': true,
   'exports:model': true,
+  'cluster:available': true,
+  'cluster:submit': true,
+  'cluster:jobs': true,
+  'cluster:status': true,
+  'cluster:sync': true,
+  'cluster:retry': true,
+  'cluster:cancel': true,
   'diagnostics:doctor': true,
   'diagnostics:cudaFolders': true,
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod'
 import { BACKEND_IDS, LR_SCHEDULES, OPTIMIZER_IDS, VARIANT_IDS, type VariantId } from './types'
 import type { RunConfig, RunRole } from './types'
+import { DEFAULT_TRAINING, type TrainingConfig } from './defaults'
 import { learnsFromSnapshots, needsTeacher, teacherSlotOf, type TeacherSlot } from './variants'
 import { TEACHER_LOGITS_MODES, type TeacherLogitsMode } from './onnx'
 
@@ -121,25 +122,8 @@ export interface ResolvedPlan {
   reuseTeachers: { stronger?: number; weaker?: number; self?: number }
   importedTeachers: { stronger?: number; weaker?: number; self?: number }
   teacherLogits: TeacherLogitsMode
-  training: Omit<RunConfig, 'dataset' | 'model' | 'variant' | 'seed' | 'variantParams' | 'teacher'>
+  training: TrainingConfig
   variantParams: Partial<Record<VariantId, Record<string, unknown>>>
-}
-
-const BASE_TRAINING: ResolvedPlan['training'] = {
-  epochs: 3,
-  batchSize: 64,
-  optimizer: 'sgd',
-  learningRate: 0.1,
-  lrSchedule: 'constant',
-  warmupEpochs: 0,
-  lrMilestones: [],
-  lrGamma: 0.2,
-  momentum: 0.9,
-  weightDecay: 5e-4,
-  validationFraction: 0.1,
-  maxTrainSamples: 0,
-  backend: 'auto',
-  augment: { cropPadding: 0, horizontalFlip: false, rotationDegrees: 0 },
 }
 
 /**
@@ -265,10 +249,10 @@ export function resolvePlan(input: ExperimentPlanInput): ResolvedPlan {
   const preset = p.preset ? PRESETS[p.preset].plan : {}
   const pick = <K extends keyof typeof p & keyof typeof preset>(k: K) => p[k] ?? preset[k]
   const training: ResolvedPlan['training'] = {
-    ...BASE_TRAINING,
+    ...DEFAULT_TRAINING,
     ...preset.training,
     ...p.training,
-    augment: { ...BASE_TRAINING.augment, ...preset.training?.augment, ...p.training?.augment },
+    augment: { ...DEFAULT_TRAINING.augment, ...preset.training?.augment, ...p.training?.augment },
   }
   const variants = pick('variants') ?? [...VARIANT_IDS]
   const seeds = pick('seeds') ?? [1, 2, 3]

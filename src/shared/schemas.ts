@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { RUN_STATUSES, VARIANT_IDS } from './types'
 import type { RunConfig } from './types'
+import { DEFAULT_RUN_CONFIG } from './defaults'
 import { AppError } from './errors'
 import { augmentFields, experimentPlanInput, trainingFields } from './plan'
 import { VARIANT_PARAMS, resolveVariantParams } from './variants'
@@ -21,29 +22,9 @@ export const importedTeacherInput = z
     executionProvider: z.enum(ONNX_EXECUTION_PROVIDERS).optional(),
   })
   .strict()
+import { clusterJobRef, clusterSubmitInput } from './cluster'
 
-export const DEFAULT_RUN_CONFIG: RunConfig = {
-  dataset: 'mnist-10k',
-  model: 'cnn-small',
-  variant: 'baseline',
-  epochs: 2,
-  batchSize: 64,
-  optimizer: 'sgd',
-  learningRate: 0.1,
-  lrSchedule: 'constant',
-  warmupEpochs: 0,
-  lrMilestones: [],
-  lrGamma: 0.2,
-  augment: { cropPadding: 0, horizontalFlip: false, rotationDegrees: 0 },
-  momentum: 0.9,
-  weightDecay: 5e-4,
-  seed: 230,
-  validationFraction: 0.1,
-  maxTrainSamples: 0,
-  backend: 'auto',
-  variantParams: {},
-  teacher: null,
-}
+export { DEFAULT_RUN_CONFIG }
 
 const id = z.number().int().positive()
 
@@ -192,6 +173,13 @@ export const inputSchemas = {
       checkpoint: z.enum(['best', 'last']).optional(),
     })
     .strict(),
+  'cluster:available': z.object({}).strict(),
+  'cluster:submit': clusterSubmitInput,
+  'cluster:jobs': z.object({}).strict(),
+  'cluster:status': clusterJobRef,
+  'cluster:sync': clusterJobRef,
+  'cluster:retry': clusterJobRef,
+  'cluster:cancel': clusterJobRef,
   'diagnostics:doctor': z
     .object({
       /** Run the probes again instead of answering the last report. */

@@ -99,9 +99,19 @@ export interface TeacherRef {
   targetAccuracy: number | null
 }
 
-/** The end-of-run evaluation on the test split, at the best (by validation) and the last epoch. */
-export interface EvalReport {
-  epoch: number
+/** Reliability diagram: per confidence bin, the count, mean confidence and accuracy. */
+export interface ReliabilityBins {
+  bins: number
+  counts: number[]
+  confidence: number[]
+  accuracy: number[]
+}
+
+/** Classification metrics of one split (core/analysis/metrics.ts computes them). */
+export interface ClassificationMetrics {
+  /** Samples evaluated. */
+  n: number
+  /** Mean negative log-likelihood (cross-entropy). */
   loss: number
   accuracy: number
   top5: number
@@ -110,8 +120,15 @@ export interface EvalReport {
   perClassAccuracy: number[]
   /** confusion[trueClass][predictedClass] = count. */
   confusion: number[][]
-  /** Reliability diagram: per confidence bin, [count, mean confidence, accuracy]. */
-  reliability: { bins: number; counts: number[]; confidence: number[]; accuracy: number[] }
+  reliability: ReliabilityBins
+}
+
+/**
+ * The end-of-run evaluation on the test split, at the best (by validation) and the last epoch: the
+ * split's metrics (less the sample count) at that epoch.
+ */
+export interface EvalReport extends Omit<ClassificationMetrics, 'n'> {
+  epoch: number
 }
 
 export interface RunResultDetails {
@@ -277,3 +294,19 @@ export type AppCommand =
       view: 'datasets' | 'new' | 'runs' | 'history' | 'compare' | 'exports' | 'diagnostics'
     }
   | { kind: 'import'; path: string }
+
+export const MODEL_FAMILIES = ['mlp', 'cnn', 'resnet', 'mobilenet', 'shufflenet'] as const
+export type ModelFamily = (typeof MODEL_FAMILIES)[number]
+
+/** A model of the registry (core/models/catalog.ts), as hosts and the UI list it. */
+export interface ModelInfo {
+  id: string
+  description: string
+  family: ModelFamily
+  /** Expected-accuracy rank: higher is stronger. */
+  strength: number
+  /** Total weights at 32x32x3, 10 classes (batch-norm moving statistics included). */
+  params: number
+  /** Forward MACs per sample at 32x32x3, 10 classes (conv, depthwise conv and dense layers). */
+  macs: number
+}

@@ -263,6 +263,11 @@ describe.skipIf(skipChromium)('web UI end to end', () => {
     const chosen = page.getByTestId('chosen-backend')
     await chosen.waitFor({ timeout: 60_000 })
     expect(await chosen.textContent()).toBe(runs[0]!.backend)
+    // The GPU doctor's quick check (driver, GPUs, CUDA libraries) and a verdict for every rung.
+    const headline = page.getByTestId('doctor-headline')
+    await headline.waitFor({ timeout: 60_000 })
+    expect(await headline.textContent()).toMatch(/NVIDIA driver/)
+    expect(await page.getByTestId('doctor-verdicts').locator('tbody tr').count()).toBe(5)
     expect(await page.getByTestId('app-host').textContent()).toBe('web')
     await page.screenshot({ path: join(SHOTS, 'settings.png'), animations: 'disabled' })
     await page.getByTestId('theme-dark').check()

@@ -22,24 +22,9 @@
 
 export const DEFAULT_ECE_BINS = 15
 
-export interface ReliabilityBins {
-  bins: number
-  counts: number[]
-  confidence: number[]
-  accuracy: number[]
-}
+import type { ClassificationMetrics, ReliabilityBins } from '../../shared/types'
 
-export interface ClassificationMetrics {
-  n: number
-  /** Mean negative log-likelihood (cross-entropy). */
-  loss: number
-  accuracy: number
-  top5: number
-  ece: number
-  perClassAccuracy: number[]
-  confusion: number[][]
-  reliability: ReliabilityBins
-}
+export type { ClassificationMetrics, ReliabilityBins }
 
 export type ScoreKind = 'logits' | 'probabilities'
 

@@ -21,9 +21,6 @@ import {
   type VariantParamsInput,
 } from '../../shared/variants'
 
-/** logits [N, K] float32, labels [N] int32 -> scalar mean loss (the teacher-free form). */
-export type LossFn = (logits: tf.Tensor2D, labels: tf.Tensor1D, numClasses: number) => tf.Scalar
-
 export interface LossInputs {
   /** Student logits [N, K]. */
   logits: tf.Tensor2D
@@ -181,32 +178,4 @@ export function makeLoss<V extends VariantId>(
     params: Object.freeze({ ...resolved }),
     needsTeacher: needsTeacher(variant),
   }) as DistillLoss
-}
-
-/** Adapts a teacher-free DistillLoss to the positional LossFn of the current training loop. */
-export function asLossFn(loss: DistillLoss): LossFn {
-  if (loss.needsTeacher) {
-    throw new Error(`variant "${loss.variant}" needs teacher logits; call the DistillLoss with teacherLogits`)
-  }
-  return (logits, labels, numClasses) => loss({ logits, labels, numClasses })
-}
-
-/** Every variant's loss with default hyperparameters. */
-export const LOSSES: Record<VariantId, DistillLoss> = {
-  baseline: makeLoss('baseline'),
-  lsr: makeLoss('lsr'),
-  kd: makeLoss('kd'),
-  're-kd': makeLoss('re-kd'),
-  'de-kd': makeLoss('de-kd'),
-  'tfkd-self': makeLoss('tfkd-self'),
-  'tfkd-reg': makeLoss('tfkd-reg'),
-}
-
-/**
- * Positional loss for the teacher-free variants (baseline, lsr, tfkd-reg), as the foundation's training
- * loop calls it. Variants with a teacher throw: use makeLoss and pass teacherLogits.
- */
-export function lossFor(variant: VariantId, params: Record<string, unknown> = {}, model?: string): LossFn {
-  if (variant === 'baseline') return crossEntropy
-  return asLossFn(makeLoss(variant, params, model))
 }

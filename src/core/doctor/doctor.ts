@@ -112,7 +112,7 @@ export function probeTrainer(
     t.onExit(({ code, signal }) => {
       finish(
         lastError ?? `the trainer probe exited (${signal ?? `code ${code}`}) before it reported`,
-        signal ? 'error' : 'error',
+        'error',
       )
     })
     t.send({ type: 'doctor' })
@@ -237,6 +237,6 @@ function headline(
       : `No WebGPU adapter${webgpu.reason ? `: ${webgpu.reason}` : ' (not probed)'}.`,
     willUse
       ? `Training will use the ${willUse.id} rung: ${willUse.device}.`
-      : `Which rung training will use is unknown: ${problem ?? 'the ladder was not probed (--no-probe)'}.`,
+      : `Which rung training will use is unknown: ${problem ?? 'the ladder was not probed (quick check only)'}.`,
   ]
 }

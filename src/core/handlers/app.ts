@@ -7,7 +7,7 @@ import type { Handlers } from '../../shared/contract'
 import { PRESET_IDS, PRESETS } from '../../shared/plan'
 import { VARIANT_IDS } from '../../shared/types'
 import { resolveVariantParams, VARIANTS } from '../../shared/variants'
-import { MODEL_CATALOG } from '../models/catalog'
+import { listModels } from '../models/catalog'
 import type { DomainHandlers, HandlerContext } from './context'
 
 type AppChannels =
@@ -49,7 +49,7 @@ export function createAppHandlers({ store, runs, app }: HandlerContext): Pick<Ha
   }
   return {
     ...appInfo,
-    'models:list': () => Object.entries(MODEL_CATALOG).map(([id, m]) => ({ id, description: m.description })),
+    'models:list': () => listModels(),
     'variants:list': () =>
       VARIANT_IDS.map((id) => ({
         id,

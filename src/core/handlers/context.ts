@@ -8,6 +8,7 @@ import type { ExportService } from '../services/export-service'
 import type { TeacherService } from '../services/teacher-service'
 import type { DoctorService } from '../services/doctor-service'
 import type { Store } from '../store/store'
+import type { ClusterHandlerDeps } from './cluster'
 
 export interface HandlerContext {
   store: Store
@@ -21,6 +22,8 @@ export interface HandlerContext {
   doctor: DoctorService
   emit<K extends PushChannel>(channel: K, payload: Pushes[K]): void
   app: { version: string; dataHome: string; host: AppInfo['host'] }
+  /** Slurm cluster jobs; absent where a host does not offer them. */
+  cluster?: ClusterHandlerDeps
 }
 
 /** The handlers of the channels named `<domain>:...`; a missing or extra one is a compile error. */

@@ -1,6 +1,7 @@
 /** Every invoke channel's handler, by domain; `Handlers` makes a missing channel a compile error. */
 import type { Handlers } from '../../shared/contract'
 import { createAppHandlers } from './app'
+import { createClusterHandlers } from './cluster'
 import type { HandlerContext } from './context'
 import { createDatasetHandlers } from './datasets'
 import { createExperimentHandlers } from './experiments'
@@ -20,6 +21,7 @@ export function createHandlers(ctx: HandlerContext, hostHandlers: Partial<Handle
     ...createExperimentHandlers(ctx),
     ...createTeacherHandlers(ctx),
     ...createExportHandlers(ctx),
+    ...createClusterHandlers(ctx),
     ...createDoctorHandlers(ctx),
     ...hostHandlers,
   }

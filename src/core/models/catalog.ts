@@ -9,19 +9,12 @@
  * counts every weight including batch-norm moving statistics, `macs` are forward multiply-accumulates
  * per sample of conv / depthwise / dense layers (FLOPs = 2 x MACs).
  */
-export const MODEL_FAMILIES = ['mlp', 'cnn', 'resnet', 'mobilenet', 'shufflenet'] as const
-export type ModelFamily = (typeof MODEL_FAMILIES)[number]
+import type { ModelInfo } from '../../shared/types'
 
-export interface ModelInfo {
-  description: string
-  family: ModelFamily
-  /** Expected-accuracy rank: higher is stronger. */
-  strength: number
-  /** Total weights at 32x32x3, 10 classes (batch-norm moving statistics included). */
-  params: number
-  /** Forward MACs per sample at 32x32x3, 10 classes (conv, depthwise conv and dense layers). */
-  macs: number
-}
+export { MODEL_FAMILIES, type ModelFamily, type ModelInfo } from '../../shared/types'
+
+/** A catalog entry: a model's info, keyed by its id. */
+export type ModelCatalogEntry = Omit<ModelInfo, 'id'>
 
 export const MODEL_CATALOG = {
   mlp: {
@@ -76,11 +69,16 @@ export const MODEL_CATALOG = {
     params: 274_042,
     macs: 40_813_184,
   },
-} as const satisfies Record<string, ModelInfo>
+} as const satisfies Record<string, ModelCatalogEntry>
 
 export type ModelId = keyof typeof MODEL_CATALOG
 
 export const MODEL_IDS = Object.keys(MODEL_CATALOG) as ModelId[]
+
+/** Every model's info, in catalog order (what `models:list` answers). */
+export function listModels(): ModelInfo[] {
+  return MODEL_IDS.map((id) => ({ id, ...MODEL_CATALOG[id] }))
+}
 
 export function isModelId(id: string): id is ModelId {
   return Object.hasOwn(MODEL_CATALOG, id)

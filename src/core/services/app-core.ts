@@ -17,6 +17,10 @@ import { createRunService, type RunService } from './run-service'
 import { createExportService, type ExportService } from './export-service'
 import { createTeacherService, type TeacherService } from './teacher-service'
 import type { SpawnTrainer } from './trainer-handle'
+import { createClusterService, type ClusterService } from '../cluster/cluster-service'
+import { createSlurmClient, type Exec } from '../cluster/slurm-client'
+import type { TfkdInstall } from '../cluster/slurm-scripts'
+import { createClusterRepo } from '../store/repos/cluster'
 import type { DoctorOptions } from '../doctor/doctor'
 import { createDoctorService, type DoctorService } from './doctor-service'
 
@@ -31,6 +35,10 @@ export interface AppCoreOptions {
   cancelGraceMs?: number
   /** Channels only this host can serve (the desktop app's OS dialogs), replacing the defaults. */
   hostHandlers?: Partial<Handlers>
+  /** Node and bin/tfkd.js of this install, for Slurm array tasks to run (CLI and web host). */
+  tfkdInstall?: TfkdInstall
+  /** Runs Slurm's commands (tests may wrap it); default: the real commands with timeouts. */
+  slurmExec?: Exec
   /** Doctor test seams (fake /proc, system folders, timeouts). */
   doctorOptions?: Partial<DoctorOptions>
 }
@@ -42,6 +50,7 @@ export interface AppCore {
   plans: PlanService
   teachers: TeacherService
   modelExport: ExportService
+  cluster: ClusterService
   handlers: Handlers
   dispatch(channel: string, input: unknown): Promise<Envelope<unknown>>
   on<K extends PushChannel>(channel: K, listener: (payload: Pushes[K]) => void): () => void
@@ -79,12 +88,30 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
     gpu: doctor,
   })
   const plans = createPlanService({ store, runs })
+  const clusterRepo = createClusterRepo({ db: store.db, now: Date.now })
+  const slurm = createSlurmClient({ exec: opts.slurmExec })
+  const cluster = createClusterService({
+    store,
+    cluster: clusterRepo,
+    paths,
+    plans,
+    slurm,
+    install: opts.tfkdInstall ?? { node: 'node', tfkd: 'tfkd' },
+  })
   const app = { version: opts.version ?? '0.0.0', dataHome: opts.dataHome, host: opts.host }
   const jobDeps = { store, paths, spawnTrainer: opts.spawnTrainer, env: opts.env }
   const teachers = createTeacherService(jobDeps)
   const modelExport = createExportService(jobDeps)
+  const clusterCtx = {
+    service: cluster,
+    repo: clusterRepo,
+    slurm,
+    installMissing: opts.tfkdInstall
+      ? null
+      : 'this host has no tfkd install for the cluster nodes to run; use `tfkd cluster submit` or `tfkd serve` on the login node',
+  }
   const handlers = createHandlers(
-    { store, paths, runs, plans, doctor, teachers, modelExport, emit, app },
+    { store, paths, runs, plans, doctor, teachers, modelExport, emit, app, cluster: clusterCtx },
     opts.hostHandlers,
   )
 
@@ -95,6 +122,7 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
     plans,
     teachers,
     modelExport,
+    cluster,
     handlers,
     dispatch: createDispatch(handlers, (err) =>
       // Disk full, read-only, permission denied: say which file and what to do, not just SQLite's words.

@@ -10,17 +10,18 @@ import {
   presetDataProblem,
   resolvePlan,
   type ExperimentPlanInput,
+  type PlannedRun,
   type ResolvedPlan,
   type TeacherSlot,
 } from '../../shared/plan'
 import { resolveRunConfig } from '../../shared/schemas'
 import { teacherSlotOf, variantsTaughtBy } from '../../shared/variants'
-import type { ExperimentDetail, RunSummary } from '../../shared/types'
+import type { ExperimentDetail, RunConfig, RunSummary } from '../../shared/types'
 import { runDeviceLabel } from '../../shared/backends'
 import { isActiveRunStatus } from '../../shared/run-states'
 import { compareRuns, formatComparison, type ComparisonTable } from '../analysis/compare'
 import { isModelId, MODEL_CATALOG, type ModelId } from '../models/catalog'
-import type { Store } from '../store/store'
+import type { DatasetRecord, Store } from '../store/store'
 import type { RunService } from './run-service'
 import type { ImportedTeacherRef } from '../../shared/onnx'
 import { checkImportedTeacher } from './teacher-service'
@@ -98,6 +99,15 @@ function importedTeacherLabel(store: Store, ref: ImportedTeacherRef): string {
   return `onnx:${t.name} (${(100 * t.testAccuracy).toFixed(2)}% test${t.nearChance ? ', near chance' : ''}) sha256 ${sha}`
 }
 
+/** A validated, expanded plan: what `start` stores and queues. */
+export interface PreparedPlan {
+  plan: ResolvedPlan
+  ds: DatasetRecord
+  planned: PlannedRun[]
+  /** Resolved configs, by index of `planned` (teacher: null; the planner fills in lineage). */
+  configs: RunConfig[]
+}
+
 export function createPlanService(deps: { store: Store; runs: RunService }) {
   const { store, runs } = deps
 
@@ -107,68 +117,79 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
     return { ...e, runs: store.runs.list({ experimentId: id, limit: 10_000 }).reverse() }
   }
 
+  function prepare(input: ExperimentPlanInput): PreparedPlan {
+    let plan: ResolvedPlan
+    try {
+      plan = resolvePlan(input)
+    } catch (err) {
+      zodToAppError(err, 'plan: ')
+    }
+    checkModels(plan)
+    const ds = plan.dataset
+      ? /^\d+$/.test(plan.dataset)
+        ? store.datasets.get(Number(plan.dataset))
+        : store.datasets.byName(plan.dataset)
+      : undefined
+    if (plan.dataset && !ds)
+      throw new AppError('not_found', `dataset "${plan.dataset}" not found`, { field: 'dataset' })
+    const dataProblem = presetDataProblem(
+      plan.preset,
+      ds ? { name: ds.name, inputShape: ds.inputShape, classCount: ds.classNames.length } : null,
+    )
+    if (dataProblem) throw new AppError('invalid_input', dataProblem, { field: 'dataset' })
+    if (!ds) throw new AppError('not_found', `dataset "${plan.dataset}" not found`, { field: 'dataset' })
+    for (const [slot, runId] of Object.entries(plan.reuseTeachers)) {
+      const t = store.runs.get(runId)
+      if (!t) throw new AppError('not_found', `reuseTeachers.${slot}: run ${runId} not found`)
+      if (t.status !== 'completed' || t.datasetId !== ds.id) {
+        throw new AppError(
+          'invalid_input',
+          `reuseTeachers.${slot}: run ${runId} must be a completed run on ${ds.name} (it is ${t.status} on ${t.datasetName})`,
+        )
+      }
+    }
+    // Imported teachers: checked once, their hash recorded in every student's config.
+    const importedRefs = new Map<number, ImportedTeacherRef>()
+    for (const [slot, id] of Object.entries(plan.importedTeachers)) {
+      try {
+        importedRefs.set(id, checkImportedTeacher(store, { id }, ds))
+      } catch (err) {
+        if (err instanceof AppError)
+          throw new AppError(err.code, `importedTeachers.${slot}: ${err.message}`, err.details)
+        throw err
+      }
+    }
+    const planned = expandPlan(plan)
+    // Resolve every config (variant defaults, per-model values) before writing anything.
+    const configs = planned.map((p) => {
+      try {
+        const importedTeacher = p.config.importedTeacher
+          ? importedRefs.get(p.config.importedTeacher.id)
+          : undefined
+        return resolveRunConfig({
+          ...p.config,
+          dataset: String(ds.id),
+          teacher: null,
+          ...(importedTeacher ? { importedTeacher } : {}),
+        })
+      } catch (err) {
+        if (err instanceof AppError) throw new AppError(err.code, `${p.key}: ${err.message}`, err.details)
+        throw err
+      }
+    })
+    return { plan, ds, planned, configs }
+  }
+
   return {
+    /**
+     * Validates and expands a plan without storing anything: the resolved plan, its dataset and every
+     * run with its resolved config. `start` stores and queues this; `tfkd cluster submit` writes it
+     * to a job folder instead.
+     */
+    prepare,
     /** Validates, stores and queues a plan. Returns the experiment with its runs (all queued). */
     start(input: ExperimentPlanInput): ExperimentDetail {
-      let plan: ResolvedPlan
-      try {
-        plan = resolvePlan(input)
-      } catch (err) {
-        zodToAppError(err, 'plan: ')
-      }
-      checkModels(plan)
-      const ds = plan.dataset
-        ? /^\d+$/.test(plan.dataset)
-          ? store.datasets.get(Number(plan.dataset))
-          : store.datasets.byName(plan.dataset)
-        : undefined
-      if (plan.dataset && !ds)
-        throw new AppError('not_found', `dataset "${plan.dataset}" not found`, { field: 'dataset' })
-      const dataProblem = presetDataProblem(
-        plan.preset,
-        ds ? { name: ds.name, inputShape: ds.inputShape, classCount: ds.classNames.length } : null,
-      )
-      if (dataProblem) throw new AppError('invalid_input', dataProblem, { field: 'dataset' })
-      if (!ds) throw new AppError('not_found', `dataset "${plan.dataset}" not found`, { field: 'dataset' })
-      for (const [slot, runId] of Object.entries(plan.reuseTeachers)) {
-        const t = store.runs.get(runId)
-        if (!t) throw new AppError('not_found', `reuseTeachers.${slot}: run ${runId} not found`)
-        if (t.status !== 'completed' || t.datasetId !== ds.id) {
-          throw new AppError(
-            'invalid_input',
-            `reuseTeachers.${slot}: run ${runId} must be a completed run on ${ds.name} (it is ${t.status} on ${t.datasetName})`,
-          )
-        }
-      }
-      // Imported teachers: checked once, their hash recorded in every student's config.
-      const importedRefs = new Map<number, ImportedTeacherRef>()
-      for (const [slot, id] of Object.entries(plan.importedTeachers)) {
-        try {
-          importedRefs.set(id, checkImportedTeacher(store, { id }, ds))
-        } catch (err) {
-          if (err instanceof AppError)
-            throw new AppError(err.code, `importedTeachers.${slot}: ${err.message}`, err.details)
-          throw err
-        }
-      }
-      const planned = expandPlan(plan)
-      // Resolve every config (variant defaults, per-model values) before writing anything.
-      const configs = planned.map((p) => {
-        try {
-          const importedTeacher = p.config.importedTeacher
-            ? importedRefs.get(p.config.importedTeacher.id)
-            : undefined
-          return resolveRunConfig({
-            ...p.config,
-            dataset: String(ds.id),
-            teacher: null,
-            ...(importedTeacher ? { importedTeacher } : {}),
-          })
-        } catch (err) {
-          if (err instanceof AppError) throw new AppError(err.code, `${p.key}: ${err.message}`, err.details)
-          throw err
-        }
-      })
+      const { plan, ds, planned, configs } = prepare(input)
       const runIds = store.db.transaction(() => {
         const experimentId = store.experiments.insert({ name: plan.name, datasetId: ds.id, plan })
         const teacherRun: Partial<Record<TeacherSlot, number>> = { ...plan.reuseTeachers }

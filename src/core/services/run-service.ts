@@ -205,7 +205,7 @@ function teacherEpoch(
  * Where a queued run's teacher stands: ready (with its checkpoint), still to come, or never (the
  * student then fails with the reason).
  */
-function teacherState(store: Store, runId: number): TeacherState {
+function teacherState(store: Store, runId: number, isOrphan: (id: number) => boolean): TeacherState {
   const config = store.runs.detail(runId)?.config
   if (config?.importedTeacher) {
     // An imported ONNX teacher is ready when it (the same file) is still there.
@@ -215,7 +215,14 @@ function teacherState(store: Store, runId: number): TeacherState {
   if (!config?.teacher) return { ready: true }
   const t = store.runs.get(config.teacher.runId)
   if (!t) return { ready: false, reason: `teacher run ${config.teacher.runId} no longer exists` }
-  if (isActiveRunStatus(t.status)) return { ready: false, wait: true }
+  if (isActiveRunStatus(t.status)) {
+    // A teacher left queued or running by a host that is gone would be waited for forever.
+    if (!isOrphan(t.id)) return { ready: false, wait: true }
+    return {
+      ready: false,
+      reason: `teacher run ${t.id} was left ${t.status} by a tfkd process that is gone; resume it first`,
+    }
+  }
   if (t.status !== 'completed' && config.teacher.epoch === null) {
     return {
       ready: false,
@@ -309,7 +316,7 @@ function pump(q: QueueState): void {
     const runId = q.queue[i]!
     let state: TeacherState
     try {
-      state = teacherState(q.deps.store, runId)
+      state = teacherState(q.deps.store, runId, (id) => ownerOf(q, id).kind === 'none')
     } catch (err) {
       state = {
         ready: false,

@@ -11,7 +11,7 @@ import type { TestResult, TrainerStart, TrainerToHost } from '../../shared/train
 import type { BackendReport, RunConfig } from '../../shared/types'
 import { onnxTeacherStart } from './teacher-service'
 import type { DataPaths } from '../paths'
-import { StorageError } from '../storage-errors'
+import { explainStorageError, StorageError, storageTrouble } from '../storage-errors'
 import type { Store } from '../store/store'
 import { trainerEnv, type TrainerEnvOptions } from '../train/trainer-env'
 import type { SpawnTrainer, TrainerHandle } from './trainer-handle'
@@ -145,6 +145,20 @@ function recordEvent(ctx: SessionContext, runId: number, msg: TrainerToHost): Fi
   }
 }
 
+/** Records an event; a write that fails (disk full, read-only) ends the run `failed` with why. */
+function recordOrFail(ctx: SessionContext, runId: number, msg: TrainerToHost): FinalOutcome | null {
+  try {
+    return recordEvent(ctx, runId, msg)
+  } catch (err) {
+    const why = storageTrouble(err)
+      ? explainStorageError(err, 'cannot write to the run database', ctx.paths.database)
+      : err instanceof Error
+        ? err.message
+        : String(err)
+    return { status: 'failed', reason: `the host could not record the trainer's ${msg.type} event: ${why}` }
+  }
+}
+
 /** Why a trainer that exited on its own, without a final message, ended the run. */
 function exitReason(code: number | null, signal: string | null): string {
   const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
@@ -181,22 +195,12 @@ export function startTrainerSession(
   trainer.onMessage((msg) => {
     if (terminal) return
     if (msg.type === 'backend') sawBackend = true
-    let outcome: FinalOutcome | null
-    try {
-      outcome = recordEvent(ctx, runId, msg)
-    } catch (err) {
-      // A write that fails (disk full, read-only) must not leave the run looking alive.
-      end({
-        status: 'failed',
-        reason: `the host could not record the trainer's ${msg.type} event: ${String((err as Error).message ?? err)}`,
-      })
-      trainer.kill('SIGKILL')
-      return
-    }
-    if (outcome) {
-      end(outcome)
-      trainer.send({ type: 'shutdown' })
-    }
+    const outcome = recordOrFail(ctx, runId, msg)
+    if (!outcome) return
+    end(outcome)
+    // A failed write leaves the trainer with nothing to report to: stop it hard.
+    if (outcome.status === 'failed' && msg.type !== 'failed') trainer.kill('SIGKILL')
+    else trainer.send({ type: 'shutdown' })
   })
 
   trainer.onExit(({ code, signal }) => {

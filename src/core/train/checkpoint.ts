@@ -149,6 +149,25 @@ export interface CheckpointContents {
   optimizer?: { className: string; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer }
 }
 
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8 }
+
+/** Bytes the weights of these specs take (unquantized, as `saveCheckpoint` writes them). */
+function specBytes(specs: readonly tf.io.WeightsManifestEntry[] | undefined): number {
+  let n = 0
+  for (const s of specs ?? []) {
+    const size = s.quantization
+      ? s.quantization.dtype === 'float16'
+        ? 2
+        : s.quantization.dtype === 'uint16'
+          ? 2
+          : 1
+      : DTYPE_BYTES[s.dtype]
+    if (size === undefined) throw new Error(`unsupported weight dtype ${s.dtype}`)
+    n += s.shape.reduce((a, b) => a * b, 1) * size
+  }
+  return n
+}
+
 export function readCheckpoint(file: string): CheckpointContents {
   const buf = readFileSync(file)
   if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error(`${file}: not a tfkd checkpoint`)
@@ -159,6 +178,12 @@ export function readCheckpoint(file: string): CheckpointContents {
   const slice = (from: number, to: number): ArrayBuffer =>
     w.buffer.slice(w.byteOffset + from, w.byteOffset + to) as ArrayBuffer
   const opt = header.optimizer as OptimizerHeader | undefined
+  // A file cut short (written by an older version, or copied badly) is refused, not half-loaded.
+  const expected =
+    specBytes(header.weightSpecs as tf.io.WeightsManifestEntry[]) + (opt ? specBytes(opt.specs) : 0)
+  if (w.byteLength !== expected) {
+    throw new Error(`${file}: truncated or damaged checkpoint (${w.byteLength} of ${expected} weight bytes)`)
+  }
   const modelBytes = opt ? opt.modelBytes : w.byteLength
   return {
     meta: header,

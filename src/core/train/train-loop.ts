@@ -150,8 +150,6 @@ export function fillBatch(
   }
 }
 
-export type EvalResult = ClassificationMetrics
-
 /**
  * Metrics of a whole split in inference mode: NLL (plain cross-entropy, comparable across variants),
  * top-1, top-5, ECE, per-class accuracy, confusion and reliability bins. Batched; logits are read per
@@ -162,7 +160,7 @@ export async function evaluate(
   set: ImageSet,
   data: Pick<DatasetSplits, 'mean' | 'std' | 'numClasses'>,
   batchSize = 500,
-): Promise<EvalResult> {
+): Promise<ClassificationMetrics> {
   const acc = new MetricsAccumulator(data.numClasses)
   const [h, w, c] = set.shape
   const size = h * w * c

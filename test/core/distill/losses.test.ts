@@ -4,14 +4,8 @@ import { fileURLToPath } from 'node:url'
 import * as tf from '@tensorflow/tfjs-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { loadBackend } from '../../../src/core/backend/ladder'
-import {
-  LOSSES,
-  crossEntropy,
-  lossFor,
-  makeLoss,
-  virtualTeacherLogProbs,
-} from '../../../src/core/distill/losses'
-import { VARIANTS, resolveVariantParams } from '../../../src/core/distill/variants'
+import { crossEntropy, makeLoss, virtualTeacherLogProbs } from '../../../src/core/distill/losses'
+import { VARIANTS, resolveVariantParams } from '../../../src/shared/variants'
 import { VARIANT_IDS, type VariantId } from '../../../src/shared/types'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
@@ -120,25 +114,24 @@ describe('variant losses', () => {
 
   it('teacher variants refuse to run without teacher logits', () => {
     for (const v of ['kd', 're-kd', 'de-kd', 'tfkd-self'] as const) {
-      expect(() => tf.tidy(() => LOSSES[v]({ logits: logits(), labels: labels(), numClasses: 3 }))).toThrow(
+      expect(() => tf.tidy(() => makeLoss(v)({ logits: logits(), labels: labels(), numClasses: 3 }))).toThrow(
         /needs teacherLogits/,
       )
-      expect(() => lossFor(v)).toThrow(/needs teacher logits/)
     }
   })
 
   it('rejects wrong shapes with what was expected and received', () => {
     expect(() =>
-      tf.tidy(() => LOSSES.baseline({ logits: logits(), labels: labels(), numClasses: 4 })),
+      tf.tidy(() => makeLoss('baseline')({ logits: logits(), labels: labels(), numClasses: 4 })),
     ).toThrow(/expected logits \[N, 4\], received \[2, 3\]/)
   })
 
-  it('lossFor keeps the positional form for teacher-free variants', () => {
-    expect(lossFor('baseline')).toBe(crossEntropy)
+  it('teacher-free variants run without teacher logits (lsr with eps 0 is cross-entropy)', () => {
+    const args = () => ({ logits: logits(), labels: labels(), numClasses: 3 })
     const ce = tf.tidy(() => crossEntropy(logits(), labels(), 3).dataSync()[0]!)
-    const lsr0 = tf.tidy(() => lossFor('lsr', { epsilon: 0 })(logits(), labels(), 3).dataSync()[0]!)
+    const lsr0 = tf.tidy(() => makeLoss('lsr', { epsilon: 0 })(args()).dataSync()[0]!)
     expect(lsr0).toBeCloseTo(ce, 6)
-    const reg = tf.tidy(() => lossFor('tfkd-reg')(logits(), labels(), 3).dataSync()[0]!)
+    const reg = tf.tidy(() => makeLoss('tfkd-reg')(args()).dataSync()[0]!)
     expect(Number.isFinite(reg)).toBe(true)
   })
 
@@ -178,11 +171,11 @@ describe('variant losses', () => {
     const before = tf.memory().numTensors
     tf.tidy(() => {
       for (const v of VARIANT_IDS)
-        LOSSES[v]({ logits: logits(), labels: labels(), numClasses: 3, teacherLogits: logits() })
+        makeLoss(v)({ logits: logits(), labels: labels(), numClasses: 3, teacherLogits: logits() })
     })
     const l = logits()
     const y = labels()
-    const out = LOSSES['tfkd-self']({ logits: l, labels: y, numClasses: 3, teacherLogits: l })
+    const out = makeLoss('tfkd-self')({ logits: l, labels: y, numClasses: 3, teacherLogits: l })
     tf.dispose([l, y, out])
     expect(tf.memory().numTensors).toBe(before)
   })
@@ -191,11 +184,11 @@ describe('variant losses', () => {
 describe('variant registry', () => {
   it('lists all seven variants with a teacher kind and defaults from the spec', () => {
     expect(Object.keys(VARIANTS).sort()).toEqual([...VARIANT_IDS].sort())
-    expect(LOSSES.kd.params).toEqual({ alpha: 0.95, temperature: 20, reduction: 'elementwise_mean' })
-    expect(LOSSES['re-kd'].params).toMatchObject({ alpha: 0.6, temperature: 20 })
-    expect(LOSSES['de-kd'].params).toMatchObject({ alpha: 0.95, temperature: 20 })
-    expect(LOSSES['tfkd-self'].params).toMatchObject({ alpha: 0.95, temperature: 20, multiplier: 1 })
-    expect(LOSSES['tfkd-reg'].params).toEqual({
+    expect(makeLoss('kd').params).toEqual({ alpha: 0.95, temperature: 20, reduction: 'elementwise_mean' })
+    expect(makeLoss('re-kd').params).toMatchObject({ alpha: 0.6, temperature: 20 })
+    expect(makeLoss('de-kd').params).toMatchObject({ alpha: 0.95, temperature: 20 })
+    expect(makeLoss('tfkd-self').params).toMatchObject({ alpha: 0.95, temperature: 20, multiplier: 1 })
+    expect(makeLoss('tfkd-reg').params).toEqual({
       alpha: 0.95,
       temperature: 20,
       multiplier: 1,
@@ -203,7 +196,7 @@ describe('variant registry', () => {
       studentTemperature: 'one',
       reduction: 'elementwise_mean',
     })
-    expect(LOSSES.lsr.params).toEqual({ epsilon: 0.1 })
+    expect(makeLoss('lsr').params).toEqual({ epsilon: 0.1 })
     expect(VARIANTS['re-kd'].teacher).toBe('weaker')
     expect(VARIANTS['de-kd'].teacher).toBe('poor-snapshot')
     expect(VARIANTS['tfkd-self'].teacher).toBe('same-arch')

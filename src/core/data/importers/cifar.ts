@@ -5,13 +5,13 @@
  */
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { lstat, readdir, realpath } from 'node:fs/promises'
+import { lstat, realpath } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { Transform, type Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import tar from 'tar-stream'
 import { ByteReader } from './byte-stream'
-import { hashFile, readRegularFile, statRegularFile } from './fs-safe'
+import { hashFile, readdirNames, readRegularFile, statRegularFile } from './fs-safe'
 import { createTestSplitter } from './split'
 import {
   DETECT,
@@ -151,10 +151,10 @@ function capBytes(max: number, name: string): Transform {
 async function folderFiles(source: string, kind: CifarKind): Promise<{ dir: string; files: Set<string> }> {
   const root = await realpath(source)
   const known = new Set([...Object.keys(LAYOUTS[kind].data)])
-  const candidates = [root, ...(await readdir(root)).map((n) => join(root, n))]
+  const candidates = [root, ...(await readdirNames(root, () => undefined)).map((n) => join(root, n))]
   for (const dir of candidates) {
     if (!(await lstat(dir)).isDirectory()) continue
-    const files = new Set(await readdir(dir))
+    const files = new Set(await readdirNames(dir, () => undefined))
     if ([...known].some((f) => files.has(f))) return { dir, files }
   }
   throw new ImportError(`${source}: no ${[...known].join(', ')} found (in the folder or one level down)`)
@@ -192,7 +192,7 @@ async function detectCifar(kind: CifarKind, p: SourceProbe): Promise<number> {
     const inner = join(p.source, n)
     if (!/cifar/i.test(n) || !(await lstat(inner)).isDirectory()) continue
     // The first cifar-* sub-folder with a CIFAR layout decides, whichever kind it is.
-    const found = cifarFromNames(await readdir(inner))
+    const found = cifarFromNames(await readdirNames(inner, () => undefined))
     if (found) return found === kind ? DETECT.nested : DETECT.no
   }
   return DETECT.no

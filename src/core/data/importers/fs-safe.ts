@@ -78,6 +78,32 @@ export async function statRegularFile(path: string, maxBytes: number): Promise<n
   }
 }
 
+/** A file name's bytes with everything but printable ASCII shown as `\xNN`. */
+export function escapeNameBytes(name: Buffer): string {
+  let out = ''
+  for (const b of name)
+    out +=
+      b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`
+  return out
+}
+
+/**
+ * The names in a folder, sorted. A name that is not valid UTF-8 cannot be passed back to the file
+ * system as a JS string (it would come back with U+FFFD in place of its bytes and name no file), so
+ * it is reported through `onInvalid` with its bytes escaped, and left out.
+ */
+export async function readdirNames(dir: string, onInvalid: (escaped: string) => void): Promise<string[]> {
+  const out: string[] = []
+  for (const raw of await readdir(dir, { encoding: 'buffer' })) {
+    const name = raw.toString('utf8')
+    if (Buffer.from(name, 'utf8').equals(raw)) out.push(name)
+    else onInvalid(escapeNameBytes(raw))
+  }
+  return out.sort()
+}
+
+export const INVALID_NAME_REASON = 'file name is not valid UTF-8; skipped (rename it to import it)'
+
 export interface WalkEntry {
   /** Real path (under the root). */
   path: string
@@ -105,7 +131,9 @@ export async function walkFiles(
   const base = opts.relBase ?? root
   async function visit(d: string, depth: number): Promise<void> {
     throwIfAborted(opts.signal)
-    const names = (await readdir(d)).sort()
+    const names = await readdirNames(d, (escaped) =>
+      opts.skip(relative(base, join(d, escaped)).split(sep).join('/'), INVALID_NAME_REASON),
+    )
     for (const name of names) {
       const p = join(d, name)
       const rel = relative(base, p).split(sep).join('/')

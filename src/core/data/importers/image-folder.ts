@@ -3,9 +3,9 @@
  * `test/` (or `val/`, `validation/`) at the top. Without a test folder, test is carved at import.
  */
 import { createHash } from 'node:crypto'
-import { lstat, readdir, realpath } from 'node:fs/promises'
+import { lstat, realpath } from 'node:fs/promises'
 import { join } from 'node:path'
-import { hashFile, walkFiles, type WalkEntry } from './fs-safe'
+import { hashFile, INVALID_NAME_REASON, readdirNames, walkFiles, type WalkEntry } from './fs-safe'
 import { importImageList, isImageName, type ImageItem } from './image-list'
 import {
   DETECT,
@@ -20,9 +20,10 @@ import {
 const TEST_NAMES = ['test', 'val', 'validation', 'valid']
 export const naturalOrder = new Intl.Collator('en', { numeric: true }).compare
 
+/** Class folders; a folder whose name is not valid UTF-8 is left out (and reported as stray). */
 async function subdirs(dir: string): Promise<string[]> {
   const out: string[] = []
-  for (const name of await readdir(dir)) {
+  for (const name of await readdirNames(dir, () => undefined)) {
     if ((await lstat(join(dir, name))).isDirectory()) out.push(name)
   }
   return out.sort(naturalOrder)
@@ -53,7 +54,10 @@ async function layout(source: string): Promise<Layout> {
   const folders: Layout['folders'] = []
   const stray: string[] = []
   const strayIn = async (dir: string, rel: string) => {
-    for (const name of (await readdir(dir)).sort()) {
+    const names = await readdirNames(dir, (escaped) =>
+      stray.push(`${rel ? `${rel}/${escaped}` : escaped}\0${INVALID_NAME_REASON}`),
+    )
+    for (const name of names) {
       const st = await lstat(join(dir, name))
       if (st.isSymbolicLink())
         stray.push(`${rel ? `${rel}/${name}` : name}\0symlink at the top level; not followed`)

@@ -43,8 +43,9 @@ async function chooseTarget(
   options: ImportOptions,
   ctx: ImportContext,
   notes: string[],
-): Promise<DecodeTarget | null> {
+): Promise<DecodeTarget | { reasons: string[] }> {
   const { maxPixelsPerImage, maxFileBytes } = options.limits
+  const reasons: string[] = []
   for (const item of items.slice(0, 50)) {
     throwIfAborted(ctx.signal)
     try {
@@ -70,10 +71,10 @@ async function chooseTarget(
       return { height, width, channels }
     } catch (err) {
       if ((err as Error)?.name === 'AbortError') throw err
-      // reported again, per file, by the main pass
+      reasons.push(`${item.rel}: ${message(err)}`)
     }
   }
-  return null
+  return { reasons }
 }
 
 export async function importImageList(
@@ -85,9 +86,13 @@ export async function importImageList(
 ): Promise<void> {
   const { maxPixelsPerImage, maxFileBytes, maxTotalPixels } = options.limits
   const target = await chooseTarget(items, options, ctx, notes)
-  if (!target) {
+  if ('reasons' in target) {
+    const shown = target.reasons.slice(0, 10)
+    const more = target.reasons.length - shown.length
     throw new ImportError(
-      `${source}: none of the first ${Math.min(items.length, 50)} image files could be read or decoded; nothing to import`,
+      `${source}: none of the first ${target.reasons.length} image files could be read or decoded; nothing to import:\n` +
+        shown.map((r) => `  ${r}`).join('\n') +
+        (more > 0 ? `\n  ... and ${more} more` : ''),
     )
   }
   await ctx.sink.begin({ shape: [target.height, target.width, target.channels] })

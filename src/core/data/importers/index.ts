@@ -2,9 +2,10 @@
  * The importer registry: one entry per format id (FORMAT_IDS in ./types; a missing entry is a
  * compile error). Each importer detects its own sources; `detectFormat` asks them all.
  */
-import { lstat, readdir } from 'node:fs/promises'
+import { lstat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { bundledImporter } from './bundled'
+import { readdirNames } from './fs-safe'
 import { cifar100Importer, cifar10Importer } from './cifar'
 import { csvImporter } from './csv'
 import { idxImporter } from './idx'
@@ -32,7 +33,8 @@ async function probe(source: string): Promise<SourceProbe> {
     return { source, name, kind: null, entries: [] }
   }
   if (!st.isDirectory()) return { source, name, kind: 'file', entries: [] }
-  return { source, name, kind: 'directory', entries: await readdir(source) }
+  // Names that are not valid UTF-8 are reported by the importer's own walk; here they are ignored.
+  return { source, name, kind: 'directory', entries: await readdirNames(source, () => undefined) }
 }
 
 /**
