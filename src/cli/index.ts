@@ -2,6 +2,7 @@
  * `tfkd`: the headless host. It uses the same core as the desktop app and writes to the same data
  * folder (TFKD_HOME or the OS app-data folder), so its runs show up in the app.
  */
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Command, Option } from 'commander'
 import cliProgress from 'cli-progress'
@@ -313,7 +314,13 @@ program
   .option('--port <n>', 'port (0 = any free port)', int('--port'), 7860)
   .option('--host <addr>', 'address to bind', '127.0.0.1')
   .option('--allow-remote', 'allow binding to a non-loopback address (the token is still required)')
-  .action(async (o: { port: number; host: string; allowRemote?: boolean }) => {
+  .option(
+    '--max-upload-mb <n>',
+    'largest dataset archive a browser may upload, in MB',
+    int('--max-upload-mb'),
+    2048,
+  )
+  .action(async (o: { port: number; host: string; allowRemote?: boolean; maxUploadMb: number }) => {
     const core = openCore('web')
     const staticDir = fileURLToPath(new URL('../renderer', import.meta.url))
     const server = await startWebServer({
@@ -322,6 +329,8 @@ program
       port: o.port,
       staticDir,
       allowRemote: Boolean(o.allowRemote),
+      // Archives uploaded from a browser are extracted under the data folder, then imported.
+      upload: { dir: join(resolveDataHome(), 'uploads'), maxBytes: o.maxUploadMb * 1024 * 1024 },
     })
     process.stdout.write(
       `tfkd-studio is serving at:\n    ${server.url}\n(the token in the URL is required; Ctrl-C to stop)\n`,

@@ -35,6 +35,7 @@ import { attachEvents } from './events'
 import { formatHost, HttpError, sendError } from './http'
 import { answerAndLinger, createInvokeHandler, INVOKE_PREFIX } from './invoke'
 import { createStaticHandler, staticRoot } from './static-files'
+import { createUploadRoute, UPLOAD_PATH, type UploadOptions } from './upload'
 
 export { TOKEN_COOKIE, TOKEN_HEADER } from './auth'
 export { MAX_BODY_BYTES } from './invoke'
@@ -56,6 +57,8 @@ export interface WebServerOptions {
   /** The built renderer (out/renderer). */
   staticDir: string
   allowRemote?: boolean
+  /** Dataset archive uploads (POST /api/upload, upload.ts); off when absent. */
+  upload?: UploadOptions
 }
 
 export interface WebServer {
@@ -110,6 +113,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const auth = createAuth({ token: opts.token, host, allowRemote })
   const handleInvoke = createInvokeHandler(opts.core, auth)
   const handleStatic = createStaticHandler(await staticRoot(opts.staticDir), auth)
+  const handleUpload = createUploadRoute(opts.upload, auth)
 
   const server = createServer((req, res) => {
     setSecurityHeaders(res)
@@ -128,9 +132,11 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     }
     const route = url.pathname.startsWith(INVOKE_PREFIX)
       ? handleInvoke(req, res, url.pathname)
-      : url.pathname.startsWith('/api/')
-        ? Promise.resolve(sendError(res, 404, 'not_found', `no API route ${url.pathname}`))
-        : handleStatic(req, res, url)
+      : url.pathname === UPLOAD_PATH
+        ? handleUpload(req, res, url)
+        : url.pathname.startsWith('/api/')
+          ? Promise.resolve(sendError(res, 404, 'not_found', `no API route ${url.pathname}`))
+          : handleStatic(req, res, url)
     route.catch((err: unknown) => answerRouteError(req, res, err))
   })
   const closeEvents = attachEvents(server, opts.core, auth)

@@ -310,3 +310,12 @@ export interface ModelInfo {
   /** Forward MACs per sample at 32x32x3, 10 classes (conv, depthwise conv and dense layers). */
   macs: number
 }
+
+/** The web host's answer to a dataset archive upload (POST /api/upload): the folder to import. */
+export interface ArchiveUpload {
+  kind: 'zip' | 'tar' | 'tar.gz'
+  path: string
+  files: number
+  bytes: number
+  skipped: { entry: string; reason: string }[]
+}

@@ -222,3 +222,58 @@ export function resolveVariantParams<V extends VariantId>(
   for (const k of explicit) out[k] = (given as Record<string, unknown>)[k]
   return out as VariantParams<V>
 }
+
+/**
+ * How the UI names each hyperparameter: the paper's symbol, a readable name, its range and what it
+ * does (Yuan et al., CVPR 2020, Eq. 3 and 9). Keys are the VARIANT_PARAMS fields.
+ */
+export const PARAM_INFO: Record<string, { symbol: string; name: string; range: string; meaning: string }> = {
+  alpha: {
+    symbol: 'α',
+    name: 'KD weight',
+    range: '0 to 1',
+    meaning: 'weight of the distillation term; 1 − α goes to cross-entropy',
+  },
+  temperature: {
+    symbol: 'T',
+    name: 'temperature',
+    range: '> 0',
+    meaning: 'softmax temperature of the soft targets',
+  },
+  multiplier: {
+    symbol: 'm',
+    name: 'KL multiplier',
+    range: '> 0',
+    meaning: 'extra factor on the KL term (repository: 1, 50 or 100)',
+  },
+  correctProb: {
+    symbol: 'a',
+    name: 'correct-class probability',
+    range: 'between 0 and 1',
+    meaning: 'probability of the true class in the virtual teacher',
+  },
+  epsilon: {
+    symbol: 'ε',
+    name: 'smoothing',
+    range: '0 to below 1',
+    meaning: '1 − ε on the label, ε/(K − 1) on each other class',
+  },
+  reduction: {
+    symbol: '',
+    name: 'KL reduction',
+    range: 'one of the listed',
+    meaning: 'elementwise_mean divides by N·K (repository), batchmean by N (textbook)',
+  },
+  studentTemperature: {
+    symbol: '',
+    name: 'student softening',
+    range: 'one of the listed',
+    meaning: 'one: softmax(z) (repository code); tau: softmax(z / T) (paper Eq. 9)',
+  },
+}
+
+/** Hyperparameters that take one of a fixed set of values (shown as a select, not free text). */
+export const PARAM_CHOICES: Record<string, readonly string[]> = {
+  reduction: KL_REDUCTIONS,
+  studentTemperature: STUDENT_TEMPERATURES,
+}

@@ -156,7 +156,9 @@ describe.skipIf(skipChromium)('web UI end to end', () => {
     // Validation against the variant schema: alpha outside [0, 1] blocks the start.
     await page.getByTestId('param-tfkd-reg-alpha').fill('1.5')
     expect(await page.getByTestId('exp-start').isDisabled()).toBe(true)
-    expect(await page.getByTestId('variant-tfkd-reg').textContent()).toMatch(/alpha/)
+    expect(await page.getByTestId('variant-tfkd-reg').textContent()).toMatch(
+      /KD weight \(α\) must be 0 to 1, got "1\.5"/,
+    )
     await page.getByTestId('param-tfkd-reg-alpha').fill('0.9')
     await expect
       .poll(() => page.getByTestId('exp-estimate').textContent())

@@ -68,14 +68,49 @@ async function mounted() {
 }
 
 describe('New experiment view', () => {
-  it('refuses an out-of-range hyperparameter with the schema message and starts nothing', async () => {
+  it('refuses an out-of-range hyperparameter in words (name, symbol, range) and starts nothing', async () => {
     const w = await mounted()
     await w.find('[data-testid="variant-toggle-tfkd-reg"]').setValue(true)
     await w.find('[data-testid="param-tfkd-reg-alpha"]').setValue('1.5')
     await w.find('[data-testid="new-experiment"]').trigger('submit')
     await flushPromises()
-    expect(w.find('[data-testid="exp-error"]').text()).toMatch(/tfkd-reg: alpha: .*<=1/)
+    expect(w.find('[data-testid="exp-error"]').text()).toMatch(
+      /tfkd-reg: KD weight \(α\) must be 0 to 1, got "1\.5"/,
+    )
+    expect(w.find('[data-testid="exp-error"]').text()).not.toMatch(/expected number|<=/)
     expect(fake.calls.some((c) => c.channel === 'experiments:start')).toBe(false)
+  })
+
+  it('disables Start with the reason for repeated seeds, huge epochs and negative sample counts', async () => {
+    const w = await mounted()
+    await w.find('[data-testid="variant-toggle-kd"]').setValue(true)
+    const start = () => w.find('[data-testid="exp-start"]')
+    const cases: [string, string, RegExp][] = [
+      ['exp-seeds', '1, 1', /seeds: 1 given more than once/],
+      ['exp-epochs', '100000', /epochs: a whole number from 1 to 10,000/],
+      ['exp-max-samples', '-5', /max train samples: a whole number ≥ 0 \(0 uses the whole training set\)/],
+    ]
+    for (const [id, bad, why] of cases) {
+      const before = (w.find(`[data-testid="${id}"]`).element as HTMLInputElement).value
+      await w.find(`[data-testid="${id}"]`).setValue(bad)
+      expect(start().attributes('disabled'), id).toBeDefined()
+      expect(w.text(), id).toMatch(why)
+      await w.find(`[data-testid="${id}"]`).setValue(before)
+      expect(start().attributes('disabled'), `${id} restored`).toBeUndefined()
+    }
+  })
+
+  it('enumerated hyperparameters are selects, and labels carry the paper symbol and range', async () => {
+    const w = await mounted()
+    await w.find('[data-testid="variant-toggle-tfkd-reg"]').setValue(true)
+    const reduction = w.find('[data-testid="param-tfkd-reg-reduction"]')
+    expect(reduction.element.tagName).toBe('SELECT')
+    expect(reduction.findAll('option').map((o) => o.text())).toEqual(['elementwise_mean', 'batchmean'])
+    const soft = w.find('[data-testid="param-tfkd-reg-studentTemperature"]')
+    expect(soft.findAll('option').map((o) => o.text())).toEqual(['one', 'tau'])
+    const card = w.find('[data-testid="variant-tfkd-reg"]').text()
+    expect(card).toMatch(/α\s*KD weight\s*0 to 1/)
+    expect(card).toMatch(/a\s*correct-class probability/)
   })
 
   it('starts the plan it shows: chosen variants, parsed seeds and typed hyperparameters', async () => {

@@ -12,11 +12,14 @@ import type {
   Pushes,
 } from '../../../shared/contract'
 import { AppError, type Envelope } from '../../../shared/errors'
+import type { ArchiveUpload } from '../../../shared/types'
 import { parseWire, stringifyWire } from '../../../shared/wire-json'
 
 declare global {
   interface Window {
     api?: Api
+    /** Desktop app only (preload): the path of a file or folder dropped on the window. */
+    desktop?: { pathForFile(file: File): string }
   }
 }
 
@@ -176,4 +179,40 @@ export function on<K extends PushChannel>(channel: K, listener: (payload: Pushes
 /** Notified when the push stream connects or drops (stores refetch on reconnect). */
 export function onConnection(listener: (connected: boolean) => void): () => void {
   return current().onConnection(listener)
+}
+
+/** An upload in flight: its answer, and how to stop it. */
+export interface UploadJob {
+  done: Promise<ArchiveUpload>
+  abort(): void
+}
+
+/**
+ * Uploads a dataset archive to the web host (POST /api/upload, raw body). XMLHttpRequest rather
+ * than fetch: it reports upload progress and can be aborted.
+ */
+export function uploadArchive(file: File, onProgress: (sent: number, total: number) => void): UploadJob {
+  const xhr = new XMLHttpRequest()
+  const done = new Promise<ArchiveUpload>((resolve, reject) => {
+    xhr.open('POST', `/api/upload?name=${encodeURIComponent(file.name)}`)
+    xhr.setRequestHeader('content-type', 'application/octet-stream')
+    const token = sessionStorage.getItem(TOKEN_KEY)
+    if (token) xhr.setRequestHeader(TOKEN_HEADER, token)
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size)
+    xhr.onload = () => {
+      let env: Envelope<ArchiveUpload>
+      try {
+        env = parseWire(xhr.responseText) as Envelope<ArchiveUpload>
+      } catch {
+        reject(new AppError('internal', `the server answered ${xhr.status} without JSON`))
+        return
+      }
+      if (env.ok) resolve(env.value)
+      else reject(AppError.fromJSON(env.error))
+    }
+    xhr.onerror = () => reject(new AppError('internal', 'the upload failed: cannot reach the tfkd server'))
+    xhr.onabort = () => reject(new AppError('cancelled', 'upload cancelled'))
+    xhr.send(file)
+  })
+  return { done, abort: () => xhr.abort() }
 }

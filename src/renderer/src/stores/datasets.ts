@@ -7,7 +7,7 @@ import type {
 } from '../../../shared/contract'
 import { AppError } from '../../../shared/errors'
 import type { DatasetSummary } from '../../../shared/types'
-import { call, on } from '../lib/api'
+import { call, on, uploadArchive, type UploadJob } from '../lib/api'
 
 export interface ImportRequest {
   path: string
@@ -22,6 +22,10 @@ export const useDatasetsStore = defineStore('datasets', () => {
   /** The import in flight (one at a time from this window). */
   const job = shallowRef<{ jobId: string; path: string; progress: DatasetImportProgress | null } | null>(null)
   const lastImport = shallowRef<DatasetImportOutcome | null>(null)
+  /** A path handed over by the desktop menu or a drop, for the import form to pick up. */
+  const pendingPath = ref<string | null>(null)
+  /** An archive upload in flight (web host). */
+  const upload = shallowRef<{ name: string; sent: number; total: number; job: UploadJob } | null>(null)
   let off: (() => void) | null = null
   let jobCounter = 0
 
@@ -62,6 +66,19 @@ export const useDatasetsStore = defineStore('datasets', () => {
       throw e
     } finally {
       job.value = null
+    }
+  }
+
+  /** Uploads an archive to the web host and answers the extracted folder to import. */
+  async function uploadFile(file: File): Promise<string> {
+    const job = uploadArchive(file, (sent, total) => {
+      if (upload.value) upload.value = { ...upload.value, sent, total }
+    })
+    upload.value = { name: file.name, sent: 0, total: file.size, job }
+    try {
+      return (await job.done).path
+    } finally {
+      upload.value = null
     }
   }
 
@@ -119,6 +136,9 @@ export const useDatasetsStore = defineStore('datasets', () => {
     error,
     job,
     lastImport,
+    pendingPath,
+    upload,
+    uploadFile,
     init,
     refresh,
     importFrom,
