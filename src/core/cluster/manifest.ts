@@ -5,7 +5,7 @@
  */
 import { z } from 'zod'
 import { AppError } from '../../shared/errors'
-import type { PlannedRun, ResolvedPlan, TeacherSlot } from '../../shared/plan'
+import type { PlannedRun, ResolvedPlan } from '../../shared/plan'
 import type { RunConfig, RunRole } from '../../shared/types'
 
 export const MANIFEST_VERSION = 1
@@ -68,11 +68,12 @@ export function buildManifest(args: {
       { field: `reuseTeachers.${reused[0]}` },
     )
   }
-  const teacherUuid: Partial<Record<TeacherSlot, string>> = {}
+  // Teachers by planned key ('teacher:stronger', or 'teacher:stronger:3' with one teacher per seed).
+  const teacherUuid = new Map<string, string>()
   const rows: ManifestRow[] = planned.map((p, index) => {
     const uuid = args.uuid()
-    if (p.role === 'teacher') teacherUuid[p.key.split(':')[1] as TeacherSlot] = uuid
-    const slotUuid = p.teacher ? teacherUuid[p.teacher.slot] : undefined
+    if (p.role === 'teacher') teacherUuid.set(p.key, uuid)
+    const slotUuid = p.teacher ? teacherUuid.get(p.teacher.key) : undefined
     if (p.teacher && !slotUuid) {
       throw new AppError('internal', `${p.key}: its teacher (${p.teacher.slot}) is not in the plan`)
     }
