@@ -16,6 +16,7 @@ import { resolveDataHome } from '../core/paths'
 import { startWebServer } from '../server/index'
 import { registerDatasetCommands } from './datasets'
 import { registerExportCommand } from './export'
+import { registerReproduceCommands } from './reproduce'
 import { isPlanRun, registerExperimentCommands, runPlan, type PlanFlags } from './experiments'
 import {
   addPlanOptions,
@@ -300,6 +301,7 @@ program
 registerDatasetCommands(program, () => openCore('cli'))
 registerExperimentCommands(program, () => openCore('cli'))
 registerExportCommand(program, () => openCore('cli'))
+registerReproduceCommands(program, () => openCore('cli'), VERSION)
 registerClusterCommands(program, () => openCore('cli'), { trainerEntry })
 registerDoctorCommand(program, () => openCore('cli'))
 

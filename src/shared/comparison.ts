@@ -4,6 +4,10 @@
  * and exports it. Pure TS, no statistics here.
  */
 
+import { SELECTION_LABELS, selectionTitle, type SelectionRule } from './selection'
+
+export { SELECTION_LABELS, selectionTitle, type SelectionRule }
+
 /** One finished run, as the store reports it. Accuracies are fractions in [0, 1]. */
 export interface ComparedRun {
   variant: string
@@ -16,6 +20,14 @@ export interface ComparedRun {
   bestTestAccuracy?: number | null
   /** Test accuracy after the last epoch. */
   lastTestAccuracy?: number | null
+  /** How the run's best epoch was chosen (absent: on validation). */
+  selection?: 'validation' | 'test (no validation split)'
+  /** Measured test accuracy of the teacher (at the snapshot that taught), when the run had one. */
+  teacherAccuracy?: number | null
+  /** The teacher's epoch (checkpoint) that taught this run. */
+  teacherEpoch?: number | null
+  /** de-kd by target accuracy: no snapshot reached the target and the teacher's best was used. */
+  teacherFellBack?: boolean
   /** Backend and device the run trained on (e.g. "wasm · CPU AMD EPYC, 2 threads"); null if unknown. */
   device?: string | null
 }
@@ -27,11 +39,27 @@ export interface CompareOptions {
   baseline?: string
   /** Significance level for the verdict (default 0.05). */
   alpha?: number
-  /** Fewer matched seeds than this get a warning (default 3). */
+  /** Fewer matched seeds than this get no verdict ("insufficient seeds") and a warning (default 3). */
   minSeeds?: number
+  /**
+   * Smallest step of the metric (1 / test-set size for accuracy); differences are rounded to it before
+   * testing. Default 1e-12 (removes float noise only).
+   */
+  resolution?: number
 }
 
-export type Verdict = 'better' | 'worse' | 'no evidence' | 'reference'
+export type Verdict =
+  'better' | 'worse' | 'no evidence' | 'insufficient seeds' | 'invalid premise' | 'reference'
+
+/** Teacher premise of one row: the measured accuracy of the teachers that taught it. */
+export interface TeacherMeasure {
+  /** Mean measured test accuracy of the teacher snapshots (NaN when none recorded). */
+  accuracy: number
+  /** Distinct teacher epochs (checkpoints) used. */
+  epochs: number[]
+  /** Runs whose de-kd snapshot fell back to the teacher's best (no epoch reached the target). */
+  fellBack: number
+}
 
 export interface ComparisonRow {
   variant: string
@@ -46,7 +74,10 @@ export interface ComparisonRow {
   matched: number
   /** Mean of (variant - baseline) over matched seeds. */
   delta: number
+  /** Unadjusted 95% t-interval of delta (pairs with pT). */
   ci: [number, number]
+  /** Bonferroni simultaneous interval at 1 - alpha/m over the m compared rows (pairs with pTHolm). */
+  ciAdjusted: [number, number]
   t: number
   pT: number
   pTHolm: number
@@ -56,6 +87,8 @@ export interface ComparisonRow {
   wilcoxonMethod: 'exact' | 'normal' | null
   dz: number
   verdict: Verdict
+  /** The teachers' measured accuracy (null for rows without a teacher). */
+  teacherMeasure: TeacherMeasure | null
   warnings: string[]
 }
 
@@ -63,8 +96,12 @@ export interface ComparisonTable {
   metric: 'best' | 'last'
   baseline: string
   alpha: number
+  /** How the compared accuracy was chosen; SELECTION_LABELS[selection] titles tables and charts. */
+  selection: SelectionRule
+  /** Metric resolution the differences were rounded to. */
+  resolution: number
   rows: ComparisonRow[]
-  /** Table-level warnings (no baseline, duplicate runs, missing accuracies, mixed devices). */
+  /** Table-level warnings (no baseline, duplicate runs, missing accuracies, best-on-test, mixed devices). */
   warnings: string[]
   /** The backends/devices the compared runs trained on, with their run counts. */
   devices?: { device: string; runs: number }[]
@@ -105,6 +142,12 @@ const CSV_HEADER = [
   'd_z',
   'verdict',
   'warnings',
+  'ci_adj_low',
+  'ci_adj_high',
+  'teacher_accuracy',
+  'teacher_epochs',
+  'teacher_fell_back',
+  'selection',
 ]
 
 function csvCell(v: unknown): string {
@@ -144,6 +187,12 @@ export function formatCsv(table: ComparisonTable): string {
         r.dz,
         r.verdict,
         r.warnings.join('; '),
+        r.ciAdjusted[0],
+        r.ciAdjusted[1],
+        r.teacherMeasure?.accuracy ?? null,
+        r.teacherMeasure?.epochs.join(' ') ?? null,
+        r.teacherMeasure?.fellBack ?? null,
+        table.selection,
       ]
         .map(csvCell)
         .join(','),
@@ -160,13 +209,15 @@ export function formatMarkdown(table: ComparisonTable): string {
     'n',
     'mean ± std (%)',
     `Δ vs ${table.baseline} (pp)`,
-    '95% CI (pp)',
+    '95% CI (pp, unadj.)',
     'p (t)',
     'p (t, Holm)',
     'p (Wilcoxon)',
     'p (W, Holm)',
     'd_z',
     'verdict',
+    'adj. CI (pp, Bonferroni)',
+    'teacher acc (%) @ epoch',
   ]
   const lines = [
     `| ${head.join(' | ')} |`,
@@ -187,6 +238,10 @@ export function formatMarkdown(table: ComparisonTable): string {
         pval(r.pWilcoxonHolm),
         num(r.dz),
         r.verdict + warn,
+        Number.isFinite(r.ciAdjusted[0])
+          ? `[${signedPct(r.ciAdjusted[0])}, ${signedPct(r.ciAdjusted[1])}]`
+          : '-',
+        teacherText(r),
       ].join(' | ')} |`,
     )
   }
@@ -194,7 +249,25 @@ export function formatMarkdown(table: ComparisonTable): string {
     ...table.warnings.map((w) => `- ⚠ ${esc(w)}`),
     ...table.rows.flatMap((r) => r.warnings.map((w) => `- ⚠ ${esc(label(r).join(', '))}: ${esc(w)}`)),
   ]
-  return [lines.join('\n'), '', ...(notes.length ? [...notes, ''] : []), `_${table.method}._`, ''].join('\n')
+  const title = `**${selectionTitle(table)}**`
+  return [
+    title,
+    '',
+    lines.join('\n'),
+    '',
+    ...(notes.length ? [...notes, ''] : []),
+    `_${table.method}._`,
+    '',
+  ].join('\n')
+}
+
+/** "91.20 @ e3" (or "… fell back" for de-kd snapshots that never reached their target). */
+function teacherText(r: ComparisonRow): string {
+  const t = r.teacherMeasure
+  if (!t) return '-'
+  const acc = Number.isFinite(t.accuracy) ? pct(t.accuracy) : '?'
+  const ep = t.epochs.length ? ` @ e${t.epochs.join('/')}` : ''
+  return `${acc}${ep}${t.fellBack ? ' (fell back to best)' : ''}`
 }
 
 /** A booktabs LaTeX tabular (accuracies in %, true minus signs); warnings become a printed daggered note. */
@@ -213,9 +286,9 @@ export function formatLatex(table: ComparisonTable): string {
   const minus = (v: string) => v.replace(/-(?=\d)/g, '$-$')
   const lines = [
     '% Needs \\usepackage{booktabs} (\\toprule, \\midrule, \\bottomrule).',
-    '\\begin{tabular}{lrrrrrrrl}',
+    '\\begin{tabular}{lrrrrrrrlr}',
     '\\toprule',
-    `Variant & $n$ & Acc.\\ (\\%) & $\\Delta$ (pp) & 95\\% CI & $p_t$ (Holm) & $p_W$ (Holm) & $d_z$ & Verdict \\\\`,
+    `Variant & $n$ & Acc.\\ (\\%) & $\\Delta$ (pp) & 95\\% CI (unadj.) & $p_t$ (Holm) & $p_W$ (Holm) & $d_z$ & Verdict & Teacher (\\%) \\\\`,
     '\\midrule',
   ]
   for (const r of table.rows) {
@@ -230,10 +303,12 @@ export function formatLatex(table: ComparisonTable): string {
         pval(r.pWilcoxonHolm),
         minus(num(r.dz)),
         tex(r.verdict),
+        tex(teacherText(r)),
       ].join(' & ') + ' \\\\',
     )
   }
   lines.push('\\bottomrule', '\\end{tabular}')
+  lines.unshift(`% ${tex(selectionTitle(table))}`)
   const daggers = table.rows.filter((r) => r.warnings.length)
   if (daggers.length || table.warnings.length) {
     // Printed under the table (not a % comment, which LaTeX drops).

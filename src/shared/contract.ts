@@ -28,6 +28,7 @@ import type {
 } from './types'
 import type { DoctorReport } from './doctor'
 import type { PresetDataRequirement, PresetId } from './plan'
+import type { ReproReport } from './reproduce'
 import type {
   ClusterAvailability,
   ClusterJobStatus,
@@ -58,6 +59,12 @@ export interface Invokes {
   'experiments:cancel': { input: In<'experiments:cancel'>; output: ExperimentDetail }
   'experiments:resume': { input: In<'experiments:resume'>; output: ExperimentDetail }
   'compare:get': { input: In<'compare:get'>; output: ComparisonTable }
+  /** Plans and queues the reproduction study (the four claims) on a dataset. */
+  'reproduce:start': { input: In<'reproduce:start'>; output: ExperimentDetail }
+  /** The reproduction report of an experiment, as data. */
+  'report:get': { input: In<'report:get'>; output: ReproReport }
+  /** The same report as Markdown, LaTeX or self-contained HTML, with a file name. */
+  'report:render': { input: In<'report:render'>; output: { fileName: string; content: string } }
   'variants:list': { input: In<'variants:list'>; output: VariantInfo[] }
   'presets:list': { input: In<'presets:list'>; output: PresetInfo[] }
   /** Desktop app only: the OS's open dialog (the browser host types a path instead). */
@@ -171,6 +178,9 @@ export const invokeChannels: { [K in InvokeChannel]: true } = {
   'experiments:cancel': true,
   'experiments:resume': true,
   'compare:get': true,
+  'reproduce:start': true,
+  'report:get': true,
+  'report:render': true,
   'variants:list': true,
   'presets:list': true,
   'dialog:openPath': true,

@@ -25,6 +25,7 @@ export const DEFAULT_TRAINING: TrainingConfig = {
   validationFraction: 0.1,
   maxTrainSamples: 0,
   backend: 'auto',
+  splitSeed: null,
   augment: { cropPadding: 0, horizontalFlip: false, rotationDegrees: 0 },
 }
 

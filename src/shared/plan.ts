@@ -27,6 +27,16 @@ export const trainingFields = {
   validationFraction: z.number().min(0).max(0.9),
   maxTrainSamples: z.number().int().min(0),
   backend: z.enum([...BACKEND_IDS, 'auto']),
+  /**
+   * Seed of the validation split (and of the maxTrainSamples subset); null = the run's seed. Plans set
+   * it so that a teacher and the students it teaches hold out the same images.
+   */
+  splitSeed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .nullable(),
 }
 
 export const augmentFields = {
@@ -65,6 +75,11 @@ export const experimentPlanInput = z
       .min(0)
       .max(2 ** 31 - 1)
       .optional(),
+    /**
+     * One teacher per seed: teacher i (seed i + 1000) teaches student seed i and shares its data split,
+     * so the variance over teachers enters the paired tests. Default false: one teacher for all seeds.
+     */
+    teacherPerSeed: z.boolean().optional(),
     /** Epochs of the teacher runs (default: the students' epochs). */
     teacherEpochs: z.number().int().min(1).max(10_000).optional(),
     /** de-kd teachers: the stronger teacher's checkpoints at these epochs (repository: 1). */
@@ -86,6 +101,11 @@ export const experimentPlanInput = z
       .strict()
       .optional(),
     variantParams: z.partialRecord(z.enum(VARIANT_IDS), z.record(z.string(), z.unknown())).optional(),
+    /** Set by `tfkd reproduce` / "Reproduce the paper": the study's scale, for its report and rerun. */
+    reproduce: z
+      .object({ scale: z.enum(['smoke', 'small', 'paper']), seeds: z.number().int().min(1).max(100) })
+      .strict()
+      .optional(),
   })
   .strict()
 
@@ -101,12 +121,14 @@ export interface ResolvedPlan {
   variants: VariantId[]
   seeds: number[]
   teacherSeed: number
+  teacherPerSeed: boolean
   teacherEpochs: number
   deKdEpochs: number[]
   deKdTargetAccuracies: number[] | null
   reuseTeachers: { stronger?: number; weaker?: number; self?: number }
   training: TrainingConfig
   variantParams: Partial<Record<VariantId, Record<string, unknown>>>
+  reproduce: { scale: 'smoke' | 'small' | 'paper'; seeds: number } | null
 }
 
 /**
@@ -255,12 +277,14 @@ export function resolvePlan(input: ExperimentPlanInput): ResolvedPlan {
     variants: [...new Set(variants)],
     seeds: [...new Set(seeds)],
     teacherSeed: pick('teacherSeed') ?? Math.max(...seeds) + 1000,
+    teacherPerSeed: pick('teacherPerSeed') ?? false,
     teacherEpochs: pick('teacherEpochs') ?? training.epochs,
     deKdEpochs: pick('deKdEpochs') ?? [1],
     deKdTargetAccuracies: pick('deKdTargetAccuracies') ?? null,
     reuseTeachers: pick('reuseTeachers') ?? {},
     training,
     variantParams: { ...preset.variantParams, ...p.variantParams },
+    reproduce: p.reproduce ?? null,
   }
 }
 
@@ -271,7 +295,7 @@ export interface PlannedRun {
   key: string
   role: RunRole
   config: Omit<RunConfig, 'teacher'>
-  teacher: { slot: TeacherSlot; epoch: number | null; targetAccuracy?: number } | null
+  teacher: { slot: TeacherSlot; key: string; epoch: number | null; targetAccuracy?: number } | null
 }
 
 /** Teachers first (only those some student needs and no reused run covers), then students. */
@@ -285,22 +309,31 @@ export function expandPlan(plan: ResolvedPlan): PlannedRun[] {
   }
   const deKdMax =
     plan.variants.some(learnsFromSnapshots) && !plan.deKdTargetAccuracies ? Math.max(...plan.deKdEpochs) : 0
+  // Teachers and students share the validation split (a teacher must not have trained on the images
+  // its students are selected on): per seed with per-seed teachers, else one split for the plan.
+  const splitSeedOf = (seed: number) =>
+    plan.training.splitSeed ?? (plan.teacherPerSeed ? seed : plan.seeds[0]!)
+  const teacherKey = (slot: TeacherSlot, seed: number) =>
+    plan.teacherPerSeed ? `teacher:${slot}:${seed}` : `teacher:${slot}`
   for (const slot of ['stronger', 'weaker', 'self'] as const) {
     if (!slots.has(slot) || plan.reuseTeachers[slot] !== undefined) continue
-    runs.push({
-      key: `teacher:${slot}`,
-      role: 'teacher',
-      teacher: null,
-      config: {
-        ...plan.training,
-        epochs: slot === 'stronger' ? Math.max(plan.teacherEpochs, deKdMax) : plan.teacherEpochs,
-        dataset: plan.dataset,
-        model: teacherModel[slot],
-        variant: 'baseline',
-        seed: plan.teacherSeed,
-        variantParams: {},
-      },
-    })
+    for (const seed of plan.teacherPerSeed ? plan.seeds : [plan.seeds[0]!]) {
+      runs.push({
+        key: teacherKey(slot, seed),
+        role: 'teacher',
+        teacher: null,
+        config: {
+          ...plan.training,
+          splitSeed: splitSeedOf(seed),
+          epochs: slot === 'stronger' ? Math.max(plan.teacherEpochs, deKdMax) : plan.teacherEpochs,
+          dataset: plan.dataset,
+          model: teacherModel[slot],
+          variant: 'baseline',
+          seed: plan.teacherPerSeed ? seed + 1000 : plan.teacherSeed,
+          variantParams: {},
+        },
+      })
+    }
   }
   for (const variant of plan.variants) {
     const slot = teacherSlotOf(variant)
@@ -321,12 +354,14 @@ export function expandPlan(plan: ResolvedPlan): PlannedRun[] {
           teacher: slot
             ? {
                 slot,
+                key: plan.reuseTeachers[slot] !== undefined ? `reuse:${slot}` : teacherKey(slot, seed),
                 epoch: snap.epoch,
                 ...(snap.targetAccuracy !== undefined ? { targetAccuracy: snap.targetAccuracy } : {}),
               }
             : null,
           config: {
             ...plan.training,
+            splitSeed: splitSeedOf(seed),
             dataset: plan.dataset,
             model: plan.student,
             variant,

@@ -9,6 +9,7 @@ import { DEFAULT_RUN_CONFIG } from './defaults'
 import { AppError } from './errors'
 import { augmentFields, experimentPlanInput, trainingFields } from './plan'
 import { VARIANT_PARAMS, resolveVariantParams } from './variants'
+import { REPRODUCE_SCALES } from './reproduce'
 import { clusterJobRef, clusterSubmitInput } from './cluster'
 
 export { DEFAULT_RUN_CONFIG }
@@ -98,6 +99,21 @@ export const inputSchemas = {
       experimentId: id.optional(),
       runIds: z.array(id).max(10_000).optional(),
       metric: z.enum(['best', 'last']).optional(),
+    })
+    .strict(),
+  'reproduce:start': z
+    .object({
+      dataset: z.string().min(1),
+      scale: z.enum(REPRODUCE_SCALES),
+      seeds: z.number().int().min(1).max(100).optional(),
+    })
+    .strict(),
+  'report:get': z.object({ experimentId: id, marginPp: z.number().min(0).max(50).optional() }).strict(),
+  'report:render': z
+    .object({
+      experimentId: id,
+      format: z.enum(['md', 'latex', 'html']),
+      marginPp: z.number().min(0).max(50).optional(),
     })
     .strict(),
   'variants:list': z.object({}).strict(),

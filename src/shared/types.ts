@@ -58,6 +58,11 @@ export interface RunConfig {
   validationFraction: number
   /** Use only the first N training samples after shuffling by seed (0 = all); for quick tries. */
   maxTrainSamples: number
+  /**
+   * Seed of the validation split and of the maxTrainSamples subset; null or absent (runs stored before
+   * it existed) = `seed`. A plan gives a teacher and its students the same one.
+   */
+  splitSeed?: number | null
   /** Pin a backend, or let the trainer climb the ladder. */
   backend: BackendId | 'auto'
   /** The variant's hyperparameters, resolved with their defaults (see src/shared/variants.ts). */

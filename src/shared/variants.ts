@@ -47,8 +47,17 @@ const multiplier = (d: number) =>
   z.number().positive().default(d).describe('extra factor m on the KL term (repository: 1, 50 or 100)')
 const reduction = () => z.enum(KL_REDUCTIONS).default('elementwise_mean').describe('KL reduction')
 
+// The multiplier (default 1, the repository's form) lets K-matched values keep the repository's
+// per-sample weight at another number of classes (see k-dependence.ts).
 const kdParams = (a: number, t: number) =>
-  z.object({ alpha: alpha(a), temperature: temperature(t), reduction: reduction() }).strict()
+  z
+    .object({
+      alpha: alpha(a),
+      temperature: temperature(t),
+      multiplier: multiplier(1),
+      reduction: reduction(),
+    })
+    .strict()
 
 export const VARIANT_PARAMS = {
   baseline: z.object({}).strict(),
@@ -133,7 +142,7 @@ export const VARIANTS = {
     name: 'Normal KD',
     tests: 'standard distillation from a stronger pretrained teacher',
     teacher: 'stronger',
-    loss: '(1-alpha) CE + alpha T^2 KL(softmax_T(t) || softmax_T(z))',
+    loss: '(1-alpha) CE + alpha T^2 m KL(softmax_T(t) || softmax_T(z))',
     params: VARIANT_PARAMS.kd,
   },
   're-kd': {

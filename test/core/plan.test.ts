@@ -23,6 +23,7 @@ describe('plan expansion', () => {
     expect(students.find((s) => s.config.variant === 'tfkd-self')?.teacher?.slot).toBe('self')
     expect(students.find((s) => s.config.variant === 'de-kd')?.teacher).toEqual({
       slot: 'stronger',
+      key: 'teacher:stronger',
       epoch: 1,
     })
     expect(
@@ -30,6 +31,27 @@ describe('plan expansion', () => {
         .filter((s) => ['baseline', 'lsr', 'tfkd-reg'].includes(s.config.variant))
         .every((s) => !s.teacher),
     ).toBe(true)
+  })
+
+  it('one teacher per seed on request: teacher i teaches student seed i and shares its split', () => {
+    const runs = expandPlan(
+      resolvePlan({ variants: ['baseline', 'kd', 're-kd'], seeds: [4, 5, 6], teacherPerSeed: true }),
+    )
+    const teachers = runs.filter((r) => r.role === 'teacher')
+    expect(teachers.map((t) => [t.key, t.config.seed, t.config.splitSeed])).toEqual([
+      ['teacher:stronger:4', 1004, 4],
+      ['teacher:stronger:5', 1005, 5],
+      ['teacher:stronger:6', 1006, 6],
+      ['teacher:weaker:4', 1004, 4],
+      ['teacher:weaker:5', 1005, 5],
+      ['teacher:weaker:6', 1006, 6],
+    ])
+    const kd5 = runs.find((r) => r.key === 'student:kd:5')!
+    expect(kd5.teacher?.key).toBe('teacher:stronger:5')
+    expect(kd5.config.splitSeed).toBe(5)
+    // One shared teacher: every run of the plan holds out the same validation images.
+    const shared = expandPlan(resolvePlan({ variants: ['baseline', 'kd'], seeds: [4, 5, 6] }))
+    expect(new Set(shared.map((r) => r.config.splitSeed))).toEqual(new Set([4]))
   })
 
   it('sweeps de-kd snapshots and trains the teacher long enough for the last one', () => {
@@ -48,8 +70,8 @@ describe('plan expansion', () => {
       resolvePlan({ variants: ['de-kd'], seeds: [1], deKdTargetAccuracies: [0.2, 0.5] }),
     )
     expect(runs.filter((r) => r.role === 'student').map((r) => r.teacher)).toEqual([
-      { slot: 'stronger', epoch: null, targetAccuracy: 0.2 },
-      { slot: 'stronger', epoch: null, targetAccuracy: 0.5 },
+      { slot: 'stronger', key: 'teacher:stronger', epoch: null, targetAccuracy: 0.2 },
+      { slot: 'stronger', key: 'teacher:stronger', epoch: null, targetAccuracy: 0.5 },
     ])
   })
 

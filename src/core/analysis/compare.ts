@@ -5,12 +5,33 @@
  * difference and Cohen's d_z; formatted as CSV, Markdown, LaTeX or JSON. Pure TS (CLI and UI use it).
  *
  * Verdict rule: "better" / "worse" when the Holm-adjusted paired-t p is below alpha (sign of the mean
- * difference), else "no evidence". The t-test decides because Wilcoxon's exact two-sided p cannot go
+ * difference), else "no evidence"; "insufficient seeds" (no verdict at all) below `minSeeds` (3) matched
+ * seeds. Differences are rounded to the metric's resolution (1 / test-set size: accuracies are k/N)
+ * before they are tested, so float noise cannot break a genuine tie in Wilcoxon's ranks. Two intervals
+ * are given and labelled: the unadjusted 95% t-interval (goes with the raw p) and a Bonferroni
+ * simultaneous interval at 1 - alpha/m (goes with the Holm-adjusted p: it excludes 0 whenever
+ * Bonferroni, and so Holm, rejects). The t-test decides because Wilcoxon's exact two-sided p cannot go
  * below 2 / 2^n: with 3 seeds it is never under 0.25, with 5 never under 0.0625; it is shown as a
  * distribution-free check, not used for the verdict.
  */
-import { holmAdjust, mean, pairedTTest, sampleStd, wilcoxonSignedRank, type PairedTTest } from './stats'
-import type { ComparedRun, CompareOptions, ComparisonRow, ComparisonTable } from '../../shared/comparison'
+import {
+  holmAdjust,
+  mean,
+  meanConfidenceInterval,
+  pairedTTest,
+  sampleStd,
+  studentTQuantile,
+  wilcoxonSignedRank,
+  type PairedTTest,
+} from './stats'
+import {
+  SELECTION_LABELS,
+  type ComparedRun,
+  type CompareOptions,
+  type ComparisonRow,
+  type ComparisonTable,
+  type SelectionRule,
+} from '../../shared/comparison'
 
 export * from '../../shared/comparison'
 
@@ -29,7 +50,15 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
   const baseline = options.baseline ?? 'baseline'
   const alpha = options.alpha ?? 0.05
   const minSeeds = options.minSeeds ?? 3
+  const resolution = options.resolution ?? 1e-12
   const warnings: string[] = []
+  const selection = selectionOf(runs, metric)
+  if (selection === 'best-on-test' || selection === 'mixed') {
+    warnings.push(
+      'best epoch chosen ON THE TEST SET for some runs (no validation split): their accuracies are optimistic; rerun with a validation fraction > 0',
+    )
+  }
+  const teacherOf = new Map<string, { accs: number[]; epochs: Set<number>; fellBack: number }>()
 
   // group -> seed -> accuracies (duplicates averaged, with a warning)
   const groups = new Map<
@@ -52,6 +81,13 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
     const list = g.bySeed.get(r.seed) ?? []
     list.push(acc)
     g.bySeed.set(r.seed, list)
+    if (r.teacher) {
+      const tm = teacherOf.get(k) ?? { accs: [], epochs: new Set<number>(), fellBack: 0 }
+      if (r.teacherAccuracy !== null && r.teacherAccuracy !== undefined) tm.accs.push(r.teacherAccuracy)
+      if (r.teacherEpoch !== null && r.teacherEpoch !== undefined) tm.epochs.add(r.teacherEpoch)
+      if (r.teacherFellBack) tm.fellBack++
+      teacherOf.set(k, tm)
+    }
   }
   if (missing > 0) warnings.push(`${missing} run(s) without a ${metric}-epoch test accuracy were left out`)
   const devices = countDevices(runs)
@@ -94,9 +130,11 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
     warnings.push(`no ${baseline} runs: deltas and tests need them`)
   }
 
+  const sdOf = new Map<ComparisonRow, number>()
   const rows: ComparisonRow[] = resolved.map(({ g, values }) => {
     const seeds = [...values.keys()].sort((a, b) => a - b)
     const accs = seeds.map((s) => values.get(s)!)
+    const tm = teacherOf.get(keyOf(g))
     const row: ComparisonRow = {
       variant: g.variant,
       model: g.model,
@@ -108,6 +146,7 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
       matched: 0,
       delta: NaN,
       ci: [NaN, NaN],
+      ciAdjusted: [NaN, NaN],
       t: NaN,
       pT: NaN,
       pTHolm: NaN,
@@ -117,7 +156,19 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
       wilcoxonMethod: null,
       dz: NaN,
       verdict: g.variant === baseline ? 'reference' : 'no evidence',
+      teacherMeasure: tm
+        ? {
+            accuracy: tm.accs.length ? mean(tm.accs) : NaN,
+            epochs: [...tm.epochs].sort((a, b) => a - b),
+            fellBack: tm.fellBack,
+          }
+        : null,
       warnings: [],
+    }
+    if (tm?.fellBack) {
+      row.warnings.push(
+        `${tm.fellBack} run(s): no teacher snapshot reached the target accuracy; the teacher's best epoch taught instead`,
+      )
     }
     if (g.variant === baseline) {
       if (seeds.length < minSeeds)
@@ -128,15 +179,18 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
     const common = seeds.filter((s) => ref?.has(s))
     row.matched = common.length
     if (common.length < minSeeds) {
+      row.verdict = 'insufficient seeds'
       row.warnings.push(
-        `only ${common.length} seed(s) matched with ${baseline}; at least ${minSeeds} are needed`,
+        `only ${common.length} seed(s) matched with ${baseline}; at least ${minSeeds} are needed for a verdict`,
       )
     }
     if (common.length === 0) return row
-    const a = common.map((s) => values.get(s)!)
+    // Differences rounded to the metric's resolution (accuracies are k/N): genuine ties stay ties.
     const b = common.map((s) => ref!.get(s)!)
+    const a = common.map((s, i) => b[i]! + roundTo(values.get(s)! - b[i]!, resolution))
     const t: PairedTTest = pairedTTest(a, b)
-    const w = wilcoxonSignedRank(a, b)
+    const w = wilcoxonSignedRank(a, b, resolution)
+    sdOf.set(row, t.stdDiff)
     Object.assign(row, {
       delta: t.meanDiff,
       ci: t.ci,
@@ -150,26 +204,95 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
     return row
   })
 
+  for (const r of rows) checkTeacherPremise(r, baselineByModel.get(r.model), resolution)
   const compared = rows.filter((r) => r.variant !== baseline)
   const holmT = holmAdjust(compared.map((r) => r.pT))
   const holmW = holmAdjust(compared.map((r) => r.pWilcoxon))
+  const family = compared.filter((r) => Number.isFinite(r.pT)).length
   compared.forEach((r, i) => {
     r.pTHolm = holmT[i]!
     r.pWilcoxonHolm = holmW[i]!
-    if (r.matched >= 2 && r.pTHolm < alpha) r.verdict = r.delta > 0 ? 'better' : 'worse'
+    if (r.matched >= 2 && Number.isFinite(r.pT))
+      r.ciAdjusted = adjustedInterval(r.delta, sdOf.get(r) ?? NaN, r.matched, alpha, family)
+    if (
+      r.verdict !== 'insufficient seeds' &&
+      r.verdict !== 'invalid premise' &&
+      r.matched >= minSeeds &&
+      r.pTHolm < alpha
+    )
+      r.verdict = r.delta > 0 ? 'better' : 'worse'
   })
 
   return {
     metric,
     baseline,
     alpha,
+    selection,
+    resolution,
     rows,
     warnings,
     devices,
     method:
-      `${metric}-epoch test accuracy; delta = variant - ${baseline} over matched seeds; paired t-test and ` +
+      `${SELECTION_LABELS[selection]}; delta = variant - ${baseline} over matched seeds, rounded to ` +
+      `${resolution.toPrecision(3)}; paired t-test and ` +
       `Wilcoxon signed-rank (zeros dropped, exact for n <= 25), two-sided, Holm-adjusted across the ` +
-      `${compared.length} variant(s); 95% t-interval of the delta; d_z = mean / sd of the differences; ` +
-      `verdict from Holm-adjusted t at alpha ${alpha}`,
+      `${compared.length} variant(s); "95% CI" is the unadjusted t-interval (pairs with the raw p), ` +
+      `"adj. CI" the Bonferroni simultaneous interval at ${pctLevel(1 - alpha / Math.max(1, family))} ` +
+      `(pairs with the Holm p); d_z = mean / sd of the differences; ` +
+      `verdict from Holm-adjusted t at alpha ${alpha}, none below ${minSeeds} matched seeds`,
   }
+}
+
+/**
+ * The measured teacher premise of a row against the baseline student of the same model: a kd teacher
+ * must be measurably stronger, a re-kd teacher measurably weaker, a de-kd snapshot measurably poorer
+ * ("measurably": beyond the baseline's 95% interval and one metric step). A failed premise makes the
+ * verdict "invalid premise": the row does not test what its name says.
+ */
+function checkTeacherPremise(
+  r: ComparisonRow,
+  base: Map<number, number> | undefined,
+  resolution: number,
+): void {
+  const t = r.teacherMeasure
+  if (!t || !Number.isFinite(t.accuracy) || !base || base.size === 0) return
+  const accs = [...base.values()]
+  const m = mean(accs)
+  const [lo, hi] = accs.length >= 2 ? meanConfidenceInterval(accs) : [m, m]
+  const tAcc = (100 * t.accuracy).toFixed(2)
+  const bAcc = (100 * m).toFixed(2)
+  const fail = (why: string) => {
+    r.verdict = 'invalid premise'
+    r.warnings.push(`premise failed: ${why} (teacher ${tAcc}% vs baseline student ${bAcc}%)`)
+  }
+  if (r.variant === 'kd' && !(t.accuracy > hi + resolution))
+    fail('the "stronger" teacher is not measurably stronger than the baseline student')
+  if (r.variant === 're-kd' && !(t.accuracy < lo - resolution))
+    fail('the "weaker" teacher is not measurably weaker than the baseline student')
+  if (r.variant === 'de-kd' && !(t.accuracy < lo - resolution))
+    fail('the "poor" teacher snapshot is not measurably poorer than the baseline student')
+}
+
+const pctLevel = (x: number) => `${(100 * x).toPrecision(4)}%`
+
+/** x rounded to the nearest multiple of step (step <= 0: x). */
+export function roundTo(x: number, step: number): number {
+  if (!(step > 0)) return x
+  return Math.round(x / step) * step
+}
+
+/** Two-sided t-interval of the mean difference at level 1 - alpha / family (Bonferroni). */
+function adjustedInterval(m: number, sd: number, n: number, alpha: number, family: number): [number, number] {
+  if (!Number.isFinite(sd) || n < 2) return [NaN, NaN]
+  const q = studentTQuantile(1 - alpha / (2 * Math.max(1, family)), n - 1)
+  const half = (q * sd) / Math.sqrt(n)
+  return [m - half, m + half]
+}
+
+/** The selection rule of the compared numbers (see SELECTION_LABELS). */
+function selectionOf(runs: readonly ComparedRun[], metric: 'best' | 'last'): SelectionRule {
+  if (metric === 'last') return 'last-epoch'
+  const onTest = runs.filter((r) => r.selection === 'test (no validation split)').length
+  if (onTest === 0) return 'best-on-validation'
+  return onTest === runs.length ? 'best-on-test' : 'mixed'
 }

@@ -273,10 +273,11 @@ export const WILCOXON_EXACT_MAX_N = 25
  *   without ties this is SciPy's `method='exact'`;
  * - n > 25: normal approximation with the tie-corrected variance, no continuity correction (SciPy
  *   `method='approx'`, `correction=False`).
- * With no non-zero differences p is 1.
+ * With no non-zero differences p is 1. `resolution` (> 0): differences are first rounded to multiples
+ * of it (the metric's step, e.g. 1 / test-set size), so float noise cannot split a tie or hide a zero.
  */
-export function wilcoxonSignedRank(a: readonly number[], b: readonly number[]): WilcoxonTest {
-  const all = pairedDiffs(a, b)
+export function wilcoxonSignedRank(a: readonly number[], b: readonly number[], resolution = 0): WilcoxonTest {
+  const all = pairedDiffs(a, b).map((x) => (resolution > 0 ? Math.round(x / resolution) * resolution : x))
   const d = all.filter((x) => x !== 0)
   const zeros = all.length - d.length
   const n = d.length

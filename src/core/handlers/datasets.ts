@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { DatasetImportOutcome, HandlerInput } from '../../shared/contract'
 import { AppError } from '../../shared/errors'
 import type { DatasetSummary } from '../../shared/types'
 import { describeDataset, importDataset } from '../services/dataset-service'
@@ -27,8 +28,41 @@ function readGrid(gridPath: string): string | null {
   }
 }
 
+/** One import job: refuses a job id already running, pushes throttled progress, can be cancelled. */
+async function runImport(
+  { store, paths, emit }: HandlerContext,
+  imports: Map<string, AbortController>,
+  { jobId, path, ...options }: HandlerInput<'datasets:import'>,
+): Promise<DatasetImportOutcome> {
+  if (imports.has(jobId)) throw new AppError('conflict', `import job "${jobId}" is already running`)
+  const controller = new AbortController()
+  imports.set(jobId, controller)
+  let skipped = 0
+  let lastEmit = 0
+  try {
+    const result = await importDataset({
+      store,
+      paths,
+      source: path,
+      options,
+      signal: controller.signal,
+      onSkip: () => void skipped++,
+      onProgress: (p) => {
+        // At most ~10 pushes a second: progress is for eyes, not for bookkeeping.
+        const now = Date.now()
+        if (now - lastEmit < 100 && p.done < p.total) return
+        lastEmit = now
+        emit('datasets:progress', { jobId, ...p, skipped })
+      },
+    })
+    return { dataset: toSummary(result.dataset), skipped: result.skipped, notes: result.notes }
+  } finally {
+    imports.delete(jobId)
+  }
+}
+
 export function createDatasetHandlers(ctx: HandlerContext): DomainHandlers<'datasets'> {
-  const { store, paths, emit } = ctx
+  const { store, paths } = ctx
   /** Dataset imports in flight, by the caller's job id. */
   const imports = new Map<string, AbortController>()
   const datasetOf = (datasetId: number): DatasetRecord => {
@@ -39,33 +73,7 @@ export function createDatasetHandlers(ctx: HandlerContext): DomainHandlers<'data
 
   return {
     'datasets:list': () => store.datasets.list(),
-    'datasets:import': async ({ jobId, path, ...options }) => {
-      if (imports.has(jobId)) throw new AppError('conflict', `import job "${jobId}" is already running`)
-      const controller = new AbortController()
-      imports.set(jobId, controller)
-      let skipped = 0
-      let lastEmit = 0
-      try {
-        const result = await importDataset({
-          store,
-          paths,
-          source: path,
-          options,
-          signal: controller.signal,
-          onSkip: () => void skipped++,
-          onProgress: (p) => {
-            // At most ~10 pushes a second: progress is for eyes, not for bookkeeping.
-            const now = Date.now()
-            if (now - lastEmit < 100 && p.done < p.total) return
-            lastEmit = now
-            emit('datasets:progress', { jobId, ...p, skipped })
-          },
-        })
-        return { dataset: toSummary(result.dataset), skipped: result.skipped, notes: result.notes }
-      } finally {
-        imports.delete(jobId)
-      }
-    },
+    'datasets:import': (input) => runImport(ctx, imports, input),
     'datasets:cancel': ({ jobId }) => {
       const c = imports.get(jobId)
       c?.abort()

@@ -7,6 +7,7 @@ import { createDatasetHandlers } from './datasets'
 import { createExperimentHandlers } from './experiments'
 import { createRunHandlers } from './runs'
 import { createDoctorHandlers } from './doctor'
+import { createReportHandlers } from './report'
 
 export type { HandlerContext } from './context'
 export { createDispatch } from './dispatch'
@@ -19,6 +20,7 @@ export function createHandlers(ctx: HandlerContext, hostHandlers: Partial<Handle
     ...createExperimentHandlers(ctx),
     ...createClusterHandlers(ctx),
     ...createDoctorHandlers(ctx),
+    ...createReportHandlers(ctx),
     ...hostHandlers,
   }
 }

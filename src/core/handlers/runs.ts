@@ -7,7 +7,8 @@ import type { RunSummary } from '../../shared/types'
 import { isActiveRunStatus } from '../../shared/run-states'
 import type { DomainHandlers, HandlerContext } from './context'
 
-export function createRunHandlers({ store, runs, paths }: HandlerContext): DomainHandlers<'runs'> {
+/** The checks the runs:* channels make before acting on a run. */
+function createRunGuards({ store, runs }: Pick<HandlerContext, 'store' | 'runs'>) {
   const runOf = (runId: number): RunSummary => {
     const r = store.runs.get(runId)
     if (!r) throw new AppError('not_found', `run ${runId} not found`)
@@ -51,7 +52,11 @@ export function createRunHandlers({ store, runs, paths }: HandlerContext): Domai
       )
     }
   }
+  return { runOf, checkRunMovable, checkDeletable }
+}
 
+export function createRunHandlers({ store, runs, paths }: HandlerContext): DomainHandlers<'runs'> {
+  const { runOf, checkRunMovable, checkDeletable } = createRunGuards({ store, runs })
   return {
     'runs:list': (input) => store.runs.list(input),
     'runs:get': ({ runId }) => {

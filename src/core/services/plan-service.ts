@@ -15,8 +15,9 @@ import {
   type TeacherSlot,
 } from '../../shared/plan'
 import { resolveRunConfig } from '../../shared/schemas'
+import { kDependenceWarnings, type KParams } from '../../shared/k-dependence'
 import { teacherSlotOf, variantsTaughtBy } from '../../shared/variants'
-import type { ExperimentDetail, RunConfig, RunSummary } from '../../shared/types'
+import type { ExperimentDetail, RunConfig, RunDetail, RunSummary } from '../../shared/types'
 import { runDeviceLabel } from '../../shared/backends'
 import { isActiveRunStatus } from '../../shared/run-states'
 import { compareRuns, formatComparison, type ComparisonTable } from '../analysis/compare'
@@ -79,6 +80,34 @@ function checkModels(plan: ResolvedPlan): void {
   }
 }
 
+/**
+ * The measured accuracy of the teacher snapshot that taught a student: the teacher's test accuracy
+ * when its last epoch taught, else its validation accuracy at the snapshot epoch (test accuracy is
+ * evaluated only at the best and last epochs). De-kd by target: whether no epoch reached the target.
+ */
+export function teacherMeasure(
+  store: Store,
+  d: RunDetail,
+): {
+  teacherAccuracy?: number | null
+  teacherEpoch?: number | null
+  teacherFellBack?: boolean
+} {
+  const ref = d.config.teacher
+  if (!ref) return {}
+  const t = store.runs.detail(ref.runId)
+  if (!t) return {}
+  const epoch = d.teacherEpoch ?? ref.epoch ?? t.metrics.at(-1)?.epoch ?? null
+  const atEpoch = t.metrics.find((m) => m.epoch === epoch)
+  const accuracy =
+    t.result && epoch === t.result.last.epoch ? t.result.last.accuracy : (atEpoch?.valAccuracy ?? null)
+  const fellBack =
+    ref.epoch === null && ref.targetAccuracy !== null && atEpoch !== undefined
+      ? atEpoch.valAccuracy < ref.targetAccuracy
+      : false
+  return { teacherAccuracy: accuracy, teacherEpoch: epoch, teacherFellBack: fellBack }
+}
+
 /** A validated, expanded plan: what `start` stores and queues. */
 export interface PreparedPlan {
   plan: ResolvedPlan
@@ -88,15 +117,47 @@ export interface PreparedPlan {
   configs: RunConfig[]
 }
 
+export interface PlanPreview {
+  name: string
+  dataset: {
+    name: string
+    inputShape: [number, number, number]
+    classes: number
+    counts: { train: number; test: number }
+  }
+  teachers: number
+  students: number
+  runs: {
+    key: string
+    role: string
+    model: string
+    variant: string
+    seed: number
+    epochs: number
+    splitSeed: number
+    maxTrainSamples: number
+    teacher: string | null
+  }[]
+}
+
+/** K-dependence warnings of a set of runs (one dataset's K; mixed datasets give none). */
+export function kWarnings(store: Store, list: readonly RunSummary[]): string[] {
+  const students = list.filter((r) => r.role === 'student' && r.status === 'completed')
+  const ds = new Set(students.map((r) => r.datasetId))
+  if (ds.size !== 1) return []
+  const k = store.datasets.get([...ds][0]!)?.classNames.length ?? 0
+  if (k < 2) return []
+  const configs = students.flatMap((r) => {
+    const c = store.runs.detail(r.id)?.config
+    return c ? [{ variant: c.variant, variantParams: c.variantParams as KParams }] : []
+  })
+  return kDependenceWarnings(configs, k)
+}
+
 export function createPlanService(deps: { store: Store; runs: RunService }) {
   const { store, runs } = deps
 
-  function detail(id: number): ExperimentDetail {
-    const e = store.experiments.get(id)
-    if (!e) throw new AppError('not_found', `experiment ${id} not found`)
-    return { ...e, runs: store.runs.list({ experimentId: id, limit: 10_000 }).reverse() }
-  }
-
+  /** Validates and expands a plan without storing anything (start and preview share it). */
   function prepare(input: ExperimentPlanInput): PreparedPlan {
     let plan: ResolvedPlan
     try {
@@ -141,6 +202,12 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
     return { plan, ds, planned, configs }
   }
 
+  function detail(id: number): ExperimentDetail {
+    const e = store.experiments.get(id)
+    if (!e) throw new AppError('not_found', `experiment ${id} not found`)
+    return { ...e, runs: store.runs.list({ experimentId: id, limit: 10_000 }).reverse() }
+  }
+
   return {
     /**
      * Validates and expands a plan without storing anything: the resolved plan, its dataset and every
@@ -153,12 +220,15 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
       const { plan, ds, planned, configs } = prepare(input)
       const runIds = store.db.transaction(() => {
         const experimentId = store.experiments.insert({ name: plan.name, datasetId: ds.id, plan })
-        const teacherRun: Partial<Record<TeacherSlot, number>> = { ...plan.reuseTeachers }
+        // Teacher run ids by planned key ('teacher:stronger', 'teacher:stronger:3', 'reuse:self').
+        const teacherRun = new Map<string, number>(
+          Object.entries(plan.reuseTeachers).map(([slot, runId]) => [`reuse:${slot}`, runId]),
+        )
         const ids: number[] = []
         planned.forEach((p, i) => {
           const teacher = p.teacher
             ? {
-                runId: teacherRun[p.teacher.slot]!,
+                runId: teacherRun.get(p.teacher.key)!,
                 epoch: p.teacher.epoch,
                 targetAccuracy: p.teacher.targetAccuracy ?? null,
               }
@@ -170,13 +240,39 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
             teacherRunId: teacher?.runId ?? null,
             role: p.role,
           })
-          if (p.role === 'teacher') teacherRun[p.key.split(':')[1] as TeacherSlot] = run.id
+          if (p.role === 'teacher') teacherRun.set(p.key, run.id)
           ids.push(run.id)
         })
         return { experimentId, ids }
       })()
       runs.enqueue(runIds.ids)
       return detail(runIds.experimentId)
+    },
+    /** What a plan would run, without storing or queueing anything. */
+    preview(input: ExperimentPlanInput): PlanPreview {
+      const { plan, ds, planned, configs } = prepare(input)
+      return {
+        name: plan.name,
+        dataset: {
+          name: ds.name,
+          inputShape: ds.inputShape,
+          classes: ds.classNames.length,
+          counts: ds.counts,
+        },
+        teachers: planned.filter((p) => p.role === 'teacher').length,
+        students: planned.filter((p) => p.role === 'student').length,
+        runs: planned.map((p, i) => ({
+          key: p.key,
+          role: p.role,
+          model: configs[i]!.model,
+          variant: configs[i]!.variant,
+          seed: configs[i]!.seed,
+          epochs: configs[i]!.epochs,
+          splitSeed: configs[i]!.splitSeed ?? configs[i]!.seed,
+          maxTrainSamples: configs[i]!.maxTrainSamples,
+          teacher: p.teacher ? `${p.teacher.key}${p.teacher.epoch ? `@${p.teacher.epoch}` : ''}` : null,
+        })),
+      }
     },
     get: detail,
     list: () => store.experiments.list(),
@@ -231,6 +327,7 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
         .filter((r) => r.role === 'student' && r.status === 'completed')
         .map((r) => {
           const d = store.runs.detail(r.id)!
+          const measured = teacherMeasure(store, d)
           const teacher = d.config.teacher
             ? `${store.runs.get(d.config.teacher.runId)?.model ?? '?'}${
                 d.config.teacher.epoch
@@ -247,10 +344,20 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
             teacher,
             bestTestAccuracy: d.result?.best.accuracy ?? r.testAccuracy ?? undefined,
             lastTestAccuracy: d.result?.last.accuracy ?? r.testAccuracy ?? undefined,
+            selection: d.result?.selection,
+            ...measured,
             device: runDeviceLabel(r),
           }
         })
-      return compareRuns(rows, { metric: opts.metric ?? 'best' })
+      // Accuracies are k / (test-set size): differences are compared at that resolution.
+      const testSizes = new Set(list.map((r) => store.datasets.get(r.datasetId)?.counts.test ?? 0))
+      const testSize = testSizes.size === 1 ? [...testSizes][0]! : 0
+      const table = compareRuns(rows, {
+        metric: opts.metric ?? 'best',
+        ...(testSize > 0 ? { resolution: 1 / testSize } : {}),
+      })
+      table.warnings.push(...kWarnings(store, list))
+      return table
     },
     format: formatComparison,
   }

@@ -144,6 +144,12 @@ function finalize(q: QueueState, runId: number, outcome: FinalOutcome): void {
     writeFinal(q.deps.store, runId, outcome)
     q.unrecorded.delete(runId)
   } catch (err) {
+    if (err instanceof AppError && err.code !== 'storage') {
+      // The state table refused the move (the run was settled elsewhere): nothing to retry.
+      q.deps.log?.(`run ${runId}: could not record it ${outcome.status}: ${err.message}`)
+      settle(q, runId)
+      return
+    }
     const error = explainStorageError(err, 'cannot write to the run database', q.deps.paths.database)
     q.unrecorded.set(runId, { outcome, error })
     q.deps.log?.(
@@ -160,8 +166,9 @@ function retryUnrecorded(q: QueueState): void {
       writeFinal(q.deps.store, runId, outcome)
       q.unrecorded.delete(runId)
       settle(q, runId)
-    } catch {
-      // Still no room: the next tick tries again.
+    } catch (err) {
+      // Still no room: the next tick tries again. A refused move will never succeed: drop it.
+      if (err instanceof AppError && err.code !== 'storage') q.unrecorded.delete(runId)
     }
   }
 }

@@ -61,7 +61,8 @@ function loadData(start: TrainerStart): DatasetSplits {
       : loadDatasetCache(start.dataset.path)
   const { train, validation } = carveValidation(source.train, {
     fraction: start.config.validationFraction,
-    seed: start.config.seed,
+    // A plan's teachers and students share the split (splitSeed); a lone run uses its own seed.
+    seed: start.config.splitSeed ?? start.config.seed,
     maxTrain: start.config.maxTrainSamples,
   })
   const { mean, std } = channelStats(train)

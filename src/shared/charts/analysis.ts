@@ -5,6 +5,7 @@
 import type { EpochMetrics, EvalReport, RunDetail } from '../types'
 import type { ChartOption } from './echarts'
 import { learnsFromSnapshots } from '../variants'
+import { SELECTION_LABELS, type SelectionRule } from '../selection'
 
 export const PALETTE = [
   '#2f6fdf',
@@ -263,13 +264,23 @@ export interface DeKdPoint {
 }
 
 /** The De-KD plot: poor-teacher accuracy vs student accuracy, baseline mean as a horizontal line. */
-export function buildDeKdOption(points: readonly DeKdPoint[], baselineAccuracy: number | null): ChartOption {
+export function buildDeKdOption(
+  points: readonly DeKdPoint[],
+  baselineAccuracy: number | null,
+  /** How the students' accuracies were chosen: named in the title (best-on-test flagged). */
+  selection: SelectionRule = 'best-on-validation',
+): ChartOption {
+  const onTest = selection === 'best-on-test' || selection === 'mixed'
   return {
     animation: false,
-    title: title('Defective KD: poor teacher vs student'),
+    title: {
+      ...title('Defective KD: poor teacher vs student'),
+      subtext: `${onTest ? '⚠ ' : ''}student: ${SELECTION_LABELS[selection]}`,
+      subtextStyle: { fontSize: 10, color: onTest ? '#b3261e' : '#666' },
+    },
     tooltip: { trigger: 'item' },
-    legend: { top: 22, textStyle: { fontSize: 11 } },
-    grid: { left: 56, right: 24, top: 56, bottom: 44 },
+    legend: { top: 36, textStyle: { fontSize: 11 } },
+    grid: { left: 56, right: 24, top: 66, bottom: 44 },
     xAxis: { type: 'value', name: 'teacher accuracy %', nameLocation: 'middle', nameGap: 26, scale: true },
     yAxis: { type: 'value', name: 'student test accuracy %', scale: true },
     series: [

@@ -134,7 +134,12 @@ export function buildExportBundle(input: {
       (r) => r.role === 'student' && r.variant === 'baseline' && r.testAccuracy !== null,
     )
     const baseline = base.length ? base.reduce((s, r) => s + r.testAccuracy!, 0) / base.length : null
-    charts.push({ name: 'de-kd', title: 'De-KD plot', option: buildDeKdOption(points, baseline), ...size })
+    charts.push({
+      name: 'de-kd',
+      title: 'De-KD plot',
+      option: buildDeKdOption(points, baseline, input.table?.selection),
+      ...size,
+    })
   }
 
   const tables: TextFile[] = []

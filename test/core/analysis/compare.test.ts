@@ -98,8 +98,10 @@ describe('formatters', () => {
   it('csv: header, raw fractions, quoted cells', () => {
     const csv = formatCsv(table).trim().split('\n')
     expect(csv[0]).toBe(
-      'variant,model,teacher,n,mean,std,matched,delta,ci_low,ci_high,t,p_t,p_t_holm,wilcoxon_w,p_wilcoxon,p_wilcoxon_holm,d_z,verdict,warnings',
+      'variant,model,teacher,n,mean,std,matched,delta,ci_low,ci_high,t,p_t,p_t_holm,wilcoxon_w,p_wilcoxon,p_wilcoxon_holm,d_z,verdict,warnings,' +
+        'ci_adj_low,ci_adj_high,teacher_accuracy,teacher_epochs,teacher_fell_back,selection',
     )
+    expect(csv[1]!.endsWith(',best-on-validation')).toBe(true)
     expect(csv).toHaveLength(4)
     expect(csv[1]!.startsWith('baseline,,,5,0.7045')).toBe(true)
     expect(csv[3]).toContain('"cnn-small, ""weak"""')
@@ -120,7 +122,7 @@ describe('formatters', () => {
     expect(tex).toContain('\\toprule')
     expect(tex).toContain('tfkd-reg & 5 & 71.18 $\\pm$ 0.51 & +0.72')
     expect(tex).toContain('$^\\dagger$')
-    expect(tex).toMatch(/^% Needs \\usepackage\{booktabs\}/)
+    expect(tex).toMatch(/^% Needs \\usepackage\{booktabs\}/m)
     // The note is printed, not a % comment; numbers carry a real minus sign, never a hyphen.
     expect(tex).toMatch(/\{\\footnotesize \$\^\\dagger\$ .*only 2 seed\(s\) matched/)
     expect(tex).not.toMatch(/^% \$\^\\dagger/m)
@@ -134,5 +136,106 @@ describe('formatters', () => {
     expect(parsed.rows[0]).toMatchObject({ variant: 'baseline', delta: null })
     expect(formatComparison(table, 'json')).toBe(formatJson(table))
     expect(formatComparison(table, 'md')).toBe(formatMarkdown(table))
+  })
+})
+
+describe('statistics at the edges', () => {
+  it('rounds differences to the metric resolution, so k/N accuracies tie in Wilcoxon', () => {
+    // Test set of 1,000: every accuracy is k/1000. The raw float differences of equal k-steps differ
+    // in the last bits (0.703 - 0.701 !== 0.019 - 0.017), which would split the tie in the ranks.
+    const N = 1000
+    const b = [701, 17, 999, 101, 250].map((k) => k / N)
+    const a = [703, 19, 1001, 104, 247].map((k) => k / N)
+    expect(a[0]! - b[0]!).not.toBe(a[1]! - b[1]!)
+    const rows = [...runs('baseline', b), ...runs('kd', a)]
+    const raw = compareRuns(rows, { resolution: 0 }).rows[1]!
+    const rounded = compareRuns(rows, { resolution: 1 / N }).rows[1]!
+    // With the tie intact, |d| = 2,2,2,3,3 -> ranks 2,2,2,4.5,4.5; W- = 4.5 (the one negative).
+    expect(rounded.wilcoxonStatistic).toBe(4.5)
+    expect(raw.wilcoxonStatistic).not.toBe(4.5)
+  })
+
+  it('gives no verdict below 3 matched seeds, even with a tiny p', () => {
+    const t = compareRuns([...runs('baseline', [0.5, 0.6]), ...runs('kd', [0.9, 1.0001])])
+    const kd = t.rows[1]!
+    expect(kd.matched).toBe(2)
+    expect(kd.verdict).toBe('insufficient seeds')
+    expect(formatMarkdown(t)).toMatch(/\| insufficient seeds ⚠ \|/)
+  })
+
+  it('labels the unadjusted CI with the raw p and gives a Bonferroni interval for the Holm p', () => {
+    const t = compareRuns([
+      ...runs('baseline', base),
+      ...runs('tfkd-self', tfkd),
+      ...runs('lsr', [0.702, 0.697, 0.713, 0.702, 0.709]),
+    ])
+    const r = t.rows[1]!
+    // family of 2: the adjusted interval is the 97.5% t-interval, wider than the 95% one
+    expect(r.ciAdjusted[0]).toBeLessThan(r.ci[0])
+    expect(r.ciAdjusted[1]).toBeGreaterThan(r.ci[1])
+    expect((r.ciAdjusted[0] + r.ciAdjusted[1]) / 2).toBeCloseTo(r.delta, 12)
+    const md = formatMarkdown(t)
+    expect(md).toContain('95% CI (pp, unadj.)')
+    expect(md).toContain('adj. CI (pp, Bonferroni)')
+    expect(t.method).toMatch(/unadjusted t-interval \(pairs with the raw p\)/)
+  })
+
+  it('says how the numbers were chosen and warns in every format when the test set chose them', () => {
+    const onTest = runs('baseline', base, { selection: 'test (no validation split)' })
+    const t = compareRuns([...onTest, ...runs('kd', tfkd, { selection: 'test (no validation split)' })])
+    expect(t.selection).toBe('best-on-test')
+    expect(t.warnings.join(' ')).toMatch(/ON THE TEST SET/)
+    expect(formatMarkdown(t).split('\n')[0]).toMatch(/^\*\*⚠ Best-on-TEST accuracy/)
+    expect(formatLatex(t)).toMatch(/^% ⚠ Best-on-TEST/)
+    expect(formatCsv(t).trim().split('\n')[1]).toMatch(/,best-on-test$/)
+    expect(compareRuns([...runs('baseline', base), ...runs('kd', tfkd)]).selection).toBe('best-on-validation')
+    expect(compareRuns([...onTest, ...runs('kd', tfkd)]).selection).toBe('mixed')
+    expect(compareRuns(runs('baseline', base), { metric: 'last' }).selection).toBe('last-epoch')
+  })
+
+  it("carries the teachers' measured accuracy and snapshot epoch, and says when de-kd fell back", () => {
+    const t = compareRuns([
+      ...runs('baseline', base),
+      ...runs('de-kd', tfkd, { teacher: 'resnet8@>=30%', teacherAccuracy: 0.42, teacherEpoch: 2 }),
+      {
+        variant: 'de-kd',
+        seed: 9,
+        bestTestAccuracy: 0.7,
+        teacher: 'resnet8@>=30%',
+        teacherAccuracy: 0.44,
+        teacherEpoch: 3,
+        teacherFellBack: true,
+      },
+    ])
+    const de = t.rows[1]!
+    expect(de.teacherMeasure).toEqual({ accuracy: (5 * 0.42 + 0.44) / 6, epochs: [2, 3], fellBack: 1 })
+    expect(de.warnings.join(' ')).toMatch(/no teacher snapshot reached the target accuracy/)
+    expect(formatMarkdown(t)).toMatch(/\| 42\.33 @ e2\/3 \(fell back to best\) \|/)
+    expect(t.rows[0]!.teacherMeasure).toBeNull()
+  })
+})
+
+describe('measured teacher premises', () => {
+  it('marks kd, re-kd and de-kd rows "invalid premise" when the measured teacher contradicts their name', () => {
+    // The issue's first-time-user case: a "stronger" teacher at 33.8% against an 86% baseline.
+    const b = [0.86, 0.861, 0.858]
+    const t = compareRuns([
+      ...runs('baseline', b),
+      ...runs('kd', [0.62, 0.6, 0.61], { teacher: 'resnet8', teacherAccuracy: 0.338, teacherEpoch: 2 }),
+      ...runs('re-kd', [0.87, 0.872, 0.869], { teacher: 'mlp', teacherAccuracy: 0.9, teacherEpoch: 2 }),
+      ...runs('de-kd', [0.87, 0.872, 0.869], {
+        teacher: 'resnet8@e1',
+        teacherAccuracy: 0.3,
+        teacherEpoch: 1,
+      }),
+    ])
+    const row = (v: string) => t.rows.find((r) => r.variant === v)!
+    expect(row('kd').verdict).toBe('invalid premise')
+    expect(row('kd').warnings.join(' ')).toMatch(
+      /the "stronger" teacher is not measurably stronger than the baseline student \(teacher 33\.80% vs baseline student 85\.97%\)/,
+    )
+    expect(row('re-kd').verdict).toBe('invalid premise')
+    expect(row('de-kd').verdict).not.toBe('invalid premise') // 30% is a poor teacher
+    expect(formatMarkdown(t)).toMatch(/\| 33\.80 @ e2 \|/)
   })
 })

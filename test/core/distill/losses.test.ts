@@ -184,7 +184,12 @@ describe('variant losses', () => {
 describe('variant registry', () => {
   it('lists all seven variants with a teacher kind and defaults from the spec', () => {
     expect(Object.keys(VARIANTS).sort()).toEqual([...VARIANT_IDS].sort())
-    expect(makeLoss('kd').params).toEqual({ alpha: 0.95, temperature: 20, reduction: 'elementwise_mean' })
+    expect(makeLoss('kd').params).toEqual({
+      alpha: 0.95,
+      temperature: 20,
+      multiplier: 1,
+      reduction: 'elementwise_mean',
+    })
     expect(makeLoss('re-kd').params).toMatchObject({ alpha: 0.6, temperature: 20 })
     expect(makeLoss('de-kd').params).toMatchObject({ alpha: 0.95, temperature: 20 })
     expect(makeLoss('tfkd-self').params).toMatchObject({ alpha: 0.95, temperature: 20, multiplier: 1 })
@@ -216,7 +221,8 @@ describe('variant registry', () => {
     expect(() => makeLoss('lsr', { epsilon: 1 })).toThrow()
     expect(() => makeLoss('tfkd-reg', { correctProb: 1 })).toThrow()
     expect(() => makeLoss('tfkd-self', { multiplier: 0 })).toThrow()
-    expect(() => makeLoss('kd', { multiplier: 2 })).toThrow()
+    expect(() => makeLoss('kd', { multiplier: 0 })).toThrow() // kd has a multiplier now (K-matched values)
+    expect(() => makeLoss('kd', { multipler: 2 })).toThrow()
     expect(() => makeLoss('baseline', { alpha: 0.5 })).toThrow()
   })
 })

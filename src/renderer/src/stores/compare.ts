@@ -7,7 +7,7 @@ import { buildExportBundle, type ExportBundle } from '../../../shared/charts/exp
 import { call } from '../lib/api'
 
 /** Keys of a comparison row that are nullable by type; every other null came from a NaN over JSON. */
-const NULLABLE_ROW_KEYS = new Set(['model', 'teacher', 'wilcoxonMethod'])
+const NULLABLE_ROW_KEYS = new Set(['model', 'teacher', 'wilcoxonMethod', 'teacherMeasure'])
 
 /** JSON turns NaN (p of the reference row, std of one seed) into null; the formatters expect NaN. */
 export function reviveComparison(t: ComparisonTable): ComparisonTable {
@@ -19,9 +19,11 @@ export function reviveComparison(t: ComparisonTable): ComparisonTable {
         out[k] =
           v === null && !NULLABLE_ROW_KEYS.has(k)
             ? Number.NaN
-            : k === 'ci' && Array.isArray(v)
+            : (k === 'ci' || k === 'ciAdjusted') && Array.isArray(v)
               ? v.map((x: unknown) => (x === null ? Number.NaN : x))
-              : v
+              : k === 'teacherMeasure' && v !== null && typeof v === 'object'
+                ? { ...v, accuracy: (v as { accuracy: unknown }).accuracy ?? Number.NaN }
+                : v
       }
       return out as unknown as ComparisonTable['rows'][number]
     }),

@@ -1,0 +1,133 @@
+/**
+ * `tfkd reproduce`: plans and runs the study that tests the paper's four claims on a dataset, then
+ * writes its report; `tfkd report`: the report of any experiment, as Markdown, LaTeX or HTML.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { InvalidArgumentError, Option, type Command } from 'commander'
+import { AppError } from '../shared/errors'
+import { REPRODUCE_SCALES, reproducePlan, SCALE_DESCRIPTIONS, type ReproduceScale } from '../shared/reproduce'
+import type { AppCore } from '../core/services/app-core'
+import { buildReport } from '../core/report/report'
+import { REPORT_FORMATS, renderReport, type ReportFormat } from '../core/report/render'
+import { runPlan } from './experiments'
+
+function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v)
+    if (!Number.isInteger(n) || n < 1)
+      throw new InvalidArgumentError(`${name} must be a whole number >= 1, got "${v}"`)
+    return n
+  }
+}
+
+function margin(v: string): number {
+  const n = Number(v)
+  if (!(n >= 0 && n < 50))
+    throw new InvalidArgumentError(`--margin is in percentage points (0..50), got "${v}"`)
+  return n / 100
+}
+
+/** Writes the report files; returns their paths. */
+function writeReport(
+  core: AppCore,
+  experimentId: number,
+  dir: string,
+  version: string,
+  marginFrac: number,
+): string[] {
+  const report = buildReport(core.store, experimentId, { appVersion: version, margin: marginFrac })
+  mkdirSync(dir, { recursive: true })
+  return (['md', 'html'] as const).map((f) => {
+    const path = join(dir, `tfkd-report-${experimentId}.${f}`)
+    writeFileSync(path, renderReport(report, f))
+    return path
+  })
+}
+
+export function registerReproduceCommands(program: Command, openCore: () => AppCore, version: string): void {
+  program
+    .command('reproduce')
+    .description(
+      "test the paper's four claims on a dataset: plans every variant over seeds, runs it, writes the report",
+    )
+    .requiredOption('--dataset <id|name>', 'dataset id or name')
+    .addOption(
+      new Option('--scale <scale>', REPRODUCE_SCALES.map((s) => `${s}: ${SCALE_DESCRIPTIONS[s]}`).join('; '))
+        .choices([...REPRODUCE_SCALES])
+        .default('smoke'),
+    )
+    .option('--seeds <n>', 'number of seeds (at least 3 for a verdict)', positiveInt('--seeds'), 3)
+    .option('--out <dir>', 'folder for tfkd-report-<id>.md and .html', '.')
+    .option('--margin <pp>', 'non-inferiority margin for "comparable", in percentage points', margin, 0.005)
+    .option('--dry-run', 'print the plan (runs, teachers) without running it')
+    .option('--no-progress', 'no progress bars')
+    .action(
+      async (o: {
+        dataset: string
+        scale: ReproduceScale
+        seeds: number
+        out: string
+        margin: number
+        dryRun?: boolean
+        progress: boolean
+      }) => {
+        const plan = reproducePlan({ dataset: o.dataset, scale: o.scale, seeds: o.seeds })
+        const core = openCore()
+        try {
+          if (o.dryRun) {
+            const preview = core.plans.preview(plan)
+            process.stdout.write(`${JSON.stringify(preview, null, 2)}\n`)
+            return
+          }
+          const exp = await runPlan(core, plan, o.progress !== false && process.stderr.isTTY)
+          const paths = writeReport(core, exp.id, resolve(o.out), version, o.margin)
+          const report = buildReport(core.store, exp.id, { appVersion: version, margin: o.margin })
+          process.stdout.write('\n')
+          for (const c of report.claims) {
+            const p = c.comparisons[0]!
+            process.stdout.write(
+              `${c.verdict.toUpperCase().padEnd(16)} ${c.title}\n${''.padEnd(17)}${p.variant} vs ${p.reference}: Δ ${(100 * p.delta).toFixed(2)} pp, p (Holm) ${Number.isNaN(p.pHolm) ? '-' : p.pHolm.toPrecision(3)}; ${c.reason}\n`,
+            )
+          }
+          process.stdout.write(`\nreport: ${paths.join(', ')}\n`)
+          if (exp.status === 'cancelled') process.exitCode = 130
+        } finally {
+          await core.close()
+        }
+      },
+    )
+
+  program
+    .command('report')
+    .description("an experiment's reproduction report: the four claims, figures, environment, rerun command")
+    .option('--experiment <id>', 'experiment id (default: the latest)')
+    .option('--format <fmt>', `output format: ${REPORT_FORMATS.join(', ')}`, 'md')
+    .option('--out <file>', 'write to this file instead of stdout')
+    .option('--margin <pp>', 'non-inferiority margin for "comparable", in percentage points', margin, 0.005)
+    .action(async (o: { experiment?: string; format: string; out?: string; margin: number }) => {
+      if (!(REPORT_FORMATS as readonly string[]).includes(o.format)) {
+        throw new AppError(
+          'invalid_input',
+          `--format must be one of ${REPORT_FORMATS.join(', ')}, got "${o.format}"`,
+        )
+      }
+      const core = openCore()
+      try {
+        const id = o.experiment ? Number(o.experiment) : core.plans.latest()?.id
+        if (id === undefined || !Number.isInteger(id))
+          throw new AppError(
+            'not_found',
+            o.experiment ? `experiment "${o.experiment}" not found` : 'no experiments yet',
+          )
+        const text = renderReport(
+          buildReport(core.store, id, { appVersion: version, margin: o.margin }),
+          o.format as ReportFormat,
+        )
+        if (o.out) writeFileSync(o.out, text)
+        else process.stdout.write(text)
+      } finally {
+        await core.close()
+      }
+    })
+}

@@ -1,0 +1,23 @@
+/** `reproduce:start` and `report:*`: the reproduction study of the paper's claims and its report. */
+import type { Handlers } from '../../shared/contract'
+import { reproducePlan } from '../../shared/reproduce'
+import { renderReport } from '../report/render'
+import { buildReport } from '../report/report'
+import type { DomainHandlers, HandlerContext } from './context'
+
+export function createReportHandlers({
+  store,
+  plans,
+  app,
+}: HandlerContext): DomainHandlers<'report'> & Pick<Handlers, 'reproduce:start'> {
+  const build = (experimentId: number, marginPp: number | undefined) =>
+    buildReport(store, experimentId, { appVersion: app.version, margin: (marginPp ?? 0.5) / 100 })
+  return {
+    'reproduce:start': (req) => plans.start(reproducePlan(req)),
+    'report:get': ({ experimentId, marginPp }) => build(experimentId, marginPp),
+    'report:render': ({ experimentId, format, marginPp }) => ({
+      fileName: `tfkd-report-${experimentId}.${format === 'latex' ? 'tex' : format}`,
+      content: renderReport(build(experimentId, marginPp), format),
+    }),
+  }
+}
