@@ -29,6 +29,19 @@ import {
 } from './run-options'
 import { registerClusterCommands } from './cluster'
 import { deviceText, duration, pct, table } from './format'
+import { importedTeacherRef, parseTeacherRef, registerTeacherCommands } from './teachers'
+import {
+  ONNX_EXECUTION_PROVIDERS,
+  TEACHER_LOGITS_MODES,
+  type OnnxExecutionProvider,
+  type TeacherLogitsMode,
+} from '../shared/onnx'
+
+/** `--teacher run:ID` as a run config's teacher (undefined for onnx:ID or no flag). */
+function runTeacherOf(ref: unknown, epoch: unknown): { runId: number; epoch: number | null } | undefined {
+  if (!ref || !('run' in (ref as object))) return undefined
+  return { runId: (ref as { run: number }).run, epoch: (epoch as number | undefined) ?? null }
+}
 import { registerDoctorCommand } from './doctor'
 
 const VERSION = '0.1.0'
@@ -58,6 +71,22 @@ addTrainingOptions(runCommand)
   .option('--seed <n>', 'seed of every random source of the run', int('--seed'))
   .option('--teacher-run <id>', 'teacher run for kd, re-kd, de-kd, tfkd-self', int('--teacher-run'))
   .option(
+    '--teacher <onnx:ID|run:ID>',
+    'the teacher: an imported ONNX teacher (tfkd teachers import) or a teacher run; in a plan, onnx:ID teaches every slot',
+    parseTeacherRef,
+  )
+  .addOption(
+    new Option(
+      '--teacher-logits <mode>',
+      'per-batch (on the augmented batch) or cached once on unaugmented images',
+    ).choices([...TEACHER_LOGITS_MODES]),
+  )
+  .addOption(
+    new Option('--teacher-device <ep>', 'ONNX Runtime execution provider of an imported teacher').choices([
+      ...ONNX_EXECUTION_PROVIDERS,
+    ]),
+  )
+  .option(
     '--teacher-epoch <n>',
     "use the teacher's checkpoint of this epoch (de-kd snapshot)",
     int('--teacher-epoch'),
@@ -68,6 +97,16 @@ addPlanOptions(runCommand)
     if (isPlanRun(o as PlanFlags)) {
       const training = trainingFromOptions(o)
       const plan = planFromOptions(o)
+      const ref = o.teacher as ReturnType<typeof parseTeacherRef> | undefined
+      if (ref && 'onnx' in ref)
+        plan.importedTeachers = { stronger: ref.onnx, weaker: ref.onnx, self: ref.onnx }
+      if (ref && 'run' in ref) {
+        throw new AppError(
+          'invalid_input',
+          '--teacher run:ID is for one run; plans reuse runs with reuseTeachers in --plan',
+        )
+      }
+      if (o.teacherLogits) plan.teacherLogits = o.teacherLogits as TeacherLogitsMode
       const core = openCore('cli')
       try {
         const exp = await runPlan(core, plan, o.progress !== false && process.stderr.isTTY).catch(
@@ -101,8 +140,16 @@ addPlanOptions(runCommand)
         variantParams: Object.keys(o.param as object).length ? o.param : undefined,
         teacher:
           o.teacherRun === undefined
-            ? undefined
+            ? runTeacherOf(o.teacher, o.teacherEpoch)
             : { runId: o.teacherRun, epoch: (o.teacherEpoch as number | undefined) ?? null },
+        importedTeacher:
+          o.teacher && 'onnx' in (o.teacher as object)
+            ? importedTeacherRef(
+                (o.teacher as { onnx: number }).onnx,
+                o.teacherDevice as OnnxExecutionProvider | undefined,
+              )
+            : undefined,
+        teacherLogits: o.teacherLogits,
       }).filter(([, v]) => v !== undefined),
     )
     const parsed = runConfigInput.safeParse(input)
@@ -302,6 +349,7 @@ registerDatasetCommands(program, () => openCore('cli'))
 registerExperimentCommands(program, () => openCore('cli'))
 registerExportCommand(program, () => openCore('cli'))
 registerReproduceCommands(program, () => openCore('cli'), VERSION)
+registerTeacherCommands(program, () => openCore('cli'))
 registerClusterCommands(program, () => openCore('cli'), { trainerEntry })
 registerDoctorCommand(program, () => openCore('cli'))
 

@@ -23,6 +23,10 @@ export interface DataPaths {
   database: string
   checkpoints: string
   datasets: string
+  /** Imported ONNX teachers, by content hash. */
+  teachers: string
+  /** Exported students (`tfkd export-model`), by run. */
+  exports: string
 }
 
 export function dataPaths(home: string): DataPaths {
@@ -31,5 +35,7 @@ export function dataPaths(home: string): DataPaths {
     database: join(home, 'tfkd.sqlite'),
     checkpoints: join(home, 'checkpoints'),
     datasets: join(home, 'datasets'),
+    teachers: join(home, 'teachers'),
+    exports: join(home, 'exports'),
   }
 }

@@ -29,6 +29,7 @@ import type {
 import type { DoctorReport } from './doctor'
 import type { PresetDataRequirement, PresetId } from './plan'
 import type { ReproReport } from './reproduce'
+import type { ModelExportResult, OnnxTeacherSummary } from './onnx'
 import type {
   ClusterAvailability,
   ClusterJobStatus,
@@ -79,6 +80,16 @@ export interface Invokes {
   'runs:tags': { input: In<'runs:tags'>; output: Record<number, string[]> }
   'runs:details': { input: In<'runs:details'>; output: RunDetail[] }
   'throughput:get': { input: In<'throughput:get'>; output: Record<string, number> }
+  'teachers:list': { input: In<'teachers:list'>; output: OnnxTeacherSummary[] }
+  /** Check an ONNX teacher against a dataset, evaluate it on the test split, store it. */
+  'teachers:import': {
+    input: In<'teachers:import'>
+    output: { teacher: OnnxTeacherSummary; warnings: string[] }
+  }
+  'teachers:cancel': { input: In<'teachers:cancel'>; output: { cancelled: boolean } }
+  'teachers:delete': { input: In<'teachers:delete'>; output: { deleted: boolean; runs: number[] } }
+  /** A run's model as ONNX or TF.js, checked against the app's logits. */
+  'exports:model': { input: In<'exports:model'>; output: ModelExportResult }
   /** Whether this host can submit to Slurm (sbatch on its PATH, and a tfkd install to run). */
   'cluster:available': { input: In<'cluster:available'>; output: ClusterAvailability }
   /** A plan as Slurm job arrays; `dryRun` only renders the scripts. */
@@ -150,6 +161,7 @@ export interface Pushes {
   'runs:status': RunStatusEvent
   'diagnostics:backend': BackendReport
   'datasets:progress': DatasetImportProgress
+  'teachers:progress': { jobId: string; done: number; total: number }
   /** A trainer's warning or error that is not a run's end (e.g. a GPU newer than libtensorflow). */
   'runs:log': { runId: number | null; level: 'warn' | 'error'; message: string }
   /** Desktop app only: a native menu command (types.ts AppCommand). */
@@ -194,6 +206,11 @@ export const invokeChannels: { [K in InvokeChannel]: true } = {
   'runs:tags': true,
   'runs:details': true,
   'throughput:get': true,
+  'teachers:list': true,
+  'teachers:import': true,
+  'teachers:cancel': true,
+  'teachers:delete': true,
+  'exports:model': true,
   'cluster:available': true,
   'cluster:submit': true,
   'cluster:jobs': true,
@@ -210,6 +227,7 @@ export const pushChannels: { [K in PushChannel]: true } = {
   'runs:status': true,
   'diagnostics:backend': true,
   'datasets:progress': true,
+  'teachers:progress': true,
   'runs:log': true,
   'app:command': true,
 }

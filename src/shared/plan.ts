@@ -8,6 +8,7 @@ import { BACKEND_IDS, LR_SCHEDULES, OPTIMIZER_IDS, VARIANT_IDS, type VariantId }
 import type { RunConfig, RunRole } from './types'
 import { DEFAULT_TRAINING, type TrainingConfig } from './defaults'
 import { learnsFromSnapshots, needsTeacher, teacherSlotOf, type TeacherSlot } from './variants'
+import { TEACHER_LOGITS_MODES, type TeacherLogitsMode } from './onnx'
 
 export const PRESET_IDS = ['quick', 'paper-cifar100', 'de-kd-sweep'] as const
 export type PresetId = (typeof PRESET_IDS)[number]
@@ -95,6 +96,20 @@ export const experimentPlanInput = z
       })
       .strict()
       .optional(),
+    /**
+     * Imported ONNX teachers (`tfkd teachers import`, by id) instead of trained ones, per slot: no
+     * teacher run is trained for a slot given here, and de-kd takes the imported model as it is.
+     */
+    importedTeachers: z
+      .object({
+        stronger: z.number().int().positive().optional(),
+        weaker: z.number().int().positive().optional(),
+        self: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+    /** How students get their teacher's logits (default per-batch; see TeacherLogitsMode). */
+    teacherLogits: z.enum(TEACHER_LOGITS_MODES).optional(),
     training: z
       .object({ ...trainingFields, augment: z.object(augmentFields).partial().strict() })
       .partial()
@@ -126,6 +141,8 @@ export interface ResolvedPlan {
   deKdEpochs: number[]
   deKdTargetAccuracies: number[] | null
   reuseTeachers: { stronger?: number; weaker?: number; self?: number }
+  importedTeachers: { stronger?: number; weaker?: number; self?: number }
+  teacherLogits: TeacherLogitsMode
   training: TrainingConfig
   variantParams: Partial<Record<VariantId, Record<string, unknown>>>
   reproduce: { scale: 'smoke' | 'small' | 'paper'; seeds: number } | null
@@ -282,6 +299,8 @@ export function resolvePlan(input: ExperimentPlanInput): ResolvedPlan {
     deKdEpochs: pick('deKdEpochs') ?? [1],
     deKdTargetAccuracies: pick('deKdTargetAccuracies') ?? null,
     reuseTeachers: pick('reuseTeachers') ?? {},
+    importedTeachers: p.importedTeachers ?? {},
+    teacherLogits: p.teacherLogits ?? 'per-batch',
     training,
     variantParams: { ...preset.variantParams, ...p.variantParams },
     reproduce: p.reproduce ?? null,
@@ -317,6 +336,7 @@ export function expandPlan(plan: ResolvedPlan): PlannedRun[] {
     plan.teacherPerSeed ? `teacher:${slot}:${seed}` : `teacher:${slot}`
   for (const slot of ['stronger', 'weaker', 'self'] as const) {
     if (!slots.has(slot) || plan.reuseTeachers[slot] !== undefined) continue
+    if (plan.importedTeachers[slot] !== undefined) continue
     for (const seed of plan.teacherPerSeed ? plan.seeds : [plan.seeds[0]!]) {
       runs.push({
         key: teacherKey(slot, seed),
@@ -337,28 +357,29 @@ export function expandPlan(plan: ResolvedPlan): PlannedRun[] {
   }
   for (const variant of plan.variants) {
     const slot = teacherSlotOf(variant)
+    const imported = slot ? plan.importedTeachers[slot] : undefined
     // Snapshot-taught variants (de-kd): one group per snapshot (by epoch, or by target accuracy);
-    // the others: the final teacher.
-    const snapshots: { epoch: number | null; targetAccuracy?: number; tag: string }[] = !learnsFromSnapshots(
-      variant,
-    )
-      ? [{ epoch: null, tag: '' }]
-      : plan.deKdTargetAccuracies
-        ? plan.deKdTargetAccuracies.map((a) => ({ epoch: null, targetAccuracy: a, tag: `@acc${a}` }))
-        : plan.deKdEpochs.map((e) => ({ epoch: e, tag: `@${e}` }))
+    // the others, and an imported teacher (it has no snapshots): the final teacher.
+    const snapshots: { epoch: number | null; targetAccuracy?: number; tag: string }[] =
+      !learnsFromSnapshots(variant) || imported !== undefined
+        ? [{ epoch: null, tag: '' }]
+        : plan.deKdTargetAccuracies
+          ? plan.deKdTargetAccuracies.map((a) => ({ epoch: null, targetAccuracy: a, tag: `@acc${a}` }))
+          : plan.deKdEpochs.map((e) => ({ epoch: e, tag: `@${e}` }))
     for (const snap of snapshots) {
       for (const seed of plan.seeds) {
         runs.push({
           key: `student:${variant}${snap.tag}:${seed}`,
           role: 'student',
-          teacher: slot
-            ? {
-                slot,
-                key: plan.reuseTeachers[slot] !== undefined ? `reuse:${slot}` : teacherKey(slot, seed),
-                epoch: snap.epoch,
-                ...(snap.targetAccuracy !== undefined ? { targetAccuracy: snap.targetAccuracy } : {}),
-              }
-            : null,
+          teacher:
+            slot && imported === undefined
+              ? {
+                  slot,
+                  key: plan.reuseTeachers[slot] !== undefined ? `reuse:${slot}` : teacherKey(slot, seed),
+                  epoch: snap.epoch,
+                  ...(snap.targetAccuracy !== undefined ? { targetAccuracy: snap.targetAccuracy } : {}),
+                }
+              : null,
           config: {
             ...plan.training,
             splitSeed: splitSeedOf(seed),
@@ -367,6 +388,8 @@ export function expandPlan(plan: ResolvedPlan): PlannedRun[] {
             variant,
             seed,
             variantParams: plan.variantParams[variant] ?? {},
+            ...(slot ? { teacherLogits: plan.teacherLogits } : {}),
+            ...(imported !== undefined ? { importedTeacher: { id: imported } } : {}),
           },
         })
       }

@@ -10,6 +10,19 @@ import { AppError } from './errors'
 import { augmentFields, experimentPlanInput, trainingFields } from './plan'
 import { VARIANT_PARAMS, resolveVariantParams } from './variants'
 import { REPRODUCE_SCALES } from './reproduce'
+import { MODEL_EXPORT_FORMATS, ONNX_EXECUTION_PROVIDERS, TEACHER_LOGITS_MODES, TENSOR_LAYOUTS } from './onnx'
+
+/** A run's imported ONNX teacher (`tfkd teachers import`); the host adds the file's hash. */
+export const importedTeacherInput = z
+  .object({
+    id: z.number().int().positive(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
+    executionProvider: z.enum(ONNX_EXECUTION_PROVIDERS).optional(),
+  })
+  .strict()
 import { clusterJobRef, clusterSubmitInput } from './cluster'
 
 export { DEFAULT_RUN_CONFIG }
@@ -43,6 +56,8 @@ export const runConfigInput = z
       })
       .strict()
       .nullable(),
+    importedTeacher: importedTeacherInput.nullable(),
+    teacherLogits: z.enum(TEACHER_LOGITS_MODES),
   })
   .partial()
   .strict()
@@ -147,6 +162,33 @@ export const inputSchemas = {
   'runs:tags': z.object({}).strict(),
   'runs:details': z.object({ runIds: z.array(id).min(1).max(500) }).strict(),
   'throughput:get': z.object({}).strict(),
+  'teachers:list': z.object({ datasetId: id.optional() }).strict(),
+  'teachers:import': z
+    .object({
+      jobId: z.string().min(1).max(100),
+      path: z.string().min(1).max(4096),
+      /** Dataset id or name. */
+      dataset: z.string().min(1).max(200),
+      name: z.string().min(1).max(100).optional(),
+      layout: z.enum(TENSOR_LAYOUTS).optional(),
+      mean: z.array(z.number().finite()).min(1).max(4).optional(),
+      std: z.array(z.number().positive()).min(1).max(4).optional(),
+      inputSize: z.tuple([z.number().int().min(1).max(4096), z.number().int().min(1).max(4096)]).optional(),
+      /** A class map file: teacher output j -> dataset class (JSON array or one name per line). */
+      classMap: z.string().min(1).max(4096).optional(),
+      executionProvider: z.enum(ONNX_EXECUTION_PROVIDERS).optional(),
+    })
+    .strict(),
+  'teachers:cancel': z.object({ jobId: z.string().min(1).max(100) }).strict(),
+  'teachers:delete': z.object({ teacherId: id }).strict(),
+  'exports:model': z
+    .object({
+      runId: id,
+      format: z.enum(MODEL_EXPORT_FORMATS),
+      // No output folder over IPC/HTTP: the UI's exports go to the data folder's exports/.
+      checkpoint: z.enum(['best', 'last']).optional(),
+    })
+    .strict(),
   'cluster:available': z.object({}).strict(),
   'cluster:submit': clusterSubmitInput,
   'cluster:jobs': z.object({}).strict(),

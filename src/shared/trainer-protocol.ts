@@ -11,6 +11,66 @@ import type {
   RunDevice,
   RunResultDetails,
 } from './types'
+import type {
+  ModelExportFormat,
+  ModelExportResult,
+  OnnxExecutionProvider,
+  TeacherPreprocessing,
+  TensorLayout,
+} from './onnx'
+
+/** Where a trainer reads a dataset from: the bundled sample, or a cache file written at import. */
+export type TrainerDataset = { kind: 'bundled'; name: 'mnist-10k' } | { kind: 'cache'; path: string }
+
+/** An imported ONNX teacher, as the trainer opens it. */
+export interface TrainerOnnxTeacher {
+  id: number
+  path: string
+  sha256: string
+  preprocessing: TeacherPreprocessing
+  executionProvider: OnnxExecutionProvider
+}
+
+/** Check an ONNX teacher against a dataset and evaluate it on the test split (`tfkd teachers import`). */
+export interface OnnxEvalRequest {
+  type: 'onnx-eval'
+  file: string
+  dataset: TrainerDataset
+  datasetName: string
+  options: {
+    layout?: TensorLayout
+    mean?: number[]
+    std?: number[]
+    inputSize?: [number, number]
+    classMap?: number[] | null
+  }
+  executionProvider: OnnxExecutionProvider
+}
+
+export interface OnnxEvalResult {
+  preprocessing: TeacherPreprocessing
+  producer: string
+  opset: number | null
+  correct: number
+  n: number
+  accuracy: number
+  chance: number
+  ms: number
+  device: string
+}
+
+/** Export a run's checkpoint as TF.js Layers or ONNX, and check it on test images. */
+export interface ModelExportRequest {
+  type: 'export-model'
+  runId: number
+  config: RunConfig
+  dataset: TrainerDataset
+  checkpointPath: string
+  checkpoint: 'best' | 'last'
+  epoch: number
+  format: ModelExportFormat
+  outDir: string
+}
 import type { WebGpuAdapterFacts } from './doctor'
 
 export interface TrainerStart {
@@ -20,9 +80,11 @@ export interface TrainerStart {
   /** Where the trainer writes checkpoints (files; the host records them). */
   checkpointDir: string
   /** Where a dataset is read from: the bundled sample, or a cache file written at import. */
-  dataset: { kind: 'bundled'; name: 'mnist-10k' } | { kind: 'cache'; path: string }
+  dataset: TrainerDataset
   /** The frozen teacher's checkpoint and architecture, for variants that need one. */
   teacher?: { checkpointPath: string; model: string; runId: number; epoch: number }
+  /** Or an imported ONNX teacher. */
+  onnxTeacher?: TrainerOnnxTeacher
   /** Resume from this checkpoint (epoch already done), if any. */
   resumeFrom?: { path: string; epoch: number }
 }
@@ -57,6 +119,8 @@ export interface BenchResult {
 export type HostToTrainer =
   | TrainerStart
   | BenchRequest
+  | OnnxEvalRequest
+  | ModelExportRequest
   | { type: 'cancel' }
   | { type: 'probe' }
   /** The doctor's probe: report the WebGPU adapter, then climb the ladder (as 'probe'). */
@@ -86,3 +150,7 @@ export type TrainerToHost =
   | { type: 'bench-result'; result: BenchResult }
   | { type: 'bench-failed'; reason: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'job-progress'; done: number; total: number }
+  | { type: 'onnx-eval-result'; result: OnnxEvalResult }
+  | { type: 'export-result'; result: ModelExportResult }
+  | { type: 'job-failed'; reason: string }

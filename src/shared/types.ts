@@ -1,4 +1,5 @@
 /** DTOs shared by every process. Plain data only: they cross IPC, HTTP and child-process pipes. */
+import type { ImportedTeacherRef, TeacherLogitsMode } from './onnx'
 import type { BackendId } from './backends'
 
 export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted'] as const
@@ -69,6 +70,27 @@ export interface RunConfig {
   variantParams: Record<string, unknown>
   /** The frozen teacher for kd, re-kd, de-kd and tfkd-self: a run, at its final or a given epoch. */
   teacher: TeacherRef | null
+  /** Or an imported ONNX teacher (`tfkd teachers import`); then `teacher` is null. */
+  importedTeacher?: ImportedTeacherRef | null
+  /** How the teacher's logits are computed (default per-batch, on the augmented batch). */
+  teacherLogits?: TeacherLogitsMode
+}
+
+/**
+ * What the teacher cost a distilling run, measured by the trainer: the teacher's own forward time
+ * per step (null for a TF.js teacher, evaluated inside the student's step graph), how long the loop
+ * waited for it (the part not hidden behind the student's step), and the student's step time.
+ */
+export interface TeacherCost {
+  kind: 'tfjs-run' | 'onnx'
+  logits: TeacherLogitsMode
+  device: string
+  steps: number
+  teacherForwardMsPerStep: number | null
+  teacherWaitMsPerStep: number
+  studentStepMsPerStep: number
+  /** SHA-256 of an imported teacher's file. */
+  sha256?: string
 }
 
 export interface TeacherRef {
@@ -119,6 +141,8 @@ export interface RunResultDetails {
   last: EvalReport
   /** How the best epoch was chosen. */
   selection: 'validation' | 'test (no validation split)'
+  /** Distilling runs: what the teacher's logits cost per step (see TeacherCost). */
+  teacherCost?: TeacherCost
 }
 
 export interface RunSummary {

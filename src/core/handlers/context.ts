@@ -4,6 +4,8 @@ import type { AppInfo } from '../../shared/types'
 import type { DataPaths } from '../paths'
 import type { PlanService } from '../services/plan-service'
 import type { RunService } from '../services/run-service'
+import type { ExportService } from '../services/export-service'
+import type { TeacherService } from '../services/teacher-service'
 import type { DoctorService } from '../services/doctor-service'
 import type { Store } from '../store/store'
 import type { ClusterHandlerDeps } from './cluster'
@@ -13,6 +15,10 @@ export interface HandlerContext {
   paths: DataPaths
   runs: RunService
   plans: PlanService
+  /** Imported ONNX teachers. */
+  teachers: TeacherService
+  /** Students exported as ONNX / TF.js. */
+  modelExport: ExportService
   doctor: DoctorService
   emit<K extends PushChannel>(channel: K, payload: Pushes[K]): void
   app: { version: string; dataHome: string; host: AppInfo['host'] }

@@ -6,6 +6,8 @@ import type { HandlerContext } from './context'
 import { createDatasetHandlers } from './datasets'
 import { createExperimentHandlers } from './experiments'
 import { createRunHandlers } from './runs'
+import { createExportHandlers } from './exports'
+import { createTeacherHandlers } from './teachers'
 import { createDoctorHandlers } from './doctor'
 import { createReportHandlers } from './report'
 
@@ -18,6 +20,8 @@ export function createHandlers(ctx: HandlerContext, hostHandlers: Partial<Handle
     ...createRunHandlers(ctx),
     ...createDatasetHandlers(ctx),
     ...createExperimentHandlers(ctx),
+    ...createTeacherHandlers(ctx),
+    ...createExportHandlers(ctx),
     ...createClusterHandlers(ctx),
     ...createDoctorHandlers(ctx),
     ...createReportHandlers(ctx),

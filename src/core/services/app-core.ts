@@ -14,6 +14,8 @@ import { openDataStore } from './open-store'
 import { explainStorageError, storageTrouble } from '../storage-errors'
 import { createPlanService, type PlanService } from './plan-service'
 import { createRunService, type RunService } from './run-service'
+import { createExportService, type ExportService } from './export-service'
+import { createTeacherService, type TeacherService } from './teacher-service'
 import type { SpawnTrainer } from './trainer-handle'
 import { createClusterService, type ClusterService } from '../cluster/cluster-service'
 import { createSlurmClient, type Exec } from '../cluster/slurm-client'
@@ -46,6 +48,8 @@ export interface AppCore {
   runs: RunService
   doctor: DoctorService
   plans: PlanService
+  teachers: TeacherService
+  modelExport: ExportService
   cluster: ClusterService
   handlers: Handlers
   dispatch(channel: string, input: unknown): Promise<Envelope<unknown>>
@@ -95,6 +99,9 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
     install: opts.tfkdInstall ?? { node: 'node', tfkd: 'tfkd' },
   })
   const app = { version: opts.version ?? '0.0.0', dataHome: opts.dataHome, host: opts.host }
+  const jobDeps = { store, paths, spawnTrainer: opts.spawnTrainer, env: opts.env }
+  const teachers = createTeacherService(jobDeps)
+  const modelExport = createExportService(jobDeps)
   const clusterCtx = {
     service: cluster,
     repo: clusterRepo,
@@ -104,7 +111,7 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
       : 'this host has no tfkd install for the cluster nodes to run; use `tfkd cluster submit` or `tfkd serve` on the login node',
   }
   const handlers = createHandlers(
-    { store, paths, runs, plans, doctor, emit, app, cluster: clusterCtx },
+    { store, paths, runs, plans, doctor, teachers, modelExport, emit, app, cluster: clusterCtx },
     opts.hostHandlers,
   )
 
@@ -113,6 +120,8 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
     runs,
     doctor,
     plans,
+    teachers,
+    modelExport,
     cluster,
     handlers,
     dispatch: createDispatch(handlers, (err) =>

@@ -24,6 +24,8 @@ import { compareRuns, formatComparison, type ComparisonTable } from '../analysis
 import { isModelId, MODEL_CATALOG, type ModelId } from '../models/catalog'
 import type { DatasetRecord, Store } from '../store/store'
 import type { RunService } from './run-service'
+import type { ImportedTeacherRef } from '../../shared/onnx'
+import { checkImportedTeacher } from './teacher-service'
 
 function zodToAppError(err: unknown, prefix: string): never {
   if (err instanceof ZodError) {
@@ -64,14 +66,24 @@ function checkModels(plan: ResolvedPlan): void {
     const ids = variantsTaughtBy(slot)
     return `${ids.join(' and ')} need${ids.length === 1 ? 's' : ''}`
   }
-  if (slots.has('stronger') && strength(plan.strongerTeacher) <= strength(plan.student)) {
+  // An imported teacher's strength is what its measured accuracy says, not a catalog rank.
+  const imported = plan.importedTeachers
+  if (
+    slots.has('stronger') &&
+    imported.stronger === undefined &&
+    strength(plan.strongerTeacher) <= strength(plan.student)
+  ) {
     throw new AppError(
       'invalid_input',
       `strongerTeacher: ${plan.strongerTeacher} is not stronger than the student ${plan.student} (${who('stronger')} a stronger teacher)`,
       { field: 'strongerTeacher' },
     )
   }
-  if (slots.has('weaker') && strength(plan.weakerTeacher) >= strength(plan.student)) {
+  if (
+    slots.has('weaker') &&
+    imported.weaker === undefined &&
+    strength(plan.weakerTeacher) >= strength(plan.student)
+  ) {
     throw new AppError(
       'invalid_input',
       `weakerTeacher: ${plan.weakerTeacher} is not weaker than the student ${plan.student} (${who('weaker')} a weaker teacher)`,
@@ -106,6 +118,14 @@ export function teacherMeasure(
       ? atEpoch.valAccuracy < ref.targetAccuracy
       : false
   return { teacherAccuracy: accuracy, teacherEpoch: epoch, teacherFellBack: fellBack }
+}
+
+/** An imported teacher in a comparison: its name, measured test accuracy and file hash (lineage). */
+function importedTeacherLabel(store: Store, ref: ImportedTeacherRef): string {
+  const t = store.onnxTeachers.get(ref.id)
+  const sha = (ref.sha256 ?? t?.sha256 ?? '?').slice(0, 8)
+  if (!t) return `onnx:${ref.id} (deleted) sha256 ${sha}`
+  return `onnx:${t.name} (${(100 * t.testAccuracy).toFixed(2)}% test${t.nearChance ? ', near chance' : ''}) sha256 ${sha}`
 }
 
 /** A validated, expanded plan: what `start` stores and queues. */
@@ -189,11 +209,30 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
         )
       }
     }
+    // Imported teachers: checked once, their hash recorded in every student's config.
+    const importedRefs = new Map<number, ImportedTeacherRef>()
+    for (const [slot, id] of Object.entries(plan.importedTeachers)) {
+      try {
+        importedRefs.set(id, checkImportedTeacher(store, { id }, ds))
+      } catch (err) {
+        if (err instanceof AppError)
+          throw new AppError(err.code, `importedTeachers.${slot}: ${err.message}`, err.details)
+        throw err
+      }
+    }
     const planned = expandPlan(plan)
     // Resolve every config (variant defaults, per-model values) before writing anything.
     const configs = planned.map((p) => {
       try {
-        return resolveRunConfig({ ...p.config, dataset: String(ds.id), teacher: null })
+        const importedTeacher = p.config.importedTeacher
+          ? importedRefs.get(p.config.importedTeacher.id)
+          : undefined
+        return resolveRunConfig({
+          ...p.config,
+          dataset: String(ds.id),
+          teacher: null,
+          ...(importedTeacher ? { importedTeacher } : {}),
+        })
       } catch (err) {
         if (err instanceof AppError) throw new AppError(err.code, `${p.key}: ${err.message}`, err.details)
         throw err
@@ -327,16 +366,21 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
         .filter((r) => r.role === 'student' && r.status === 'completed')
         .map((r) => {
           const d = store.runs.detail(r.id)!
-          const measured = teacherMeasure(store, d)
-          const teacher = d.config.teacher
-            ? `${store.runs.get(d.config.teacher.runId)?.model ?? '?'}${
-                d.config.teacher.epoch
-                  ? `@e${d.config.teacher.epoch}`
-                  : d.config.teacher.targetAccuracy
-                    ? `@>=${(d.config.teacher.targetAccuracy * 100).toFixed(0)}%`
-                    : ''
-              }`
+          const imported = d.config.importedTeacher
+            ? store.onnxTeachers.get(d.config.importedTeacher.id)
             : undefined
+          const measured = imported ? { teacherAccuracy: imported.testAccuracy } : teacherMeasure(store, d)
+          const teacher = d.config.importedTeacher
+            ? importedTeacherLabel(store, d.config.importedTeacher)
+            : d.config.teacher
+              ? `${store.runs.get(d.config.teacher.runId)?.model ?? '?'}${
+                  d.config.teacher.epoch
+                    ? `@e${d.config.teacher.epoch}`
+                    : d.config.teacher.targetAccuracy
+                      ? `@>=${(d.config.teacher.targetAccuracy * 100).toFixed(0)}%`
+                      : ''
+                }`
+              : undefined
           return {
             variant: r.variant,
             seed: r.seed,

@@ -21,6 +21,7 @@ import { trainerEnv } from '../train/trainer-env'
 import type { GpuSetup } from '../doctor/doctor'
 import { rungInfo } from '../../shared/backends'
 import type { SpawnTrainer } from './trainer-handle'
+import { checkImportedTeacher, onnxTeacherStart } from './teacher-service'
 import {
   buildTrainerStart,
   startTrainerSession,
@@ -213,6 +214,11 @@ function teacherEpoch(
  */
 function teacherState(store: Store, runId: number, isOrphan: (id: number) => boolean): TeacherState {
   const config = store.runs.detail(runId)?.config
+  if (config?.importedTeacher) {
+    // An imported ONNX teacher is ready when it (the same file) is still there.
+    const o = onnxTeacherStart(store, config.importedTeacher)
+    return o.ok ? { ready: true } : { ready: false, reason: o.reason }
+  }
   if (!config?.teacher) return { ready: true }
   const t = store.runs.get(config.teacher.runId)
   if (!t) return { ready: false, reason: `teacher run ${config.teacher.runId} no longer exists` }
@@ -346,11 +352,26 @@ function ownerOf(q: QueueState, runId: number): RunOwner {
   return { kind: 'none' }
 }
 
+/** A run with an imported ONNX teacher: checked, its file's hash recorded in the config. */
+function withImportedTeacher(store: Store, config: RunConfig, ds: DatasetRecord): RunConfig {
+  if (!needsTeacher(config.variant)) {
+    throw new AppError('invalid_input', `variant ${config.variant} takes no teacher`, {
+      field: 'importedTeacher',
+    })
+  }
+  if (config.teacher) {
+    throw new AppError('invalid_input', 'give a teacher run or an imported ONNX teacher, not both', {
+      field: 'teacher',
+    })
+  }
+  return { ...config, importedTeacher: checkImportedTeacher(store, config.importedTeacher!, ds) }
+}
+
 function checkTeacher(store: Store, config: RunConfig, ds: DatasetRecord): void {
   if (!config.teacher) {
     throw new AppError(
       'invalid_input',
-      `variant ${config.variant} needs a teacher: give teacher.runId (a run on the same dataset), or run a plan, which trains one`,
+      `variant ${config.variant} needs a teacher: give teacher.runId (a run on the same dataset) or importedTeacher.id (tfkd teachers import), or run a plan, which trains one`,
       { field: 'teacher' },
     )
   }
@@ -446,7 +467,8 @@ export function createRunService(deps: RunServiceDeps) {
       }
       if (deps.readOnly) throw new AppError('storage', deps.readOnly)
       const ds = resolveDataset(store, config.dataset)
-      if (needsTeacher(config.variant)) checkTeacher(store, config, ds)
+      if (config.importedTeacher) config = withImportedTeacher(store, config, ds)
+      else if (needsTeacher(config.variant)) checkTeacher(store, config, ds)
       const run = storageGuard(deps.paths, 'cannot record the run in', () =>
         store.runs.insert({
           experimentId: opts.experimentId ?? null,

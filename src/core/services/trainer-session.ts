@@ -8,7 +8,8 @@ import { mkdirSync, readdirSync, rmSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Pushes } from '../../shared/contract'
 import type { TestResult, TrainerStart, TrainerToHost } from '../../shared/trainer-protocol'
-import type { BackendReport } from '../../shared/types'
+import type { BackendReport, RunConfig } from '../../shared/types'
+import { onnxTeacherStart } from './teacher-service'
 import type { DataPaths } from '../paths'
 import { explainStorageError, StorageError, storageTrouble } from '../storage-errors'
 import type { Store } from '../store/store'
@@ -82,12 +83,21 @@ export function buildTrainerStart(
     config: run.config,
     checkpointDir,
     teacher,
+    ...onnxTeacherOf(store, run.config),
     ...(resumeFrom ? { resumeFrom } : {}),
     dataset:
       ds.format === 'bundled'
         ? { kind: 'bundled', name: 'mnist-10k' }
         : { kind: 'cache', path: ds.cachePath ?? '' },
   }
+}
+
+/** The imported ONNX teacher a run's trainer opens (teacherState checked it is there). */
+function onnxTeacherOf(store: Store, config: RunConfig): Pick<TrainerStart, 'onnxTeacher'> {
+  if (!config.importedTeacher) return {}
+  const o = onnxTeacherStart(store, config.importedTeacher)
+  if (!o.ok) throw new Error(o.reason)
+  return { onnxTeacher: o.start }
 }
 
 /** Temp files of checkpoint writes a killed trainer never finished (`*.tmp-<pid>`). */

@@ -7,6 +7,7 @@ import { createCheckpointsRepo } from './repos/checkpoints'
 import { createDatasetsRepo } from './repos/datasets'
 import { createEpochMetricsRepo } from './repos/epoch-metrics'
 import { createExperimentsRepo } from './repos/experiments'
+import { createOnnxTeachersRepo } from './repos/onnx-teachers'
 import { createRunsRepo } from './repos/runs'
 import { createRunDevicesRepo } from './repos/run-devices'
 import { createSettingsRepo } from './repos/settings'
@@ -25,6 +26,7 @@ export function createStore(db: Db, now: () => number = Date.now) {
     experiments: createExperimentsRepo(deps),
     checkpoints: createCheckpointsRepo(deps),
     epochMetrics: createEpochMetricsRepo(deps),
+    onnxTeachers: createOnnxTeachersRepo(deps),
     runDevices: createRunDevicesRepo(deps),
     settings: createSettingsRepo(deps),
     close: () => db.close(),

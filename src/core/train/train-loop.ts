@@ -28,6 +28,7 @@ import { createRng, deriveSeed, permutation } from '../random'
 import { augmentBatch, augmentIsOff } from './augment'
 import { loadOptimizerState, readCheckpoint, readWeightsFor, saveCheckpoint } from './checkpoint'
 import { baseLearningRate, learningRateAt } from './schedule'
+import { tfjsTeacherSource, type TeacherForward, type TeacherSource } from './teacher-source'
 
 export interface TrainHooks {
   onProgress?(p: Omit<RunProgress, 'runId'>): void
@@ -52,8 +53,11 @@ export interface TrainArgs {
   data: DatasetSplits
   config: RunConfig
   loss: TrainLoss
-  /** Frozen teacher (inference mode, outside the gradient), for losses that need one. */
-  teacher?: tfl.LayersModel
+  /**
+   * The frozen teacher, for losses that need one: a TF.js model (inference mode, outside the
+   * gradient) or any TeacherSource (an imported ONNX model, a cache of logits). The caller disposes it.
+   */
+  teacher?: tfl.LayersModel | TeacherSource
   signal?: AbortSignal
   hooks?: TrainHooks
   /** Epochs already done (resume without a checkpoint); training continues at startEpoch + 1. */
@@ -116,6 +120,17 @@ export function normalisePixels(
     for (let k = 0; k < c; k++) out[p + k] = pixels[p + k]! * scale[k]! + shift[k]!
   }
 }
+
+/** Copies the uint8 pixels of the samples `idx` into `out` (NHWC). */
+export function gatherPixels(set: ImageSet, idx: ArrayLike<number>, out: Uint8Array): void {
+  const [h, w, c] = set.shape
+  const size = h * w * c
+  for (let i = 0; i < idx.length; i++)
+    out.set(set.images.subarray(idx[i]! * size, (idx[i]! + 1) * size), i * size)
+}
+
+const isTeacherSource = (t: tfl.LayersModel | TeacherSource): t is TeacherSource =>
+  typeof (t as Partial<TeacherSource>).begin === 'function'
 
 /** Fills `out` with normalised float32 pixels of the samples `idx` (NHWC). */
 export function fillBatch(
@@ -217,8 +232,14 @@ const epochFile = (dir: string, epoch: number): string =>
 const BEST_FILE = 'best.tfkd'
 
 export async function trainModel(args: TrainArgs): Promise<TestResult & { lastEpoch: number }> {
-  const { model, data, config, loss, signal, hooks, teacher } = args
-  if (loss.needsTeacher && !teacher) throw new Error(`variant ${config.variant} needs a teacher model`)
+  const { model, data, config, loss, signal, hooks } = args
+  if (loss.needsTeacher && !args.teacher) throw new Error(`variant ${config.variant} needs a teacher model`)
+  const teacher: TeacherSource | null =
+    loss.needsTeacher && args.teacher
+      ? isTeacherSource(args.teacher)
+        ? args.teacher
+        : tfjsTeacherSource(args.teacher)
+      : null
   const { train } = data
   const [h, w, c] = train.shape
   const size = h * w * c
@@ -232,7 +253,12 @@ export async function trainModel(args: TrainArgs): Promise<TestResult & { lastEp
   const xsBuf = [new Float32Array(bs * size), new Float32Array(bs * size)] as const
   const ysBuf = [new Int32Array(bs), new Int32Array(bs)] as const
   const augment = augmentIsOff(config.augment) ? null : config.augment
-  const augmented = augment ? new Uint8Array(bs * size) : null
+  // The batch's uint8 pixels (augmented), which a teacher outside the graph also needs.
+  const augmented = augment || teacher ? new Uint8Array(bs * size) : null
+  // Teacher answers by buffer; a teacher working aside starts on the next batch before this step.
+  const teacherPending: (Promise<TeacherForward> | undefined)[] = [undefined, undefined]
+  const ahead = teacher?.runsAside === true
+  const cost = { waitMs: 0, studentMs: 0, steps: 0 }
   const selectOnTest = data.validation.n === 0
   const selection: RunResultDetails['selection'] = selectOnTest ? 'test (no validation split)' : 'validation'
   const progressEveryMs = args.progressEveryMs ?? 250
@@ -280,12 +306,18 @@ export async function trainModel(args: TrainArgs): Promise<TestResult & { lastEp
         const idx = order.subarray(start, start + n)
         const xs = xsBuf[step % 2]!
         const ys = ysBuf[step % 2]!
-        if (augment && augmented && augRng) {
-          augmentBatch(train.images, idx, train.shape, augment, augRng, augmented)
+        if (augmented) {
+          if (augment && augRng) augmentBatch(train.images, idx, train.shape, augment, augRng, augmented)
+          else gatherPixels(train, idx, augmented)
           normalisePixels(augmented, n * size, data.mean, data.std, xs)
           for (let i = 0; i < n; i++) ys[i] = train.labels[idx[i]!]!
         } else {
           fillBatch(train, idx, data.mean, data.std, xs, ys)
+        }
+        if (teacher) {
+          const p = teacher.begin({ pixels: augmented!.subarray(0, n * size), n, indices: idx })
+          p.catch(() => undefined) // awaited in its step; a cancelled run never awaits it
+          teacherPending[step % 2] = p
         }
       }
       prepare(0)
@@ -294,6 +326,12 @@ export async function trainModel(args: TrainArgs): Promise<TestResult & { lastEp
         const n = Math.min(bs, train.n - step * bs)
         const xs = xsBuf[step % 2]!
         const ys = ysBuf[step % 2]!
+        // The teacher of the next batch runs aside while this step trains.
+        if (ahead && step + 1 < stepsPerEpoch) prepare(step + 1)
+        const waitStart = performance.now()
+        const teacherForward = teacher ? await teacherPending[step % 2] : undefined
+        const stepStart = performance.now()
+        cost.waitMs += stepStart - waitStart
         const lr = learningRateAt(config, (epoch - 1) * stepsPerEpoch + step, stepsPerEpoch)
         if (lr !== currentLr) {
           setLearningRate(optimizer, lr)
@@ -306,8 +344,7 @@ export async function trainModel(args: TrainArgs): Promise<TestResult & { lastEp
           let hits: tf.Scalar | undefined
           let dataLoss: tf.Scalar | undefined
           // The teacher sees the same batch, in inference mode, outside the gradient.
-          const teacherLogits =
-            loss.needsTeacher && teacher ? (teacher.apply(x, { training: false }) as tf.Tensor2D) : undefined
+          const teacherLogits = teacherForward?.logits(x)
           optimizer.minimize(
             () => {
               const logits = model.apply(x, { training: true }) as tf.Tensor2D
@@ -327,9 +364,11 @@ export async function trainModel(args: TrainArgs): Promise<TestResult & { lastEp
           return out
         })
         // The step's tensors are gone (tidy); the other buffer takes the next batch meanwhile.
-        if (step + 1 < stepsPerEpoch) prepare(step + 1)
+        if (!ahead && step + 1 < stepsPerEpoch) prepare(step + 1)
         const [stepLoss, stepHits] = await stats.data()
         stats.dispose()
+        cost.studentMs += performance.now() - stepStart
+        cost.steps++
         if (!Number.isFinite(stepLoss!)) throw new NonFiniteLossError(epoch, step + 1, stepLoss!)
         lossSum += stepLoss! * n
         correct += stepHits!
@@ -401,6 +440,19 @@ export async function trainModel(args: TrainArgs): Promise<TestResult & { lastEp
       }
     }
     const details: RunResultDetails = { best: bestReport, last: toEvalReport(lastEpoch, last), selection }
+    if (teacher && cost.steps > 0) {
+      const t = teacher.cost()
+      details.teacherCost = {
+        kind: teacher.kind,
+        logits: teacher.mode,
+        device: t.device,
+        steps: cost.steps,
+        // A cache's forward time was spent once, before training: spread over the steps.
+        teacherForwardMsPerStep: t.forwardMs === null ? null : t.forwardMs / cost.steps,
+        teacherWaitMsPerStep: cost.waitMs / cost.steps,
+        studentStepMsPerStep: cost.studentMs / cost.steps,
+      }
+    }
     return {
       testLoss: last.loss,
       testAccuracy: last.accuracy,

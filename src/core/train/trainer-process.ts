@@ -5,20 +5,19 @@
  * (process.send), so a native abort or a blocked thread never takes the app down.
  */
 import type { HostToTrainer, TrainerStart, TrainerToHost } from '../../shared/trainer-protocol'
-import type { LayersModel } from '@tensorflow/tfjs-layers'
 import type { BackendReport } from '../../shared/types'
 import { loadBackend } from '../backend/ladder'
 import { requestWebGpuAdapter } from '../backend/webgpu-adapter'
 import { carveValidation, channelStats, type DatasetSplits } from '../data/arrays'
-import { loadDatasetCache } from '../data/cache'
-import { loadMnist10k } from '../data/mnist10k'
-
-const MNIST_CLASSES = Array.from({ length: 10 }, (_, i) => String(i))
+import { loadSource } from '../data/source'
 import { makeLoss } from '../distill/losses'
+import { exportModel } from '../export/model-export'
 import { buildModel } from '../models/registry'
+import { runOnnxEval } from '../onnx/eval-job'
 import { deriveSeed } from '../random'
-import { loadWeightsInto } from './checkpoint'
 import { runBench } from './bench-step'
+import { openTeacher } from './open-teacher'
+import type { TeacherSource } from './teacher-source'
 import { CancelledError, trainModel } from './train-loop'
 
 interface ParentPort {
@@ -54,11 +53,8 @@ async function ensureBackend(pin: TrainerStart['config']['backend'] = 'auto'): P
   return backend
 }
 
-function loadData(start: TrainerStart): DatasetSplits {
-  const source =
-    start.dataset.kind === 'bundled'
-      ? { ...loadMnist10k(), classNames: MNIST_CLASSES }
-      : loadDatasetCache(start.dataset.path)
+export function loadData(start: Pick<TrainerStart, 'dataset' | 'config'>): DatasetSplits {
+  const source = loadSource(start.dataset)
   const { train, validation } = carveValidation(source.train, {
     fraction: start.config.validationFraction,
     // A plan's teachers and students share the split (splitSeed); a lone run uses its own seed.
@@ -88,18 +84,7 @@ async function run(start: TrainerStart): Promise<void> {
       numClasses: data.numClasses,
       seed: deriveSeed(config.seed, 'model-init'),
     })
-    let teacher: LayersModel | undefined
-    if (loss.needsTeacher) {
-      if (!start.teacher) throw new Error(`variant ${config.variant} needs a teacher checkpoint`)
-      teacher = buildModel(start.teacher.model, {
-        inputShape: data.train.shape,
-        numClasses: data.numClasses,
-        seed: 0,
-      })
-      loadWeightsInto(teacher, start.teacher.checkpointPath)
-      // Frozen: the optimizer gets only the student's variables, and the teacher never trains.
-      teacher.trainable = false
-    }
+    const teacher: TeacherSource | undefined = loss.needsTeacher ? await openTeacher(start, data) : undefined
     send({
       type: 'started',
       runId,
@@ -124,6 +109,9 @@ async function run(start: TrainerStart): Promise<void> {
         onCheckpoint: ({ epoch, path, bytes }) => send({ type: 'checkpoint', runId, epoch, path, bytes }),
       },
     })
+    await teacher?.dispose()
+    if (result.details?.teacherCost && start.onnxTeacher)
+      result.details.teacherCost.sha256 = start.onnxTeacher.sha256
     send({ type: 'completed', runId, result })
   } catch (err) {
     if (err instanceof CancelledError) send({ type: 'cancelled', runId })
@@ -162,6 +150,21 @@ onMessage((msg) => {
         .then((result) => send({ type: 'bench-result', result }))
         .catch((err: unknown) =>
           send({ type: 'bench-failed', reason: err instanceof Error ? err.message : String(err) }),
+        )
+      break
+    case 'onnx-eval':
+      runOnnxEval(msg, (done, total) => send({ type: 'job-progress', done, total }), abort.signal)
+        .then((result) => send({ type: 'onnx-eval-result', result }))
+        .catch((err: unknown) =>
+          send({ type: 'job-failed', reason: err instanceof Error ? err.message : String(err) }),
+        )
+      break
+    case 'export-model':
+      ensureBackend(msg.config.backend)
+        .then(() => exportModel(msg, loadData(msg)))
+        .then((result) => send({ type: 'export-result', result }))
+        .catch((err: unknown) =>
+          send({ type: 'job-failed', reason: err instanceof Error ? err.message : String(err) }),
         )
       break
     case 'cancel':

@@ -1,0 +1,85 @@
+/**
+ * `tfkd export-model` and the History export action: a run's best or last checkpoint as ONNX or
+ * TF.js, written (and checked against the app's logits) by a trainer child into the data folder's
+ * exports/ or a folder the caller names.
+ */
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { AppError } from '../../shared/errors'
+import type { ModelExportFormat, ModelExportResult } from '../../shared/onnx'
+import type { DataPaths } from '../paths'
+import type { Store } from '../store/store'
+import { trainerDataset } from './teacher-service'
+import type { SpawnTrainer } from './trainer-handle'
+import { runTrainerJob } from './trainer-job'
+
+export interface ModelExportInput {
+  runId: number
+  format: ModelExportFormat
+  checkpoint?: 'best' | 'last'
+  /** Output folder (default: <data>/exports/run-<id>-<checkpoint>-<format>). */
+  outDir?: string
+}
+
+export function createExportService(deps: {
+  store: Store
+  paths: DataPaths
+  spawnTrainer: SpawnTrainer
+  env?: NodeJS.ProcessEnv
+}) {
+  const { store, paths } = deps
+  return {
+    async exportModel(
+      input: ModelExportInput,
+      opts: { signal?: AbortSignal } = {},
+    ): Promise<ModelExportResult> {
+      const run = store.runs.detail(input.runId)
+      if (!run) throw new AppError('not_found', `run ${input.runId} not found`)
+      const which = input.checkpoint ?? 'best'
+      let path: string | undefined
+      let epoch: number | null = null
+      if (which === 'best') {
+        path = join(paths.checkpoints, String(run.id), 'best.tfkd')
+        epoch = run.bestEpoch
+        if (run.status !== 'completed' || epoch === null || !existsSync(path)) {
+          throw new AppError(
+            'invalid_input',
+            `run ${run.id} has no best checkpoint (it is ${run.status}${existsSync(path) ? '' : `, ${path} is missing`}); use --checkpoint last`,
+            { field: 'checkpoint' },
+          )
+        }
+      } else {
+        const last = store.checkpoints.latest(run.id)
+        if (!last || !existsSync(last.path)) {
+          throw new AppError('invalid_input', `run ${run.id} has no checkpoint on disk to export`, {
+            field: 'checkpoint',
+          })
+        }
+        path = last.path
+        epoch = last.epoch
+      }
+      const ds = store.datasets.get(run.datasetId)!
+      const outDir = resolve(input.outDir ?? join(paths.exports, `run-${run.id}-${which}-${input.format}`))
+      const answer = await runTrainerJob(
+        deps.spawnTrainer,
+        {
+          type: 'export-model',
+          runId: run.id,
+          config: run.config,
+          dataset: trainerDataset(ds),
+          checkpointPath: path,
+          checkpoint: which,
+          epoch,
+          format: input.format,
+          outDir,
+        },
+        { env: deps.env, signal: opts.signal },
+      )
+      if (answer.type !== 'export-result')
+        throw new AppError('internal', `unexpected trainer answer ${answer.type}`)
+      return answer.result
+    },
+  }
+}
+
+export type ExportService = ReturnType<typeof createExportService>
