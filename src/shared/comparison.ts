@@ -270,7 +270,7 @@ function teacherText(r: ComparisonRow): string {
   return `${acc}${ep}${t.fellBack ? ' (fell back to best)' : ''}`
 }
 
-/** A booktabs LaTeX tabular (accuracies in %); warnings become a daggered footnote line. */
+/** A booktabs LaTeX tabular (accuracies in %, true minus signs); warnings become a printed daggered note. */
 export function formatLatex(table: ComparisonTable): string {
   const tex = (s: string) =>
     s.replace(/[\\&%$#_{}~^]/g, (c) =>
@@ -282,7 +282,10 @@ export function formatLatex(table: ComparisonTable): string {
             ? '\\textasciicircum{}'
             : `\\${c}`,
     )
+  // A typographic minus in numbers: a bare "-" in text mode prints as a hyphen.
+  const minus = (v: string) => v.replace(/-(?=\d)/g, '$-$')
   const lines = [
+    '% Needs \\usepackage{booktabs} (\\toprule, \\midrule, \\bottomrule).',
     '\\begin{tabular}{lrrrrrrrlr}',
     '\\toprule',
     `Variant & $n$ & Acc.\\ (\\%) & $\\Delta$ (pp) & 95\\% CI (unadj.) & $p_t$ (Holm) & $p_W$ (Holm) & $d_z$ & Verdict & Teacher (\\%) \\\\`,
@@ -294,11 +297,11 @@ export function formatLatex(table: ComparisonTable): string {
         tex(label(r).join(', ')) + (r.warnings.length ? '$^\\dagger$' : ''),
         String(r.n),
         `${pct(r.mean)} $\\pm$ ${pct(r.std)}`,
-        signedPct(r.delta),
-        Number.isFinite(r.ci[0]) ? `[${signedPct(r.ci[0])}, ${signedPct(r.ci[1])}]` : '--',
+        minus(signedPct(r.delta)),
+        Number.isFinite(r.ci[0]) ? minus(`[${signedPct(r.ci[0])}, ${signedPct(r.ci[1])}]`) : '--',
         pval(r.pTHolm),
         pval(r.pWilcoxonHolm),
-        num(r.dz),
+        minus(num(r.dz)),
         tex(r.verdict),
         tex(teacherText(r)),
       ].join(' & ') + ' \\\\',
@@ -308,9 +311,12 @@ export function formatLatex(table: ComparisonTable): string {
   lines.unshift(`% ${tex(selectionTitle(table))}`)
   const daggers = table.rows.filter((r) => r.warnings.length)
   if (daggers.length || table.warnings.length) {
-    lines.push(
-      `% $^\\dagger$ ${tex([...table.warnings, ...daggers.map((r) => `${label(r).join(', ')}: ${r.warnings.join('; ')}`)].join(' | '))}`,
-    )
+    // Printed under the table (not a % comment, which LaTeX drops).
+    const notes = [
+      ...table.warnings,
+      ...daggers.map((r) => `${label(r).join(', ')}: ${r.warnings.join('; ')}`),
+    ]
+    lines.push('\\par\\smallskip', `{\\footnotesize $^\\dagger$ ${tex(notes.join('; '))}\\par}`)
   }
   return lines.join('\n') + '\n'
 }

@@ -140,6 +140,12 @@ describe.skipIf(missing.length > 0 && !inCi)(
         expect(new Set(dawn)).toEqual(new Set([own]))
       }
       expect(unpacked.filter((f) => /better-sqlite3\/(deps|src)\/|\.a$|obj\.target\//.test(f))).toEqual([])
+      // ONNX Runtime: the binding and the shared library it loads by path, both real files.
+      if (existsSync(join(root, 'node_modules', 'onnxruntime-node', 'package.json'))) {
+        const ort = unpacked.filter((f) => f.startsWith('node_modules/onnxruntime-node/'))
+        expect(ort.some((f) => f.endsWith('onnxruntime_binding.node'))).toBe(true)
+        if (process.platform === 'linux') expect(ort.some((f) => /libonnxruntime\.so/.test(f))).toBe(true)
+      }
       // Our N-API kernels, where this machine built them (an optional dependency).
       if (
         existsSync(

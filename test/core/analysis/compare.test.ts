@@ -122,6 +122,13 @@ describe('formatters', () => {
     expect(tex).toContain('\\toprule')
     expect(tex).toContain('tfkd-reg & 5 & 71.18 $\\pm$ 0.51 & +0.72')
     expect(tex).toContain('$^\\dagger$')
+    expect(tex).toMatch(/^% Needs \\usepackage\{booktabs\}/m)
+    // The note is printed, not a % comment; numbers carry a real minus sign, never a hyphen.
+    expect(tex).toMatch(/\{\\footnotesize \$\^\\dagger\$ .*only 2 seed\(s\) matched/)
+    expect(tex).not.toMatch(/^% \$\^\\dagger/m)
+    expect(tex).toContain('$-$')
+    const body = tex.split('\n').filter((l) => l.endsWith('\\\\') && !l.startsWith('Variant'))
+    for (const l of body) expect(l.split(' & ').slice(1, 8).join(' ')).not.toMatch(/(^|[^$])-\d/)
   })
 
   it('json: NaN becomes null and the table round-trips', () => {
