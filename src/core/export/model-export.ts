@@ -171,7 +171,9 @@ function replaceExportDir(outDir: string, tmp: string): void {
     const entries = readdirSync(outDir)
     let ours = false
     try {
-      ours = (JSON.parse(readFileSync(join(outDir, 'preprocessing.json'), 'utf8')) as { exportedBy?: string }).exportedBy === 'tfkd-studio'
+      ours =
+        (JSON.parse(readFileSync(join(outDir, 'preprocessing.json'), 'utf8')) as { exportedBy?: string })
+          .exportedBy === 'tfkd-studio'
     } catch {
       ours = false
     }

@@ -78,7 +78,8 @@ export function createOnnxTeachersRepo({ db, now }: RepoDeps) {
     },
     /** Teachers whose file is `path` (a file is shared by every import of the same bytes). */
     usingPath(path: string): number {
-      return (db.prepare('SELECT COUNT(*) AS n FROM onnx_teachers WHERE path = ?').get(path) as { n: number }).n
+      return (db.prepare('SELECT COUNT(*) AS n FROM onnx_teachers WHERE path = ?').get(path) as { n: number })
+        .n
     },
     delete(id: number): void {
       db.prepare('DELETE FROM onnx_teachers WHERE id = ?').run(id)
