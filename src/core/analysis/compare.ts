@@ -24,6 +24,7 @@ import {
   wilcoxonSignedRank,
   type PairedTTest,
 } from './stats'
+import { teacherKindOf } from '../../shared/variants'
 import {
   SELECTION_LABELS,
   type ComparedRun,
@@ -265,11 +266,13 @@ function checkTeacherPremise(
     r.verdict = 'invalid premise'
     r.warnings.push(`premise failed: ${why} (teacher ${tAcc}% vs baseline student ${bAcc}%)`)
   }
-  if (r.variant === 'kd' && !(t.accuracy > hi + resolution))
+  // The premise follows the variant's declared teacher kind (src/shared/variants.ts), not its id.
+  const kind = teacherKindOf(r.variant)
+  if (kind === 'stronger' && !(t.accuracy > hi + resolution))
     fail('the "stronger" teacher is not measurably stronger than the baseline student')
-  if (r.variant === 're-kd' && !(t.accuracy < lo - resolution))
+  if (kind === 'weaker' && !(t.accuracy < lo - resolution))
     fail('the "weaker" teacher is not measurably weaker than the baseline student')
-  if (r.variant === 'de-kd' && !(t.accuracy < lo - resolution))
+  if (kind === 'poor-snapshot' && !(t.accuracy < lo - resolution))
     fail('the "poor" teacher snapshot is not measurably poorer than the baseline student')
 }
 

@@ -9,6 +9,7 @@ import { AppError } from '../../shared/errors'
 import type { ResolvedPlan } from '../../shared/plan'
 import { reproduceCommand, type ReportEnvironment, type ReproReport } from '../../shared/reproduce'
 import type { RunSummary, VariantId } from '../../shared/types'
+import { learnsFromSnapshots } from '../../shared/variants'
 import { evaluateClaims, type StudyStudent } from '../analysis/claims'
 import { compareRuns } from '../analysis/compare'
 import { mean } from '../analysis/stats'
@@ -77,7 +78,7 @@ export function buildReport(store: Store, experimentId: number, opts: ReportOpti
     const byEpoch = curves.get(r.variant) ?? new Map<number, number[]>()
     for (const em of d.metrics) byEpoch.set(em.epoch, [...(byEpoch.get(em.epoch) ?? []), em.valAccuracy])
     curves.set(r.variant, byEpoch)
-    if (r.variant === 'de-kd' && s.teacherAccuracy !== null && s.teacherEpoch !== null) {
+    if (learnsFromSnapshots(r.variant) && s.teacherAccuracy !== null && s.teacherEpoch !== null) {
       deKd.push({
         seed: r.seed,
         teacherEpoch: s.teacherEpoch,
