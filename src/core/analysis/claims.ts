@@ -236,7 +236,7 @@ function decide(
   if (failedPremise)
     return {
       verdict: 'invalid premise',
-      reason: `premise failed: ${failedPremise.premise} (${failedPremise.measured})`,
+      reason: `premise not met (needed: ${failedPremise.premise}; measured: ${failedPremise.measured})`,
     }
   const fails = cs.filter((c) => c.outcome === 'fails')
   const name = (c: ClaimComparison) => `${c.variant} vs ${c.reference}`
