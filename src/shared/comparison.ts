@@ -322,6 +322,13 @@ export function formatLatex(table: ComparisonTable): string {
 }
 
 /** JSON of the whole table; NaN and infinities become null (JSON has neither). */
+/**
+ * The comparison as JSON. Its numbers are summaries over finite accuracies only (a run whose
+ * accuracy is NaN is left out and named in `warnings`), so a NaN here always means "not computed"
+ * (a baseline's own delta, a std or test over fewer than two seeds) and is written as `null`.
+ * Measured values that may be non-finite (a run's losses and metrics) go through the wire
+ * encoding of src/shared/wire-json.ts instead (`tfkd runs --json`, the web API, runs.csv).
+ */
 export function formatJson(table: ComparisonTable): string {
   return JSON.stringify(table, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n'
 }
