@@ -201,11 +201,9 @@ describe.skipIf(!mounted)('a disk that fills up mid-run (4 MB tmpfs)', () => {
     }
     // Write zeros until the disk is full. (A fallocate of the size df reported fails outright, and
     // fills nothing, when the run's own writes shrink the free space in between.)
+    // (Free space may reappear right after: the run removes the temp file of a checkpoint it could
+    // not finish.)
     spawnSync('dd', ['if=/dev/zero', `of=${join(home, 'filler')}`, 'bs=4096'], { stdio: 'ignore' })
-    const avail = Number(
-      spawnSync('df', ['--output=avail', '-B1', home], { encoding: 'utf8' }).stdout.split('\n')[1],
-    )
-    expect(avail).toBeLessThan(4096)
     const code = await exit
     console.log(`full-disk run, exit ${code}:\n${err.trim()}`)
     expect(code, err).toBe(1)

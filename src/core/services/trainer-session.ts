@@ -107,6 +107,14 @@ function removeStaleTempFiles(dir: string): void {
   }
 }
 
+function removeStaleTempFilesQuietly(dir: string): void {
+  try {
+    removeStaleTempFiles(dir)
+  } catch {
+    // The folder is gone or unreadable: the next start of this run sweeps it again.
+  }
+}
+
 /** Records one trainer event; returns the final outcome when the event ends the run. */
 function recordEvent(ctx: SessionContext, runId: number, msg: TrainerToHost): FinalOutcome | null {
   const { store, emit } = ctx
@@ -205,6 +213,9 @@ export function startTrainerSession(
 
   trainer.onExit(({ code, signal }) => {
     if (cancelTimer) clearTimeout(cancelTimer)
+    // A trainer stopped hard (a failed write on the host's side, a cancel past its grace, a crash)
+    // may die inside a checkpoint write: its temp file must not outlive it.
+    if (start.checkpointDir) removeStaleTempFilesQuietly(start.checkpointDir)
     if (terminal) {
       opts.onEnd({ retryWithoutNative: false })
       return
