@@ -270,18 +270,22 @@ function teacherText(r: ComparisonRow): string {
   return `${acc}${ep}${t.fellBack ? ' (fell back to best)' : ''}`
 }
 
+/** Text escaped for LaTeX's text mode. */
+export function escapeLatex(s: string): string {
+  return s.replace(/[\\&%$#_{}~^]/g, (c) =>
+    c === '\\'
+      ? '\\textbackslash{}'
+      : c === '~'
+        ? '\\textasciitilde{}'
+        : c === '^'
+          ? '\\textasciicircum{}'
+          : `\\${c}`,
+  )
+}
+
 /** A booktabs LaTeX tabular (accuracies in %, true minus signs); warnings become a printed daggered note. */
 export function formatLatex(table: ComparisonTable): string {
-  const tex = (s: string) =>
-    s.replace(/[\\&%$#_{}~^]/g, (c) =>
-      c === '\\'
-        ? '\\textbackslash{}'
-        : c === '~'
-          ? '\\textasciitilde{}'
-          : c === '^'
-            ? '\\textasciicircum{}'
-            : `\\${c}`,
-    )
+  const tex = escapeLatex
   // A typographic minus in numbers: a bare "-" in text mode prints as a hyphen.
   const minus = (v: string) => v.replace(/-(?=\d)/g, '$-$')
   const lines = [

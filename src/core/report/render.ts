@@ -2,6 +2,7 @@
  * The reproduction report rendered to Markdown, LaTeX and a self-contained HTML page (inline SVG
  * figures, inline style, no script, no external resource: it opens from disk in any browser).
  */
+import { escapeLatex } from '../../shared/comparison'
 import type { ClaimComparison, ClaimResult, ReproReport } from '../../shared/reproduce'
 import { isSelectedOnTest, selectionTitle } from '../../shared/selection'
 
@@ -116,16 +117,7 @@ export function renderMarkdown(r: ReproReport): string {
   return L.join('\n')
 }
 
-const tex = (s: string) =>
-  s.replace(/[\\&%$#_{}~^]/g, (c) =>
-    c === '\\'
-      ? '\\textbackslash{}'
-      : c === '~'
-        ? '\\textasciitilde{}'
-        : c === '^'
-          ? '\\textasciicircum{}'
-          : `\\${c}`,
-  )
+const tex = escapeLatex
 
 /** LaTeX: a booktabs table of the claims with the paper's numbers beside ours. */
 export function renderLatex(r: ReproReport): string {
