@@ -13,7 +13,7 @@ import { learnsFromSnapshots } from '../../shared/variants'
 import { evaluateClaims, type StudyStudent } from '../analysis/claims'
 import { compareRuns } from '../analysis/compare'
 import { mean } from '../analysis/stats'
-import { kWarnings, teacherMeasure } from '../services/plan-service'
+import { kWarnings, teacherMeasure } from '../services/plan-compare'
 import type { Store } from '../store/store'
 
 export interface ReportOptions {
