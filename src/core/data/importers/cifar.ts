@@ -22,6 +22,7 @@ import {
   type ImportOptions,
   type SplitId,
   type SourceProbe,
+  fieldName,
 } from './types'
 
 export type CifarKind = 'cifar10' | 'cifar100'
@@ -203,6 +204,7 @@ function cifarImporter(kind: CifarKind) {
   const title = kind === 'cifar10' ? 'CIFAR-10' : 'CIFAR-100'
   return {
     id: kind,
+    title,
     description: `${title} binary version (${kind === 'cifar10' ? 'cifar-10-binary.tar.gz' : 'cifar-100-binary.tar.gz'} or the extracted folder)`,
     detect: (probe) => detectCifar(kind, probe),
     async fingerprint(source, options, ctx) {
@@ -222,13 +224,15 @@ function cifarImporter(kind: CifarKind) {
       const { limits } = options
       if (options.size && (options.size[0] !== SIDE || options.size[1] !== SIDE)) {
         throw new ImportError(
-          `${source}: ${title} images are 32x32; resizing with --size is not supported for ${title}`,
+          `${source}: ${title} images are 32x32; leave the ${fieldName(options, 'size')} unset (resizing ${title} is not supported)`,
         )
       }
       const channels = options.color === 'grayscale' ? 1 : 3
       const mode = options.labelMode ?? 'fine'
       if (kind === 'cifar10' && options.labelMode === 'coarse') {
-        throw new ImportError(`${source}: CIFAR-10 has no coarse labels (--labels coarse is for CIFAR-100)`)
+        throw new ImportError(
+          `${source}: CIFAR-10 has no coarse labels (the ${fieldName(options, 'labelMode')} are for CIFAR-100)`,
+        )
       }
       await ctx.sink.begin({ shape: [SIDE, SIDE, channels] })
       const notes: string[] = []
