@@ -98,9 +98,8 @@ export interface InnerDataset {
 const MAX_INNER_ENTRIES = 200
 
 /** A folder holding class folders of images: some sub-folder of it directly holds an image file. */
-async function looksLikeImageFolder(dir: string): Promise<boolean> {
-  const names = (await readdirNames(dir, () => undefined)).slice(0, 20)
-  for (const n of names) {
+async function looksLikeImageFolder(dir: string, entries: string[]): Promise<boolean> {
+  for (const n of entries.slice(0, 20)) {
     const inner = join(dir, n)
     if (!(await lstat(inner)).isDirectory()) continue
     const files = await readdirNames(inner, () => undefined)
@@ -125,13 +124,15 @@ export async function severalDatasetsIn(source: string): Promise<InnerDataset[]>
     Object.entries<Importer>(IMPORTERS).filter(([id]) => id !== 'bundled' && id !== 'image-folder'),
   ) as Record<FormatId, Importer>
   const splitNames = /^(train|test|val|valid|validation)$/i
+  // An image folder split into train/ and test/ is one dataset (its split folders are not two).
+  if (p.entries.some((n) => /^train$/i.test(n))) return []
   const found: (InnerDataset & { isSpecific: boolean })[] = []
   for (const name of [...p.entries].sort(naturalOrder).slice(0, MAX_INNER_ENTRIES)) {
     if (name.startsWith('.') || splitNames.test(name)) continue
     const child = await probe(join(source, name))
     const best = await rank(specific, child)
     if (best && best.score >= DETECT.nested) found.push({ name, format: best.id, isSpecific: true })
-    else if (child.kind === 'directory' && (await looksLikeImageFolder(child.source)))
+    else if (child.kind === 'directory' && (await looksLikeImageFolder(child.source, child.entries)))
       found.push({ name, format: 'image-folder', isSpecific: false })
   }
   const isParent = found.length >= 2 && (own?.score === DETECT.nested || found.some((f) => f.isSpecific))
