@@ -162,11 +162,21 @@ async function refuseParentFolder(source: string, name: FieldNamer): Promise<voi
 }
 
 /** The refusal of a source already imported with these settings, naming the dataset and the way out. */
-function alreadyImported(source: string, existing: DatasetRecord, name: FieldNamer): AppError {
+function alreadyImported(
+  source: string,
+  existing: DatasetRecord,
+  name: FieldNamer,
+  host: AppInfo['host'],
+): AppError {
+  // The settings that make another cache are offered only where the host has all of them (the CLI).
+  const other =
+    host === 'cli'
+      ? `, or change the ${name('size')}, ${name('color')}, ${name('testFraction')} or ${name('seed')}`
+      : ''
   return new AppError(
     'conflict',
-    `${source} was already imported with the same settings as dataset ${existing.id} "${existing.name}". ` +
-      `To import it again, delete "${existing.name}" first, or change the ${name('size')}, ${name('color')}, ${name('testFraction')} or ${name('seed')}`,
+    `${source} was already imported with the same settings as dataset ${existing.id} "${existing.name}" (listed under that name). ` +
+      `To import it again, delete "${existing.name}" first${other}`,
     { datasetId: existing.id, name: existing.name },
   )
 }
@@ -230,7 +240,7 @@ export async function importDataset(args: ImportDatasetArgs): Promise<ImportData
     ])
     const contentHash = createHash('sha256').update(`${sourceHash}\0${settings}`).digest('hex')
     const existing = store.datasets.byHash(contentHash)
-    if (existing) throw alreadyImported(source, existing, name)
+    if (existing) throw alreadyImported(source, existing, name, host)
     if (o.name && store.datasets.byName(o.name)) {
       throw new AppError(
         'conflict',

@@ -242,10 +242,12 @@ describe('import messages for the host that shows them', () => {
     // A genuine duplicate names the dataset and how to import it again.
     const dup = await refusal(imp(join(parent, 'cifar-10-batches-bin'), {}, { host: 'web' }))
     expect(dup.message).toContain(`as dataset ${first.dataset.id} "${first.dataset.name}"`)
-    expect(dup.message).toContain(
-      `To import it again, delete "${first.dataset.name}" first, or change the image size`,
-    )
+    expect(dup.message).toMatch(new RegExp(`To import it again, delete "${first.dataset.name}" first$`))
     expect(dup.message).not.toMatch(/--[a-z]/)
+    const cli = await refusal(imp(join(parent, 'cifar-10-batches-bin'), {}, { fieldName: cliFieldNames }))
+    expect(cli.message).toContain(
+      `first, or change the image size (--size), colour (--grayscale or --rgb), test fraction (--test-fraction) or seed (--seed)`,
+    )
   })
 
   it('a folder of one nested dataset, an image folder with train/test, and an explicit format still import', async () => {
