@@ -11,6 +11,7 @@ import { VARIANT_IDS, type ExperimentDetail, type VariantId } from '../shared/ty
 import { COMPARE_FORMATS, type CompareFormat } from '../core/analysis/compare'
 import type { AppCore } from '../core/services/app-core'
 import { duration, pct, table } from './format'
+import { summarizePlan } from '../shared/plan-state'
 
 /** Options of `tfkd run` that make it a plan rather than one run. */
 export interface PlanFlags {
@@ -242,7 +243,14 @@ export function registerExperimentCommands(program: Command, openCore: () => App
         process.stdout.write(
           `${table(
             ['id', 'name', 'dataset', 'status', 'runs'],
-            list.map((e) => [String(e.id), e.name, e.datasetName, e.status, JSON.stringify(e.runCounts)]),
+            // The plan's state from its runs ("stopped · 1 interrupted ..."), not only the stored flag.
+            list.map((e) => [
+              String(e.id),
+              e.name,
+              e.datasetName,
+              summarizePlan(e.runCounts, e.status).words,
+              JSON.stringify(e.runCounts),
+            ]),
           )}\n`,
         )
       } finally {

@@ -22,6 +22,7 @@ import {
   type ImportOptions,
   type SplitId,
   type SourceProbe,
+  fieldName,
 } from './types'
 
 export type CifarKind = 'cifar10' | 'cifar100'
@@ -235,11 +236,13 @@ function checkCifarOptions(kind: CifarKind, source: string, options: ImportOptio
   const title = titleOf(kind)
   if (options.size && (options.size[0] !== SIDE || options.size[1] !== SIDE)) {
     throw new ImportError(
-      `${source}: ${title} images are 32x32; resizing with --size is not supported for ${title}`,
+      `${source}: ${title} images are 32x32; leave the ${fieldName(options, 'size')} unset (resizing ${title} is not supported)`,
     )
   }
   if (kind === 'cifar10' && options.labelMode === 'coarse') {
-    throw new ImportError(`${source}: CIFAR-10 has no coarse labels (--labels coarse is for CIFAR-100)`)
+    throw new ImportError(
+      `${source}: CIFAR-10 has no coarse labels (the ${fieldName(options, 'labelMode')} are for CIFAR-100)`,
+    )
   }
 }
 
@@ -337,6 +340,7 @@ function cifarImporter(kind: CifarKind) {
   const title = titleOf(kind)
   return {
     id: kind,
+    title,
     description: `${title} binary version (${kind === 'cifar10' ? 'cifar-10-binary.tar.gz' : 'cifar-100-binary.tar.gz'} or the extracted folder)`,
     detect: (probe) => detectCifar(kind, probe),
     fingerprint: (source, options, ctx) => cifarFingerprint(kind, source, options, ctx),
