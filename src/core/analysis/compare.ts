@@ -24,6 +24,7 @@ import {
   wilcoxonSignedRank,
   type PairedTTest,
 } from './stats'
+import { VARIANT_IDS } from '../../shared/types'
 import { teacherKindOf } from '../../shared/variants'
 import {
   SELECTION_LABELS,
@@ -45,7 +46,7 @@ function countDevices(runs: readonly ComparedRun[]): { device: string; runs: num
 const keyOf = (r: { variant: string; model?: string | null; teacher?: string | null }) =>
   JSON.stringify([r.variant, r.model ?? null, r.teacher ?? null])
 
-/** Builds the comparison table; rows keep the order variants first appear, the baseline first. */
+/** Builds the comparison table; rows in the variant registry's order, the baseline first. */
 export function compareRuns(runs: readonly ComparedRun[], options: CompareOptions = {}): ComparisonTable {
   const metric = options.metric ?? 'best'
   const baseline = options.baseline ?? 'baseline'
@@ -115,9 +116,14 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
     return m
   }
 
-  const ordered = [...groups.values()].sort(
-    (a, b) => Number(b.variant === baseline) - Number(a.variant === baseline),
-  )
+  // The baseline first, then the variant registry's order (lsr, kd, re-kd, de-kd, tfkd-self,
+  // tfkd-reg): the same order in every table and chart however the runs were listed (newest first
+  // from the store). Unknown variants follow, in first-seen order (sort is stable).
+  const rank = (v: string) => {
+    const i = (VARIANT_IDS as readonly string[]).indexOf(v)
+    return v === baseline ? -1 : i < 0 ? VARIANT_IDS.length : i
+  }
+  const ordered = [...groups.values()].sort((a, b) => rank(a.variant) - rank(b.variant))
   // Baseline per student model: ignore its teacher label.
   const baselineByModel = new Map<string | null, Map<number, number>>()
   const resolved = ordered.map((g) => ({ g, values: perSeed(g) }))
