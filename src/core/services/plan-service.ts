@@ -125,6 +125,8 @@ function importedTeacherLabel(store: Store, ref: ImportedTeacherRef): string {
   const t = store.onnxTeachers.get(ref.id)
   const sha = (ref.sha256 ?? t?.sha256 ?? '?').slice(0, 8)
   if (!t) return `onnx:${ref.id} (deleted) sha256 ${sha}`
+  // A run synced from another history whose teacher ids differ: never another file's name.
+  if (ref.sha256 && ref.sha256 !== t.sha256) return `onnx:${ref.id} (not in this history) sha256 ${sha}`
   return `onnx:${t.name} (${(100 * t.testAccuracy).toFixed(2)}% test${t.nearChance ? ', near chance' : ''}) sha256 ${sha}`
 }
 
@@ -366,10 +368,14 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
         .filter((r) => r.role === 'student' && r.status === 'completed')
         .map((r) => {
           const d = store.runs.detail(r.id)!
-          const imported = d.config.importedTeacher
-            ? store.onnxTeachers.get(d.config.importedTeacher.id)
-            : undefined
-          const measured = imported ? { teacherAccuracy: imported.testAccuracy } : teacherMeasure(store, d)
+          const ref = d.config.importedTeacher
+          const found = ref ? store.onnxTeachers.get(ref.id) : undefined
+          const imported = found && (!ref?.sha256 || ref.sha256 === found.sha256) ? found : undefined
+          const measured = imported
+            ? { teacherAccuracy: imported.testAccuracy }
+            : ref
+              ? {}
+              : teacherMeasure(store, d)
           const teacher = d.config.importedTeacher
             ? importedTeacherLabel(store, d.config.importedTeacher)
             : d.config.teacher
