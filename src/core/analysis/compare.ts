@@ -24,6 +24,7 @@ import {
   wilcoxonSignedRank,
   type PairedTTest,
 } from './stats'
+import { VARIANT_IDS } from '../../shared/types'
 import { teacherKindOf } from '../../shared/variants'
 import {
   SELECTION_LABELS,
@@ -69,7 +70,7 @@ interface Settings {
   resolution: number
 }
 
-/** Builds the comparison table; rows keep the order variants first appear, the baseline first. */
+/** Builds the comparison table; rows in the variant registry's order, the baseline first. */
 export function compareRuns(runs: readonly ComparedRun[], options: CompareOptions = {}): ComparisonTable {
   const settings: Settings = {
     metric: options.metric ?? 'best',
@@ -92,7 +93,7 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
   if (devices.length > 1) warnings.push(devicesWarning(devices))
 
   const ordered = [...groups.values()].sort(
-    (a, b) => Number(b.variant === baseline) - Number(a.variant === baseline),
+    (a, b) => variantRank(a.variant, baseline) - variantRank(b.variant, baseline),
   )
   const resolved = ordered.map((g) => ({ g, values: seedMeans(g, warnings) }))
   const baselineByModel = baselinesByModel(resolved, baseline)
@@ -166,6 +167,16 @@ function groupRuns(
     }
   }
   return { groups, teacherOf, missing }
+}
+
+/**
+ * The baseline first, then the variant registry's order (lsr, kd, re-kd, de-kd, tfkd-self,
+ * tfkd-reg): the same order in every table and chart however the runs were listed (newest first
+ * from the store). Unknown variants follow, in first-seen order (sort is stable).
+ */
+function variantRank(v: string, baseline: string): number {
+  const i = (VARIANT_IDS as readonly string[]).indexOf(v)
+  return v === baseline ? -1 : i < 0 ? VARIANT_IDS.length : i
 }
 
 function devicesWarning(devices: readonly { device: string; runs: number }[]): string {

@@ -3,7 +3,13 @@ import { computed, ref, shallowRef } from 'vue'
 import type { ModelInfo } from '../../../shared/contract'
 import { AppError } from '../../../shared/errors'
 import type { RunConfigInput } from '../../../shared/schemas'
-import type { EpochMetrics, RunProgress, RunStatusEvent, RunSummary } from '../../../shared/types'
+import type {
+  EpochMetrics,
+  RunProgress,
+  RunResultDetails,
+  RunStatusEvent,
+  RunSummary,
+} from '../../../shared/types'
 import { inExecutionOrder } from '../../../shared/run-states'
 import { call, on, onConnection } from '../lib/api'
 
@@ -24,6 +30,8 @@ export const useRunsStore = defineStore('runs', () => {
   const progress = shallowRef<Record<number, RunProgress>>({})
   const metrics = shallowRef<Record<number, EpochMetrics[]>>({})
   const trails = shallowRef<Record<number, TrailPoint[]>>({})
+  /** How each loaded run's best epoch was chosen (charts name it; absent until the run has a result). */
+  const selections = shallowRef<Record<number, RunResultDetails['selection']>>({})
   /** User tags by run id (runs without tags are absent). */
   const tags = shallowRef<Record<number, string[]>>({})
   const status = ref<LoadStatus>('idle')
@@ -126,6 +134,7 @@ export const useRunsStore = defineStore('runs', () => {
     try {
       const detail = await call('runs:get', { runId })
       metrics.value = { ...metrics.value, [runId]: detail.metrics }
+      if (detail.result) selections.value = { ...selections.value, [runId]: detail.result.selection }
     } catch (err) {
       fail(err)
     }
@@ -216,6 +225,7 @@ export const useRunsStore = defineStore('runs', () => {
     progress,
     metrics,
     trails,
+    selections,
     tags,
     status,
     error,
