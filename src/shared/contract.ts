@@ -55,6 +55,8 @@ export interface Invokes {
   'models:list': { input: In<'models:list'>; output: ModelInfo[] }
   'diagnostics:backends': { input: In<'diagnostics:backends'>; output: BackendReport | null }
   'runs:resume': { input: In<'runs:resume'>; output: RunSummary }
+  /** A new run with an ended run's config, recorded as its rerun. */
+  'runs:rerun': { input: In<'runs:rerun'>; output: RunSummary }
   'experiments:start': { input: In<'experiments:start'>; output: ExperimentDetail }
   'experiments:list': { input: In<'experiments:list'>; output: ExperimentSummary[] }
   'experiments:get': { input: In<'experiments:get'>; output: ExperimentDetail }
@@ -187,6 +189,7 @@ export const invokeChannels: { [K in InvokeChannel]: true } = {
   'models:list': true,
   'diagnostics:backends': true,
   'runs:resume': true,
+  'runs:rerun': true,
   'experiments:start': true,
   'experiments:list': true,
   'experiments:get': true,

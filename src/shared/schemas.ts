@@ -105,6 +105,7 @@ export const inputSchemas = {
   'models:list': z.object({}).strict(),
   'diagnostics:backends': z.object({ refresh: z.boolean().optional() }).strict(),
   'runs:resume': z.object({ runId: id }).strict(),
+  'runs:rerun': z.object({ runId: id }).strict(),
   'experiments:start': experimentPlanInput,
   'experiments:list': z.object({}).strict(),
   'experiments:get': z.object({ experimentId: id }).strict(),
