@@ -50,6 +50,8 @@ function importedTeacherLabel(store: Store, ref: ImportedTeacherRef): string {
   const t = store.onnxTeachers.get(ref.id)
   const sha = (ref.sha256 ?? t?.sha256 ?? '?').slice(0, 8)
   if (!t) return `onnx:${ref.id} (deleted) sha256 ${sha}`
+  // A run synced from another history whose teacher ids differ: never another file's name.
+  if (ref.sha256 && ref.sha256 !== t.sha256) return `onnx:${ref.id} (not in this history) sha256 ${sha}`
   return `onnx:${t.name} (${(100 * t.testAccuracy).toFixed(2)}% test${t.nearChance ? ', near chance' : ''}) sha256 ${sha}`
 }
 
@@ -101,8 +103,11 @@ function teacherLabel(store: Store, d: RunDetail): string | undefined {
 /** A completed student as the analysis engine sees it. */
 function comparedRun(store: Store, r: RunSummary): ComparedRun {
   const d = store.runs.detail(r.id)!
-  const imported = d.config.importedTeacher ? store.onnxTeachers.get(d.config.importedTeacher.id) : undefined
-  const measured = imported ? { teacherAccuracy: imported.testAccuracy } : teacherMeasure(store, d)
+  const ref = d.config.importedTeacher
+  const found = ref ? store.onnxTeachers.get(ref.id) : undefined
+  // An id that names another file in this history (a run synced from elsewhere) measures nothing.
+  const imported = found && (!ref?.sha256 || ref.sha256 === found.sha256) ? found : undefined
+  const measured = imported ? { teacherAccuracy: imported.testAccuracy } : ref ? {} : teacherMeasure(store, d)
   return {
     variant: r.variant,
     seed: r.seed,
