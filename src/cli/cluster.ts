@@ -12,6 +12,7 @@ import { runClusterTask } from '../core/cluster/task-runner'
 import { createForkSpawner } from '../core/services/fork-trainer'
 import { duration, pct, table } from './format'
 import { addPlanOptions, addTrainingOptions, int, planFromOptions } from './run-options'
+import { parseTeacherRef } from './teachers'
 
 const collect = (v: string, acc: string[]) => [...acc, v]
 
@@ -80,6 +81,11 @@ export function registerClusterCommands(
     )
     .option('--dry-run', 'print the scripts and sbatch commands; write and submit nothing')
     .option('--json', 'print JSON')
+    .option(
+      '--teacher <onnx:ID>',
+      'an imported ONNX teacher for every teacher slot; its .onnx is copied into the job folder and checked (sha256) on the node',
+      parseTeacherRef,
+    )
   addPlanOptions(addTrainingOptions(submit)).action(async (o: Record<string, unknown>) => {
     const options: SlurmOptions = Object.fromEntries(
       Object.entries({
@@ -95,8 +101,17 @@ export function registerClusterCommands(
     )
     const core = openCore()
     try {
+      const plan = planFromOptions(o)
+      const ref = o.teacher as ReturnType<typeof parseTeacherRef> | undefined
+      if (ref && 'run' in ref) {
+        throw new AppError(
+          'invalid_input',
+          '--teacher run:ID: a cluster job cannot use a local teacher run (its checkpoints are on this machine); give onnx:ID or let the plan train its teachers',
+        )
+      }
+      if (ref) plan.importedTeachers = { stronger: ref.onnx, weaker: ref.onnx, self: ref.onnx }
       const r = await core.cluster.submit({
-        plan: planFromOptions(o),
+        plan,
         workdir: o.workdir as string,
         options,
         dryRun: Boolean(o.dryRun),

@@ -28,6 +28,7 @@ import {
   type Submission,
 } from './job-folder'
 import { buildManifest, groupRows, type ArrayGroup, type Manifest, type ManifestDataset } from './manifest'
+import { checkOnnxTeachers, copyOnnxTeachers } from './onnx-teachers'
 import type { SlurmClient } from './slurm-client'
 import {
   checkSlurmOptions,
@@ -196,6 +197,8 @@ export function createClusterService(deps: ClusterServiceDeps) {
       }
       dataset = { id: ds.id, name: ds.name, kind: 'cache', file: basename(ds.cachePath) }
     }
+    // Imported ONNX teachers travel in the job folder, checked against their hash (a dry run too).
+    const onnxTeachers = await checkOnnxTeachers(deps.store, prepared.configs)
     const manifest = buildManifest({
       jobUuid,
       name: prepared.plan.name,
@@ -205,6 +208,7 @@ export function createClusterService(deps: ClusterServiceDeps) {
       planned: prepared.planned,
       configs: prepared.configs,
       uuid,
+      onnxTeachers,
     })
     const job: JobFile = {
       version: 1,
@@ -231,6 +235,7 @@ export function createClusterService(deps: ClusterServiceDeps) {
     const p = jobPaths(jobDir)
     writeFileSync(p.plan, `${JSON.stringify(prepared.plan, null, 2)}\n`)
     if (dataset.kind === 'cache') copyFileSync(ds.cachePath!, join(p.dataset, dataset.file))
+    copyOnnxTeachers(deps.store, onnxTeachers, jobDir)
     writeFileAtomic(p.manifest, `${JSON.stringify(manifest, null, 2)}\n`)
     for (const s of scripts) writeFileAtomic(s.file, s.text)
     writeJobFile(jobDir, job)

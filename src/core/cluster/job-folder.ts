@@ -129,6 +129,8 @@ export function latestSubmission(job: JobFile, row: number): Submission | undefi
 export type TaskEvent =
   | { type: 'task'; at: number; node: string; slurmJob: string | null; pid: number; attempt: string | null }
   | { type: 'teacher'; at: number; uuid: string; epoch: number; checkpoint: string }
+  /** An imported ONNX teacher, its job-folder copy checked against this sha256 before use. */
+  | { type: 'onnx-teacher'; at: number; id: number; sha256: string; file: string }
   | { type: 'started'; at: number; backend: string; device: string; deviceInfo?: RunDevice }
   | { type: 'epoch'; at: number; metrics: EpochMetrics }
   | { type: 'checkpoint'; at: number; epoch: number; path: string; bytes: number }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { AppError } from '../../shared/errors'
+import type { TeacherPreprocessing } from '../../shared/onnx'
 import type { PlannedRun, ResolvedPlan } from '../../shared/plan'
 import type { RunConfig, RunRole } from '../../shared/types'
 
@@ -35,6 +36,23 @@ export type ManifestDataset =
   | { id: number; name: string; kind: 'bundled'; bundled: 'mnist-10k' }
   | { id: number; name: string; kind: 'cache'; file: string }
 
+/**
+ * An imported ONNX teacher some rows distil from: a copy travels in the job folder (the nodes may not
+ * see this machine's data folder), and each task checks its sha256 before use.
+ */
+export interface ManifestOnnxTeacher {
+  /** The teacher's id in the submitting history (`onnx:ID`, the rows' config.importedTeacher.id). */
+  id: number
+  name: string
+  sha256: string
+  bytes: number
+  /** Relative to the job folder: `teachers/<sha256>.onnx`. */
+  file: string
+  preprocessing: TeacherPreprocessing
+  /** Measured at import, on the submitting machine (for the record; the nodes do not re-evaluate). */
+  testAccuracy: number
+}
+
 export interface Manifest {
   version: number
   jobUuid: string
@@ -43,6 +61,8 @@ export interface Manifest {
   dataset: ManifestDataset
   plan: ResolvedPlan
   rows: ManifestRow[]
+  /** Imported ONNX teachers the rows use (absent in jobs without one). */
+  onnxTeachers?: ManifestOnnxTeacher[]
 }
 
 /**
@@ -58,6 +78,7 @@ export function buildManifest(args: {
   planned: PlannedRun[]
   configs: RunConfig[]
   uuid: () => string
+  onnxTeachers?: ManifestOnnxTeacher[]
 }): Manifest {
   const { plan, planned, configs } = args
   const reused = Object.keys(plan.reuseTeachers)
@@ -97,6 +118,7 @@ export function buildManifest(args: {
     dataset: args.dataset,
     plan,
     rows,
+    ...(args.onnxTeachers?.length ? { onnxTeachers: args.onnxTeachers } : {}),
   }
 }
 
@@ -133,6 +155,19 @@ const manifestSchema = z.object({
       }),
     )
     .min(1),
+  onnxTeachers: z
+    .array(
+      z.object({
+        id: z.number().int().min(1),
+        name: z.string(),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a hex sha256'),
+        bytes: z.number().int().min(0),
+        file: z.string().min(1),
+        preprocessing: z.record(z.string(), z.unknown()),
+        testAccuracy: z.number(),
+      }),
+    )
+    .optional(),
 })
 
 /** Parses a manifest read from `file`; a bad one is an error naming the file and the field. */

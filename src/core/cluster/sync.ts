@@ -63,6 +63,23 @@ function ensureExperiment(deps: SyncDeps, manifest: Manifest, jobDir: string, da
   return experimentId
 }
 
+/**
+ * An imported teacher's ref in this history: ids are per history, so a job synced into another one
+ * points at the teacher imported there from the same file (same sha256 and dataset), if any; else
+ * the ref keeps the submitter's id and the hash, which the comparison shows as not in this history.
+ */
+function importedTeacherHere(
+  store: Store,
+  config: RunConfig,
+  datasetId: number,
+): Pick<RunConfig, 'importedTeacher'> {
+  const ref = config.importedTeacher
+  if (!ref?.sha256) return {}
+  if (store.onnxTeachers.get(ref.id)?.sha256 === ref.sha256) return {}
+  const same = store.onnxTeachers.list({ datasetId }).find((t) => t.sha256 === ref.sha256)
+  return same ? { importedTeacher: { ...ref, id: same.id } } : {}
+}
+
 /** Records one finished row as a run (new, or replacing a failed attempt). */
 function recordRow(
   deps: SyncDeps,
@@ -78,6 +95,7 @@ function recordRow(
   const teacherLocal = teacherRow ? cluster.runs.byUuid(teacherRow.uuid) : undefined
   const config: RunConfig = {
     ...row.config,
+    ...importedTeacherHere(deps.store, row.config, ctx.datasetId),
     dataset: String(ctx.datasetId),
     teacher:
       row.teacher && teacherLocal

@@ -23,6 +23,7 @@ import {
   type TaskMarker,
 } from './job-folder'
 import type { Manifest, ManifestRow, ManifestTeacher } from './manifest'
+import { resolveOnnxTeacher } from './onnx-teachers'
 
 /**
  * The teacher checkpoint a student uses, chosen from the teacher task's events as the local
@@ -265,6 +266,18 @@ export async function runClusterTask(deps: TaskRunnerDeps): Promise<number> {
   })
   const teacher = resolveTeacher(manifest, deps.jobDir, row, rec, now)
   if ('error' in teacher) return rec.finish('failed', teacher.error)
+  // An imported ONNX teacher: the job folder's copy, used only if its sha256 is the recorded one.
+  const onnx = await resolveOnnxTeacher(manifest, deps.jobDir, row)
+  if ('error' in onnx) return rec.finish('failed', onnx.error)
+  if (onnx.onnxTeacher) {
+    rec.append({
+      type: 'onnx-teacher',
+      at: now(),
+      id: onnx.onnxTeacher.id,
+      sha256: onnx.onnxTeacher.sha256,
+      file: relative(deps.jobDir, onnx.onnxTeacher.path),
+    })
+  }
   return driveTrainer(
     deps,
     {
@@ -274,6 +287,7 @@ export async function runClusterTask(deps: TaskRunnerDeps): Promise<number> {
       checkpointDir: rec.t.checkpoints,
       dataset: datasetOf(manifest, deps.jobDir),
       ...(teacher.teacher ? { teacher: teacher.teacher } : {}),
+      ...(onnx.onnxTeacher ? { onnxTeacher: onnx.onnxTeacher } : {}),
     },
     rec,
     now,

@@ -23,7 +23,7 @@ export interface OnnxTeacher {
 /** Wraps ONNX Runtime's load error with the file and what it means for the user. */
 export function explainLoadError(file: string, err: unknown): Error {
   const msg = err instanceof Error ? err.message : String(err)
-  if (/onnxruntime-node is not installed/.test(msg)) return err as Error
+  if (/onnxruntime-node is not installed|execution provider is not available/.test(msg)) return err as Error
   const op =
     /(?:Could not find an implementation for |is not a registered function\/op|No Op registered for )(\S+)?/.exec(
       msg,

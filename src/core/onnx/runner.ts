@@ -48,26 +48,33 @@ const fail = (id, err) => parentPort.postMessage({ id, ok: false, error: String(
 parentPort.on('message', async (m) => {
   try {
     if (m.type === 'open') {
-      // A chosen GPU provider this install or platform lacks falls back to the CPU, and says why.
+      // A chosen GPU provider this install or platform lacks is an error, never a quiet CPU run:
+      // the user asked for that device, and the run's timings and record would say otherwise.
       const ep = m.provider
-      let used = ep
-      let note = null
       const supported = ort.listSupportedBackends ? ort.listSupportedBackends().map((b) => b.name) : null
       if (ep !== 'cpu' && supported && !supported.includes(ep)) {
-        used = 'cpu'
-        note = ep + ' is not an execution provider of onnxruntime-node on this platform'
+        parentPort.postMessage({ id: m.id, ok: false, epUnavailable: true, error: 'it is not an execution provider of this onnxruntime-node build on ' + process.platform + '-' + process.arch + ' (it has: ' + supported.join(', ') + ')' })
+        return
       }
-      const open = (p) => ort.InferenceSession.create(m.path, { ...m.options, executionProviders: p === 'cpu' ? ['cpu'] : [p, 'cpu'] })
+      // ONNX Runtime prints a missing provider library to stderr; the rejection below says it in our words.
+      if (ep !== 'cpu') ort.env.logLevel = 'fatal'
       try {
-        session = await open(used)
+        session = await ort.InferenceSession.create(m.path, { ...m.options, executionProviders: ep === 'cpu' ? ['cpu'] : [ep, 'cpu'] })
       } catch (err) {
-        if (used === 'cpu') throw err
-        note = ep + ': ' + String((err && err.message) || err)
-        used = 'cpu'
-        session = await open('cpu')
+        if (ep === 'cpu') throw err
+        // Tell a missing provider library from a bad model: the model loads on the CPU.
+        let cpuLoads = false
+        try {
+          const probe = await ort.InferenceSession.create(m.path, { executionProviders: ['cpu'] })
+          await probe.release()
+          cpuLoads = true
+        } catch {}
+        if (!cpuLoads) throw err
+        parentPort.postMessage({ id: m.id, ok: false, epUnavailable: true, error: String((err && err.message) || err).trim().split(String.fromCharCode(10))[0] })
+        return
       }
       const info = (list) => list.map((v) => ({ name: v.name, isTensor: v.isTensor, type: v.type, shape: v.shape ? Array.from(v.shape) : undefined }))
-      parentPort.postMessage({ id: m.id, ok: true, used, note, inputs: info(session.inputMetadata), outputs: info(session.outputMetadata) })
+      parentPort.postMessage({ id: m.id, ok: true, inputs: info(session.inputMetadata), outputs: info(session.outputMetadata) })
     } else if (m.type === 'run') {
       const t0 = performance.now()
       const feeds = { [m.input]: new ort.Tensor('float32', m.data, m.dims) }
@@ -91,6 +98,19 @@ parentPort.on('message', async (m) => {
 const INSTALL_HINT =
   'onnxruntime-node is not installed (an optional dependency): install it with ' +
   '`ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node` (skip = the CPU binaries in the package, no CUDA download)'
+
+/**
+ * The error for a chosen execution provider that cannot run here. No CPU fallback: a run that
+ * asked for a GPU must not train on the CPU under the GPU's name (or silently, at CPU speed).
+ */
+export function executionProviderUnavailable(ep: OnnxExecutionProvider, why: string): AppError {
+  return new AppError(
+    'backend_unavailable',
+    `ONNX Runtime's ${ep} execution provider is not available on this machine (${why}); ` +
+      `choose the cpu execution provider (--teacher-device cpu / --device cpu), or install an onnxruntime-node with ${ep} support (for cuda: npm install onnxruntime-node without ONNXRUNTIME_NODE_INSTALL=skip, with CUDA 12 and cuDNN 9 installed)`,
+    { field: 'executionProvider' },
+  )
+}
 
 /** The resolved path of onnxruntime-node, or an AppError saying how to install it. */
 export function resolveOrt(): string {
@@ -121,14 +141,14 @@ interface Reply {
   data?: Float32Array
   dims?: number[]
   ms?: number
-  used?: OnnxExecutionProvider
-  note?: string | null
+  epUnavailable?: boolean
 }
 
 /**
  * Opens `path` in ONNX Runtime in a worker thread. Rejects with ONNX Runtime's own message when
  * the file cannot be loaded (callers prefix the file and what it meant); `executionProvider` other
- * than cpu is tried first with the CPU as ONNX Runtime's fallback for the ops it lacks.
+ * than cpu is tried first with the CPU as ONNX Runtime's fallback for the ops it lacks, and rejects
+ * with executionProviderUnavailable() when that provider cannot start here (no silent CPU run).
  */
 export async function createOnnxRunner(
   path: string,
@@ -151,6 +171,7 @@ export async function createOnnxRunner(
     if (!p) return
     pending.delete(r.id)
     if (r.ok) p.resolve(r)
+    else if (r.epUnavailable) p.reject(executionProviderUnavailable(executionProvider, r.error ?? ''))
     else p.reject(new Error(r.error ?? 'ONNX Runtime failed'))
   })
   worker.on('error', (err) => failAll(err))
@@ -181,10 +202,8 @@ export async function createOnnxRunner(
   return {
     inputs: opened.inputs ?? [],
     outputs: opened.outputs ?? [],
-    executionProvider: opened.used ?? executionProvider,
-    device: `onnxruntime ${opened.used ?? executionProvider}${
-      opened.note ? ` (${executionProvider} unavailable: ${opened.note})` : ''
-    }`,
+    executionProvider,
+    device: `onnxruntime ${executionProvider}`,
     async run(input, output) {
       const r = await call({ type: 'run', input: input.name, data: input.data, dims: input.dims, output }, [
         input.data.buffer as ArrayBuffer,

@@ -10,6 +10,7 @@ import type {
   RunStatusEvent,
   RunSummary,
 } from '../../../shared/types'
+import { inExecutionOrder } from '../../../shared/run-states'
 import { call, on, onConnection } from '../lib/api'
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'interrupted'])
@@ -39,11 +40,10 @@ export const useRunsStore = defineStore('runs', () => {
   const isConnected = ref(true)
   let unsubscribe: (() => void)[] = []
 
-  /** The run to show live: a running one first, else the newest queued one. */
-  const activeRun = computed<RunSummary | null>(
-    () =>
-      runs.value.find((r) => r.status === 'running') ?? runs.value.find((r) => r.status === 'queued') ?? null,
-  )
+  /** Queued and running runs in the order they run (running first, then by queue time). */
+  const queue = computed<RunSummary[]>(() => inExecutionOrder(runs.value))
+  /** The run to show live: the running one, else the queued one that runs next. */
+  const activeRun = computed<RunSummary | null>(() => queue.value[0] ?? null)
 
   function fail(err: unknown): AppError {
     const e = AppError.from(err)
@@ -101,18 +101,21 @@ export const useRunsStore = defineStore('runs', () => {
 
   async function resume(runId: number): Promise<void> {
     try {
-      const r = await call('runs:resume', { runId })
-      patchRun(runId, r)
+      await call('runs:resume', { runId })
+      // Reload rather than patch with the answer: a push ('running') may already have overtaken it.
+      await refresh()
     } catch (err) {
       throw fail(err)
     }
   }
 
-  /** A fresh run with the same resolved config (teacher included). */
+  /** A fresh run with the same resolved config (teacher included), recorded as a rerun of runId. */
   async function rerun(runId: number): Promise<number> {
     try {
-      const detail = await call('runs:get', { runId })
-      return await start({ ...detail.config })
+      const r = await call('runs:rerun', { runId })
+      metrics.value = { ...metrics.value, [r.id]: [] }
+      await refresh()
+      return r.id
     } catch (err) {
       throw fail(err)
     }
@@ -229,6 +232,7 @@ export const useRunsStore = defineStore('runs', () => {
     isStarting,
     isConnected,
     activeRun,
+    queue,
     init,
     dispose,
     refresh,
