@@ -39,6 +39,7 @@ import type {
   Submission,
 } from './cluster'
 import type { ComparisonTable } from './comparison'
+import type { ImportFormatInfo } from './import-fields'
 
 export type { ModelInfo }
 
@@ -74,6 +75,8 @@ export interface Invokes {
   'dialog:openPath': { input: In<'dialog:openPath'>; output: { path: string | null } }
   'datasets:import': { input: In<'datasets:import'>; output: DatasetImportOutcome }
   'datasets:cancel': { input: In<'datasets:cancel'>; output: { cancelled: boolean } }
+  /** The importer registry's formats, for the import form's format menu and per-format fields. */
+  'datasets:formats': { input: In<'datasets:formats'>; output: ImportFormatInfo[] }
   'datasets:preview': { input: In<'datasets:preview'>; output: DatasetPreviewInfo }
   'datasets:rename': { input: In<'datasets:rename'>; output: DatasetSummary }
   'datasets:delete': { input: In<'datasets:delete'>; output: { deleted: boolean } }
@@ -201,6 +204,7 @@ export const invokeChannels: { [K in InvokeChannel]: true } = {
   'dialog:openPath': true,
   'datasets:import': true,
   'datasets:cancel': true,
+  'datasets:formats': true,
   'datasets:preview': true,
   'datasets:rename': true,
   'datasets:delete': true,

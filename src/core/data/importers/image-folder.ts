@@ -126,6 +126,7 @@ async function listItems(
 
 export const imageFolderImporter = {
   id: 'image-folder',
+  title: 'Image folder',
   description: 'one sub-folder per class of PNG/JPEG/WebP/BMP/GIF images, optionally under train/ and test/',
   // Any folder could be one; every more specific format outranks it.
   detect: ({ kind }) => (kind === 'directory' ? DETECT.fallback : DETECT.no),
