@@ -14,9 +14,27 @@ import {
   type OnnxTeacherSummary,
   type TensorLayout,
 } from '../shared/onnx'
+import { TEACHER_FIELD_NAMES, type TeacherField, type TeacherFieldNamer } from '../shared/teacher-fields'
 import type { AppCore } from '../core/services/app-core'
 import { nearChanceWarning } from '../core/services/teacher-service'
 import { duration, pct, table } from './format'
+
+/**
+ * Each teacher-import and export setting's flag: core messages name a setting, the CLI adds the
+ * flag that sets it (`device` is `teachers import --device`; runs' `--teacher-device` errors come
+ * from the trainer, which names the setting only).
+ */
+const FLAGS: Record<TeacherField, string> = {
+  classMap: '--class-map',
+  layout: '--layout',
+  inputSize: '--input-size',
+  mean: '--mean',
+  std: '--std',
+  device: '--device',
+  checkpoint: '--checkpoint',
+}
+export const cliTeacherFieldNames: TeacherFieldNamer = (field) =>
+  `${TEACHER_FIELD_NAMES[field]} (${FLAGS[field]})`
 
 function numberList(flag: string) {
   return (v: string): number[] => {
@@ -121,6 +139,7 @@ export function registerTeacherCommands(program: Command, openCore: () => AppCor
             inputSize: o.inputSize,
             classMap: o.classMap,
             executionProvider: o.device,
+            fieldName: cliTeacherFieldNames,
           })
           if (o.json) process.stdout.write(`${JSON.stringify({ teacher, warnings }, null, 2)}\n`)
           else process.stdout.write(`${describe(teacher)}\n`)
@@ -178,7 +197,7 @@ export function registerTeacherCommands(program: Command, openCore: () => AppCor
           )}\n`,
         )
         for (const t of list.filter((x) => x.nearChance))
-          process.stderr.write(`warning: onnx:${t.id}: ${nearChanceWarning(t)}\n`)
+          process.stderr.write(`warning: onnx:${t.id}: ${nearChanceWarning(t, cliTeacherFieldNames)}\n`)
       } finally {
         await core.close()
       }
@@ -234,6 +253,7 @@ export function registerTeacherCommands(program: Command, openCore: () => AppCor
             format: o.format,
             checkpoint: o.checkpoint,
             outDir: o.out,
+            fieldName: cliTeacherFieldNames,
           })
           if (o.json) {
             process.stdout.write(`${JSON.stringify(r, null, 2)}\n`)

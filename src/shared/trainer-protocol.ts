@@ -44,6 +44,8 @@ export interface OnnxEvalRequest {
     inputSize?: [number, number]
     classMap?: number[] | null
   }
+  /** How the host names each setting in messages (the CLI adds its flags); neutral when absent. */
+  fieldNames?: TeacherFieldTable
   executionProvider: OnnxExecutionProvider
 }
 
@@ -72,6 +74,7 @@ export interface ModelExportRequest {
   outDir: string
 }
 import type { WebGpuAdapterFacts } from './doctor'
+import type { TeacherFieldTable } from './teacher-fields'
 
 export interface TrainerStart {
   type: 'start'

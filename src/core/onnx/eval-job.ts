@@ -2,6 +2,7 @@
  * The trainer's side of `tfkd teachers import`: read the file's header, open it in ONNX Runtime,
  * check its signature against the dataset and measure its accuracy on the whole test split.
  */
+import { namerOf } from '../../shared/teacher-fields'
 import type { OnnxEvalRequest, OnnxEvalResult } from '../../shared/trainer-protocol'
 import { loadSource } from '../data/source'
 import { evaluateOnnxTeacher, openOnnxTeacher, explainLoadError } from './onnx-teacher'
@@ -16,9 +17,10 @@ export async function runOnnxEval(
 ): Promise<OnnxEvalResult> {
   const info = inspectOnnxFile(req.file)
   const source = loadSource(req.dataset)
+  const fieldName = namerOf(req.fieldNames)
   let runner
   try {
-    runner = await createOnnxRunner(req.file, { executionProvider: req.executionProvider })
+    runner = await createOnnxRunner(req.file, { executionProvider: req.executionProvider, fieldName })
   } catch (err) {
     throw explainLoadError(req.file, err)
   }
@@ -27,9 +29,9 @@ export async function runOnnxEval(
       req.file,
       runner,
       { name: req.datasetName, shape: source.test.shape, classNames: source.classNames },
-      req.options,
+      { ...req.options, fieldName },
     )
-    const teacher = await openOnnxTeacher(req.file, pre, source.classNames.length, { runner })
+    const teacher = await openOnnxTeacher(req.file, pre, source.classNames.length, { runner, fieldName })
     const ev = await evaluateOnnxTeacher(teacher, source.test, source.classNames.length, {
       signal,
       onProgress,

@@ -4,6 +4,7 @@
  * by distillation (logits per batch) and by the export check (an exported student reloaded).
  */
 import type { TeacherPreprocessing, OnnxExecutionProvider } from '../../shared/onnx'
+import { neutralTeacherFieldNames, type TeacherFieldNamer } from '../../shared/teacher-fields'
 import type { ImageSet } from '../data/arrays'
 import { createOnnxRunner, type OnnxRunner } from './runner'
 import { datasetLogits, teacherInput } from './preprocess'
@@ -36,8 +37,15 @@ export async function openOnnxTeacher(
   file: string,
   pre: TeacherPreprocessing,
   numClasses: number,
-  opts: { executionProvider?: OnnxExecutionProvider; threads?: number; runner?: OnnxRunner } = {},
+  opts: {
+    executionProvider?: OnnxExecutionProvider
+    threads?: number
+    runner?: OnnxRunner
+    /** How messages name a setting (the CLI adds its flags); neutral when not given. */
+    fieldName?: TeacherFieldNamer
+  } = {},
 ): Promise<OnnxTeacher> {
+  const name = opts.fieldName ?? neutralTeacherFieldNames
   let runner: OnnxRunner
   try {
     runner = opts.runner ?? (await createOnnxRunner(file, opts))
@@ -63,7 +71,7 @@ export async function openOnnxTeacher(
       if (r.dims.length !== 2 || r.dims[0] !== n || r.dims[1] !== pre.outputClasses) {
         throw new Error(
           `${file}: output "${pre.outputName}" came back [${r.dims.join(', ')}], expected [${n}, ${pre.outputClasses}]${
-            pre.classMap ? '' : ` (the dataset's ${numClasses} classes; pass --class-map otherwise)`
+            pre.classMap ? '' : ` (the dataset's ${numClasses} classes; give a ${name('classMap')} otherwise)`
           }`,
         )
       }

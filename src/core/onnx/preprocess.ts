@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import type { TeacherPreprocessing, TensorLayout } from '../../shared/onnx'
+import { neutralTeacherFieldNames, type TeacherFieldNamer } from '../../shared/teacher-fields'
 import type { OnnxValueInfo } from './runner'
 
 /**
@@ -91,12 +92,17 @@ export function datasetLogits(
  * dataset class of teacher output j (a class name or index), or is empty / null / "-" when the
  * output is dropped. Every dataset class must appear exactly once.
  */
-export function readClassMap(file: string, classNames: string[]): number[] {
+export function readClassMap(
+  file: string,
+  classNames: string[],
+  fieldName: TeacherFieldNamer = neutralTeacherFieldNames,
+): number[] {
+  const what = `${fieldName('classMap')} ${file}`
   let text: string
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    throw new Error(`--class-map ${file}: cannot read it (${(err as Error).message})`)
+    throw new Error(`${what}: cannot read it (${(err as Error).message})`)
   }
   let entries: unknown[]
   const trimmed = text.trim()
@@ -104,7 +110,7 @@ export function readClassMap(file: string, classNames: string[]): number[] {
     try {
       entries = JSON.parse(trimmed) as unknown[]
     } catch (err) {
-      throw new Error(`--class-map ${file}: not valid JSON (${(err as Error).message})`)
+      throw new Error(`${what}: not valid JSON (${(err as Error).message})`)
     }
   } else {
     entries = text.replace(/\r/g, '').replace(/\n$/, '').split('\n')
@@ -117,20 +123,19 @@ export function readClassMap(file: string, classNames: string[]): number[] {
     if (d < 0 && /^\d+$/.test(name) && Number(name) < classNames.length) d = Number(name)
     if (d < 0) {
       throw new Error(
-        `--class-map ${file}: entry ${j} ("${name}") is not a class of the dataset (${classNames.join(', ')})`,
+        `${what}: entry ${j} ("${name}") is not a class of the dataset (${classNames.join(', ')})`,
       )
     }
     if (seen.has(d)) {
       throw new Error(
-        `--class-map ${file}: class "${classNames[d]}" is mapped twice (teacher outputs ${seen.get(d)} and ${j})`,
+        `${what}: class "${classNames[d]}" is mapped twice (teacher outputs ${seen.get(d)} and ${j})`,
       )
     }
     seen.set(d, j)
     return d
   })
   const missing = classNames.filter((_, d) => !seen.has(d))
-  if (missing.length)
-    throw new Error(`--class-map ${file}: no teacher output for class ${missing.join(', ')}`)
+  if (missing.length) throw new Error(`${what}: no teacher output for class ${missing.join(', ')}`)
   return map
 }
 
@@ -141,6 +146,8 @@ export interface TeacherOptions {
   inputSize?: [number, number]
   /** Resolved class map (see readClassMap). */
   classMap?: number[] | null
+  /** How messages name a setting (the CLI adds its flags); neutral when not given. */
+  fieldName?: TeacherFieldNamer
 }
 
 const fixed = (d: number | string | undefined): number | null => (typeof d === 'number' && d > 0 ? d : null)
@@ -155,6 +162,7 @@ function checkInput(
   opts: TeacherOptions,
 ): { input: OnnxValueInfo; layout: TensorLayout; inputSize: [number, number] } {
   const [h, w, c] = dataset.shape
+  const name = opts.fieldName ?? neutralTeacherFieldNames
   if (inputs.length !== 1) {
     fail(
       `expected a model with one input (the image batch), found ${inputs.length} (${inputs.map((i) => i.name).join(', ')})`,
@@ -177,7 +185,7 @@ function checkInput(
   if (fixed(dc) !== null && fixed(dc) !== c) {
     fail(
       `input "${input.name}" ${dims} expects ${dc} channels; dataset ${dataset.name} has ${c} (${h}x${w}x${c})${
-        opts.layout ? '' : '; if the layout is wrong, pass --layout nchw or nhwc'
+        opts.layout ? '' : `; if the layout is wrong, choose nchw or nhwc for the ${name('layout')}`
       }`,
     )
   }
@@ -188,12 +196,12 @@ function checkInput(
       (fixed(dw) !== null && fixed(dw) !== inputSize[1])
     ) {
       fail(
-        `input "${input.name}" ${dims} is ${dh}x${dw}, not the --input-size ${inputSize[0]}x${inputSize[1]}`,
+        `input "${input.name}" ${dims} is ${dh}x${dw}, not the ${name('inputSize')} ${inputSize[0]}x${inputSize[1]}`,
       )
     }
   } else if (inputSize[0] !== h || inputSize[1] !== w) {
     fail(
-      `input "${input.name}" ${dims} expects ${dh}x${dw} images; dataset ${dataset.name} has ${h}x${w}: pass --input-size ${dh}x${dw} to resize them for the teacher`,
+      `input "${input.name}" ${dims} expects ${dh}x${dw} images; dataset ${dataset.name} has ${h}x${w}: set the ${name('inputSize')} to ${dh}x${dw} to resize them for the teacher`,
     )
   }
   return { input, layout, inputSize: [inputSize[0], inputSize[1]] }
@@ -205,6 +213,7 @@ function checkOutput(
   outputs: OnnxValueInfo[],
   dataset: DatasetSig,
   classMap: number[] | null,
+  fieldName: TeacherFieldNamer,
 ): { output: OnnxValueInfo; k: number | null } {
   const tensorOutputs = outputs.filter((o) => o.isTensor)
   if (tensorOutputs.length === 0) fail('the model has no tensor output (expected logits [N, classes])')
@@ -223,13 +232,13 @@ function checkOutput(
     }
   } else if (k !== null && k !== numClasses) {
     fail(
-      `output "${output.name}" [${oshape.join(', ')}] has ${k} classes; dataset ${dataset.name} has ${numClasses} (${dataset.classNames.slice(0, 12).join(', ')}${numClasses > 12 ? ', ...' : ''}); pass --class-map to map teacher outputs to the dataset's classes`,
+      `output "${output.name}" [${oshape.join(', ')}] has ${k} classes; dataset ${dataset.name} has ${numClasses} (${dataset.classNames.slice(0, 12).join(', ')}${numClasses > 12 ? ', ...' : ''}); give a ${fieldName('classMap')} to map teacher outputs to the dataset's classes`,
     )
   }
   return { output, k }
 }
 
-/** --mean / --std: one value per channel (a single value is repeated), std positive. */
+/** The mean and std: one value per channel (a single value is repeated), std positive. */
 function normalisation(
   fail: (what: string) => never,
   c: number,
@@ -237,21 +246,22 @@ function normalisation(
 ): { mean: number[]; std: number[] } {
   const mean = opts.mean ?? Array<number>(c).fill(0)
   const std = opts.std ?? Array<number>(c).fill(1)
-  for (const [flag, v] of [
-    ['--mean', mean],
-    ['--std', std],
+  const name = opts.fieldName ?? neutralTeacherFieldNames
+  for (const [field, v] of [
+    ['mean', mean],
+    ['std', std],
   ] as const) {
     if (v.length === 1 && c > 1) v.push(...Array<number>(c - 1).fill(v[0]!))
-    if (v.length !== c) fail(`${flag} has ${v.length} values; the dataset has ${c} channels`)
+    if (v.length !== c) fail(`the ${name(field)} has ${v.length} values; the dataset has ${c} channels`)
   }
-  if (std.some((s) => !(s > 0))) fail(`--std must be positive, got ${std.join(', ')}`)
+  if (std.some((s) => !(s > 0))) fail(`the ${name('std')} must be positive, got ${std.join(', ')}`)
   return { mean, std }
 }
 
 /**
  * Checks the model's signature against the dataset and resolves its preprocessing. One float32
  * input [N, C, H, W] (nchw) or [N, H, W, C] (nhwc) and one float32 output [N, K]; the channels
- * must be the dataset's, the size the dataset's (or --input-size), K the classes (or the class
+ * must be the dataset's, the size the dataset's (or the input size), K the classes (or the class
  * map's length). Throws a message naming the file and the mismatch.
  */
 export function resolvePreprocessing(
@@ -266,7 +276,13 @@ export function resolvePreprocessing(
   }
   const { input, layout, inputSize } = checkInput(fail, io.inputs, dataset, opts)
   const classMap = opts.classMap ?? null
-  const { output, k } = checkOutput(fail, io.outputs, dataset, classMap)
+  const { output, k } = checkOutput(
+    fail,
+    io.outputs,
+    dataset,
+    classMap,
+    opts.fieldName ?? neutralTeacherFieldNames,
+  )
   const { mean, std } = normalisation(fail, c, opts)
   return {
     layout,

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 import { AppError } from '../../shared/errors'
 import type { OnnxExecutionProvider } from '../../shared/onnx'
+import { neutralTeacherFieldNames, type TeacherFieldNamer } from '../../shared/teacher-fields'
 
 /** A model input or output as ONNX Runtime reports it; string dimensions are symbolic (e.g. batch). */
 export interface OnnxValueInfo {
@@ -103,11 +104,15 @@ const INSTALL_HINT =
  * The error for a chosen execution provider that cannot run here. No CPU fallback: a run that
  * asked for a GPU must not train on the CPU under the GPU's name (or silently, at CPU speed).
  */
-export function executionProviderUnavailable(ep: OnnxExecutionProvider, why: string): AppError {
+export function executionProviderUnavailable(
+  ep: OnnxExecutionProvider,
+  why: string,
+  fieldName: TeacherFieldNamer = neutralTeacherFieldNames,
+): AppError {
   return new AppError(
     'backend_unavailable',
     `ONNX Runtime's ${ep} execution provider is not available on this machine (${why}); ` +
-      `choose the cpu execution provider (--teacher-device cpu / --device cpu), or install an onnxruntime-node with ${ep} support (for cuda: npm install onnxruntime-node without ONNXRUNTIME_NODE_INSTALL=skip, with CUDA 12 and cuDNN 9 installed)`,
+      `choose the cpu ${fieldName('device')}, or install an onnxruntime-node with ${ep} support (for cuda: npm install onnxruntime-node without ONNXRUNTIME_NODE_INSTALL=skip, with CUDA 12 and cuDNN 9 installed)`,
     { field: 'executionProvider' },
   )
 }
@@ -152,7 +157,12 @@ interface Reply {
  */
 export async function createOnnxRunner(
   path: string,
-  opts: { executionProvider?: OnnxExecutionProvider; threads?: number } = {},
+  opts: {
+    executionProvider?: OnnxExecutionProvider
+    threads?: number
+    /** How messages name a setting (the CLI adds its flags); neutral when not given. */
+    fieldName?: TeacherFieldNamer
+  } = {},
 ): Promise<OnnxRunner> {
   const ortPath = resolveOrt()
   const executionProvider = opts.executionProvider ?? 'cpu'
@@ -171,7 +181,8 @@ export async function createOnnxRunner(
     if (!p) return
     pending.delete(r.id)
     if (r.ok) p.resolve(r)
-    else if (r.epUnavailable) p.reject(executionProviderUnavailable(executionProvider, r.error ?? ''))
+    else if (r.epUnavailable)
+      p.reject(executionProviderUnavailable(executionProvider, r.error ?? '', opts.fieldName))
     else p.reject(new Error(r.error ?? 'ONNX Runtime failed'))
   })
   worker.on('error', (err) => failAll(err))

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { AppError } from '../../shared/errors'
 import type { ModelExportFormat, ModelExportResult } from '../../shared/onnx'
+import { neutralTeacherFieldNames, type TeacherFieldNamer } from '../../shared/teacher-fields'
 import type { DataPaths } from '../paths'
 import type { Store } from '../store/store'
 import { trainerDataset } from './teacher-service'
@@ -19,6 +20,8 @@ export interface ModelExportInput {
   checkpoint?: 'best' | 'last'
   /** Output folder (default: <data>/exports/run-<id>-<checkpoint>-<format>). */
   outDir?: string
+  /** How messages name a setting (the CLI adds its flags); neutral when not given. */
+  fieldName?: TeacherFieldNamer
 }
 
 export function createExportService(deps: {
@@ -44,7 +47,7 @@ export function createExportService(deps: {
         if (run.status !== 'completed' || epoch === null || !existsSync(path)) {
           throw new AppError(
             'invalid_input',
-            `run ${run.id} has no best checkpoint (it is ${run.status}${existsSync(path) ? '' : `, ${path} is missing`}); use --checkpoint last`,
+            `run ${run.id} has no best checkpoint (it is ${run.status}${existsSync(path) ? '' : `, ${path} is missing`}); choose the last ${(input.fieldName ?? neutralTeacherFieldNames)('checkpoint')}`,
             { field: 'checkpoint' },
           )
         }

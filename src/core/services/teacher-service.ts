@@ -15,6 +15,7 @@ import {
   type OnnxTeacherSummary,
   type TensorLayout,
 } from '../../shared/onnx'
+import { fieldTable, neutralTeacherFieldNames, type TeacherFieldNamer } from '../../shared/teacher-fields'
 import type { TrainerDataset, TrainerOnnxTeacher } from '../../shared/trainer-protocol'
 import { readClassMap } from '../onnx/preprocess'
 import type { DataPaths } from '../paths'
@@ -35,6 +36,8 @@ export interface TeacherImportInput {
   /** A class map file (see readClassMap). */
   classMap?: string
   executionProvider?: OnnxExecutionProvider
+  /** How messages name a setting (the CLI adds its flags); neutral when not given. */
+  fieldName?: TeacherFieldNamer
 }
 
 export interface TeacherServiceDeps {
@@ -70,12 +73,13 @@ async function sha256File(path: string): Promise<string> {
 /** The message a near-chance teacher carries. */
 export function nearChanceWarning(
   t: Pick<OnnxTeacherSummary, 'testAccuracy' | 'chanceAccuracy' | 'preprocessing'>,
+  name: TeacherFieldNamer = neutralTeacherFieldNames,
 ): string {
   const p = t.preprocessing
   return (
     `test accuracy ${(100 * t.testAccuracy).toFixed(2)}% is near chance (${(100 * t.chanceAccuracy).toFixed(2)}%, always the most frequent class): ` +
-    `the preprocessing is the usual cause. Check --layout (used ${p.layout}), --mean/--std (used ${p.mean.join(',')} / ${p.std.join(',')}, in [0, 1] pixel units as the model was trained), ` +
-    `--input-size and --class-map`
+    `the preprocessing is the usual cause. Check the ${name('layout')} (used ${p.layout}), the ${name('mean')} and ${name('std')} (used ${p.mean.join(',')} / ${p.std.join(',')}, in [0, 1] pixel units as the model was trained), ` +
+    `the ${name('inputSize')} and the ${name('classMap')}`
   )
 }
 
@@ -92,10 +96,10 @@ function onnxFileSize(file: string): number {
   }
 }
 
-/** The --class-map file resolved against the dataset's classes; a bad map is an input error. */
-function classMapOf(path: string, classNames: string[]): number[] {
+/** The class map file resolved against the dataset's classes; a bad map is an input error. */
+function classMapOf(path: string, classNames: string[], fieldName?: TeacherFieldNamer): number[] {
   try {
-    return readClassMap(path, classNames)
+    return readClassMap(path, classNames, fieldName)
   } catch (err) {
     throw new AppError('invalid_input', (err as Error).message, { field: 'classMap' })
   }
@@ -128,7 +132,7 @@ export function createTeacherService(deps: TeacherServiceDeps) {
       const file = input.path
       const size = onnxFileSize(file)
       const ds = resolveDatasetRef(store, input.dataset)
-      const classMap = input.classMap ? classMapOf(input.classMap, ds.classNames) : null
+      const classMap = input.classMap ? classMapOf(input.classMap, ds.classNames, input.fieldName) : null
       const answer = await runTrainerJob(
         deps.spawnTrainer,
         {
@@ -137,6 +141,7 @@ export function createTeacherService(deps: TeacherServiceDeps) {
           dataset: trainerDataset(ds),
           datasetName: ds.name,
           executionProvider: input.executionProvider ?? 'cpu',
+          ...(input.fieldName ? { fieldNames: fieldTable(input.fieldName) } : {}),
           options: {
             ...(input.layout ? { layout: input.layout } : {}),
             ...(input.mean ? { mean: input.mean } : {}),
@@ -170,7 +175,7 @@ export function createTeacherService(deps: TeacherServiceDeps) {
         evalDevice: r.device,
         evalMs: r.ms,
       })
-      return { teacher, warnings: nearChance ? [nearChanceWarning(teacher)] : [] }
+      return { teacher, warnings: nearChance ? [nearChanceWarning(teacher, input.fieldName)] : [] }
     },
     list: (datasetId?: number) => store.onnxTeachers.list(datasetId === undefined ? {} : { datasetId }),
     get(id: number): OnnxTeacherSummary {
