@@ -108,6 +108,115 @@ function benchPeer(
   })
 }
 
+interface BenchOptions {
+  peer?: boolean
+  peerDevice: string
+  json?: boolean
+  profile?: boolean
+  seconds: string
+  batch: string
+  models: string
+  backends: string
+}
+
+/** Measures every model on every backend (and on the peer with --peer), one row per pair. */
+async function measureAll(
+  o: BenchOptions,
+  models: RefModel[],
+  backends: BackendId[],
+  batch: number,
+  seconds: number,
+): Promise<Row[]> {
+  const rows: Row[] = []
+  const log = (s: string) => {
+    if (!o.json) process.stderr.write(`${s}\n`)
+  }
+  for (const model of models) {
+    for (const backend of backends) {
+      log(`${model} on ${backend}...`)
+      const row: Row = { model, backend }
+      try {
+        row.ours = await benchOurs(model, backend, batch, seconds, Boolean(o.profile))
+      } catch (err) {
+        row.error = err instanceof Error ? err.message : String(err)
+      }
+      rows.push(row)
+    }
+    if (o.peer) {
+      log(`${model} on PyTorch ${o.peerDevice} (peer)...`)
+      const peer = await benchPeer(model, batch, seconds, o.peerDevice)
+      for (const r of rows.filter((x) => x.model === model)) {
+        r.peer = peer
+        if (r.ours && peer && 'samplesPerSec' in peer) r.ratio = r.ours.samplesPerSec / peer.samplesPerSec
+      }
+    }
+  }
+  return rows
+}
+
+/** `--json`: one object, model -> backend -> figures (or the error). */
+function printJson(rows: readonly Row[], batch: number, seconds: number): void {
+  const byModel: Record<string, Record<string, unknown>> = {}
+  for (const r of rows) {
+    byModel[r.model] ??= {}
+    byModel[r.model]![r.backend] = r.ours
+      ? {
+          samplesPerSec: r.ours.samplesPerSec,
+          msPerStep: r.ours.msPerStep,
+          peakRssMb: r.ours.peakRssMb,
+          hostLoopDelayMaxMs: r.ours.hostLoopDelayMaxMs,
+          device: r.ours.device,
+          ...(r.ours.profile ? { profile: r.ours.profile } : {}),
+          peerSamplesPerSec: r.peer && 'samplesPerSec' in r.peer ? r.peer.samplesPerSec : null,
+          ratio: r.ratio ?? null,
+        }
+      : { error: r.error }
+  }
+  process.stdout.write(`${JSON.stringify({ batchSize: batch, seconds, models: byModel }, null, 2)}\n`)
+}
+
+/** The table for people, then the profiles and the peer's first error. */
+function printTable(rows: readonly Row[], withPeer: boolean): void {
+  const fmt = (n: number | undefined, d = 0) => (n === undefined ? '-' : n.toFixed(d))
+  process.stdout.write(
+    `${table(
+      [
+        'model',
+        'backend',
+        'samples/s',
+        'ms/step',
+        'peak RSS MB',
+        'host loop max ms',
+        'peer samples/s',
+        'ours/peer',
+        'note',
+      ],
+      rows.map((r) => [
+        r.model,
+        r.backend,
+        fmt(r.ours?.samplesPerSec),
+        fmt(r.ours?.msPerStep, 1),
+        fmt(r.ours?.peakRssMb),
+        fmt(r.ours?.hostLoopDelayMaxMs, 1),
+        r.peer && 'samplesPerSec' in r.peer
+          ? `${r.peer.samplesPerSec.toFixed(0)} (${r.peer.threads} thr)`
+          : '-',
+        r.ratio === undefined ? '-' : `${r.ratio.toFixed(2)}x`,
+        r.error ? r.error.slice(0, 90) : (r.ours?.device ?? ''),
+      ]),
+    )}\n`,
+  )
+  for (const r of rows.filter((x) => x.ours?.profile)) {
+    process.stdout.write(
+      `\nprofile of one step, ${r.model} on ${r.backend} (kernel ms):\n${r.ours!.profile!.map(([k, ms]) => `  ${k.padEnd(28)} ${Number.isFinite(ms) ? ms.toFixed(1) : 'n/a'}`).join('\n')}\n`,
+    )
+  }
+  if (!withPeer) return
+  const failed = rows.find((r) => r.peer && 'error' in r.peer)
+  if (failed?.peer && 'error' in failed.peer)
+    process.stdout.write(`peer (${failed.model}): ${failed.peer.error}\n`)
+}
+
 const program = new Command('bench')
   .option('--peer', 'also run the PyTorch peer with the same settings, and print ours / peer')
   .option('--peer-device <device>', 'where the peer runs: cpu (all cores) or cuda', 'cpu')
@@ -121,113 +230,18 @@ const program = new Command('bench')
     'backends to try (default: every rung but the pure-JS cpu one, which takes minutes per step)',
     BACKEND_IDS.filter((b) => b !== 'cpu').join(','),
   )
-  .action(
-    async (o: {
-      peer?: boolean
-      peerDevice: string
-      json?: boolean
-      profile?: boolean
-      seconds: string
-      batch: string
-      models: string
-      backends: string
-    }) => {
-      const seconds = Number(o.seconds)
-      const batch = Number(o.batch)
-      const models = o.models.split(',').filter((m): m is RefModel => {
-        if (!(m in REFERENCE))
-          throw new Error(`unknown reference model "${m}"; expected ${Object.keys(REFERENCE).join(', ')}`)
-        return true
-      })
-      const backends = o.backends.split(',') as BackendId[]
-      const rows: Row[] = []
-      const log = (s: string) => {
-        if (!o.json) process.stderr.write(`${s}\n`)
-      }
-      for (const model of models) {
-        for (const backend of backends) {
-          log(`${model} on ${backend}...`)
-          const row: Row = { model, backend }
-          try {
-            row.ours = await benchOurs(model, backend, batch, seconds, Boolean(o.profile))
-          } catch (err) {
-            row.error = err instanceof Error ? err.message : String(err)
-          }
-          rows.push(row)
-        }
-        if (o.peer) {
-          log(`${model} on PyTorch ${o.peerDevice} (peer)...`)
-          const peer = await benchPeer(model, batch, seconds, o.peerDevice)
-          for (const r of rows.filter((x) => x.model === model)) {
-            r.peer = peer
-            if (r.ours && peer && 'samplesPerSec' in peer) r.ratio = r.ours.samplesPerSec / peer.samplesPerSec
-          }
-        }
-      }
-      if (o.json) {
-        const byModel: Record<string, Record<string, unknown>> = {}
-        for (const r of rows) {
-          byModel[r.model] ??= {}
-          byModel[r.model]![r.backend] = r.ours
-            ? {
-                samplesPerSec: r.ours.samplesPerSec,
-                msPerStep: r.ours.msPerStep,
-                peakRssMb: r.ours.peakRssMb,
-                hostLoopDelayMaxMs: r.ours.hostLoopDelayMaxMs,
-                device: r.ours.device,
-                ...(r.ours.profile ? { profile: r.ours.profile } : {}),
-                peerSamplesPerSec: r.peer && 'samplesPerSec' in r.peer ? r.peer.samplesPerSec : null,
-                ratio: r.ratio ?? null,
-              }
-            : { error: r.error }
-        }
-        process.stdout.write(`${JSON.stringify({ batchSize: batch, seconds, models: byModel }, null, 2)}\n`)
-        return
-      }
-      const fmt = (n: number | undefined, d = 0) => (n === undefined ? '-' : n.toFixed(d))
-      process.stdout.write(
-        `${table(
-          [
-            'model',
-            'backend',
-            'samples/s',
-            'ms/step',
-            'peak RSS MB',
-            'host loop max ms',
-            'peer samples/s',
-            'ours/peer',
-            'note',
-          ],
-          rows.map((r) => [
-            r.model,
-            r.backend,
-            fmt(r.ours?.samplesPerSec),
-            fmt(r.ours?.msPerStep, 1),
-            fmt(r.ours?.peakRssMb),
-            fmt(r.ours?.hostLoopDelayMaxMs, 1),
-            r.peer && 'samplesPerSec' in r.peer
-              ? `${r.peer.samplesPerSec.toFixed(0)} (${r.peer.threads} thr)`
-              : '-',
-            r.ratio === undefined ? '-' : `${r.ratio.toFixed(2)}x`,
-            r.error ? r.error.slice(0, 90) : (r.ours?.device ?? ''),
-          ]),
-        )}\n`,
-      )
-      for (const r of rows.filter((x) => x.ours?.profile)) {
-        process.stdout.write(
-          `\nprofile of one step, ${r.model} on ${r.backend} (kernel ms):\n${r.ours!.profile!.map(([k, ms]) => `  ${k.padEnd(28)} ${Number.isFinite(ms) ? ms.toFixed(1) : 'n/a'}`).join('\n')}\n`,
-        )
-      }
-      if (o.peer) {
-        for (const r of rows) {
-          if (r.peer && 'error' in r.peer) {
-            process.stdout.write(`peer (${r.model}): ${r.peer.error}\n`)
-            break
-          }
-        }
-      }
-    },
-  )
+  .action(async (o: BenchOptions) => {
+    const seconds = Number(o.seconds)
+    const batch = Number(o.batch)
+    const models = o.models.split(',').filter((m): m is RefModel => {
+      if (!(m in REFERENCE))
+        throw new Error(`unknown reference model "${m}"; expected ${Object.keys(REFERENCE).join(', ')}`)
+      return true
+    })
+    const rows = await measureAll(o, models, o.backends.split(',') as BackendId[], batch, seconds)
+    if (o.json) printJson(rows, batch, seconds)
+    else printTable(rows, Boolean(o.peer))
+  })
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`)

@@ -2,6 +2,13 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
 import cliProgress from 'cli-progress'
 import { AppError } from '../shared/errors'
+import {
+  IMPORT_FIELD_NAMES,
+  ON_BAD_ROWS,
+  type FieldNamer,
+  type ImportField,
+  type OnBadRows,
+} from '../shared/import-fields'
 import type { AppCore } from '../core/services/app-core'
 import { dataPaths, type DataPaths } from '../core/paths'
 import {
@@ -39,10 +46,25 @@ async function pathsOf(core: AppCore): Promise<DataPaths> {
 
 const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : '-')
 
+/** Each import setting's flag: core messages name a setting, the CLI adds the flag that sets it. */
+const FLAGS: Record<ImportField, string> = {
+  format: '--format',
+  name: '--name',
+  labelColumn: '--label',
+  onBadRows: '--on-bad-rows',
+  size: '--size',
+  color: '--grayscale or --rgb',
+  labelMode: '--labels',
+  testFraction: '--test-fraction',
+  seed: '--seed',
+}
+export const cliFieldNames: FieldNamer = (field) => `${IMPORT_FIELD_NAMES[field]} (${FLAGS[field]})`
+
 interface ImportFlags {
   format?: FormatId
   name?: string
   label?: string
+  onBadRows?: OnBadRows
   labels?: 'fine' | 'coarse'
   size?: [number, number]
   grayscale?: boolean
@@ -56,7 +78,7 @@ interface ImportFlags {
 
 function printSkipped(skipped: SkippedFile[], max = 20): void {
   if (skipped.length === 0) return
-  process.stderr.write(`skipped ${skipped.length} file(s):\n`)
+  process.stderr.write(`skipped ${skipped.length} (files, or CSV rows by line):\n`)
   for (const s of skipped.slice(0, max)) process.stderr.write(`  ${s.file}: ${s.reason}\n`)
   if (skipped.length > max) process.stderr.write(`  ... and ${skipped.length - max} more\n`)
 }
@@ -71,6 +93,14 @@ export function registerDatasetCommands(program: Command, openCore: () => AppCor
     .addOption(new Option('--format <id>', 'source format (detected when absent)').choices([...FORMAT_IDS]))
     .option('--name <name>', 'dataset name (default: from the file or folder name)')
     .option('--label <column>', 'CSV: label column by header name or 0-based index (default: last)')
+    .addOption(
+      new Option(
+        '--on-bad-rows <what>',
+        'CSV rows with a wrong field count, a non-numeric feature or no label: refuse the file (error) or skip them and list them (skip)',
+      )
+        .choices([...ON_BAD_ROWS])
+        .default('error'),
+    )
     .addOption(new Option('--labels <kind>', 'CIFAR-100 labels').choices(['fine', 'coarse']))
     .option(
       '--size <HxW>',
@@ -99,6 +129,7 @@ export function registerDatasetCommands(program: Command, openCore: () => AppCor
         format: o.format,
         name: o.name,
         labelColumn: o.label,
+        onBadRows: o.onBadRows,
         labelMode: o.labels,
         size: o.size,
         color: o.grayscale ? 'grayscale' : o.rgb ? 'rgb' : undefined,
@@ -145,6 +176,8 @@ export function registerDatasetCommands(program: Command, openCore: () => AppCor
           options,
           signal: ac.signal,
           onProgress,
+          fieldName: cliFieldNames,
+          host: 'cli',
         })
         if (barOn) bar.stop()
         barOn = false

@@ -11,6 +11,7 @@ import { VARIANT_IDS, type ExperimentDetail, type VariantId } from '../shared/ty
 import { COMPARE_FORMATS, type CompareFormat } from '../core/analysis/compare'
 import type { AppCore } from '../core/services/app-core'
 import { duration, pct, table } from './format'
+import { summarizePlan } from '../shared/plan-state'
 
 /** Options of `tfkd run` that make it a plan rather than one run. */
 export interface PlanFlags {
@@ -93,6 +94,42 @@ export function planFromFlags(
   }
 }
 
+/** Resolves when every run of the experiment has ended, printing one line per ended run. */
+function untilAllEnd(
+  core: AppCore,
+  exp: ExperimentDetail,
+  label: Map<number, string>,
+  out: {
+    showBars: boolean
+    multi: cliProgress.MultiBar
+    overall: cliProgress.SingleBar | null
+    started: number
+  },
+): Promise<void> {
+  const ids = new Set(exp.runs.map((r) => r.id))
+  const total = exp.runs.length
+  let done = 0
+  return new Promise<void>((resolve) => {
+    const off = core.on('runs:status', (s) => {
+      if (!ids.has(s.runId)) return
+      if (['completed', 'failed', 'cancelled', 'interrupted'].includes(s.status)) {
+        done++
+        const line = `  run ${s.runId} ${label.get(s.runId)}: ${s.status}${s.testAccuracy !== null ? `, test ${pct(s.testAccuracy)}` : ''}${s.failureReason ? ` (${s.failureReason})` : ''}`
+        if (out.showBars) out.multi.log(`${line}\n`)
+        else process.stdout.write(`${line}\n`)
+        const elapsed = Date.now() - out.started
+        out.overall?.update(done, {
+          info: `${done}/${total} runs, ETA ${duration((elapsed / done) * (total - done))}`,
+        })
+        if (done === total) {
+          off()
+          resolve()
+        }
+      }
+    })
+  })
+}
+
 /** Runs a plan to the end with an overall bar and a bar for the current run; Ctrl-C cancels it. */
 export async function runPlan(
   core: AppCore,
@@ -124,28 +161,7 @@ export async function runPlan(
   const overall = showBars ? multi.create(total, 0, { name: 'plan'.padEnd(28), info: 'starting' }) : null
   const current = showBars ? multi.create(1000, 0, { name: ''.padEnd(28), info: '' }) : null
   const started = Date.now()
-  let done = 0
-  const runStart = new Map<number, number>()
-  const finished = new Promise<void>((resolve) => {
-    const off = core.on('runs:status', (s) => {
-      if (!ids.has(s.runId)) return
-      if (s.status === 'running') runStart.set(s.runId, Date.now())
-      if (['completed', 'failed', 'cancelled', 'interrupted'].includes(s.status)) {
-        done++
-        const line = `  run ${s.runId} ${label.get(s.runId)}: ${s.status}${s.testAccuracy !== null ? `, test ${pct(s.testAccuracy)}` : ''}${s.failureReason ? ` (${s.failureReason})` : ''}`
-        if (showBars) multi.log(`${line}\n`)
-        else process.stdout.write(`${line}\n`)
-        const elapsed = Date.now() - started
-        overall?.update(done, {
-          info: `${done}/${total} runs, ETA ${duration((elapsed / done) * (total - done))}`,
-        })
-        if (done === total) {
-          off()
-          resolve()
-        }
-      }
-    })
-  })
+  const finished = untilAllEnd(core, exp, label, { showBars, multi, overall, started })
   // A trainer's warnings (e.g. a GPU libtensorflow has no kernels for), once per message.
   const warned = new Set<string>()
   const offLog = core.on('runs:log', (l) => {
@@ -186,6 +202,31 @@ export async function runPlan(
   return d
 }
 
+/** Re-queues what did not complete and waits for it, one line per ended run. */
+async function resumeExperiment(core: AppCore, id: number): Promise<void> {
+  const e = core.plans.get(id)
+  // Every run that did not complete, unless another live tfkd process drives it.
+  const todo = e.runs.filter(
+    (r) => r.status !== 'completed' && core.runs.ownerOf(r.id).kind !== 'other-host',
+  ).length
+  if (!todo) return void process.stdout.write(`experiment ${id}: nothing to resume\n`)
+  const ids = new Set(e.runs.map((r) => r.id))
+  const finished = new Promise<void>((resolve) => {
+    let left = todo
+    core.on('runs:status', (s) => {
+      if (ids.has(s.runId) && ['completed', 'failed', 'cancelled', 'interrupted'].includes(s.status)) {
+        process.stdout.write(
+          `  run ${s.runId}: ${s.status}${s.failureReason ? ` (${s.failureReason})` : ''}\n`,
+        )
+        if (--left === 0) resolve()
+      }
+    })
+  })
+  core.plans.resume(id)
+  process.stdout.write(`experiment ${id}: resuming ${todo} runs\n`)
+  await finished
+}
+
 export function registerExperimentCommands(program: Command, openCore: () => AppCore): void {
   const experiments = program.command('experiments').description('list, show, cancel or resume experiments')
   experiments
@@ -202,7 +243,14 @@ export function registerExperimentCommands(program: Command, openCore: () => App
         process.stdout.write(
           `${table(
             ['id', 'name', 'dataset', 'status', 'runs'],
-            list.map((e) => [String(e.id), e.name, e.datasetName, e.status, JSON.stringify(e.runCounts)]),
+            // The plan's state from its runs ("stopped · 1 interrupted ..."), not only the stored flag.
+            list.map((e) => [
+              String(e.id),
+              e.name,
+              e.datasetName,
+              summarizePlan(e.runCounts, e.status).words,
+              JSON.stringify(e.runCounts),
+            ]),
           )}\n`,
         )
       } finally {
@@ -251,38 +299,17 @@ export function registerExperimentCommands(program: Command, openCore: () => App
           if (verb === 'cancel') {
             core.plans.cancel(Number(id))
             process.stdout.write(`experiment ${id} cancelled\n`)
-          } else {
-            const e = core.plans.get(Number(id))
-            // Every run that did not complete, unless another live tfkd process drives it.
-            const todo = e.runs.filter(
-              (r) => r.status !== 'completed' && core.runs.ownerOf(r.id).kind !== 'other-host',
-            ).length
-            if (!todo) return void process.stdout.write(`experiment ${id}: nothing to resume\n`)
-            const ids = new Set(e.runs.map((r) => r.id))
-            const finished = new Promise<void>((resolve) => {
-              let left = todo
-              core.on('runs:status', (s) => {
-                if (
-                  ids.has(s.runId) &&
-                  ['completed', 'failed', 'cancelled', 'interrupted'].includes(s.status)
-                ) {
-                  process.stdout.write(
-                    `  run ${s.runId}: ${s.status}${s.failureReason ? ` (${s.failureReason})` : ''}\n`,
-                  )
-                  if (--left === 0) resolve()
-                }
-              })
-            })
-            core.plans.resume(Number(id))
-            process.stdout.write(`experiment ${id}: resuming ${todo} runs\n`)
-            await finished
-          }
+          } else await resumeExperiment(core, Number(id))
         } finally {
           await core.close()
         }
       })
   }
+  registerCompareCommand(program, openCore)
+}
 
+/** `tfkd compare`: the engine's comparison in one of the COMPARE_FORMATS. */
+function registerCompareCommand(program: Command, openCore: () => AppCore): void {
   program
     .command('compare')
     .description("compare an experiment's variants: mean +- std over seeds, delta vs baseline, paired tests")

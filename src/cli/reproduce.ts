@@ -45,6 +45,26 @@ function writeReport(
   })
 }
 
+/** Writes the report files and prints each claim's verdict with its first comparison. */
+function printVerdicts(
+  core: AppCore,
+  experimentId: number,
+  out: string,
+  version: string,
+  margin: number,
+): void {
+  const paths = writeReport(core, experimentId, out, version, margin)
+  const report = buildReport(core.store, experimentId, { appVersion: version, margin })
+  process.stdout.write('\n')
+  for (const c of report.claims) {
+    const p = c.comparisons[0]!
+    process.stdout.write(
+      `${c.verdict.toUpperCase().padEnd(16)} ${c.title}\n${''.padEnd(17)}${p.variant} vs ${p.reference}: Δ ${(100 * p.delta).toFixed(2)} pp, p (Holm) ${Number.isNaN(p.pHolm) ? '-' : p.pHolm.toPrecision(3)}; ${c.reason}\n`,
+    )
+  }
+  process.stdout.write(`\nreport: ${paths.join(', ')}\n`)
+}
+
 export function registerReproduceCommands(program: Command, openCore: () => AppCore, version: string): void {
   program
     .command('reproduce')
@@ -81,16 +101,7 @@ export function registerReproduceCommands(program: Command, openCore: () => AppC
             return
           }
           const exp = await runPlan(core, plan, o.progress !== false && process.stderr.isTTY)
-          const paths = writeReport(core, exp.id, resolve(o.out), version, o.margin)
-          const report = buildReport(core.store, exp.id, { appVersion: version, margin: o.margin })
-          process.stdout.write('\n')
-          for (const c of report.claims) {
-            const p = c.comparisons[0]!
-            process.stdout.write(
-              `${c.verdict.toUpperCase().padEnd(16)} ${c.title}\n${''.padEnd(17)}${p.variant} vs ${p.reference}: Δ ${(100 * p.delta).toFixed(2)} pp, p (Holm) ${Number.isNaN(p.pHolm) ? '-' : p.pHolm.toPrecision(3)}; ${c.reason}\n`,
-            )
-          }
-          process.stdout.write(`\nreport: ${paths.join(', ')}\n`)
+          printVerdicts(core, exp.id, resolve(o.out), version, o.margin)
           if (exp.status === 'cancelled') process.exitCode = 130
         } finally {
           await core.close()
@@ -98,6 +109,11 @@ export function registerReproduceCommands(program: Command, openCore: () => AppC
       },
     )
 
+  registerReportCommand(program, openCore, version)
+}
+
+/** `tfkd report`: an existing experiment's reproduction report. */
+function registerReportCommand(program: Command, openCore: () => AppCore, version: string): void {
   program
     .command('report')
     .description("an experiment's reproduction report: the four claims, figures, environment, rerun command")

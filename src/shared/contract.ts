@@ -39,6 +39,7 @@ import type {
   Submission,
 } from './cluster'
 import type { ComparisonTable } from './comparison'
+import type { ImportFormatInfo } from './import-fields'
 
 export type { ModelInfo }
 
@@ -54,6 +55,8 @@ export interface Invokes {
   'models:list': { input: In<'models:list'>; output: ModelInfo[] }
   'diagnostics:backends': { input: In<'diagnostics:backends'>; output: BackendReport | null }
   'runs:resume': { input: In<'runs:resume'>; output: RunSummary }
+  /** A new run with an ended run's config, recorded as its rerun. */
+  'runs:rerun': { input: In<'runs:rerun'>; output: RunSummary }
   'experiments:start': { input: In<'experiments:start'>; output: ExperimentDetail }
   'experiments:list': { input: In<'experiments:list'>; output: ExperimentSummary[] }
   'experiments:get': { input: In<'experiments:get'>; output: ExperimentDetail }
@@ -72,6 +75,8 @@ export interface Invokes {
   'dialog:openPath': { input: In<'dialog:openPath'>; output: { path: string | null } }
   'datasets:import': { input: In<'datasets:import'>; output: DatasetImportOutcome }
   'datasets:cancel': { input: In<'datasets:cancel'>; output: { cancelled: boolean } }
+  /** The importer registry's formats, for the import form's format menu and per-format fields. */
+  'datasets:formats': { input: In<'datasets:formats'>; output: ImportFormatInfo[] }
   'datasets:preview': { input: In<'datasets:preview'>; output: DatasetPreviewInfo }
   'datasets:rename': { input: In<'datasets:rename'>; output: DatasetSummary }
   'datasets:delete': { input: In<'datasets:delete'>; output: { deleted: boolean } }
@@ -184,6 +189,7 @@ export const invokeChannels: { [K in InvokeChannel]: true } = {
   'models:list': true,
   'diagnostics:backends': true,
   'runs:resume': true,
+  'runs:rerun': true,
   'experiments:start': true,
   'experiments:list': true,
   'experiments:get': true,
@@ -198,6 +204,7 @@ export const invokeChannels: { [K in InvokeChannel]: true } = {
   'dialog:openPath': true,
   'datasets:import': true,
   'datasets:cancel': true,
+  'datasets:formats': true,
   'datasets:preview': true,
   'datasets:rename': true,
   'datasets:delete': true,

@@ -50,3 +50,17 @@ export const EXPERIMENT_TRANSITIONS: { readonly [From in ExperimentStatus]: read
   active: ['cancelled', 'active'],
   cancelled: ['active', 'cancelled'],
 }
+
+/**
+ * Active runs in the order a host runs them: running first, then queued runs by when they joined
+ * the queue (a resumed run joins at the end, behind runs queued before it), then by id. Lists of
+ * the queue use this, so that what is shown first is what runs first.
+ */
+export function inExecutionOrder<T extends { id: number; status: RunStatus; queuedAt?: number | null }>(
+  runs: readonly T[],
+): T[] {
+  const rank = (r: T): number => (r.status === 'running' ? 0 : r.status === 'queued' ? 1 : 2)
+  return runs
+    .filter((r) => isActiveRunStatus(r.status))
+    .sort((a, b) => rank(a) - rank(b) || (a.queuedAt ?? 0) - (b.queuedAt ?? 0) || a.id - b.id)
+}

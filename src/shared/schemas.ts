@@ -10,6 +10,7 @@ import { AppError } from './errors'
 import { augmentFields, experimentPlanInput, trainingFields } from './plan'
 import { VARIANT_PARAMS, resolveVariantParams } from './variants'
 import { REPRODUCE_SCALES } from './reproduce'
+import { ON_BAD_ROWS } from './import-fields'
 import { MODEL_EXPORT_FORMATS, ONNX_EXECUTION_PROVIDERS, TEACHER_LOGITS_MODES, TENSOR_LAYOUTS } from './onnx'
 
 /** A run's imported ONNX teacher (`tfkd teachers import`); the host adds the file's hash. */
@@ -104,6 +105,7 @@ export const inputSchemas = {
   'models:list': z.object({}).strict(),
   'diagnostics:backends': z.object({ refresh: z.boolean().optional() }).strict(),
   'runs:resume': z.object({ runId: id }).strict(),
+  'runs:rerun': z.object({ runId: id }).strict(),
   'experiments:start': experimentPlanInput,
   'experiments:list': z.object({}).strict(),
   'experiments:get': z.object({ experimentId: id }).strict(),
@@ -146,8 +148,14 @@ export const inputSchemas = {
       color: z.enum(['grayscale', 'rgb']).optional(),
       testFraction: z.number().min(0).lt(1).optional(),
       validationFraction: z.number().min(0).lt(1).optional(),
+      /** A format id of the importer registry (`datasets:formats`); detected when absent. */
+      format: z.string().min(1).max(40).optional(),
+      /** CSV: the label column by header name or 0-based index; the last column when absent. */
+      labelColumn: z.string().trim().min(1).max(200).optional(),
+      onBadRows: z.enum(ON_BAD_ROWS).optional(),
     })
     .strict(),
+  'datasets:formats': z.object({}).strict(),
   'datasets:cancel': z.object({ jobId: z.string().min(1).max(100) }).strict(),
   'datasets:preview': z.object({ datasetId: id }).strict(),
   'datasets:rename': z

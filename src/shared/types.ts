@@ -170,6 +170,24 @@ export interface RunSummary {
   createdAt: number
   startedAt: number | null
   finishedAt: number | null
+  /**
+   * Training time: the sum of the recorded epochs' durations (ms). Unlike finishedAt - startedAt it
+   * leaves out time queued, time the host was stopped before a resume, data loading and the final
+   * test evaluation. Absent on rows built outside the store.
+   */
+  trainingMs?: number
+  /** When the run last joined a queue (stored, or resumed): queued runs start in this order. */
+  queuedAt?: number | null
+  /** The run whose config this run repeats (History's Rerun), if any. */
+  rerunOf?: number | null
+}
+
+/** A checkpoint file of a run, as the run detail lists it. */
+export interface RunCheckpointInfo {
+  epoch: number
+  kind: 'epoch' | 'best' | 'final' | 'snapshot'
+  bytes: number
+  createdAt: number
 }
 
 export interface EpochMetrics {
@@ -194,6 +212,10 @@ export interface RunDetail extends RunSummary {
   result: RunResultDetails | null
   /** The checkpoint (epoch) of the teacher that taught this run, if any. */
   teacherEpoch: number | null
+  /** The run's checkpoint files (absent on rows built outside the store). */
+  checkpoints?: RunCheckpointInfo[]
+  /** Runs that repeat this one's config (History's Rerun). */
+  reruns?: number[]
 }
 
 export interface RunFilter {

@@ -57,7 +57,7 @@ describe('importers detect themselves', () => {
     expect(await detectFormat('mnist-10k')).toBe('bundled')
     const dir = tree(['notes.txt'])
     await expect(detectFormat(join(dir, 'notes.txt'))).rejects.toThrow(
-      /notes\.txt: cannot tell the format from the name; pass --format \(image-folder, cifar10, cifar100, idx, csv\)/,
+      /notes\.txt: cannot tell the format from the name; choose the format \(image-folder, cifar10, cifar100, idx, csv\)/,
     )
     await expect(detectFormat(join(dir, 'nope.csv'))).rejects.toThrow(/nope\.csv: not found/)
   })

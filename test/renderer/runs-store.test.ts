@@ -146,6 +146,37 @@ describe('useRunsStore', () => {
     expect(store.isStarting).toBe(false)
   })
 
+  it('shows live the run that runs next: a resumed run waits behind runs queued before it', async () => {
+    // #1 was resumed after #3 and #4 were queued: listed by id it comes first, but it runs last.
+    listed = [
+      run(4, { status: 'queued', queuedAt: 300 }),
+      run(3, { status: 'queued', queuedAt: 200 }),
+      run(2, { status: 'completed', queuedAt: 100 }),
+      run(1, { status: 'queued', queuedAt: 400 }),
+    ]
+    const store = useRunsStore()
+    await store.init()
+    expect(store.queue.map((r) => r.id)).toEqual([3, 4, 1])
+    expect(store.activeRun?.id).toBe(3)
+  })
+
+  it('reruns through runs:rerun (recorded as a rerun) and reloads on resume instead of patching', async () => {
+    const store = useRunsStore()
+    await store.init()
+    fake.answers['runs:rerun'] = (input) => {
+      listed = [run(8, { rerunOf: (input as { runId: number }).runId }), run(5, { status: 'completed' })]
+      return listed[0]
+    }
+    expect(await store.rerun(5)).toBe(8)
+    expect(fake.calls.filter((c) => c.channel === 'runs:rerun').map((c) => c.input)).toEqual([{ runId: 5 }])
+    expect(store.runs.find((r) => r.id === 8)?.rerunOf).toBe(5)
+    // The answer to runs:resume says queued, but a push may already have said running: the list wins.
+    fake.answers['runs:resume'] = () => run(5, { status: 'queued' })
+    listed = [run(5, { status: 'running' })]
+    await store.resume(5)
+    expect(store.runs[0]!.status).toBe('running')
+  })
+
   it('keeps a typed AppError when a start is refused', async () => {
     const store = useRunsStore()
     await store.init()

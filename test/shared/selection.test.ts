@@ -16,10 +16,13 @@ describe('selection labels', () => {
 
   it('the De-KD chart names the rule, in red when the test set chose the epoch', () => {
     const pts = [{ teacherEpoch: 1, teacherAccuracy: 0.3, studentAccuracy: 0.9, seed: 1 }]
-    const ok = buildDeKdOption(pts, 0.88) as { title: { subtext: string; subtextStyle: { color: string } } }
-    expect(ok.title.subtext).toBe('student: test accuracy at the epoch chosen on validation')
-    const bad = buildDeKdOption(pts, 0.88, 'best-on-test') as typeof ok
-    expect(bad.title.subtext).toMatch(/^⚠ student: best-on-TEST accuracy/)
-    expect(bad.title.subtextStyle.color).toBe('#b3261e')
+    type Titles = { title: { text: string; textStyle: { color: string } }[] }
+    const ok = buildDeKdOption(pts, 0.88) as Titles
+    expect(ok.title[1]!.text).toBe(
+      'student: best-on-validation: test accuracy at the epoch chosen on validation',
+    )
+    const bad = buildDeKdOption(pts, 0.88, 'best-on-test') as Titles
+    expect(bad.title[1]!.text).toMatch(/^⚠ student: best-on-TEST: epoch chosen on the test set/)
+    expect(bad.title[1]!.textStyle.color).toBe('#b3261e')
   })
 })

@@ -24,6 +24,7 @@ import {
   wilcoxonSignedRank,
   type PairedTTest,
 } from './stats'
+import { VARIANT_IDS } from '../../shared/types'
 import { teacherKindOf } from '../../shared/variants'
 import {
   SELECTION_LABELS,
@@ -45,13 +46,40 @@ function countDevices(runs: readonly ComparedRun[]): { device: string; runs: num
 const keyOf = (r: { variant: string; model?: string | null; teacher?: string | null }) =>
   JSON.stringify([r.variant, r.model ?? null, r.teacher ?? null])
 
-/** Builds the comparison table; rows keep the order variants first appear, the baseline first. */
+/** One row's runs: seed -> accuracies (duplicates are averaged later, with a warning). */
+interface Group {
+  variant: string
+  model: string | null
+  teacher: string | null
+  bySeed: Map<number, number[]>
+}
+
+/** What the runs of a row measured of their teacher. */
+interface TeacherTally {
+  accs: number[]
+  epochs: Set<number>
+  fellBack: number
+}
+
+/** The options with their defaults filled in. */
+interface Settings {
+  metric: 'best' | 'last'
+  baseline: string
+  alpha: number
+  minSeeds: number
+  resolution: number
+}
+
+/** Builds the comparison table; rows in the variant registry's order, the baseline first. */
 export function compareRuns(runs: readonly ComparedRun[], options: CompareOptions = {}): ComparisonTable {
-  const metric = options.metric ?? 'best'
-  const baseline = options.baseline ?? 'baseline'
-  const alpha = options.alpha ?? 0.05
-  const minSeeds = options.minSeeds ?? 3
-  const resolution = options.resolution ?? 1e-12
+  const settings: Settings = {
+    metric: options.metric ?? 'best',
+    baseline: options.baseline ?? 'baseline',
+    alpha: options.alpha ?? 0.05,
+    minSeeds: options.minSeeds ?? 3,
+    resolution: options.resolution ?? 1e-12,
+  }
+  const { metric, baseline, alpha, minSeeds, resolution } = settings
   const warnings: string[] = []
   const selection = selectionOf(runs, metric)
   if (selection === 'best-on-test' || selection === 'mixed') {
@@ -59,13 +87,61 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
       'best epoch chosen ON THE TEST SET for some runs (no validation split): their accuracies are optimistic; rerun with a validation fraction > 0',
     )
   }
-  const teacherOf = new Map<string, { accs: number[]; epochs: Set<number>; fellBack: number }>()
+  const { groups, teacherOf, missing } = groupRuns(runs, metric)
+  if (missing > 0) warnings.push(`${missing} run(s) without a ${metric}-epoch test accuracy were left out`)
+  const devices = countDevices(runs)
+  if (devices.length > 1) warnings.push(devicesWarning(devices))
 
-  // group -> seed -> accuracies (duplicates averaged, with a warning)
-  const groups = new Map<
-    string,
-    { variant: string; model: string | null; teacher: string | null; bySeed: Map<number, number[]> }
-  >()
+  const ordered = [...groups.values()].sort(
+    (a, b) => variantRank(a.variant, baseline) - variantRank(b.variant, baseline),
+  )
+  const resolved = ordered.map((g) => ({ g, values: seedMeans(g, warnings) }))
+  const baselineByModel = baselinesByModel(resolved, baseline)
+  if (baselineByModel.size === 0 && resolved.length > 0) {
+    warnings.push(`no ${baseline} runs: deltas and tests need them`)
+  }
+
+  const sdOf = new Map<ComparisonRow, number>()
+  const rows = resolved.map(({ g, values }) => {
+    const row = describeRow(g, values, teacherOf.get(keyOf(g)), settings)
+    if (g.variant !== baseline) {
+      const sd = pairWithBaseline(row, values, baselineByModel.get(g.model), settings)
+      if (sd !== null) sdOf.set(row, sd)
+    }
+    return row
+  })
+
+  for (const r of rows) checkTeacherPremise(r, baselineByModel.get(r.model), resolution)
+  const compared = rows.filter((r) => r.variant !== baseline)
+  const family = decideVerdicts(compared, sdOf, settings)
+
+  return {
+    metric,
+    baseline,
+    alpha,
+    selection,
+    resolution,
+    rows,
+    warnings,
+    devices,
+    method:
+      `${SELECTION_LABELS[selection]}; delta = variant - ${baseline} over matched seeds, rounded to ` +
+      `${resolution.toPrecision(3)}; paired t-test and ` +
+      `Wilcoxon signed-rank (zeros dropped, exact for n <= 25), two-sided, Holm-adjusted across the ` +
+      `${compared.length} variant(s); "95% CI" is the unadjusted t-interval (pairs with the raw p), ` +
+      `"adj. CI" the Bonferroni simultaneous interval at ${pctLevel(1 - alpha / Math.max(1, family))} ` +
+      `(pairs with the Holm p); d_z = mean / sd of the differences; ` +
+      `verdict from Holm-adjusted t at alpha ${alpha}, none below ${minSeeds} matched seeds`,
+  }
+}
+
+/** Groups the runs by (variant, model, teacher) and tallies what each group measured of its teacher. */
+function groupRuns(
+  runs: readonly ComparedRun[],
+  metric: 'best' | 'last',
+): { groups: Map<string, Group>; teacherOf: Map<string, TeacherTally>; missing: number } {
+  const groups = new Map<string, Group>()
+  const teacherOf = new Map<string, TeacherTally>()
   let missing = 0
   for (const r of runs) {
     const acc = metric === 'best' ? r.bestTestAccuracy : r.lastTestAccuracy
@@ -90,123 +166,151 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
       teacherOf.set(k, tm)
     }
   }
-  if (missing > 0) warnings.push(`${missing} run(s) without a ${metric}-epoch test accuracy were left out`)
-  const devices = countDevices(runs)
-  if (devices.length > 1) {
-    warnings.push(
-      `the runs trained on ${devices.length} different backends/devices (${devices
-        .map((d) => `${d.device}: ${d.runs}`)
-        .join(
-          '; ',
-        )}): floating-point results differ between backends, so small deltas may come from the device; timings are not comparable`,
-    )
-  }
+  return { groups, teacherOf, missing }
+}
 
-  const perSeed = (g: { variant: string; teacher: string | null; bySeed: Map<number, number[]> }) => {
-    const m = new Map<number, number>()
-    for (const [seed, accs] of g.bySeed) {
-      if (accs.length > 1) {
-        warnings.push(
-          `${g.variant}${g.teacher ? ` (${g.teacher})` : ''}: ${accs.length} runs with seed ${seed}; their mean is used`,
-        )
-      }
-      m.set(seed, mean(accs))
+/**
+ * The baseline first, then the variant registry's order (lsr, kd, re-kd, de-kd, tfkd-self,
+ * tfkd-reg): the same order in every table and chart however the runs were listed (newest first
+ * from the store). Unknown variants follow, in first-seen order (sort is stable).
+ */
+function variantRank(v: string, baseline: string): number {
+  const i = (VARIANT_IDS as readonly string[]).indexOf(v)
+  return v === baseline ? -1 : i < 0 ? VARIANT_IDS.length : i
+}
+
+function devicesWarning(devices: readonly { device: string; runs: number }[]): string {
+  return `the runs trained on ${devices.length} different backends/devices (${devices
+    .map((d) => `${d.device}: ${d.runs}`)
+    .join(
+      '; ',
+    )}): floating-point results differ between backends, so small deltas may come from the device; timings are not comparable`
+}
+
+/** Seed -> accuracy of a group; several runs of one seed are averaged (and warned about). */
+function seedMeans(g: Group, warnings: string[]): Map<number, number> {
+  const m = new Map<number, number>()
+  for (const [seed, accs] of g.bySeed) {
+    if (accs.length > 1) {
+      warnings.push(
+        `${g.variant}${g.teacher ? ` (${g.teacher})` : ''}: ${accs.length} runs with seed ${seed}; their mean is used`,
+      )
     }
-    return m
+    m.set(seed, mean(accs))
   }
+  return m
+}
 
-  const ordered = [...groups.values()].sort(
-    (a, b) => Number(b.variant === baseline) - Number(a.variant === baseline),
-  )
-  // Baseline per student model: ignore its teacher label.
-  const baselineByModel = new Map<string | null, Map<number, number>>()
-  const resolved = ordered.map((g) => ({ g, values: perSeed(g) }))
+/** The baseline's seed -> accuracy per student model (its teacher label is ignored). */
+function baselinesByModel(
+  resolved: readonly { g: Group; values: Map<number, number> }[],
+  baseline: string,
+): Map<string | null, Map<number, number>> {
+  const byModel = new Map<string | null, Map<number, number>>()
   for (const { g, values } of resolved) {
     if (g.variant !== baseline) continue
-    const prev = baselineByModel.get(g.model) ?? new Map<number, number>()
+    const prev = byModel.get(g.model) ?? new Map<number, number>()
     for (const [s, v] of values) prev.set(s, v)
-    baselineByModel.set(g.model, prev)
+    byModel.set(g.model, prev)
   }
-  if (baselineByModel.size === 0 && resolved.length > 0) {
-    warnings.push(`no ${baseline} runs: deltas and tests need them`)
-  }
+  return byModel
+}
 
-  const sdOf = new Map<ComparisonRow, number>()
-  const rows: ComparisonRow[] = resolved.map(({ g, values }) => {
-    const seeds = [...values.keys()].sort((a, b) => a - b)
-    const accs = seeds.map((s) => values.get(s)!)
-    const tm = teacherOf.get(keyOf(g))
-    const row: ComparisonRow = {
-      variant: g.variant,
-      model: g.model,
-      teacher: g.teacher,
-      n: seeds.length,
-      seeds,
-      mean: mean(accs),
-      std: sampleStd(accs),
-      matched: 0,
-      delta: NaN,
-      ci: [NaN, NaN],
-      ciAdjusted: [NaN, NaN],
-      t: NaN,
-      pT: NaN,
-      pTHolm: NaN,
-      wilcoxonStatistic: NaN,
-      pWilcoxon: NaN,
-      pWilcoxonHolm: NaN,
-      wilcoxonMethod: null,
-      dz: NaN,
-      verdict: g.variant === baseline ? 'reference' : 'no evidence',
-      teacherMeasure: tm
-        ? {
-            accuracy: tm.accs.length ? mean(tm.accs) : NaN,
-            epochs: [...tm.epochs].sort((a, b) => a - b),
-            fellBack: tm.fellBack,
-          }
-        : null,
-      warnings: [],
-    }
-    if (tm?.fellBack) {
-      row.warnings.push(
-        `${tm.fellBack} run(s): no teacher snapshot reached the target accuracy; the teacher's best epoch taught instead`,
-      )
-    }
-    if (g.variant === baseline) {
-      if (seeds.length < minSeeds)
-        row.warnings.push(`only ${seeds.length} seed(s); at least ${minSeeds} are needed`)
-      return row
-    }
-    const ref = baselineByModel.get(g.model)
-    const common = seeds.filter((s) => ref?.has(s))
-    row.matched = common.length
-    if (common.length < minSeeds) {
-      row.verdict = 'insufficient seeds'
-      row.warnings.push(
-        `only ${common.length} seed(s) matched with ${baseline}; at least ${minSeeds} are needed for a verdict`,
-      )
-    }
-    if (common.length === 0) return row
-    // Differences rounded to the metric's resolution (accuracies are k/N): genuine ties stay ties.
-    const b = common.map((s) => ref!.get(s)!)
-    const a = common.map((s, i) => b[i]! + roundTo(values.get(s)! - b[i]!, resolution))
-    const t: PairedTTest = pairedTTest(a, b)
-    const w = wilcoxonSignedRank(a, b, resolution)
-    sdOf.set(row, t.stdDiff)
-    Object.assign(row, {
-      delta: t.meanDiff,
-      ci: t.ci,
-      t: t.t,
-      pT: t.p,
-      dz: t.dz,
-      wilcoxonStatistic: w.statistic,
-      pWilcoxon: common.length >= 1 ? w.p : NaN,
-      wilcoxonMethod: w.method,
-    })
-    return row
+/** A row's own numbers (mean, std over seeds, teacher measure); the paired fields start as NaN. */
+function describeRow(
+  g: Group,
+  values: Map<number, number>,
+  tm: TeacherTally | undefined,
+  { baseline, minSeeds }: Settings,
+): ComparisonRow {
+  const seeds = [...values.keys()].sort((a, b) => a - b)
+  const accs = seeds.map((s) => values.get(s)!)
+  const row: ComparisonRow = {
+    variant: g.variant,
+    model: g.model,
+    teacher: g.teacher,
+    n: seeds.length,
+    seeds,
+    mean: mean(accs),
+    std: sampleStd(accs),
+    matched: 0,
+    delta: NaN,
+    ci: [NaN, NaN],
+    ciAdjusted: [NaN, NaN],
+    t: NaN,
+    pT: NaN,
+    pTHolm: NaN,
+    wilcoxonStatistic: NaN,
+    pWilcoxon: NaN,
+    pWilcoxonHolm: NaN,
+    wilcoxonMethod: null,
+    dz: NaN,
+    verdict: g.variant === baseline ? 'reference' : 'no evidence',
+    teacherMeasure: tm
+      ? {
+          accuracy: tm.accs.length ? mean(tm.accs) : NaN,
+          epochs: [...tm.epochs].sort((a, b) => a - b),
+          fellBack: tm.fellBack,
+        }
+      : null,
+    warnings: [],
+  }
+  if (tm?.fellBack) {
+    row.warnings.push(
+      `${tm.fellBack} run(s): no teacher snapshot reached the target accuracy; the teacher's best epoch taught instead`,
+    )
+  }
+  if (g.variant === baseline && seeds.length < minSeeds)
+    row.warnings.push(`only ${seeds.length} seed(s); at least ${minSeeds} are needed`)
+  return row
+}
+
+/**
+ * Fills a variant row's paired fields against the baseline over matched seeds (t-test, Wilcoxon).
+ * Returns the std of the differences (for the adjusted interval), or null when no seed matched.
+ */
+function pairWithBaseline(
+  row: ComparisonRow,
+  values: Map<number, number>,
+  ref: Map<number, number> | undefined,
+  { baseline, minSeeds, resolution }: Settings,
+): number | null {
+  const common = row.seeds.filter((s) => ref?.has(s))
+  row.matched = common.length
+  if (common.length < minSeeds) {
+    row.verdict = 'insufficient seeds'
+    row.warnings.push(
+      `only ${common.length} seed(s) matched with ${baseline}; at least ${minSeeds} are needed for a verdict`,
+    )
+  }
+  if (common.length === 0) return null
+  // Differences rounded to the metric's resolution (accuracies are k/N): genuine ties stay ties.
+  const b = common.map((s) => ref!.get(s)!)
+  const a = common.map((s, i) => b[i]! + roundTo(values.get(s)! - b[i]!, resolution))
+  const t: PairedTTest = pairedTTest(a, b)
+  const w = wilcoxonSignedRank(a, b, resolution)
+  Object.assign(row, {
+    delta: t.meanDiff,
+    ci: t.ci,
+    t: t.t,
+    pT: t.p,
+    dz: t.dz,
+    wilcoxonStatistic: w.statistic,
+    pWilcoxon: common.length >= 1 ? w.p : NaN,
+    wilcoxonMethod: w.method,
   })
+  return t.stdDiff
+}
 
-  for (const r of rows) checkTeacherPremise(r, baselineByModel.get(r.model), resolution)
-  const compared = rows.filter((r) => r.variant !== baseline)
+/**
+ * Holm-adjusts the compared rows' p-values, sets their Bonferroni intervals and verdicts.
+ * Returns the family size (rows with a finite t p-value).
+ */
+function decideVerdicts(
+  compared: readonly ComparisonRow[],
+  sdOf: Map<ComparisonRow, number>,
+  { alpha, minSeeds }: Settings,
+): number {
   const holmT = holmAdjust(compared.map((r) => r.pT))
   const holmW = holmAdjust(compared.map((r) => r.pWilcoxon))
   const family = compared.filter((r) => Number.isFinite(r.pT)).length
@@ -223,25 +327,7 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
     )
       r.verdict = r.delta > 0 ? 'better' : 'worse'
   })
-
-  return {
-    metric,
-    baseline,
-    alpha,
-    selection,
-    resolution,
-    rows,
-    warnings,
-    devices,
-    method:
-      `${SELECTION_LABELS[selection]}; delta = variant - ${baseline} over matched seeds, rounded to ` +
-      `${resolution.toPrecision(3)}; paired t-test and ` +
-      `Wilcoxon signed-rank (zeros dropped, exact for n <= 25), two-sided, Holm-adjusted across the ` +
-      `${compared.length} variant(s); "95% CI" is the unadjusted t-interval (pairs with the raw p), ` +
-      `"adj. CI" the Bonferroni simultaneous interval at ${pctLevel(1 - alpha / Math.max(1, family))} ` +
-      `(pairs with the Holm p); d_z = mean / sd of the differences; ` +
-      `verdict from Holm-adjusted t at alpha ${alpha}, none below ${minSeeds} matched seeds`,
-  }
+  return family
 }
 
 /**

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import type { DatasetImportOutcome, HandlerInput } from '../../shared/contract'
 import { AppError } from '../../shared/errors'
 import type { DatasetSummary } from '../../shared/types'
+import { describeFormats, type FormatId } from '../data/importers/index'
 import { describeDataset, importDataset } from '../services/dataset-service'
 import type { DatasetRecord } from '../store/store'
 import type { DomainHandlers, HandlerContext } from './context'
@@ -30,9 +31,9 @@ function readGrid(gridPath: string): string | null {
 
 /** One import job: refuses a job id already running, pushes throttled progress, can be cancelled. */
 async function runImport(
-  { store, paths, emit }: HandlerContext,
+  { store, paths, emit, app }: HandlerContext,
   imports: Map<string, AbortController>,
-  { jobId, path, ...options }: HandlerInput<'datasets:import'>,
+  { jobId, path, format, ...options }: HandlerInput<'datasets:import'>,
 ): Promise<DatasetImportOutcome> {
   if (imports.has(jobId)) throw new AppError('conflict', `import job "${jobId}" is already running`)
   const controller = new AbortController()
@@ -44,8 +45,10 @@ async function runImport(
       store,
       paths,
       source: path,
-      options,
+      // importDataset refuses an id outside the registry, naming the known ones.
+      options: { ...options, format: format as FormatId | undefined },
       signal: controller.signal,
+      host: app.host,
       onSkip: () => void skipped++,
       onProgress: (p) => {
         // At most ~10 pushes a second: progress is for eyes, not for bookkeeping.
@@ -74,6 +77,7 @@ export function createDatasetHandlers(ctx: HandlerContext): DomainHandlers<'data
   return {
     'datasets:list': () => store.datasets.list(),
     'datasets:import': (input) => runImport(ctx, imports, input),
+    'datasets:formats': () => describeFormats(),
     'datasets:cancel': ({ jobId }) => {
       const c = imports.get(jobId)
       c?.abort()

@@ -74,6 +74,7 @@ export function createRunHandlers({ store, runs, paths }: HandlerContext): Domai
       runs.enqueue([runId])
       return store.runs.get(runId)!
     },
+    'runs:rerun': ({ runId }) => runs.rerun(runId),
     'runs:delete': async ({ runIds }) => {
       const ids = [...new Set(runIds)]
       const doomed = new Set(ids)

@@ -145,28 +145,22 @@ export interface TeacherOptions {
 
 const fixed = (d: number | string | undefined): number | null => (typeof d === 'number' && d > 0 ? d : null)
 
-/**
- * Checks the model's signature against the dataset and resolves its preprocessing. One float32
- * input [N, C, H, W] (nchw) or [N, H, W, C] (nhwc) and one float32 output [N, K]; the channels
- * must be the dataset's, the size the dataset's (or --input-size), K the classes (or the class
- * map's length). Throws a message naming the file and the mismatch.
- */
-export function resolvePreprocessing(
-  file: string,
-  io: { inputs: OnnxValueInfo[]; outputs: OnnxValueInfo[] },
-  dataset: { name: string; shape: [number, number, number]; classNames: string[] },
-  opts: TeacherOptions = {},
-): TeacherPreprocessing {
+type DatasetSig = { name: string; shape: [number, number, number]; classNames: string[] }
+
+/** The one float32 image input: its layout (given, or guessed from the shape) and the size it expects. */
+function checkInput(
+  fail: (what: string) => never,
+  inputs: OnnxValueInfo[],
+  dataset: DatasetSig,
+  opts: TeacherOptions,
+): { input: OnnxValueInfo; layout: TensorLayout; inputSize: [number, number] } {
   const [h, w, c] = dataset.shape
-  const fail = (what: string): never => {
-    throw new Error(`${file}: ${what}`)
-  }
-  if (io.inputs.length !== 1) {
+  if (inputs.length !== 1) {
     fail(
-      `expected a model with one input (the image batch), found ${io.inputs.length} (${io.inputs.map((i) => i.name).join(', ')})`,
+      `expected a model with one input (the image batch), found ${inputs.length} (${inputs.map((i) => i.name).join(', ')})`,
     )
   }
-  const input = io.inputs[0]!
+  const input = inputs[0]!
   if (!input.isTensor || (input.type && input.type !== 'float32')) {
     fail(`input "${input.name}" is ${input.type ?? 'not a tensor'}, expected a float32 tensor`)
   }
@@ -176,11 +170,8 @@ export function resolvePreprocessing(
       `input "${input.name}" has shape [${shape.join(', ')}], expected 4 dimensions ([N, C, H, W] or [N, H, W, C]) for images ${h}x${w}x${c} of ${dataset.name}`,
     )
   }
-  let layout = opts.layout
-  if (!layout) {
-    // PyTorch exports NCHW; guess NHWC only when the shape says so.
-    layout = fixed(shape[3]) === c && fixed(shape[1]) !== c ? 'nhwc' : 'nchw'
-  }
+  // PyTorch exports NCHW; guess NHWC only when the shape says so.
+  const layout = opts.layout ?? (fixed(shape[3]) === c && fixed(shape[1]) !== c ? 'nhwc' : 'nchw')
   const [dc, dh, dw] = layout === 'nchw' ? [shape[1], shape[2], shape[3]] : [shape[3], shape[1], shape[2]]
   const dims = `[${shape.join(', ')}] (${layout})`
   if (fixed(dc) !== null && fixed(dc) !== c) {
@@ -190,7 +181,7 @@ export function resolvePreprocessing(
       }`,
     )
   }
-  let inputSize: [number, number] = opts.inputSize ?? [fixed(dh) ?? h, fixed(dw) ?? w]
+  const inputSize: [number, number] = opts.inputSize ?? [fixed(dh) ?? h, fixed(dw) ?? w]
   if (opts.inputSize) {
     if (
       (fixed(dh) !== null && fixed(dh) !== inputSize[0]) ||
@@ -205,8 +196,17 @@ export function resolvePreprocessing(
       `input "${input.name}" ${dims} expects ${dh}x${dw} images; dataset ${dataset.name} has ${h}x${w}: pass --input-size ${dh}x${dw} to resize them for the teacher`,
     )
   }
-  inputSize = [inputSize[0], inputSize[1]]
-  const tensorOutputs = io.outputs.filter((o) => o.isTensor)
+  return { input, layout, inputSize: [inputSize[0], inputSize[1]] }
+}
+
+/** The first tensor output: float32 logits [N, K], K the classes or the class map's length. */
+function checkOutput(
+  fail: (what: string) => never,
+  outputs: OnnxValueInfo[],
+  dataset: DatasetSig,
+  classMap: number[] | null,
+): { output: OnnxValueInfo; k: number | null } {
+  const tensorOutputs = outputs.filter((o) => o.isTensor)
   if (tensorOutputs.length === 0) fail('the model has no tensor output (expected logits [N, classes])')
   const output = tensorOutputs[0]!
   const oshape = output.shape ?? []
@@ -216,7 +216,6 @@ export function resolvePreprocessing(
     fail(`output "${output.name}" has shape [${oshape.join(', ')}], expected [N, classes] logits`)
   }
   const k = fixed(oshape[1])
-  const classMap = opts.classMap ?? null
   const numClasses = dataset.classNames.length
   if (classMap) {
     if (k !== null && classMap.length !== k) {
@@ -227,6 +226,15 @@ export function resolvePreprocessing(
       `output "${output.name}" [${oshape.join(', ')}] has ${k} classes; dataset ${dataset.name} has ${numClasses} (${dataset.classNames.slice(0, 12).join(', ')}${numClasses > 12 ? ', ...' : ''}); pass --class-map to map teacher outputs to the dataset's classes`,
     )
   }
+  return { output, k }
+}
+
+/** --mean / --std: one value per channel (a single value is repeated), std positive. */
+function normalisation(
+  fail: (what: string) => never,
+  c: number,
+  opts: TeacherOptions,
+): { mean: number[]; std: number[] } {
   const mean = opts.mean ?? Array<number>(c).fill(0)
   const std = opts.std ?? Array<number>(c).fill(1)
   for (const [flag, v] of [
@@ -237,6 +245,29 @@ export function resolvePreprocessing(
     if (v.length !== c) fail(`${flag} has ${v.length} values; the dataset has ${c} channels`)
   }
   if (std.some((s) => !(s > 0))) fail(`--std must be positive, got ${std.join(', ')}`)
+  return { mean, std }
+}
+
+/**
+ * Checks the model's signature against the dataset and resolves its preprocessing. One float32
+ * input [N, C, H, W] (nchw) or [N, H, W, C] (nhwc) and one float32 output [N, K]; the channels
+ * must be the dataset's, the size the dataset's (or --input-size), K the classes (or the class
+ * map's length). Throws a message naming the file and the mismatch.
+ */
+export function resolvePreprocessing(
+  file: string,
+  io: { inputs: OnnxValueInfo[]; outputs: OnnxValueInfo[] },
+  dataset: DatasetSig,
+  opts: TeacherOptions = {},
+): TeacherPreprocessing {
+  const c = dataset.shape[2]
+  const fail = (what: string): never => {
+    throw new Error(`${file}: ${what}`)
+  }
+  const { input, layout, inputSize } = checkInput(fail, io.inputs, dataset, opts)
+  const classMap = opts.classMap ?? null
+  const { output, k } = checkOutput(fail, io.outputs, dataset, classMap)
+  const { mean, std } = normalisation(fail, c, opts)
   return {
     layout,
     mean,
@@ -245,7 +276,7 @@ export function resolvePreprocessing(
     channels: c,
     inputName: input.name,
     outputName: output.name,
-    outputClasses: k ?? classMap?.length ?? numClasses,
+    outputClasses: k ?? classMap?.length ?? dataset.classNames.length,
     classMap,
   }
 }

@@ -34,6 +34,31 @@ function methodText(r: ReproReport): string {
   )
 }
 
+/** Markdown: one claim's comparisons, premise checks, per-seed pairs and the paper's numbers. */
+function claimSection(c: ReproReport['claims'][number]): string[] {
+  const L: string[] = []
+  L.push(`### ${c.title}`, '', `**Verdict: ${c.verdict}** (${c.reason}).`, '')
+  L.push('| comparison | n | Δ (pp) | 95% CI | adj. CI | p | p (Holm) | d_z | outcome |')
+  L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
+  for (const x of c.comparisons) {
+    L.push(
+      `| ${compLabel(x)} | ${x.n} | ${spp(x.delta)} | ${ci(x.ci)} | ${ci(x.ciAdjusted)} | ${pval(x.p)} | ${pval(x.pHolm)} | ${num(x.dz)} | ${x.outcome} |`,
+    )
+  }
+  L.push('', 'Premise checks (measured):', '')
+  for (const pc of c.premises)
+    L.push(`- ${pc.ok === null ? '?' : pc.ok ? '✔' : '✘'} ${pc.premise}: ${pc.measured}`)
+  L.push('', 'Per seed (variant / reference, %):', '')
+  for (const x of c.comparisons)
+    L.push(
+      `- ${x.variant} vs ${x.reference}: ${x.pairs.map(([s, a, b]) => `seed ${s} ${pct(a)} / ${pct(b)}`).join('; ')}`,
+    )
+  L.push('', "The paper's numbers (CIFAR-100 top-1 %):", '')
+  for (const t of paperText(c)) L.push(`- ${t}`)
+  L.push('')
+  return L
+}
+
 /** Markdown: the claims table, per-claim details, teachers, environment, configuration, rerun command. */
 export function renderMarkdown(r: ReproReport): string {
   const L: string[] = []
@@ -55,27 +80,7 @@ export function renderMarkdown(r: ReproReport): string {
     )
   }
   L.push('', `_${methodText(r)}._`, '')
-  for (const c of r.claims) {
-    L.push(`### ${c.title}`, '', `**Verdict: ${c.verdict}** (${c.reason}).`, '')
-    L.push('| comparison | n | Δ (pp) | 95% CI | adj. CI | p | p (Holm) | d_z | outcome |')
-    L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
-    for (const x of c.comparisons) {
-      L.push(
-        `| ${compLabel(x)} | ${x.n} | ${spp(x.delta)} | ${ci(x.ci)} | ${ci(x.ciAdjusted)} | ${pval(x.p)} | ${pval(x.pHolm)} | ${num(x.dz)} | ${x.outcome} |`,
-      )
-    }
-    L.push('', 'Premise checks (measured):', '')
-    for (const pc of c.premises)
-      L.push(`- ${pc.ok === null ? '?' : pc.ok ? '✔' : '✘'} ${pc.premise}: ${pc.measured}`)
-    L.push('', 'Per seed (variant / reference, %):', '')
-    for (const x of c.comparisons)
-      L.push(
-        `- ${x.variant} vs ${x.reference}: ${x.pairs.map(([s, a, b]) => `seed ${s} ${pct(a)} / ${pct(b)}`).join('; ')}`,
-      )
-    L.push('', "The paper's numbers (CIFAR-100 top-1 %):", '')
-    for (const t of paperText(c)) L.push(`- ${t}`)
-    L.push('')
-  }
+  for (const c of r.claims) L.push(...claimSection(c))
   L.push(
     '## Teachers',
     '',

@@ -13,7 +13,7 @@ import { learnsFromSnapshots } from '../../shared/variants'
 import { evaluateClaims, type StudyStudent } from '../analysis/claims'
 import { compareRuns } from '../analysis/compare'
 import { mean } from '../analysis/stats'
-import { kWarnings, teacherMeasure } from '../services/plan-service'
+import { kWarnings, teacherMeasure } from '../services/plan-compare'
 import type { Store } from '../store/store'
 
 export interface ReportOptions {
@@ -51,13 +51,15 @@ function rerunCommand(plan: ResolvedPlan | null, datasetName: string, experiment
   return `tfkd run --plan plan.json   # plan.json: the configuration below (experiment ${experimentId})`
 }
 
-/** Builds the report of experiment `experimentId` from the store. */
-export function buildReport(store: Store, experimentId: number, opts: ReportOptions): ReproReport {
-  const e = store.experiments.get(experimentId)
-  if (!e) throw new AppError('not_found', `experiment ${experimentId} not found`)
-  const plan = (e.plan ?? null) as ResolvedPlan | null
-  const runs = store.runs.list({ experimentId, limit: 10_000 }).reverse()
-  const done = runs.filter((r) => r.status === 'completed')
+/** The completed students' best accuracies, validation curves by variant and De-KD snapshot pairs. */
+function collectStudents(
+  store: Store,
+  done: readonly RunSummary[],
+): {
+  students: (StudyStudent & { selection?: string })[]
+  curves: Map<VariantId, Map<number, number[]>>
+  deKd: ReproReport['deKd']
+} {
   const students: (StudyStudent & { selection?: string })[] = []
   const curves = new Map<VariantId, Map<number, number[]>>()
   const deKd: ReproReport['deKd'] = []
@@ -88,6 +90,17 @@ export function buildReport(store: Store, experimentId: number, opts: ReportOpti
       })
     }
   }
+  return { students, curves, deKd }
+}
+
+/** Builds the report of experiment `experimentId` from the store. */
+export function buildReport(store: Store, experimentId: number, opts: ReportOptions): ReproReport {
+  const e = store.experiments.get(experimentId)
+  if (!e) throw new AppError('not_found', `experiment ${experimentId} not found`)
+  const plan = (e.plan ?? null) as ResolvedPlan | null
+  const runs = store.runs.list({ experimentId, limit: 10_000 }).reverse()
+  const done = runs.filter((r) => r.status === 'completed')
+  const { students, curves, deKd } = collectStudents(store, done)
   const ds = store.datasets.get(e.datasetId)
   const testSize = ds?.counts.test ?? 0
   const resolution = testSize > 0 ? 1 / testSize : 1e-12

@@ -4,9 +4,11 @@
  * the record. Any failure or cancellation removes the temp files and the cache, and leaves no record.
  */
 import { createHash } from 'node:crypto'
-import { rm } from 'node:fs/promises'
-import { basename, join, resolve } from 'node:path'
+import { lstat, rm } from 'node:fs/promises'
+import { basename, isAbsolute, join, resolve } from 'node:path'
 import { AppError } from '../../shared/errors'
+import { neutralFieldNames, type FieldNamer, type OnBadRows } from '../../shared/import-fields'
+import type { AppInfo } from '../../shared/types'
 import { createCacheWriter, loadDatasetCache } from '../data/cache'
 import { MNIST_10K } from '../data/bundled'
 import { loadMnist10k } from '../data/mnist10k'
@@ -14,8 +16,10 @@ import {
   DEFAULT_LIMITS,
   detectFormat,
   IMPORTERS,
+  severalDatasetsIn,
   ImportError,
   type FormatId,
+  type Importer,
   type ImportLimits,
   type ImportOptions,
   type ImportProgress,
@@ -37,6 +41,8 @@ export interface DatasetImportOptions {
   labelColumn?: string
   /** CIFAR-100 label granularity. */
   labelMode?: 'fine' | 'coarse'
+  /** CSV rows that cannot be used: refuse the file (default) or skip them and list them. */
+  onBadRows?: OnBadRows
   /** Validation fraction runs carve from train by default (recorded with the dataset). Default 0.1. */
   validationFraction?: number
   /** Test fraction held out at import when the source has no test split. Default 0.2. */
@@ -67,6 +73,12 @@ export interface ImportDatasetArgs {
   onProgress?: (p: ImportProgress) => void
   /** Each skipped file as it is found. */
   onSkip?: (s: SkippedFile) => void
+  /** How messages name a setting: the CLI passes its flags; the UI's words when absent. */
+  fieldName?: FieldNamer
+  /** The host, for the words about paths (the CLI resolves against its working folder). Default 'cli'. */
+  host?: AppInfo['host']
+  /** The folder a relative source is resolved against; the process's working folder when absent. */
+  relativeTo?: string
 }
 
 export interface ImportDatasetResult {
@@ -92,6 +104,83 @@ function fraction(x: number | undefined, fallback: number, what: string): number
   return v
 }
 
+/** Where the source path is: what the host says about it (`hostWhere`) and the absolute path. */
+function hostWords(host: AppInfo['host']): { base: string; where: string } {
+  if (host === 'cli') return { base: 'the current folder', where: '' }
+  if (host === 'web') return { base: "the server's working folder", where: ' on the server' }
+  return { base: "the app's working folder", where: ' on this computer' }
+}
+
+/**
+ * The absolute path of the source, or an error that says what was looked for: a relative path
+ * names the folder it was resolved against (a UI user never chose one) and asks for an absolute one.
+ */
+async function locateSource(
+  source: string,
+  host: AppInfo['host'],
+  base: string,
+  notes: string[],
+): Promise<string> {
+  const abs = resolve(base, source)
+  const words = hostWords(host)
+  let exists = true
+  try {
+    await lstat(abs)
+  } catch {
+    exists = false
+  }
+  if (isAbsolute(source)) {
+    if (!exists)
+      throw new AppError('bad_dataset', `${source}: not found (nothing at this path${words.where})`)
+    return abs
+  }
+  if (!exists) {
+    throw new AppError(
+      'bad_dataset',
+      `${source}: not found; a relative path is resolved against ${words.base} (${base}), giving ${abs}, where nothing is. ` +
+        `Give the absolute path of the file or folder${words.where} (starting with ${process.platform === 'win32' ? 'a drive, e.g. C:\\' : '/'})`,
+      { resolvedPath: abs, relativeTo: base },
+    )
+  }
+  if (host !== 'cli') notes.push(`the relative path ${source} was resolved against ${words.base} as ${abs}`)
+  return abs
+}
+
+const describeFormat = (id: FormatId): string => (IMPORTERS[id] as Importer).title ?? id
+
+/** Refuses a folder that holds several datasets (importing it would take one, or all as classes). */
+async function refuseParentFolder(source: string, name: FieldNamer): Promise<void> {
+  const inner = await severalDatasetsIn(source)
+  if (inner.length === 0) return
+  const shown = inner.slice(0, 12).map((d) => `${d.name} (${describeFormat(d.format)})`)
+  throw new AppError(
+    'invalid_input',
+    `${source}: this folder holds ${inner.length} datasets: ${shown.join(', ')}${inner.length > 12 ? ', ...' : ''}; choose one of them ` +
+      `(e.g. ${join(source, inner[0]!.name)}), or choose the ${name('format')} to import the folder itself as one dataset`,
+    { datasets: inner },
+  )
+}
+
+/** The refusal of a source already imported with these settings, naming the dataset and the way out. */
+function alreadyImported(
+  source: string,
+  existing: DatasetRecord,
+  name: FieldNamer,
+  host: AppInfo['host'],
+): AppError {
+  // The settings that make another cache are offered only where the host has all of them (the CLI).
+  const other =
+    host === 'cli'
+      ? `, or change the ${name('size')}, ${name('color')}, ${name('testFraction')} or ${name('seed')}`
+      : ''
+  return new AppError(
+    'conflict',
+    `${source} was already imported with the same settings as dataset ${existing.id} "${existing.name}" (listed under that name). ` +
+      `To import it again, delete "${existing.name}" first${other}`,
+    { datasetId: existing.id, name: existing.name },
+  )
+}
+
 export async function importDataset(args: ImportDatasetArgs): Promise<ImportDatasetResult> {
   const { store, paths, source } = args
   const o = args.options ?? {}
@@ -103,6 +192,8 @@ export async function importDataset(args: ImportDatasetArgs): Promise<ImportData
     color: o.color,
     labelColumn: o.labelColumn,
     labelMode: o.labelMode,
+    onBadRows: o.onBadRows,
+    fieldName: args.fieldName,
     testFraction: fraction(o.testFraction, 0.2, 'test fraction'),
     seed: o.seed ?? 0,
     limits: { ...DEFAULT_LIMITS, ...o.limits },
@@ -117,12 +208,25 @@ export async function importDataset(args: ImportDatasetArgs): Promise<ImportData
       `dataset name "${o.name}": use letters, digits, '.', '-' and '_' (at most 100)`,
     )
   }
+  const name = args.fieldName ?? neutralFieldNames
+  const host = args.host ?? 'cli'
+  if (o.format !== undefined && !Object.hasOwn(IMPORTERS, o.format)) {
+    throw new AppError(
+      'invalid_input',
+      `unknown ${name('format')} "${String(o.format)}"; known: ${Object.keys(IMPORTERS).join(', ')}`,
+    )
+  }
+  const pathNotes: string[] = []
   let writer: Awaited<ReturnType<typeof createCacheWriter>> | null = null
   let cachePath: string | null = null
   try {
-    const format = o.format ?? (await detectFormat(source))
+    const isBundled = o.format === 'bundled' || (o.format === undefined && source === MNIST_10K.name)
+    const sourcePath = isBundled
+      ? source
+      : await locateSource(source, host, args.relativeTo ?? process.cwd(), pathNotes)
+    if (o.format === undefined && !isBundled) await refuseParentFolder(sourcePath, name)
+    const format = o.format ?? (await detectFormat(sourcePath, name))
     const importer = IMPORTERS[format]
-    const sourcePath = format === 'bundled' ? source : resolve(source)
     onProgress({ phase: 'hashing', done: 0, total: 0, unit: 'bytes' })
     const sourceHash = await importer.fingerprint(sourcePath, options, { signal, onProgress })
     // Everything the cache depends on besides the source bytes: the same source imported with other
@@ -136,15 +240,12 @@ export async function importDataset(args: ImportDatasetArgs): Promise<ImportData
     ])
     const contentHash = createHash('sha256').update(`${sourceHash}\0${settings}`).digest('hex')
     const existing = store.datasets.byHash(contentHash)
-    if (existing) {
+    if (existing) throw alreadyImported(source, existing, name, host)
+    if (o.name && store.datasets.byName(o.name)) {
       throw new AppError(
         'conflict',
-        `${source} was already imported with the same settings as dataset ${existing.id} "${existing.name}"`,
-        { datasetId: existing.id, name: existing.name },
+        `a dataset named "${o.name}" already exists; choose another ${name('name')}`,
       )
-    }
-    if (o.name && store.datasets.byName(o.name)) {
-      throw new AppError('conflict', `a dataset named "${o.name}" already exists; choose another --name`)
     }
     writer = await createCacheWriter(paths.datasets, { maxBytes: options.limits.maxDatasetBytes })
     const result = await importer.run(sourcePath, options, {
@@ -197,7 +298,7 @@ export async function importDataset(args: ImportDatasetArgs): Promise<ImportData
         cachePath: fin.path,
       })
     })()
-    return { dataset, skipped, notes: result.notes, cacheBytes: fin.bytes }
+    return { dataset, skipped, notes: [...pathNotes, ...result.notes], cacheBytes: fin.bytes }
   } catch (err) {
     await writer?.abort()
     if (cachePath) await rm(cachePath, { force: true })

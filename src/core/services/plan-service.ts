@@ -1,7 +1,8 @@
 /**
  * Experiment plans: expands a plan into runs (teachers once, reused by every student), stores the
  * experiment and all its runs in one transaction with their lineage, and queues them. Plans can be
- * cancelled and resumed (cut-off runs continue from their last epoch checkpoint).
+ * cancelled and resumed (cut-off runs continue from their last epoch checkpoint). Comparisons of an
+ * experiment's students live in plan-compare.ts.
  */
 import { ZodError } from 'zod'
 import { AppError } from '../../shared/errors'
@@ -15,12 +16,11 @@ import {
   type TeacherSlot,
 } from '../../shared/plan'
 import { resolveRunConfig } from '../../shared/schemas'
-import { kDependenceWarnings, type KParams } from '../../shared/k-dependence'
 import { teacherSlotOf, variantsTaughtBy } from '../../shared/variants'
-import type { ExperimentDetail, RunConfig, RunDetail, RunSummary } from '../../shared/types'
-import { runDeviceLabel } from '../../shared/backends'
+import type { ExperimentDetail, RunConfig } from '../../shared/types'
 import { isActiveRunStatus } from '../../shared/run-states'
-import { compareRuns, formatComparison, type ComparisonTable } from '../analysis/compare'
+import { formatComparison, type ComparisonTable } from '../analysis/compare'
+import { compareExperiment, type CompareRequest } from './plan-compare'
 import { isModelId, MODEL_CATALOG, type ModelId } from '../models/catalog'
 import type { DatasetRecord, Store } from '../store/store'
 import type { RunService } from './run-service'
@@ -92,44 +92,6 @@ function checkModels(plan: ResolvedPlan): void {
   }
 }
 
-/**
- * The measured accuracy of the teacher snapshot that taught a student: the teacher's test accuracy
- * when its last epoch taught, else its validation accuracy at the snapshot epoch (test accuracy is
- * evaluated only at the best and last epochs). De-kd by target: whether no epoch reached the target.
- */
-export function teacherMeasure(
-  store: Store,
-  d: RunDetail,
-): {
-  teacherAccuracy?: number | null
-  teacherEpoch?: number | null
-  teacherFellBack?: boolean
-} {
-  const ref = d.config.teacher
-  if (!ref) return {}
-  const t = store.runs.detail(ref.runId)
-  if (!t) return {}
-  const epoch = d.teacherEpoch ?? ref.epoch ?? t.metrics.at(-1)?.epoch ?? null
-  const atEpoch = t.metrics.find((m) => m.epoch === epoch)
-  const accuracy =
-    t.result && epoch === t.result.last.epoch ? t.result.last.accuracy : (atEpoch?.valAccuracy ?? null)
-  const fellBack =
-    ref.epoch === null && ref.targetAccuracy !== null && atEpoch !== undefined
-      ? atEpoch.valAccuracy < ref.targetAccuracy
-      : false
-  return { teacherAccuracy: accuracy, teacherEpoch: epoch, teacherFellBack: fellBack }
-}
-
-/** An imported teacher in a comparison: its name, measured test accuracy and file hash (lineage). */
-function importedTeacherLabel(store: Store, ref: ImportedTeacherRef): string {
-  const t = store.onnxTeachers.get(ref.id)
-  const sha = (ref.sha256 ?? t?.sha256 ?? '?').slice(0, 8)
-  if (!t) return `onnx:${ref.id} (deleted) sha256 ${sha}`
-  // A run synced from another history whose teacher ids differ: never another file's name.
-  if (ref.sha256 && ref.sha256 !== t.sha256) return `onnx:${ref.id} (not in this history) sha256 ${sha}`
-  return `onnx:${t.name} (${(100 * t.testAccuracy).toFixed(2)}% test${t.nearChance ? ', near chance' : ''}) sha256 ${sha}`
-}
-
 /** A validated, expanded plan: what `start` stores and queues. */
 export interface PreparedPlan {
   plan: ResolvedPlan
@@ -162,86 +124,163 @@ export interface PlanPreview {
   }[]
 }
 
-/** K-dependence warnings of a set of runs (one dataset's K; mixed datasets give none). */
-export function kWarnings(store: Store, list: readonly RunSummary[]): string[] {
-  const students = list.filter((r) => r.role === 'student' && r.status === 'completed')
-  const ds = new Set(students.map((r) => r.datasetId))
-  if (ds.size !== 1) return []
-  const k = store.datasets.get([...ds][0]!)?.classNames.length ?? 0
-  if (k < 2) return []
-  const configs = students.flatMap((r) => {
-    const c = store.runs.detail(r.id)?.config
-    return c ? [{ variant: c.variant, variantParams: c.variantParams as KParams }] : []
+/** The plan's dataset, by id or name; a preset's data requirements are checked against it. */
+function planDataset(store: Store, plan: ResolvedPlan): DatasetRecord {
+  const ds = plan.dataset
+    ? /^\d+$/.test(plan.dataset)
+      ? store.datasets.get(Number(plan.dataset))
+      : store.datasets.byName(plan.dataset)
+    : undefined
+  if (plan.dataset && !ds)
+    throw new AppError('not_found', `dataset "${plan.dataset}" not found`, { field: 'dataset' })
+  const dataProblem = presetDataProblem(
+    plan.preset,
+    ds ? { name: ds.name, inputShape: ds.inputShape, classCount: ds.classNames.length } : null,
+  )
+  if (dataProblem) throw new AppError('invalid_input', dataProblem, { field: 'dataset' })
+  if (!ds) throw new AppError('not_found', `dataset "${plan.dataset}" not found`, { field: 'dataset' })
+  return ds
+}
+
+/** Reused teachers must be completed runs on the plan's dataset. */
+function checkReusedTeachers(store: Store, plan: ResolvedPlan, ds: DatasetRecord): void {
+  for (const [slot, runId] of Object.entries(plan.reuseTeachers)) {
+    const t = store.runs.get(runId)
+    if (!t) throw new AppError('not_found', `reuseTeachers.${slot}: run ${runId} not found`)
+    if (t.status !== 'completed' || t.datasetId !== ds.id) {
+      throw new AppError(
+        'invalid_input',
+        `reuseTeachers.${slot}: run ${runId} must be a completed run on ${ds.name} (it is ${t.status} on ${t.datasetName})`,
+      )
+    }
+  }
+}
+
+/** Imported teachers: checked once, their hash recorded in every student's config. */
+function checkImportedTeachers(
+  store: Store,
+  plan: ResolvedPlan,
+  ds: DatasetRecord,
+): Map<number, ImportedTeacherRef> {
+  const importedRefs = new Map<number, ImportedTeacherRef>()
+  for (const [slot, id] of Object.entries(plan.importedTeachers)) {
+    try {
+      importedRefs.set(id, checkImportedTeacher(store, { id }, ds))
+    } catch (err) {
+      if (err instanceof AppError)
+        throw new AppError(err.code, `importedTeachers.${slot}: ${err.message}`, err.details)
+      throw err
+    }
+  }
+  return importedRefs
+}
+
+/** Every planned run's config resolved (variant defaults, per-model values) before anything is written. */
+function resolveConfigs(
+  planned: readonly PlannedRun[],
+  ds: DatasetRecord,
+  importedRefs: Map<number, ImportedTeacherRef>,
+): RunConfig[] {
+  return planned.map((p) => {
+    try {
+      const importedTeacher = p.config.importedTeacher
+        ? importedRefs.get(p.config.importedTeacher.id)
+        : undefined
+      return resolveRunConfig({
+        ...p.config,
+        dataset: String(ds.id),
+        teacher: null,
+        ...(importedTeacher ? { importedTeacher } : {}),
+      })
+    } catch (err) {
+      if (err instanceof AppError) throw new AppError(err.code, `${p.key}: ${err.message}`, err.details)
+      throw err
+    }
   })
-  return kDependenceWarnings(configs, k)
+}
+
+/** Validates and expands a plan without storing anything (start and preview share it). */
+export function preparePlan(store: Store, input: ExperimentPlanInput): PreparedPlan {
+  let plan: ResolvedPlan
+  try {
+    plan = resolvePlan(input)
+  } catch (err) {
+    zodToAppError(err, 'plan: ')
+  }
+  checkModels(plan)
+  const ds = planDataset(store, plan)
+  checkReusedTeachers(store, plan, ds)
+  const importedRefs = checkImportedTeachers(store, plan, ds)
+  const planned = expandPlan(plan)
+  return { plan, ds, planned, configs: resolveConfigs(planned, ds, importedRefs) }
+}
+
+/**
+ * Stores a prepared plan in one transaction: the experiment, then its runs in planned order, each
+ * student linked to the run id its teacher got. Returns the experiment id and the run ids.
+ */
+function storePlan(
+  store: Store,
+  { plan, ds, planned, configs }: PreparedPlan,
+): { experimentId: number; ids: number[] } {
+  return store.db.transaction(() => {
+    const experimentId = store.experiments.insert({ name: plan.name, datasetId: ds.id, plan })
+    // Teacher run ids by planned key ('teacher:stronger', 'teacher:stronger:3', 'reuse:self').
+    const teacherRun = new Map<string, number>(
+      Object.entries(plan.reuseTeachers).map(([slot, runId]) => [`reuse:${slot}`, runId]),
+    )
+    const ids: number[] = []
+    planned.forEach((p, i) => {
+      const teacher = p.teacher
+        ? {
+            runId: teacherRun.get(p.teacher.key)!,
+            epoch: p.teacher.epoch,
+            targetAccuracy: p.teacher.targetAccuracy ?? null,
+          }
+        : null
+      const run = store.runs.insert({
+        experimentId,
+        datasetId: ds.id,
+        config: { ...configs[i]!, teacher },
+        teacherRunId: teacher?.runId ?? null,
+        role: p.role,
+      })
+      if (p.role === 'teacher') teacherRun.set(p.key, run.id)
+      ids.push(run.id)
+    })
+    return { experimentId, ids }
+  })()
+}
+
+/** What a prepared plan would run, for people (no ids: nothing is stored). */
+function previewPlan({ plan, ds, planned, configs }: PreparedPlan): PlanPreview {
+  return {
+    name: plan.name,
+    dataset: {
+      name: ds.name,
+      inputShape: ds.inputShape,
+      classes: ds.classNames.length,
+      counts: ds.counts,
+    },
+    teachers: planned.filter((p) => p.role === 'teacher').length,
+    students: planned.filter((p) => p.role === 'student').length,
+    runs: planned.map((p, i) => ({
+      key: p.key,
+      role: p.role,
+      model: configs[i]!.model,
+      variant: configs[i]!.variant,
+      seed: configs[i]!.seed,
+      epochs: configs[i]!.epochs,
+      splitSeed: configs[i]!.splitSeed ?? configs[i]!.seed,
+      maxTrainSamples: configs[i]!.maxTrainSamples,
+      teacher: p.teacher ? `${p.teacher.key}${p.teacher.epoch ? `@${p.teacher.epoch}` : ''}` : null,
+    })),
+  }
 }
 
 export function createPlanService(deps: { store: Store; runs: RunService }) {
   const { store, runs } = deps
-
-  /** Validates and expands a plan without storing anything (start and preview share it). */
-  function prepare(input: ExperimentPlanInput): PreparedPlan {
-    let plan: ResolvedPlan
-    try {
-      plan = resolvePlan(input)
-    } catch (err) {
-      zodToAppError(err, 'plan: ')
-    }
-    checkModels(plan)
-    const ds = plan.dataset
-      ? /^\d+$/.test(plan.dataset)
-        ? store.datasets.get(Number(plan.dataset))
-        : store.datasets.byName(plan.dataset)
-      : undefined
-    if (plan.dataset && !ds)
-      throw new AppError('not_found', `dataset "${plan.dataset}" not found`, { field: 'dataset' })
-    const dataProblem = presetDataProblem(
-      plan.preset,
-      ds ? { name: ds.name, inputShape: ds.inputShape, classCount: ds.classNames.length } : null,
-    )
-    if (dataProblem) throw new AppError('invalid_input', dataProblem, { field: 'dataset' })
-    if (!ds) throw new AppError('not_found', `dataset "${plan.dataset}" not found`, { field: 'dataset' })
-    for (const [slot, runId] of Object.entries(plan.reuseTeachers)) {
-      const t = store.runs.get(runId)
-      if (!t) throw new AppError('not_found', `reuseTeachers.${slot}: run ${runId} not found`)
-      if (t.status !== 'completed' || t.datasetId !== ds.id) {
-        throw new AppError(
-          'invalid_input',
-          `reuseTeachers.${slot}: run ${runId} must be a completed run on ${ds.name} (it is ${t.status} on ${t.datasetName})`,
-        )
-      }
-    }
-    // Imported teachers: checked once, their hash recorded in every student's config.
-    const importedRefs = new Map<number, ImportedTeacherRef>()
-    for (const [slot, id] of Object.entries(plan.importedTeachers)) {
-      try {
-        importedRefs.set(id, checkImportedTeacher(store, { id }, ds))
-      } catch (err) {
-        if (err instanceof AppError)
-          throw new AppError(err.code, `importedTeachers.${slot}: ${err.message}`, err.details)
-        throw err
-      }
-    }
-    const planned = expandPlan(plan)
-    // Resolve every config (variant defaults, per-model values) before writing anything.
-    const configs = planned.map((p) => {
-      try {
-        const importedTeacher = p.config.importedTeacher
-          ? importedRefs.get(p.config.importedTeacher.id)
-          : undefined
-        return resolveRunConfig({
-          ...p.config,
-          dataset: String(ds.id),
-          teacher: null,
-          ...(importedTeacher ? { importedTeacher } : {}),
-        })
-      } catch (err) {
-        if (err instanceof AppError) throw new AppError(err.code, `${p.key}: ${err.message}`, err.details)
-        throw err
-      }
-    })
-    return { plan, ds, planned, configs }
-  }
+  const prepare = (input: ExperimentPlanInput): PreparedPlan => preparePlan(store, input)
 
   function detail(id: number): ExperimentDetail {
     const e = store.experiments.get(id)
@@ -258,63 +297,12 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
     prepare,
     /** Validates, stores and queues a plan. Returns the experiment with its runs (all queued). */
     start(input: ExperimentPlanInput): ExperimentDetail {
-      const { plan, ds, planned, configs } = prepare(input)
-      const runIds = store.db.transaction(() => {
-        const experimentId = store.experiments.insert({ name: plan.name, datasetId: ds.id, plan })
-        // Teacher run ids by planned key ('teacher:stronger', 'teacher:stronger:3', 'reuse:self').
-        const teacherRun = new Map<string, number>(
-          Object.entries(plan.reuseTeachers).map(([slot, runId]) => [`reuse:${slot}`, runId]),
-        )
-        const ids: number[] = []
-        planned.forEach((p, i) => {
-          const teacher = p.teacher
-            ? {
-                runId: teacherRun.get(p.teacher.key)!,
-                epoch: p.teacher.epoch,
-                targetAccuracy: p.teacher.targetAccuracy ?? null,
-              }
-            : null
-          const run = store.runs.insert({
-            experimentId,
-            datasetId: ds.id,
-            config: { ...configs[i]!, teacher },
-            teacherRunId: teacher?.runId ?? null,
-            role: p.role,
-          })
-          if (p.role === 'teacher') teacherRun.set(p.key, run.id)
-          ids.push(run.id)
-        })
-        return { experimentId, ids }
-      })()
-      runs.enqueue(runIds.ids)
-      return detail(runIds.experimentId)
+      const stored = storePlan(store, prepare(input))
+      runs.enqueue(stored.ids)
+      return detail(stored.experimentId)
     },
     /** What a plan would run, without storing or queueing anything. */
-    preview(input: ExperimentPlanInput): PlanPreview {
-      const { plan, ds, planned, configs } = prepare(input)
-      return {
-        name: plan.name,
-        dataset: {
-          name: ds.name,
-          inputShape: ds.inputShape,
-          classes: ds.classNames.length,
-          counts: ds.counts,
-        },
-        teachers: planned.filter((p) => p.role === 'teacher').length,
-        students: planned.filter((p) => p.role === 'student').length,
-        runs: planned.map((p, i) => ({
-          key: p.key,
-          role: p.role,
-          model: configs[i]!.model,
-          variant: configs[i]!.variant,
-          seed: configs[i]!.seed,
-          epochs: configs[i]!.epochs,
-          splitSeed: configs[i]!.splitSeed ?? configs[i]!.seed,
-          maxTrainSamples: configs[i]!.maxTrainSamples,
-          teacher: p.teacher ? `${p.teacher.key}${p.teacher.epoch ? `@${p.teacher.epoch}` : ''}` : null,
-        })),
-      }
-    },
+    preview: (input: ExperimentPlanInput): PlanPreview => previewPlan(prepare(input)),
     get: detail,
     list: () => store.experiments.list(),
     latest: () => store.experiments.latest(),
@@ -347,68 +335,7 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
       return detail(id)
     },
     /** The engine's comparison of an experiment's students (or of any runs). */
-    compare(opts: { experimentId?: number; runIds?: number[]; metric?: 'best' | 'last' }): ComparisonTable {
-      let list: RunSummary[]
-      if (opts.runIds?.length) {
-        list = opts.runIds.map((id) => {
-          const r = store.runs.get(id)
-          if (!r) throw new AppError('not_found', `run ${id} not found`)
-          return r
-        })
-      } else {
-        const e = opts.experimentId ? store.experiments.get(opts.experimentId) : store.experiments.latest()
-        if (!e)
-          throw new AppError(
-            'not_found',
-            opts.experimentId ? `experiment ${opts.experimentId} not found` : 'no experiments yet',
-          )
-        list = store.runs.list({ experimentId: e.id, limit: 10_000 })
-      }
-      const rows = list
-        .filter((r) => r.role === 'student' && r.status === 'completed')
-        .map((r) => {
-          const d = store.runs.detail(r.id)!
-          const ref = d.config.importedTeacher
-          const found = ref ? store.onnxTeachers.get(ref.id) : undefined
-          const imported = found && (!ref?.sha256 || ref.sha256 === found.sha256) ? found : undefined
-          const measured = imported
-            ? { teacherAccuracy: imported.testAccuracy }
-            : ref
-              ? {}
-              : teacherMeasure(store, d)
-          const teacher = d.config.importedTeacher
-            ? importedTeacherLabel(store, d.config.importedTeacher)
-            : d.config.teacher
-              ? `${store.runs.get(d.config.teacher.runId)?.model ?? '?'}${
-                  d.config.teacher.epoch
-                    ? `@e${d.config.teacher.epoch}`
-                    : d.config.teacher.targetAccuracy
-                      ? `@>=${(d.config.teacher.targetAccuracy * 100).toFixed(0)}%`
-                      : ''
-                }`
-              : undefined
-          return {
-            variant: r.variant,
-            seed: r.seed,
-            model: r.model,
-            teacher,
-            bestTestAccuracy: d.result?.best.accuracy ?? r.testAccuracy ?? undefined,
-            lastTestAccuracy: d.result?.last.accuracy ?? r.testAccuracy ?? undefined,
-            selection: d.result?.selection,
-            ...measured,
-            device: runDeviceLabel(r),
-          }
-        })
-      // Accuracies are k / (test-set size): differences are compared at that resolution.
-      const testSizes = new Set(list.map((r) => store.datasets.get(r.datasetId)?.counts.test ?? 0))
-      const testSize = testSizes.size === 1 ? [...testSizes][0]! : 0
-      const table = compareRuns(rows, {
-        metric: opts.metric ?? 'best',
-        ...(testSize > 0 ? { resolution: 1 / testSize } : {}),
-      })
-      table.warnings.push(...kWarnings(store, list))
-      return table
-    },
+    compare: (opts: CompareRequest): ComparisonTable => compareExperiment(store, opts),
     format: formatComparison,
   }
 }

@@ -11,6 +11,7 @@ import { AppError } from '../../shared/errors'
 import type { TrainerStart } from '../../shared/trainer-protocol'
 import type { BackendReport, RunConfig, RunSummary } from '../../shared/types'
 import { isActiveRunStatus } from '../../shared/run-states'
+import { resolveRunConfig } from '../../shared/schemas'
 import { needsTeacher } from '../../shared/variants'
 import { isModelId } from '../models/catalog'
 import type { DataPaths } from '../paths'
@@ -459,9 +460,12 @@ export function createRunService(deps: RunServiceDeps) {
   }
   const { store } = deps
 
-  return {
+  const service = {
     /** Validates and queues a run; resolves once it is stored (not when it ends). */
-    start(config: RunConfig, opts: { experimentId?: number } = {}): RunSummary {
+    start(
+      config: RunConfig,
+      opts: { experimentId?: number; rerunOf?: number; role?: RunSummary['role'] } = {},
+    ): RunSummary {
       if (!isModelId(config.model)) {
         throw new AppError('invalid_input', `unknown model "${config.model}"`, { field: 'model' })
       }
@@ -475,12 +479,30 @@ export function createRunService(deps: RunServiceDeps) {
           datasetId: ds.id,
           config,
           teacherRunId: config.teacher?.runId ?? null,
+          rerunOf: opts.rerunOf ?? null,
+          ...(opts.role ? { role: opts.role } : {}),
         }),
       )
       q.queue.push(run.id)
       settle(q, run.id)
       pump(q)
       return run
+    },
+    /**
+     * A new run with the stored config of an ended run (completed, failed, cancelled or
+     * interrupted), recorded as its rerun; outside any experiment, so the plan's counts and
+     * comparisons stay as they were. The teacher (a run or an imported ONNX file) is checked again.
+     */
+    rerun(runId: number): RunSummary {
+      const d = store.runs.detail(runId)
+      if (!d) throw new AppError('not_found', `run ${runId} not found`)
+      if (isActiveRunStatus(d.status)) {
+        throw new AppError(
+          'conflict',
+          `run ${runId} is ${d.status}; rerun it once it has ended, or cancel it first`,
+        )
+      }
+      return service.start(resolveRunConfig(d.config), { rerunOf: runId, role: d.role })
     },
     /**
      * Queues runs already stored (a plan's runs, or a resume of an ended one, or one left queued or
@@ -507,15 +529,25 @@ export function createRunService(deps: RunServiceDeps) {
     lastBackend: () => q.lastBackend,
     /** Spawns a trainer only to climb the backend ladder and report it. */
     probe: (): Promise<BackendReport> => probeBackend(q),
-    /** Stops the running trainer (the run is marked interrupted) and empties the queue. */
+    /**
+     * Stops the running trainer and empties the queue. Both the running run and the queued ones are
+     * marked interrupted (nobody cancelled them; a host stop cut them off), so that the plan reads
+     * "stopped" with the runs to resume, as after a crash (settleOrphans).
+     */
     async shutdown(): Promise<void> {
-      for (const id of q.queue.splice(0)) finalize(q, id, { status: 'cancelled', reason: 'host shut down' })
+      for (const id of q.queue.splice(0)) {
+        finalize(q, id, {
+          status: 'interrupted',
+          reason: 'the host shut down before this run started; resume it to train it',
+        })
+      }
       await q.active?.interrupt('host shut down while the run was training')
       retryUnrecorded(q)
       if (q.retryTimer) clearInterval(q.retryTimer)
       q.retryTimer = null
     },
   }
+  return service
 }
 
 function probeBackend(q: QueueState): Promise<BackendReport> {

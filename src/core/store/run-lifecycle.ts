@@ -40,14 +40,23 @@ export function transition(db: Db, id: number, to: RunStatus, set: Record<string
  * `running` by a host that is gone is first recorded `interrupted`; one left `queued` is claimed.
  * The caller checked that no live host owns it.
  */
-export function adopt(db: Db, id: number, hostPid: number = process.pid): void {
+export function adopt(db: Db, id: number, hostPid: number = process.pid, now: Now = Date.now): void {
   db.transaction(() => {
     const row = db.prepare('SELECT status FROM runs WHERE id = ?').get(id) as
       { status: RunStatus } | undefined
     if (!row) throw new AppError('not_found', `run ${id} not found`)
     if (row.status === 'running') transition(db, id, 'interrupted')
-    if (row.status === 'queued') db.prepare('UPDATE runs SET host_pid = ? WHERE id = ?').run(hostPid, id)
-    else transition(db, id, 'queued', { failure_reason: null, finished_at: null, host_pid: hostPid })
+    // queued_at: the run joins the end of this host's queue, so lists show it where it will run.
+    if (row.status === 'queued') {
+      db.prepare('UPDATE runs SET host_pid = ?, queued_at = ? WHERE id = ?').run(hostPid, now(), id)
+    } else {
+      transition(db, id, 'queued', {
+        failure_reason: null,
+        finished_at: null,
+        host_pid: hostPid,
+        queued_at: now(),
+      })
+    }
   })()
 }
 

@@ -231,8 +231,58 @@ const epochFile = (dir: string, epoch: number): string =>
   join(dir, `epoch-${String(epoch).padStart(4, '0')}.tfkd`)
 const BEST_FILE = 'best.tfkd'
 
+/**
+ * What every step and epoch of one training call shares: the model and its optimizer, the two batch
+ * buffers, the teacher, the selection state (best-so-far) and the running totals of cost and progress.
+ */
+interface Session {
+  args: TrainArgs
+  teacher: TeacherSource | null
+  /** Batch size (at most the training set) and steps per epoch. */
+  bs: number
+  stepsPerEpoch: number
+  /** Values per image (h x w x c). */
+  size: number
+  optimizer: tf.Optimizer
+  vars: tf.Variable[]
+  // Two batch buffers: the next batch is assembled while the current step runs on an asynchronous
+  // backend (WebGPU, CUDA), before its loss is read back.
+  xsBuf: readonly [Float32Array, Float32Array]
+  ysBuf: readonly [Int32Array, Int32Array]
+  augment: RunConfig['augment'] | null
+  /** The batch's uint8 pixels (augmented), which a teacher outside the graph also needs. */
+  augmented: Uint8Array | null
+  /** Teacher answers by buffer; a teacher working aside starts on the next batch before this step. */
+  teacherPending: (Promise<TeacherForward> | undefined)[]
+  ahead: boolean
+  cost: { waitMs: number; studentMs: number; steps: number }
+  selectOnTest: boolean
+  startEpoch: number
+  best: BestSoFar
+  /** A snapshot of the best epoch's weights (clones share the data; the variables move on). */
+  bestWeights: tf.Tensor[] | null
+  currentLr: number
+  progress: { t0: number; samplesDone: number; lastProgress: number }
+}
+
 export async function trainModel(args: TrainArgs): Promise<TestResult & { lastEpoch: number }> {
-  const { model, data, config, loss, signal, hooks } = args
+  const s = openSession(args)
+  try {
+    if (args.resumeFrom) await resumeSession(s, args.resumeFrom)
+    s.progress.t0 = performance.now()
+    for (let epoch = s.startEpoch + 1; epoch <= args.config.epochs; epoch++) await runEpoch(s, epoch)
+    return await finalResult(s)
+  } finally {
+    s.optimizer.dispose()
+    // MomentumOptimizer.dispose() forgets SGD's kept -lr scalar `c` (disposing twice is a no-op).
+    ;(s.optimizer as unknown as { c?: tf.Tensor }).c?.dispose()
+    if (s.bestWeights) tf.dispose(s.bestWeights)
+  }
+}
+
+/** The session of a training call: optimizer, buffers and teacher, before any epoch ran. */
+function openSession(args: TrainArgs): Session {
+  const { model, data, config, loss } = args
   if (loss.needsTeacher && !args.teacher) throw new Error(`variant ${config.variant} needs a teacher model`)
   const teacher: TeacherSource | null =
     loss.needsTeacher && args.teacher
@@ -244,228 +294,279 @@ export async function trainModel(args: TrainArgs): Promise<TestResult & { lastEp
   const [h, w, c] = train.shape
   const size = h * w * c
   const bs = Math.min(config.batchSize, train.n)
-  const stepsPerEpoch = Math.ceil(train.n / bs)
-  const { optimizer } = makeOptimizer(config)
-  const vars = model.trainableWeights.map((wt) => wt.read() as tf.Variable)
-  const decay = config.weightDecay
-  // Two batch buffers: the next batch is assembled while the current step runs on an asynchronous
-  // backend (WebGPU, CUDA), before its loss is read back.
-  const xsBuf = [new Float32Array(bs * size), new Float32Array(bs * size)] as const
-  const ysBuf = [new Int32Array(bs), new Int32Array(bs)] as const
   const augment = augmentIsOff(config.augment) ? null : config.augment
-  // The batch's uint8 pixels (augmented), which a teacher outside the graph also needs.
-  const augmented = augment || teacher ? new Uint8Array(bs * size) : null
-  // Teacher answers by buffer; a teacher working aside starts on the next batch before this step.
-  const teacherPending: (Promise<TeacherForward> | undefined)[] = [undefined, undefined]
-  const ahead = teacher?.runsAside === true
-  const cost = { waitMs: 0, studentMs: 0, steps: 0 }
-  const selectOnTest = data.validation.n === 0
-  const selection: RunResultDetails['selection'] = selectOnTest ? 'test (no validation split)' : 'validation'
-  const progressEveryMs = args.progressEveryMs ?? 250
-  let startEpoch = args.startEpoch ?? 0
-  let best: BestSoFar = { epoch: 0, score: -Infinity, valAccuracy: NaN }
-  // A snapshot of the best epoch's weights (clones share the data; the variables move on).
-  let bestWeights: tf.Tensor[] | null = null
-  let currentLr = baseLearningRate(config)
+  return {
+    args,
+    teacher,
+    bs,
+    stepsPerEpoch: Math.ceil(train.n / bs),
+    size,
+    optimizer: makeOptimizer(config).optimizer,
+    vars: model.trainableWeights.map((wt) => wt.read() as tf.Variable),
+    xsBuf: [new Float32Array(bs * size), new Float32Array(bs * size)],
+    ysBuf: [new Int32Array(bs), new Int32Array(bs)],
+    augment,
+    augmented: augment || teacher ? new Uint8Array(bs * size) : null,
+    teacherPending: [undefined, undefined],
+    ahead: teacher?.runsAside === true,
+    cost: { waitMs: 0, studentMs: 0, steps: 0 },
+    selectOnTest: data.validation.n === 0,
+    startEpoch: args.startEpoch ?? 0,
+    best: { epoch: 0, score: -Infinity, valAccuracy: NaN },
+    bestWeights: null,
+    currentLr: baseLearningRate(config),
+    progress: { t0: 0, samplesDone: 0, lastProgress: 0 },
+  }
+}
 
-  try {
-    if (args.resumeFrom) {
-      const file = args.resumeFrom
-      const ckpt = readCheckpoint(file)
-      const values = readWeightsFor(model, file, ckpt)
-      model.setWeights(values)
-      tf.dispose(values)
-      if (ckpt.optimizer) await loadOptimizerState(optimizer, ckpt, file)
-      startEpoch = Number(ckpt.meta.epoch)
-      if (!Number.isInteger(startEpoch) || startEpoch < 0) throw new Error(`${file}: no epoch in the header`)
-      const saved = ckpt.meta.best as BestSoFar | undefined
-      if (saved && saved.epoch > 0) {
-        // JSON has no NaN: a missing validation accuracy comes back as null.
-        best = {
-          epoch: saved.epoch,
-          score: Number(saved.score ?? NaN),
-          valAccuracy: Number(saved.valAccuracy ?? NaN),
-        }
-        bestWeights = readBestWeights(model, dirname(file), saved.epoch)
-      }
+/** Loads a checkpoint's weights, optimizer state and best-so-far; training continues after its epoch. */
+async function resumeSession(s: Session, file: string): Promise<void> {
+  const { model } = s.args
+  const ckpt = readCheckpoint(file)
+  const values = readWeightsFor(model, file, ckpt)
+  model.setWeights(values)
+  tf.dispose(values)
+  if (ckpt.optimizer) await loadOptimizerState(s.optimizer, ckpt, file)
+  s.startEpoch = Number(ckpt.meta.epoch)
+  if (!Number.isInteger(s.startEpoch) || s.startEpoch < 0) throw new Error(`${file}: no epoch in the header`)
+  const saved = ckpt.meta.best as BestSoFar | undefined
+  if (saved && saved.epoch > 0) {
+    // JSON has no NaN: a missing validation accuracy comes back as null.
+    s.best = {
+      epoch: saved.epoch,
+      score: Number(saved.score ?? NaN),
+      valAccuracy: Number(saved.valAccuracy ?? NaN),
     }
+    s.bestWeights = readBestWeights(model, dirname(file), saved.epoch)
+  }
+}
 
-    const t0 = performance.now()
-    let samplesDone = 0
-    let lastProgress = 0
-    for (let epoch = startEpoch + 1; epoch <= config.epochs; epoch++) {
-      const epochStart = performance.now()
-      // A fresh, seeded order each epoch; the same seed repeats the same orders.
-      const order = permutation(train.n, createRng(deriveSeed(config.seed, `shuffle-epoch-${epoch}`)))
-      const augRng = augment ? createRng(deriveSeed(config.seed, `augment-epoch-${epoch}`)) : null
-      let lossSum = 0
-      let correct = 0
-      const prepare = (step: number): void => {
-        const start = step * bs
-        const n = Math.min(bs, train.n - start)
-        const idx = order.subarray(start, start + n)
-        const xs = xsBuf[step % 2]!
-        const ys = ysBuf[step % 2]!
-        if (augmented) {
-          if (augment && augRng) augmentBatch(train.images, idx, train.shape, augment, augRng, augmented)
-          else gatherPixels(train, idx, augmented)
-          normalisePixels(augmented, n * size, data.mean, data.std, xs)
-          for (let i = 0; i < n; i++) ys[i] = train.labels[idx[i]!]!
-        } else {
-          fillBatch(train, idx, data.mean, data.std, xs, ys)
-        }
-        if (teacher) {
-          const p = teacher.begin({ pixels: augmented!.subarray(0, n * size), n, indices: idx })
-          p.catch(() => undefined) // awaited in its step; a cancelled run never awaits it
-          teacherPending[step % 2] = p
-        }
-      }
-      prepare(0)
-      for (let step = 0; step < stepsPerEpoch; step++) {
-        if (signal?.aborted) throw new CancelledError()
-        const n = Math.min(bs, train.n - step * bs)
-        const xs = xsBuf[step % 2]!
-        const ys = ysBuf[step % 2]!
-        // The teacher of the next batch runs aside while this step trains.
-        if (ahead && step + 1 < stepsPerEpoch) prepare(step + 1)
-        const waitStart = performance.now()
-        const teacherForward = teacher ? await teacherPending[step % 2] : undefined
-        const stepStart = performance.now()
-        cost.waitMs += stepStart - waitStart
-        const lr = learningRateAt(config, (epoch - 1) * stepsPerEpoch + step, stepsPerEpoch)
-        if (lr !== currentLr) {
-          setLearningRate(optimizer, lr)
-          currentLr = lr
-        }
-        const stats = tf.tidy(() => {
-          const x = tf.tensor4d(xs.subarray(0, n * size), [n, h, w, c])
-          const y = tf.tensor1d(ys.subarray(0, n), 'int32')
-          // minimize() runs f in its own tidy: keep the two statistics past it, dispose them below.
-          let hits: tf.Scalar | undefined
-          let dataLoss: tf.Scalar | undefined
-          // The teacher sees the same batch, in inference mode, outside the gradient.
-          const teacherLogits = teacherForward?.logits(x)
-          optimizer.minimize(
-            () => {
-              const logits = model.apply(x, { training: true }) as tf.Tensor2D
-              dataLoss = tf.keep(loss({ logits, labels: y, numClasses: data.numClasses, teacherLogits }))
-              hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32')) as tf.Scalar)
-              if (decay <= 0) return tf.clone(dataLoss)
-              // Coupled L2 as in PyTorch's SGD(weight_decay): grad += decay * w.
-              const l2 = tf.addN(vars.map((v) => tf.sum(tf.square(v))))
-              return tf.add(dataLoss, tf.mul(l2, decay / 2)) as tf.Scalar
-            },
-            false,
-            vars,
-          )
-          const out = tf.stack([dataLoss!, hits!])
-          dataLoss!.dispose()
-          hits!.dispose()
-          return out
-        })
-        // The step's tensors are gone (tidy); the other buffer takes the next batch meanwhile.
-        if (!ahead && step + 1 < stepsPerEpoch) prepare(step + 1)
-        const [stepLoss, stepHits] = await stats.data()
-        stats.dispose()
-        cost.studentMs += performance.now() - stepStart
-        cost.steps++
-        if (!Number.isFinite(stepLoss!)) throw new NonFiniteLossError(epoch, step + 1, stepLoss!)
-        lossSum += stepLoss! * n
-        correct += stepHits!
-        samplesDone += n
-        const now = performance.now()
-        if (hooks?.onProgress && (now - lastProgress >= progressEveryMs || step === stepsPerEpoch - 1)) {
-          lastProgress = now
-          const totalSteps = (config.epochs - startEpoch) * stepsPerEpoch
-          const doneSteps = (epoch - startEpoch - 1) * stepsPerEpoch + step + 1
-          const elapsed = now - t0
-          const samplesPerSec = samplesDone / (elapsed / 1000)
-          hooks.onProgress({
-            epoch,
-            epochs: config.epochs,
-            step: step + 1,
-            stepsPerEpoch,
-            fraction: (epoch - 1) / config.epochs + (step + 1) / stepsPerEpoch / config.epochs,
-            loss: stepLoss!,
-            samplesPerSec,
-            etaMs: doneSteps > 0 ? (elapsed / doneSteps) * (totalSteps - doneSteps) : null,
-          })
-        }
-        await yieldToEventLoop()
-      }
-      const trainMs = performance.now() - epochStart
-      const val = await evaluate(model, data.validation, data)
-      const metrics: EpochMetrics = {
-        epoch,
-        trainLoss: lossSum / train.n,
-        trainAccuracy: correct / train.n,
-        valLoss: val.loss,
-        valAccuracy: val.accuracy,
-        ...(val.n > 0 ? { valTop5: val.top5, valEce: val.ece } : {}),
-        learningRate: currentLr,
-        durationMs: performance.now() - epochStart,
-        samplesPerSec: train.n / (trainMs / 1000),
-      }
-      // Without a validation split the best epoch is chosen on test (the repository's rule, flagged).
-      const score = selectOnTest ? (await evaluate(model, data.test, data)).accuracy : val.accuracy
-      const improved = !(score <= best.score)
-      if (improved) {
-        best = { epoch, score, valAccuracy: val.accuracy }
-        if (bestWeights) tf.dispose(bestWeights)
-        bestWeights = model.weights.map((wt) => tf.keep(tf.clone(wt.read())))
-      }
-      await hooks?.onEpoch?.(metrics, model)
-      if (args.checkpoints) {
-        const { dir, meta = {} } = args.checkpoints
-        // best.tfkd first: a crash between the two files leaves the previous epoch's checkpoint,
-        // whose best epoch still has its own epoch file (see readBestWeights).
-        if (improved) await saveCheckpoint(model, join(dir, BEST_FILE), { ...meta, epoch, best })
-        const path = epochFile(dir, epoch)
-        const bytes = await saveCheckpoint(model, path, { ...meta, epoch, best }, { optimizer })
-        await hooks?.onCheckpoint?.({ epoch, path, bytes })
-      }
+/**
+ * The batch assembler of one epoch: `prepare(step)` fills buffer `step % 2` with the step's samples
+ * (augmented, normalised) and starts the teacher on them. The shuffle and augmentation streams are
+ * seeded by the run's seed and the epoch alone, so a resumed run repeats them.
+ */
+function batchPreparer(s: Session, epoch: number): (step: number) => void {
+  const { data, config } = s.args
+  const { train } = data
+  // A fresh, seeded order each epoch; the same seed repeats the same orders.
+  const order = permutation(train.n, createRng(deriveSeed(config.seed, `shuffle-epoch-${epoch}`)))
+  const augRng = s.augment ? createRng(deriveSeed(config.seed, `augment-epoch-${epoch}`)) : null
+  const { augment, augmented, teacher, bs, size } = s
+  return (step) => {
+    const start = step * bs
+    const n = Math.min(bs, train.n - start)
+    const idx = order.subarray(start, start + n)
+    const xs = s.xsBuf[step % 2]!
+    const ys = s.ysBuf[step % 2]!
+    if (augmented) {
+      if (augment && augRng) augmentBatch(train.images, idx, train.shape, augment, augRng, augmented)
+      else gatherPixels(train, idx, augmented)
+      normalisePixels(augmented, n * size, data.mean, data.std, xs)
+      for (let i = 0; i < n; i++) ys[i] = train.labels[idx[i]!]!
+    } else {
+      fillBatch(train, idx, data.mean, data.std, xs, ys)
     }
+    if (teacher) {
+      const p = teacher.begin({ pixels: augmented!.subarray(0, n * size), n, indices: idx })
+      p.catch(() => undefined) // awaited in its step; a cancelled run never awaits it
+      s.teacherPending[step % 2] = p
+    }
+  }
+}
 
-    const lastEpoch = Math.max(startEpoch, config.epochs)
-    const last = await evaluate(model, data.test, data)
-    let bestReport = toEvalReport(lastEpoch, last)
-    if (bestWeights && best.epoch !== lastEpoch) {
-      const current = model.weights.map((wt) => tf.clone(wt.read()))
-      try {
-        model.setWeights(bestWeights)
-        bestReport = toEvalReport(best.epoch, await evaluate(model, data.test, data))
-      } finally {
-        model.setWeights(current)
-        tf.dispose(current)
-      }
+/** One epoch: every step, then validation, best-epoch selection, hooks and checkpoints. */
+async function runEpoch(s: Session, epoch: number): Promise<void> {
+  const { config, signal, data } = s.args
+  const { stepsPerEpoch, bs, teacher, ahead } = s
+  const n0 = data.train.n
+  const epochStart = performance.now()
+  const prepare = batchPreparer(s, epoch)
+  let lossSum = 0
+  let correct = 0
+  prepare(0)
+  for (let step = 0; step < stepsPerEpoch; step++) {
+    if (signal?.aborted) throw new CancelledError()
+    const n = Math.min(bs, n0 - step * bs)
+    // The teacher of the next batch runs aside while this step trains.
+    if (ahead && step + 1 < stepsPerEpoch) prepare(step + 1)
+    const waitStart = performance.now()
+    const teacherForward = teacher ? await s.teacherPending[step % 2] : undefined
+    const stepStart = performance.now()
+    s.cost.waitMs += stepStart - waitStart
+    const lr = learningRateAt(config, (epoch - 1) * stepsPerEpoch + step, stepsPerEpoch)
+    if (lr !== s.currentLr) {
+      setLearningRate(s.optimizer, lr)
+      s.currentLr = lr
     }
-    const details: RunResultDetails = { best: bestReport, last: toEvalReport(lastEpoch, last), selection }
-    if (teacher && cost.steps > 0) {
-      const t = teacher.cost()
-      details.teacherCost = {
-        kind: teacher.kind,
-        logits: teacher.mode,
-        device: t.device,
-        steps: cost.steps,
-        // A cache's forward time was spent once, before training: spread over the steps.
-        teacherForwardMsPerStep: t.forwardMs === null ? null : t.forwardMs / cost.steps,
-        teacherWaitMsPerStep: cost.waitMs / cost.steps,
-        studentStepMsPerStep: cost.studentMs / cost.steps,
-      }
+    const stats = trainStep(s, step, n, teacherForward)
+    // The step's tensors are gone (tidy); the other buffer takes the next batch meanwhile.
+    if (!ahead && step + 1 < stepsPerEpoch) prepare(step + 1)
+    const [stepLoss, stepHits] = await stats.data()
+    stats.dispose()
+    s.cost.studentMs += performance.now() - stepStart
+    s.cost.steps++
+    if (!Number.isFinite(stepLoss!)) throw new NonFiniteLossError(epoch, step + 1, stepLoss!)
+    lossSum += stepLoss! * n
+    correct += stepHits!
+    s.progress.samplesDone += n
+    reportProgress(s, epoch, step, stepLoss!)
+    await yieldToEventLoop()
+  }
+  await endEpoch(s, epoch, { lossSum, correct, epochStart, trainMs: performance.now() - epochStart })
+}
+
+/**
+ * One optimizer step on the batch in buffer `step % 2`: data loss (with the teacher's logits on the
+ * same batch, in inference mode, outside the gradient) plus coupled L2. Returns [loss, hits] as one
+ * tensor the caller reads back and disposes.
+ */
+function trainStep(
+  s: Session,
+  step: number,
+  n: number,
+  teacherForward: TeacherForward | undefined,
+): tf.Tensor {
+  const { model, data, loss, config } = s.args
+  const [h, w, c] = data.train.shape
+  const { vars, size } = s
+  const decay = config.weightDecay
+  const xs = s.xsBuf[step % 2]!
+  const ys = s.ysBuf[step % 2]!
+  return tf.tidy(() => {
+    const x = tf.tensor4d(xs.subarray(0, n * size), [n, h, w, c])
+    const y = tf.tensor1d(ys.subarray(0, n), 'int32')
+    // minimize() runs f in its own tidy: keep the two statistics past it, dispose them below.
+    let hits: tf.Scalar | undefined
+    let dataLoss: tf.Scalar | undefined
+    // The teacher sees the same batch, in inference mode, outside the gradient.
+    const teacherLogits = teacherForward?.logits(x)
+    s.optimizer.minimize(
+      () => {
+        const logits = model.apply(x, { training: true }) as tf.Tensor2D
+        dataLoss = tf.keep(loss({ logits, labels: y, numClasses: data.numClasses, teacherLogits }))
+        hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32')) as tf.Scalar)
+        if (decay <= 0) return tf.clone(dataLoss)
+        // Coupled L2 as in PyTorch's SGD(weight_decay): grad += decay * w.
+        const l2 = tf.addN(vars.map((v) => tf.sum(tf.square(v))))
+        return tf.add(dataLoss, tf.mul(l2, decay / 2)) as tf.Scalar
+      },
+      false,
+      vars,
+    )
+    const out = tf.stack([dataLoss!, hits!])
+    dataLoss!.dispose()
+    hits!.dispose()
+    return out
+  })
+}
+
+/** Reports progress at most every `progressEveryMs`, and always at an epoch's last step. */
+function reportProgress(s: Session, epoch: number, step: number, stepLoss: number): void {
+  const { hooks, config } = s.args
+  const { stepsPerEpoch, startEpoch, progress } = s
+  const now = performance.now()
+  const every = s.args.progressEveryMs ?? 250
+  if (!hooks?.onProgress || !(now - progress.lastProgress >= every || step === stepsPerEpoch - 1)) return
+  progress.lastProgress = now
+  const totalSteps = (config.epochs - startEpoch) * stepsPerEpoch
+  const doneSteps = (epoch - startEpoch - 1) * stepsPerEpoch + step + 1
+  const elapsed = now - progress.t0
+  const samplesPerSec = progress.samplesDone / (elapsed / 1000)
+  hooks.onProgress({
+    epoch,
+    epochs: config.epochs,
+    step: step + 1,
+    stepsPerEpoch,
+    fraction: (epoch - 1) / config.epochs + (step + 1) / stepsPerEpoch / config.epochs,
+    loss: stepLoss,
+    samplesPerSec,
+    etaMs: doneSteps > 0 ? (elapsed / doneSteps) * (totalSteps - doneSteps) : null,
+  })
+}
+
+/** After an epoch's steps: validation metrics, the best-epoch choice, the hooks and the checkpoints. */
+async function endEpoch(
+  s: Session,
+  epoch: number,
+  t: { lossSum: number; correct: number; epochStart: number; trainMs: number },
+): Promise<void> {
+  const { model, data, hooks } = s.args
+  const { train } = data
+  const val = await evaluate(model, data.validation, data)
+  const metrics: EpochMetrics = {
+    epoch,
+    trainLoss: t.lossSum / train.n,
+    trainAccuracy: t.correct / train.n,
+    valLoss: val.loss,
+    valAccuracy: val.accuracy,
+    ...(val.n > 0 ? { valTop5: val.top5, valEce: val.ece } : {}),
+    learningRate: s.currentLr,
+    durationMs: performance.now() - t.epochStart,
+    samplesPerSec: train.n / (t.trainMs / 1000),
+  }
+  // Without a validation split the best epoch is chosen on test (the repository's rule, flagged).
+  const score = s.selectOnTest ? (await evaluate(model, data.test, data)).accuracy : val.accuracy
+  const improved = !(score <= s.best.score)
+  if (improved) {
+    s.best = { epoch, score, valAccuracy: val.accuracy }
+    if (s.bestWeights) tf.dispose(s.bestWeights)
+    s.bestWeights = model.weights.map((wt) => tf.keep(tf.clone(wt.read())))
+  }
+  await hooks?.onEpoch?.(metrics, model)
+  if (s.args.checkpoints) {
+    const { dir, meta = {} } = s.args.checkpoints
+    const best = s.best
+    // best.tfkd first: a crash between the two files leaves the previous epoch's checkpoint,
+    // whose best epoch still has its own epoch file (see readBestWeights).
+    if (improved) await saveCheckpoint(model, join(dir, BEST_FILE), { ...meta, epoch, best })
+    const path = epochFile(dir, epoch)
+    const bytes = await saveCheckpoint(model, path, { ...meta, epoch, best }, { optimizer: s.optimizer })
+    await hooks?.onCheckpoint?.({ epoch, path, bytes })
+  }
+}
+
+/** The test split with the last and the best epoch's weights, and the teacher's cost per step. */
+async function finalResult(s: Session): Promise<TestResult & { lastEpoch: number }> {
+  const { model, data, config } = s.args
+  const { best, bestWeights, teacher, cost } = s
+  const lastEpoch = Math.max(s.startEpoch, config.epochs)
+  const last = await evaluate(model, data.test, data)
+  let bestReport = toEvalReport(lastEpoch, last)
+  if (bestWeights && best.epoch !== lastEpoch) {
+    const current = model.weights.map((wt) => tf.clone(wt.read()))
+    try {
+      model.setWeights(bestWeights)
+      bestReport = toEvalReport(best.epoch, await evaluate(model, data.test, data))
+    } finally {
+      model.setWeights(current)
+      tf.dispose(current)
     }
-    return {
-      testLoss: last.loss,
-      testAccuracy: last.accuracy,
-      bestEpoch: best.epoch || lastEpoch,
-      bestValAccuracy: best.valAccuracy,
-      lastEpoch,
-      details,
+  }
+  const selection: RunResultDetails['selection'] = s.selectOnTest
+    ? 'test (no validation split)'
+    : 'validation'
+  const details: RunResultDetails = { best: bestReport, last: toEvalReport(lastEpoch, last), selection }
+  if (teacher && cost.steps > 0) {
+    const t = teacher.cost()
+    details.teacherCost = {
+      kind: teacher.kind,
+      logits: teacher.mode,
+      device: t.device,
+      steps: cost.steps,
+      // A cache's forward time was spent once, before training: spread over the steps.
+      teacherForwardMsPerStep: t.forwardMs === null ? null : t.forwardMs / cost.steps,
+      teacherWaitMsPerStep: cost.waitMs / cost.steps,
+      studentStepMsPerStep: cost.studentMs / cost.steps,
     }
-  } finally {
-    optimizer.dispose()
-    // MomentumOptimizer.dispose() forgets SGD's kept -lr scalar `c` (disposing twice is a no-op).
-    ;(optimizer as unknown as { c?: tf.Tensor }).c?.dispose()
-    if (bestWeights) tf.dispose(bestWeights)
+  }
+  return {
+    testLoss: last.loss,
+    testAccuracy: last.accuracy,
+    bestEpoch: best.epoch || lastEpoch,
+    bestValAccuracy: best.valAccuracy,
+    lastEpoch,
+    details,
   }
 }
 

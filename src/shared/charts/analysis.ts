@@ -5,7 +5,10 @@
 import type { EpochMetrics, EvalReport, RunDetail } from '../types'
 import type { ChartOption } from './echarts'
 import { learnsFromSnapshots } from '../variants'
-import { SELECTION_LABELS, type SelectionRule } from '../selection'
+import { selectionLine, type SelectionRule } from '../selection'
+import { bottomName, chartFrame, gridFor, sideName, textWidth, type HeaderLine } from './layout'
+
+export { buildConfusionOption, confusionCells, type ConfusionInput } from './confusion'
 
 export const PALETTE = [
   '#2f6fdf',
@@ -23,22 +26,23 @@ const round = (x: number, digits = 4): number => {
   return Math.round(x * f) / f
 }
 
-const title = (text: string) => ({ text, left: 'center', top: 2, textStyle: { fontSize: 13 } })
-
 /** Bar chart of samples per class, train and test side by side. */
 export function buildClassBalanceOption(input: {
   classNames: readonly string[]
   train: readonly number[]
   test: readonly number[]
 }): ChartOption {
+  const frame = chartFrame('Class balance', [], {})
+  const most = Math.max(0, ...input.train, ...input.test)
+  const y = sideName('samples', textWidth(String(most), 11))
   return {
     animation: false,
-    title: title('Class balance'),
-    legend: { top: 22, textStyle: { fontSize: 11 } },
+    title: frame.title,
+    legend: frame.legend,
     tooltip: { trigger: 'axis' },
-    grid: { left: 48, right: 16, top: 52, bottom: 40 },
+    grid: gridFor(frame, { left: y.margin, right: 16, xName: false }),
     xAxis: { type: 'category', data: [...input.classNames], axisLabel: { interval: 0, fontSize: 10 } },
-    yAxis: { type: 'value', name: 'samples' },
+    yAxis: { type: 'value', ...y.axis },
     series: [
       { id: 'train', name: 'train', type: 'bar', data: [...input.train], color: PALETTE[0] },
       { id: 'test', name: 'test', type: 'bar', data: [...input.test], color: PALETTE[1] },
@@ -78,77 +82,85 @@ export function meanStdByEpoch(
     })
 }
 
+function bandSeries(g: CurveGroup, i: number, metric: CurveMetric): NonNullable<ChartOption['series']> {
+  const scale = metric === 'valAccuracy' || metric === 'trainAccuracy' ? 100 : 1
+  const color = PALETTE[i % PALETTE.length]!
+  const stats = meanStdByEpoch(g.runs, metric)
+  const stack = `band-${i}`
+  const hidden = { showSymbol: false, silent: true, tooltip: { show: false }, color }
+  return [
+    {
+      id: `${g.label}-lower`,
+      name: g.label,
+      type: 'line',
+      stack,
+      data: stats.map((s) => [s.epoch, round((s.mean - s.std) * scale)]),
+      lineStyle: { opacity: 0 },
+      ...hidden,
+    },
+    {
+      id: `${g.label}-band`,
+      name: g.label,
+      type: 'line',
+      stack,
+      data: stats.map((s) => [s.epoch, round(2 * s.std * scale)]),
+      lineStyle: { opacity: 0 },
+      areaStyle: { color, opacity: 0.18 },
+      ...hidden,
+    },
+    {
+      id: `${g.label}-mean`,
+      name: g.label,
+      type: 'line',
+      data: stats.map((s) => [s.epoch, round(s.mean * scale)]),
+      showSymbol: stats.length <= 30,
+      symbolSize: 5,
+      lineStyle: { width: 2 },
+      color,
+    },
+  ]
+}
+
+export const CURVE_METRIC_NAMES: Record<CurveMetric, string> = {
+  valAccuracy: 'validation accuracy %',
+  trainAccuracy: 'train accuracy %',
+  valLoss: 'validation loss',
+  trainLoss: 'train loss',
+}
+
 /**
  * Overlaid curves, one line per group (mean over seeds) with a mean +- std band drawn as two
- * stacked areas (lower edge invisible, band = 2 std on top of it).
+ * stacked areas (lower edge invisible, band = 2 std on top of it). `selection` names how the
+ * comparison picks its number from these curves (the curves themselves show every epoch).
  */
-export function buildOverlaidCurvesOption(groups: readonly CurveGroup[], metric: CurveMetric): ChartOption {
-  const isAcc = metric === 'valAccuracy' || metric === 'trainAccuracy'
-  const scale = isAcc ? 100 : 1
-  const series: NonNullable<ChartOption['series']> = []
-  groups.forEach((g, i) => {
-    const color = PALETTE[i % PALETTE.length]!
-    const stats = meanStdByEpoch(g.runs, metric)
-    const stack = `band-${i}`
-    series.push(
-      {
-        id: `${g.label}-lower`,
-        name: g.label,
-        type: 'line',
-        stack,
-        data: stats.map((s) => [s.epoch, round((s.mean - s.std) * scale)]),
-        lineStyle: { opacity: 0 },
-        showSymbol: false,
-        silent: true,
-        tooltip: { show: false },
-        color,
-      },
-      {
-        id: `${g.label}-band`,
-        name: g.label,
-        type: 'line',
-        stack,
-        data: stats.map((s) => [s.epoch, round(2 * s.std * scale)]),
-        lineStyle: { opacity: 0 },
-        areaStyle: { color, opacity: 0.18 },
-        showSymbol: false,
-        silent: true,
-        tooltip: { show: false },
-        color,
-      },
-      {
-        id: `${g.label}-mean`,
-        name: g.label,
-        type: 'line',
-        data: stats.map((s) => [s.epoch, round(s.mean * scale)]),
-        showSymbol: stats.length <= 30,
-        symbolSize: 5,
-        lineStyle: { width: 2 },
-        color,
-      },
-    )
-  })
-  const names: Record<CurveMetric, string> = {
-    valAccuracy: 'validation accuracy %',
-    trainAccuracy: 'train accuracy %',
-    valLoss: 'validation loss',
-    trainLoss: 'train loss',
-  }
+export function buildOverlaidCurvesOption(
+  groups: readonly CurveGroup[],
+  metric: CurveMetric,
+  selection?: SelectionRule,
+): ChartOption {
+  const lines: HeaderLine[] = [{ text: 'every epoch, mean ± std over seeds' }]
+  if (selection) lines.push(selectionLine(selection, 'compared'))
+  const frame = chartFrame(CURVE_METRIC_NAMES[metric], lines, { data: groups.map((g) => g.label) })
+  const y = sideName(CURVE_METRIC_NAMES[metric], textWidth('100.0', 11))
   return {
     animation: false,
-    title: title(`${names[metric]} (mean ± std over seeds)`),
-    legend: { top: 22, data: groups.map((g) => g.label), textStyle: { fontSize: 11 } },
+    title: frame.title,
+    legend: frame.legend,
     tooltip: { trigger: 'axis' },
-    grid: { left: 52, right: 20, top: 56, bottom: 36 },
-    xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 22, minInterval: 1 },
-    yAxis: { type: 'value', name: names[metric], scale: true },
-    series,
+    grid: gridFor(frame, { left: y.margin, right: 20 }),
+    xAxis: { type: 'value', ...bottomName('epoch'), minInterval: 1 },
+    yAxis: { type: 'value', scale: true, ...y.axis },
+    series: groups.flatMap((g, i) => bandSeries(g, i, metric)),
   }
 }
 
-/** Reliability diagram: accuracy per confidence bin against the diagonal, ECE in the legend. */
+/**
+ * Reliability diagram: accuracy per confidence bin against the diagonal, ECE in the legend.
+ * `lines` say which run and epoch each report comes from.
+ */
 export function buildReliabilityOption(
   reports: readonly { label: string; report: Pick<EvalReport, 'reliability' | 'ece'> }[],
+  lines: readonly HeaderLine[] = [],
 ): ChartOption {
   const series: NonNullable<ChartOption['series']> = [
     {
@@ -179,77 +191,17 @@ export function buildReliabilityOption(
       color: PALETTE[i % PALETTE.length],
     })
   })
+  const frame = chartFrame('Reliability diagram', lines, {})
+  const y = sideName('accuracy', textWidth('0.8', 11))
   return {
     animation: false,
-    title: title('Reliability diagram'),
-    legend: { top: 22, textStyle: { fontSize: 11 } },
+    title: frame.title,
+    legend: frame.legend,
     tooltip: { trigger: 'item' },
-    grid: { left: 52, right: 20, top: 60, bottom: 40 },
-    xAxis: { type: 'value', name: 'confidence', nameLocation: 'middle', nameGap: 24, min: 0, max: 1 },
-    yAxis: { type: 'value', name: 'accuracy', min: 0, max: 1 },
+    grid: gridFor(frame, { left: y.margin, right: 24 }),
+    xAxis: { type: 'value', ...bottomName('confidence'), min: 0, max: 1 },
+    yAxis: { type: 'value', min: 0, max: 1, ...y.axis },
     series,
-  }
-}
-
-/** Row-normalised confusion matrix (rows: true class), or the difference of two (a - b) when given two. */
-export function confusionCells(a: readonly number[][], b?: readonly number[][]): [number, number, number][] {
-  const norm = (m: readonly number[][]) =>
-    m.map((row) => {
-      const s = row.reduce((x, y) => x + y, 0)
-      return row.map((v) => (s > 0 ? v / s : 0))
-    })
-  const na = norm(a)
-  const nb = b ? norm(b) : null
-  const cells: [number, number, number][] = []
-  na.forEach((row, t) => row.forEach((v, p) => cells.push([p, t, round(nb ? v - (nb[t]?.[p] ?? 0) : v, 3)])))
-  return cells
-}
-
-export function buildConfusionOption(input: {
-  classNames: readonly string[]
-  label: string
-  confusion: readonly number[][]
-  /** When given, the chart shows confusion(label) - confusion(against), row-normalised. */
-  against?: { label: string; confusion: readonly number[][] }
-}): ChartOption {
-  const cells = confusionCells(input.confusion, input.against?.confusion)
-  const isDiff = input.against !== undefined
-  const maxAbs = Math.max(0.01, ...cells.map((c) => Math.abs(c[2])))
-  return {
-    animation: false,
-    title: title(
-      isDiff ? `Confusion: ${input.label} − ${input.against!.label}` : `Confusion matrix: ${input.label}`,
-    ),
-    tooltip: { trigger: 'item' },
-    grid: { left: 56, right: 70, top: 40, bottom: 44 },
-    xAxis: {
-      type: 'category',
-      data: [...input.classNames],
-      name: 'predicted',
-      nameLocation: 'middle',
-      nameGap: 26,
-      axisLabel: { fontSize: 10 },
-    },
-    yAxis: {
-      type: 'category',
-      data: [...input.classNames],
-      name: 'true',
-      inverse: true,
-      axisLabel: { fontSize: 10 },
-    },
-    visualMap: {
-      type: 'continuous',
-      min: isDiff ? -maxAbs : 0,
-      max: isDiff ? maxAbs : 1,
-      calculable: false,
-      orient: 'vertical',
-      right: 4,
-      top: 'middle',
-      itemHeight: 120,
-      inRange: { color: isDiff ? ['#c8412b', '#ffffff', '#2f6fdf'] : ['#ffffff', '#2f6fdf'] },
-      textStyle: { fontSize: 10 },
-    },
-    series: [{ id: 'confusion', name: 'rate', type: 'heatmap', data: cells, progressive: 0 }],
   }
 }
 
@@ -267,22 +219,23 @@ export interface DeKdPoint {
 export function buildDeKdOption(
   points: readonly DeKdPoint[],
   baselineAccuracy: number | null,
-  /** How the students' accuracies were chosen: named in the title (best-on-test flagged). */
+  /** How the students' accuracies were chosen: named in the header (best-on-test in red). */
   selection: SelectionRule = 'best-on-validation',
 ): ChartOption {
-  const onTest = selection === 'best-on-test' || selection === 'mixed'
+  const frame = chartFrame(
+    'Defective KD: poor teacher vs student',
+    [selectionLine(selection, 'student'), { text: "teacher: its snapshot's validation accuracy" }],
+    {},
+  )
+  const y = sideName('student test accuracy %', textWidth('100.0', 11))
   return {
     animation: false,
-    title: {
-      ...title('Defective KD: poor teacher vs student'),
-      subtext: `${onTest ? '⚠ ' : ''}student: ${SELECTION_LABELS[selection]}`,
-      subtextStyle: { fontSize: 10, color: onTest ? '#b3261e' : '#666' },
-    },
+    title: frame.title,
     tooltip: { trigger: 'item' },
-    legend: { top: 36, textStyle: { fontSize: 11 } },
-    grid: { left: 56, right: 24, top: 66, bottom: 44 },
-    xAxis: { type: 'value', name: 'teacher accuracy %', nameLocation: 'middle', nameGap: 26, scale: true },
-    yAxis: { type: 'value', name: 'student test accuracy %', scale: true },
+    legend: frame.legend,
+    grid: gridFor(frame, { left: y.margin, right: 24 }),
+    xAxis: { type: 'value', ...bottomName('teacher accuracy %'), scale: true },
+    yAxis: { type: 'value', scale: true, ...y.axis },
     series: [
       {
         id: 'de-kd',
@@ -297,7 +250,10 @@ export function buildDeKdOption(
                 symbol: 'none',
                 silent: true,
                 lineStyle: { color: PALETTE[0], type: 'dashed' },
-                label: { formatter: `baseline ${(baselineAccuracy * 100).toFixed(2)}%` },
+                label: {
+                  formatter: `baseline ${(baselineAccuracy * 100).toFixed(2)}%`,
+                  position: 'insideEndTop',
+                },
                 data: [{ yAxis: round(baselineAccuracy * 100, 2) }],
               },
             }

@@ -3,7 +3,16 @@
  * export and the unit tests all build the same option.
  */
 import type { EpochMetrics } from '../types'
+import { isSelectedOnTest, type SelectionRule } from '../selection'
 import type { ChartOption } from './echarts'
+import { bottomName, chartFrame, gridFor, sideName, textWidth, WARN_TEXT, type HeaderLine } from './layout'
+
+/** The epoch whose test accuracy is the run's number, and the rule that chose it. */
+export interface ChosenEpoch {
+  epoch: number
+  rule: SelectionRule
+  testAccuracy?: number | null
+}
 
 export interface CurvesInput {
   /** Finished epochs (EpochMetrics.epoch is the x value), any order. */
@@ -12,6 +21,10 @@ export interface CurvesInput {
   trail?: readonly (readonly [number, number])[]
   /** Planned epochs: fixes the x axis so a live curve grows into it instead of rescaling. */
   epochs?: number
+  /** A finished run: the chosen epoch, marked on the chart and named (with its rule) in the header. */
+  chosen?: ChosenEpoch
+  /** Optional title (the live panel names the run above the chart instead). */
+  title?: string
 }
 
 export const CURVE_SERIES = {
@@ -46,12 +59,18 @@ function points(
     .map((m): [number, number] => [m.epoch, round(pick(m) * scale, 4)])
 }
 
-export function buildCurvesOption(input: CurvesInput): ChartOption {
-  const metrics = [...input.metrics].sort((a, b) => a.epoch - b.epoch)
-  const trail = (input.trail ?? []).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y))
+/** The x extent: the planned epochs, or further when the run (or its live trail) went past them. */
+function xMaxOf(
+  metrics: readonly EpochMetrics[],
+  trail: readonly (readonly [number, number])[],
+  epochs?: number,
+) {
   const lastEpoch = metrics.at(-1)?.epoch ?? 0
-  const xMax = Math.max(1, input.epochs ?? 0, lastEpoch, Math.ceil(trail.at(-1)?.[0] ?? 0))
-  const line = (id: string, name: string, color: string, yAxisIndex: number, data: [number, number][]) => ({
+  return Math.max(1, epochs ?? 0, lastEpoch, Math.ceil(trail.at(-1)?.[0] ?? 0))
+}
+
+function line(id: string, name: string, color: string, yAxisIndex: number, data: [number, number][]) {
+  return {
     id,
     name,
     type: 'line' as const,
@@ -62,71 +81,116 @@ export function buildCurvesOption(input: CurvesInput): ChartOption {
     symbolSize: 6,
     lineStyle: { width: 2 },
     emphasis: { disabled: true },
-  })
+  }
+}
+
+/** The five series, always all present (stable ids: live updates merge by id). */
+function curveSeries(
+  metrics: readonly EpochMetrics[],
+  trail: readonly (readonly [number, number])[],
+  chosen: ChosenEpoch | undefined,
+): NonNullable<ChartOption['series']> {
+  const valAcc = line(
+    CURVE_SERIES.valAccuracy,
+    'val acc',
+    COLORS.valAccuracy,
+    1,
+    points(metrics, (m) => m.valAccuracy, 100),
+  )
+  return [
+    {
+      ...line(
+        CURVE_SERIES.batchLoss,
+        'batch loss',
+        COLORS.batchLoss,
+        0,
+        trail.map(([x, y]): [number, number] => [round(x, 4), round(y, 4)]),
+      ),
+      symbolSize: 4,
+      lineStyle: { width: 1 },
+    },
+    line(
+      CURVE_SERIES.trainLoss,
+      'train loss',
+      COLORS.trainLoss,
+      0,
+      points(metrics, (m) => m.trainLoss),
+    ),
+    line(
+      CURVE_SERIES.valLoss,
+      'val loss',
+      COLORS.valLoss,
+      0,
+      points(metrics, (m) => m.valLoss),
+    ),
+    line(
+      CURVE_SERIES.trainAccuracy,
+      'train acc',
+      COLORS.trainAccuracy,
+      1,
+      points(metrics, (m) => m.trainAccuracy, 100),
+    ),
+    // The chosen epoch as a vertical line, labelled with its rule (red when the test set chose it).
+    chosen
+      ? {
+          ...valAcc,
+          markLine: {
+            symbol: 'none',
+            silent: true,
+            lineStyle: { type: 'dashed', color: isSelectedOnTest(chosen.rule) ? WARN_TEXT : '#6b7686' },
+            label: { formatter: `e${chosen.epoch}`, position: 'end', fontSize: 10 },
+            data: [{ xAxis: chosen.epoch }],
+          },
+        }
+      : // An empty markLine, so a chart merged into (a live update) drops the previous run's mark.
+        { ...valAcc, markLine: { data: [] } },
+  ]
+}
+
+/** The header line: which epoch gives the run's number and how it was chosen. */
+export function chosenLine(chosen: ChosenEpoch): HeaderLine {
+  const acc =
+    chosen.testAccuracy !== undefined && chosen.testAccuracy !== null
+      ? `test acc ${(chosen.testAccuracy * 100).toFixed(2)}% at `
+      : ''
+  const how: Record<SelectionRule, string> = {
+    'best-on-validation': `best-on-validation: ${acc}epoch ${chosen.epoch}, chosen on validation`,
+    'best-on-test': `⚠ best-on-TEST: ${acc}epoch ${chosen.epoch}, chosen on the test set (optimistic)`,
+    mixed: `⚠ ${acc}epoch ${chosen.epoch}, chosen partly on the test set`,
+    'last-epoch': `last epoch: ${acc}epoch ${chosen.epoch}`,
+  }
+  return { text: how[chosen.rule], warn: isSelectedOnTest(chosen.rule) }
+}
+
+export function buildCurvesOption(input: CurvesInput): ChartOption {
+  const metrics = [...input.metrics].sort((a, b) => a.epoch - b.epoch)
+  const trail = (input.trail ?? []).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y))
+  const frame = chartFrame(input.title ?? '', input.chosen ? [chosenLine(input.chosen)] : [], {})
+  const left = sideName('loss', textWidth('0.000', 11))
+  const right = sideName('accuracy %', textWidth('100', 11), 'right')
   return {
     animation: false,
-    grid: { left: 56, right: 56, top: 40, bottom: 36 },
-    legend: { top: 4, itemWidth: 14, itemHeight: 8, textStyle: { fontSize: 11 } },
+    title: frame.title,
+    grid: gridFor(frame, { left: left.margin, right: right.margin }),
+    legend: { ...frame.legend, itemWidth: 14, itemHeight: 8 },
     tooltip: { trigger: 'axis', axisPointer: { type: 'line' }, valueFormatter: (v) => String(v) },
     xAxis: {
       type: 'value',
-      name: 'epoch',
-      nameLocation: 'middle',
-      nameGap: 22,
+      ...bottomName('epoch'),
       min: 0,
-      max: xMax,
+      max: xMaxOf(metrics, trail, input.epochs),
       minInterval: 1,
     },
     yAxis: [
-      { type: 'value', name: 'loss', min: 0, scale: false, splitLine: { lineStyle: { color: '#eef1f5' } } },
       {
         type: 'value',
-        name: 'accuracy %',
+        ...left.axis,
         min: 0,
-        max: 100,
-        splitLine: { show: false },
+        scale: false,
+        splitLine: { lineStyle: { color: '#eef1f5' } },
       },
+      { type: 'value', ...right.axis, min: 0, max: 100, splitLine: { show: false } },
     ],
-    series: [
-      {
-        ...line(
-          CURVE_SERIES.batchLoss,
-          'batch loss',
-          COLORS.batchLoss,
-          0,
-          trail.map(([x, y]): [number, number] => [round(x, 4), round(y, 4)]),
-        ),
-        symbolSize: 4,
-        lineStyle: { width: 1 },
-      },
-      line(
-        CURVE_SERIES.trainLoss,
-        'train loss',
-        COLORS.trainLoss,
-        0,
-        points(metrics, (m) => m.trainLoss),
-      ),
-      line(
-        CURVE_SERIES.valLoss,
-        'val loss',
-        COLORS.valLoss,
-        0,
-        points(metrics, (m) => m.valLoss),
-      ),
-      line(
-        CURVE_SERIES.trainAccuracy,
-        'train acc',
-        COLORS.trainAccuracy,
-        1,
-        points(metrics, (m) => m.trainAccuracy, 100),
-      ),
-      line(
-        CURVE_SERIES.valAccuracy,
-        'val acc',
-        COLORS.valAccuracy,
-        1,
-        points(metrics, (m) => m.valAccuracy, 100),
-      ),
-    ],
+    series: curveSeries(metrics, trail, input.chosen),
   }
 }

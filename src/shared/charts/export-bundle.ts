@@ -5,7 +5,8 @@
  */
 import { formatComparison, type ComparisonTable } from '../comparison'
 import { metricsCsv, runsCsv } from '../export/csv'
-import type { RunDetail } from '../types'
+import { VARIANT_IDS, type EvalReport, type RunDetail } from '../types'
+import { ruleOfRuns, SELECTION_NAMES, selectionLine, type SelectionRule } from '../selection'
 import type { ChartOption } from './echarts'
 import { learnsFromSnapshots } from '../variants'
 import {
@@ -14,7 +15,9 @@ import {
   buildOverlaidCurvesOption,
   buildReliabilityOption,
   deKdPoints,
+  type CurveGroup,
 } from './analysis'
+import type { HeaderLine } from './layout'
 
 export const EXPORT_CHART_SIZE = { width: 800, height: 480 } as const
 
@@ -39,131 +42,162 @@ export interface ExportBundle {
   tables: TextFile[]
 }
 
-/** Completed student runs grouped by variant (de-kd split by snapshot epoch), in first-seen order. */
+/** Registry order of the variants (baseline first); unknown ids after them, in first-seen order. */
+const variantRank = (variant: string): number => {
+  const i = (VARIANT_IDS as readonly string[]).indexOf(variant)
+  return i < 0 ? VARIANT_IDS.length : i
+}
+
+/**
+ * Student runs grouped by variant (de-kd split by snapshot epoch), in the variant registry's order
+ * (baseline, lsr, kd, re-kd, de-kd, tfkd-self, tfkd-reg), de-kd snapshots by epoch: the order of
+ * the comparison table, whatever order the runs came in.
+ */
 export function groupStudents(runs: readonly RunDetail[]): { label: string; runs: RunDetail[] }[] {
-  const groups = new Map<string, RunDetail[]>()
+  const groups = new Map<string, { variant: string; epoch: number; runs: RunDetail[] }>()
   for (const r of runs) {
     if (r.role !== 'student') continue
     const epoch = learnsFromSnapshots(r.variant) ? (r.teacherEpoch ?? r.config.teacher?.epoch ?? null) : null
     const label = epoch !== null ? `${r.variant}@e${epoch}` : r.variant
-    groups.set(label, [...(groups.get(label) ?? []), r])
+    const g = groups.get(label) ?? { variant: r.variant, epoch: epoch ?? 0, runs: [] }
+    g.runs.push(r)
+    groups.set(label, g)
   }
-  const list = [...groups].map(([label, rs]) => ({ label, runs: rs }))
-  // The baseline first: it is the reference every other curve is read against.
-  return list.sort((a, b) => Number(b.label === 'baseline') - Number(a.label === 'baseline'))
+  return [...groups]
+    .map(([label, g], seen) => ({ label, g, seen }))
+    .sort(
+      (a, b) =>
+        variantRank(a.g.variant) - variantRank(b.g.variant) || a.g.epoch - b.g.epoch || a.seen - b.seen,
+    )
+    .map(({ label, g }) => ({ label, runs: g.runs }))
 }
 
-/** The best-epoch test report of the first completed run of a group that has one. */
-function reportOf(runs: readonly RunDetail[]) {
-  return runs.find((r) => r.result)?.result?.best ?? null
+interface Picked {
+  label: string
+  run: RunDetail
+  report: EvalReport
 }
 
-export function buildExportBundle(input: {
-  table: ComparisonTable | null
-  runs: readonly RunDetail[]
-  classNames: readonly string[]
-  /** Variants whose confusion matrices are shown and differenced (default: the first two with results). */
-  confusionPair?: [string, string]
-  /** User tags by run id, for runs.csv. */
-  tags?: Readonly<Record<number, readonly string[]>>
-}): ExportBundle {
-  const size = EXPORT_CHART_SIZE
-  const groups = groupStudents(input.runs)
-  const charts: ChartFile[] = []
-  if (groups.length > 0) {
-    charts.push(
-      {
-        name: 'curves-val-accuracy',
-        title: 'Validation accuracy (mean ± std)',
-        option: buildOverlaidCurvesOption(groups, 'valAccuracy'),
-        ...size,
-      },
-      {
-        name: 'curves-val-loss',
-        title: 'Validation loss (mean ± std)',
-        option: buildOverlaidCurvesOption(groups, 'valLoss'),
-        ...size,
-      },
-    )
-  }
-  const withReports = groups
-    .map((g) => ({ label: g.label, report: reportOf(g.runs) }))
-    .filter(
-      (g): g is { label: string; report: NonNullable<ReturnType<typeof reportOf>> } => g.report !== null,
-    )
-  if (withReports.length > 0) {
+/** The test report a group is charted by: its first finished run's, at the epoch the rule chose. */
+function pickReport(g: { label: string; runs: readonly RunDetail[] }, rule: SelectionRule): Picked | null {
+  const run = g.runs.find((r) => r.result)
+  if (!run?.result) return null
+  return { label: g.label, run, report: rule === 'last-epoch' ? run.result.last : run.result.best }
+}
+
+const source = (p: Picked) => `run #${p.run.id} (seed ${p.run.seed}, epoch ${p.report.epoch})`
+const sourceLine = (p: Picked): HeaderLine => ({ text: `${p.label}: test set, ${source(p)}` })
+
+const caption = (title: string, rule: SelectionRule) => `${title} · ${SELECTION_NAMES[rule]}`
+
+function curveCharts(groups: readonly CurveGroup[], rule: SelectionRule): ChartFile[] {
+  if (groups.length === 0) return []
+  return [
+    {
+      name: 'curves-val-accuracy',
+      title: caption('Validation accuracy (mean ± std)', rule),
+      option: buildOverlaidCurvesOption(groups, 'valAccuracy', rule),
+      ...EXPORT_CHART_SIZE,
+    },
+    {
+      name: 'curves-val-loss',
+      title: caption('Validation loss (mean ± std)', rule),
+      option: buildOverlaidCurvesOption(groups, 'valLoss', rule),
+      ...EXPORT_CHART_SIZE,
+    },
+  ]
+}
+
+function confusionCharts(
+  pair: readonly Picked[],
+  classNames: readonly string[],
+  rule: SelectionRule,
+): ChartFile[] {
+  const charts: ChartFile[] = pair.map((g) => ({
+    name: `confusion-${g.label}`,
+    title: caption(`Confusion matrix: ${g.label} (seed ${g.run.seed})`, rule),
+    option: buildConfusionOption({
+      classNames,
+      label: g.label,
+      confusion: g.report.confusion,
+      lines: [selectionLine(rule), sourceLine(g)],
+    }),
+    ...EXPORT_CHART_SIZE,
+  }))
+  if (pair.length === 2) {
+    const [a, b] = pair as [Picked, Picked]
     charts.push({
-      name: 'reliability',
-      title: 'Reliability diagram and ECE',
-      option: buildReliabilityOption(withReports),
-      ...size,
+      name: `confusion-diff-${a.label}-vs-${b.label}`,
+      title: caption(`Confusion difference: ${a.label} − ${b.label}`, rule),
+      option: buildConfusionOption({
+        classNames,
+        label: a.label,
+        confusion: a.report.confusion,
+        against: { label: b.label, confusion: b.report.confusion },
+        lines: [selectionLine(rule), { text: `test set: ${source(a)} − ${source(b)}` }],
+      }),
+      ...EXPORT_CHART_SIZE,
     })
-    const pair = input.confusionPair
-      ? input.confusionPair.map((l) => withReports.find((g) => g.label === l)).filter((g) => g !== undefined)
-      : withReports.slice(0, 2)
-    const classNames =
-      input.classNames.length > 0
-        ? input.classNames
-        : (pair[0]?.report.confusion.map((_, i) => String(i)) ?? [])
-    for (const g of pair) {
-      charts.push({
-        name: `confusion-${g.label}`,
-        title: `Confusion matrix: ${g.label}`,
-        option: buildConfusionOption({ classNames, label: g.label, confusion: g.report.confusion }),
-        ...size,
-      })
-    }
-    if (pair.length === 2) {
-      const [a, b] = pair as [(typeof pair)[0], (typeof pair)[0]]
-      charts.push({
-        name: `confusion-diff-${a.label}-vs-${b.label}`,
-        title: `Confusion difference: ${a.label} − ${b.label}`,
-        option: buildConfusionOption({
-          classNames,
-          label: a.label,
-          confusion: a.report.confusion,
-          against: { label: b.label, confusion: b.report.confusion },
-        }),
-        ...size,
-      })
-    }
   }
-  const points = deKdPoints(input.runs)
-  if (points.length > 0) {
-    const base = input.runs.filter(
-      (r) => r.role === 'student' && r.variant === 'baseline' && r.testAccuracy !== null,
-    )
-    const baseline = base.length ? base.reduce((s, r) => s + r.testAccuracy!, 0) / base.length : null
-    charts.push({
+  return charts
+}
+
+function reportCharts(
+  groups: readonly { label: string; runs: readonly RunDetail[] }[],
+  input: Pick<ExportInput, 'classNames' | 'confusionPair'>,
+  rule: SelectionRule,
+): ChartFile[] {
+  const picked = groups.map((g) => pickReport(g, rule)).filter((g): g is Picked => g !== null)
+  if (picked.length === 0) return []
+  const seeds = [...new Set(picked.map((p) => p.run.seed))]
+  const reliability: ChartFile = {
+    name: 'reliability',
+    title: caption('Reliability diagram and ECE', rule),
+    option: buildReliabilityOption(picked, [
+      selectionLine(rule),
+      {
+        text:
+          seeds.length === 1 ? `seed ${seeds[0]} of each variant` : 'the first finished seed of each variant',
+      },
+    ]),
+    ...EXPORT_CHART_SIZE,
+  }
+  const pair = input.confusionPair
+    ? input.confusionPair.map((l) => picked.find((g) => g.label === l)).filter((g) => g !== undefined)
+    : picked.slice(0, 2)
+  const classNames =
+    input.classNames.length > 0
+      ? input.classNames
+      : (pair[0]?.report.confusion.map((_, i) => String(i)) ?? [])
+  return [reliability, ...confusionCharts(pair, classNames, rule)]
+}
+
+function deKdCharts(runs: readonly RunDetail[], rule: SelectionRule): ChartFile[] {
+  const points = deKdPoints(runs)
+  if (points.length === 0) return []
+  const base = runs.filter((r) => r.role === 'student' && r.variant === 'baseline' && r.testAccuracy !== null)
+  const baseline = base.length ? base.reduce((s, r) => s + r.testAccuracy!, 0) / base.length : null
+  return [
+    {
       name: 'de-kd',
-      title: 'De-KD plot',
-      option: buildDeKdOption(points, baseline, input.table?.selection),
-      ...size,
-    })
-  }
+      title: caption('De-KD plot', rule),
+      option: buildDeKdOption(points, baseline, rule),
+      ...EXPORT_CHART_SIZE,
+    },
+  ]
+}
 
+function tableFiles(input: Pick<ExportInput, 'table' | 'runs' | 'tags'>): TextFile[] {
   const tables: TextFile[] = []
   if (input.table) {
-    tables.push(
-      {
-        name: 'comparison.csv',
-        title: 'Comparison (CSV)',
-        mime: 'text/csv',
-        content: formatComparison(input.table, 'csv'),
-      },
-      {
-        name: 'comparison.md',
-        title: 'Comparison (Markdown)',
-        mime: 'text/markdown',
-        content: formatComparison(input.table, 'md'),
-      },
-      {
-        name: 'comparison.tex',
-        title: 'Comparison (LaTeX)',
-        mime: 'application/x-tex',
-        content: formatComparison(input.table, 'latex'),
-      },
-    )
+    const formats = [
+      ['comparison.csv', 'Comparison (CSV)', 'text/csv', 'csv'],
+      ['comparison.md', 'Comparison (Markdown)', 'text/markdown', 'md'],
+      ['comparison.tex', 'Comparison (LaTeX)', 'application/x-tex', 'latex'],
+    ] as const
+    for (const [name, title, mime, format] of formats) {
+      tables.push({ name, title, mime, content: formatComparison(input.table, format) })
+    }
   }
   if (input.runs.length > 0) {
     tables.push(
@@ -176,5 +210,39 @@ export function buildExportBundle(input: {
       },
     )
   }
-  return { charts, tables }
+  return tables
+}
+
+export interface ExportInput {
+  table: ComparisonTable | null
+  runs: readonly RunDetail[]
+  classNames: readonly string[]
+  /** Variants whose confusion matrices are shown and differenced (default: the first two with results). */
+  confusionPair?: [string, string]
+  /** User tags by run id, for runs.csv. */
+  tags?: Readonly<Record<number, readonly string[]>>
+  /** Which epoch's accuracy is compared when there is no table to say so (default best). */
+  metric?: 'best' | 'last'
+}
+
+/**
+ * Every chart names how its numbers were chosen (the table's rule, else the runs'), in its header
+ * and its caption; best-on-test is warned in red and in words.
+ */
+export function buildExportBundle(input: ExportInput): ExportBundle {
+  const groups = groupStudents(input.runs)
+  const rule =
+    input.table?.selection ??
+    ruleOfRuns(
+      groups.flatMap((g) => g.runs),
+      input.metric,
+    )
+  return {
+    charts: [
+      ...curveCharts(groups, rule),
+      ...reportCharts(groups, input, rule),
+      ...deKdCharts(input.runs, rule),
+    ],
+    tables: tableFiles(input),
+  }
 }

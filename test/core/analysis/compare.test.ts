@@ -23,8 +23,8 @@ describe('compareRuns', () => {
     ...runs('de-kd', [0.69, 0.688, 0.7], { teacher: 'resnet20@1' }),
   ])
 
-  it('has one row per variant, baseline first, with mean +- std', () => {
-    expect(table.rows.map((r) => r.variant)).toEqual(['baseline', 'tfkd-self', 'lsr', 'de-kd'])
+  it('has one row per variant, baseline first then registry order, with mean +- std', () => {
+    expect(table.rows.map((r) => r.variant)).toEqual(['baseline', 'lsr', 'de-kd', 'tfkd-self'])
     const b = table.rows[0]!
     expect(b.verdict).toBe('reference')
     expect(b.n).toBe(5)
@@ -88,6 +88,26 @@ describe('compareRuns', () => {
   })
 })
 
+describe('row order', () => {
+  it('follows the variant registry (baseline first) whatever order the runs come in', () => {
+    // The store lists runs newest first: the reverse of the plan's order.
+    const newestFirst = [
+      ...runs('tfkd-reg', tfkd),
+      ...runs('tfkd-self', tfkd),
+      ...runs('kd', tfkd),
+      ...runs('lsr', tfkd),
+      ...runs('baseline', base),
+    ]
+    expect(compareRuns(newestFirst).rows.map((r) => r.variant)).toEqual([
+      'baseline',
+      'lsr',
+      'kd',
+      'tfkd-self',
+      'tfkd-reg',
+    ])
+  })
+})
+
 describe('formatters', () => {
   const table = compareRuns([
     ...runs('baseline', base),
@@ -104,7 +124,8 @@ describe('formatters', () => {
     expect(csv[1]!.endsWith(',best-on-validation')).toBe(true)
     expect(csv).toHaveLength(4)
     expect(csv[1]!.startsWith('baseline,,,5,0.7045')).toBe(true)
-    expect(csv[3]).toContain('"cnn-small, ""weak"""')
+    // Registry order: re-kd before tfkd-reg, whatever order the runs came in.
+    expect(csv[2]).toContain('"cnn-small, ""weak"""')
   })
 
   it('markdown: a table in percent with deltas in points and the warnings listed', () => {

@@ -18,6 +18,7 @@ function check(source: string): void {
 
 export const bundledImporter = {
   id: 'bundled',
+  title: 'Bundled sample',
   description: `a dataset shipped with the app (${MNIST_10K.name})`,
   detect: ({ source }) => (source === MNIST_10K.name ? DETECT.exact : DETECT.no),
   async fingerprint(source) {

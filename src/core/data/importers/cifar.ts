@@ -22,6 +22,7 @@ import {
   type ImportOptions,
   type SplitId,
   type SourceProbe,
+  fieldName,
 } from './types'
 
 export type CifarKind = 'cifar10' | 'cifar100'
@@ -198,119 +199,171 @@ async function detectCifar(kind: CifarKind, p: SourceProbe): Promise<number> {
   return DETECT.no
 }
 
+const titleOf = (kind: CifarKind) => (kind === 'cifar10' ? 'CIFAR-10' : 'CIFAR-100')
+
+/** What reading a CIFAR source found: records read, data files seen, the class-names text. */
+interface CifarRead {
+  total: number
+  seen: Set<string>
+  namesText: string | null
+  /** Where the names came from (or were looked for), for error messages. */
+  namesFile: string
+}
+
+/** The digest of a CIFAR import: kind, label mode and the bytes of every file it reads. */
+async function cifarFingerprint(
+  kind: CifarKind,
+  source: string,
+  options: ImportOptions,
+  ctx: Pick<ImportContext, 'signal'>,
+): Promise<string> {
+  const l = LAYOUTS[kind]
+  const hash = createHash('sha256')
+  hash.update(`${kind}\0${options.labelMode ?? 'fine'}\0`)
+  if ((await lstat(source)).isDirectory()) {
+    const { dir, files } = await folderFiles(source, kind)
+    for (const f of [...Object.keys(l.data), l.meta.fine, l.meta.coarse].sort()) {
+      if (!files.has(f)) continue
+      hash.update(`${f}\0`)
+      await hashFile(join(dir, f), hash, ctx.signal)
+    }
+  } else await hashFile(source, hash, ctx.signal)
+  return hash.digest('hex')
+}
+
+/** Options CIFAR cannot honour: resizing, and coarse labels of CIFAR-10. */
+function checkCifarOptions(kind: CifarKind, source: string, options: ImportOptions): void {
+  const title = titleOf(kind)
+  if (options.size && (options.size[0] !== SIDE || options.size[1] !== SIDE)) {
+    throw new ImportError(
+      `${source}: ${title} images are 32x32; leave the ${fieldName(options, 'size')} unset (resizing ${title} is not supported)`,
+    )
+  }
+  if (kind === 'cifar10' && options.labelMode === 'coarse') {
+    throw new ImportError(
+      `${source}: CIFAR-10 has no coarse labels (the ${fieldName(options, 'labelMode')} are for CIFAR-100)`,
+    )
+  }
+}
+
+/** Reads the data files and the names file of an extracted CIFAR folder. */
+async function readCifarFolder(
+  kind: CifarKind,
+  source: string,
+  options: ImportOptions,
+  ctx: ImportContext,
+  channels: 1 | 3,
+): Promise<CifarRead> {
+  const l = LAYOUTS[kind]
+  const mode = options.labelMode ?? 'fine'
+  const seen = new Set<string>()
+  let total = 0
+  const { dir, files } = await folderFiles(source, kind)
+  for (const f of Object.keys(l.data)) {
+    if (!files.has(f)) continue
+    const p = join(dir, f)
+    if (!(await isFile(p))) throw new ImportError(`${p}: not a regular file`)
+    const bytes = await statRegularFile(p, options.limits.maxFileBytes).catch((e: Error) => {
+      throw new ImportError(`${p}: ${e.message}`)
+    })
+    const r = new ByteReader(createReadStream(p, { highWaterMark: 1 << 20, signal: ctx.signal }), p, bytes)
+    try {
+      total += await readRecords(r, bytes, kind, l.data[f]!, options, ctx, channels)
+    } finally {
+      r.close()
+    }
+    seen.add(f)
+  }
+  const namesFile = join(dir, l.meta[mode])
+  const namesText = files.has(l.meta[mode])
+    ? (await readRegularFile(namesFile, 1 << 20)).toString('utf8')
+    : null
+  return { total, seen, namesText, namesFile }
+}
+
+/** Streams a CIFAR .tar.gz (never extracted to disk): data files and the names file, in any order. */
+async function readCifarTarball(
+  kind: CifarKind,
+  source: string,
+  options: ImportOptions,
+  ctx: ImportContext,
+  channels: 1 | 3,
+): Promise<CifarRead> {
+  const l = LAYOUTS[kind]
+  const { limits } = options
+  const mode = options.labelMode ?? 'fine'
+  const out: CifarRead = { total: 0, seen: new Set(), namesText: null, namesFile: l.meta[mode] }
+  const file = createReadStream(source, { highWaterMark: 1 << 20, signal: ctx.signal })
+  const extract = tar.extract()
+  const gunzip = createGunzip()
+  const cap = capBytes(limits.maxFileBytes * 8, source)
+  const fail = (e: Error) => extract.destroy(e)
+  file.on('error', fail)
+  gunzip.on('error', (e) => fail(new ImportError(`${source}: not a valid .tar.gz (${e.message})`)))
+  cap.on('error', fail)
+  file.pipe(gunzip).pipe(cap).pipe(extract)
+  try {
+    for await (const entry of extract) {
+      throwIfAborted(ctx.signal)
+      const name = basename(entry.header.name)
+      const where = `${source}:${entry.header.name}`
+      const size = entry.header.size ?? 0
+      if (entry.header.type === 'file' && l.data[name] && !out.seen.has(name)) {
+        if (size > limits.maxFileBytes)
+          throw new ImportError(`${where}: ${size} bytes, over the limit of ${limits.maxFileBytes}`)
+        const r = new ByteReader(entry as unknown as Readable, where, size)
+        out.total += await readRecords(r, size, kind, l.data[name]!, options, ctx, channels)
+        out.seen.add(name)
+      } else if (entry.header.type === 'file' && name === l.meta[mode] && size <= 1 << 20) {
+        const parts: Buffer[] = []
+        for await (const c of entry) parts.push(c as Buffer)
+        out.namesText = Buffer.concat(parts).toString('utf8')
+        out.namesFile = where
+      } else {
+        entry.resume()
+      }
+    }
+  } catch (err) {
+    if (err instanceof ImportError || (err as Error)?.name === 'AbortError') throw err
+    throw new ImportError(
+      `${source}: not a readable ${titleOf(kind)} .tar.gz (${(err as Error)?.message ?? String(err)})`,
+    )
+  } finally {
+    file.destroy()
+    gunzip.destroy()
+  }
+  return out
+}
+
 function cifarImporter(kind: CifarKind) {
   const l = LAYOUTS[kind]
-  const title = kind === 'cifar10' ? 'CIFAR-10' : 'CIFAR-100'
+  const title = titleOf(kind)
   return {
     id: kind,
+    title,
     description: `${title} binary version (${kind === 'cifar10' ? 'cifar-10-binary.tar.gz' : 'cifar-100-binary.tar.gz'} or the extracted folder)`,
     detect: (probe) => detectCifar(kind, probe),
-    async fingerprint(source, options, ctx) {
-      const hash = createHash('sha256')
-      hash.update(`${kind}\0${options.labelMode ?? 'fine'}\0`)
-      if ((await lstat(source)).isDirectory()) {
-        const { dir, files } = await folderFiles(source, kind)
-        for (const f of [...Object.keys(l.data), l.meta.fine, l.meta.coarse].sort()) {
-          if (!files.has(f)) continue
-          hash.update(`${f}\0`)
-          await hashFile(join(dir, f), hash, ctx.signal)
-        }
-      } else await hashFile(source, hash, ctx.signal)
-      return hash.digest('hex')
-    },
+    fingerprint: (source, options, ctx) => cifarFingerprint(kind, source, options, ctx),
     async run(source, options: ImportOptions, ctx: ImportContext) {
-      const { limits } = options
-      if (options.size && (options.size[0] !== SIDE || options.size[1] !== SIDE)) {
-        throw new ImportError(
-          `${source}: ${title} images are 32x32; resizing with --size is not supported for ${title}`,
-        )
-      }
+      checkCifarOptions(kind, source, options)
       const channels = options.color === 'grayscale' ? 1 : 3
       const mode = options.labelMode ?? 'fine'
-      if (kind === 'cifar10' && options.labelMode === 'coarse') {
-        throw new ImportError(`${source}: CIFAR-10 has no coarse labels (--labels coarse is for CIFAR-100)`)
-      }
       await ctx.sink.begin({ shape: [SIDE, SIDE, channels] })
-      const notes: string[] = []
-      let namesText: string | null = null
-      let namesFile = l.meta[mode]
-      const seen = new Set<string>()
-      let total = 0
-      if ((await lstat(source)).isDirectory()) {
-        const { dir, files } = await folderFiles(source, kind)
-        for (const f of Object.keys(l.data)) {
-          if (!files.has(f)) continue
-          const p = join(dir, f)
-          if (!(await isFile(p))) throw new ImportError(`${p}: not a regular file`)
-          const bytes = await statRegularFile(p, limits.maxFileBytes).catch((e: Error) => {
-            throw new ImportError(`${p}: ${e.message}`)
-          })
-          const r = new ByteReader(
-            createReadStream(p, { highWaterMark: 1 << 20, signal: ctx.signal }),
-            p,
-            bytes,
-          )
-          try {
-            total += await readRecords(r, bytes, kind, l.data[f]!, options, ctx, channels)
-          } finally {
-            r.close()
-          }
-          seen.add(f)
-        }
-        namesFile = join(dir, namesFile)
-        if (files.has(l.meta[mode])) namesText = (await readRegularFile(namesFile, 1 << 20)).toString('utf8')
-      } else {
-        const file = createReadStream(source, { highWaterMark: 1 << 20, signal: ctx.signal })
-        const extract = tar.extract()
-        const gunzip = createGunzip()
-        const cap = capBytes(limits.maxFileBytes * 8, source)
-        const fail = (e: Error) => extract.destroy(e)
-        file.on('error', fail)
-        gunzip.on('error', (e) => fail(new ImportError(`${source}: not a valid .tar.gz (${e.message})`)))
-        cap.on('error', fail)
-        file.pipe(gunzip).pipe(cap).pipe(extract)
-        try {
-          for await (const entry of extract) {
-            throwIfAborted(ctx.signal)
-            const name = basename(entry.header.name)
-            const where = `${source}:${entry.header.name}`
-            const size = entry.header.size ?? 0
-            if (entry.header.type === 'file' && l.data[name] && !seen.has(name)) {
-              if (size > limits.maxFileBytes)
-                throw new ImportError(`${where}: ${size} bytes, over the limit of ${limits.maxFileBytes}`)
-              const r = new ByteReader(entry as unknown as Readable, where, size)
-              total += await readRecords(r, size, kind, l.data[name]!, options, ctx, channels)
-              seen.add(name)
-            } else if (entry.header.type === 'file' && name === l.meta[mode] && size <= 1 << 20) {
-              const parts: Buffer[] = []
-              for await (const c of entry) parts.push(c as Buffer)
-              namesText = Buffer.concat(parts).toString('utf8')
-              namesFile = where
-            } else {
-              entry.resume()
-            }
-          }
-        } catch (err) {
-          if (err instanceof ImportError || (err as Error)?.name === 'AbortError') throw err
-          throw new ImportError(
-            `${source}: not a readable ${title} .tar.gz (${(err as Error)?.message ?? String(err)})`,
-          )
-        } finally {
-          file.destroy()
-          gunzip.destroy()
-        }
-      }
-      if (total === 0) {
+      const read = (await lstat(source)).isDirectory()
+        ? await readCifarFolder(kind, source, options, ctx, channels)
+        : await readCifarTarball(kind, source, options, ctx, channels)
+      if (read.total === 0) {
         throw new ImportError(`${source}: no ${title} data files (${Object.keys(l.data).join(', ')}) found`)
       }
-      const missing = Object.keys(l.data).filter((f) => !seen.has(f))
+      const notes: string[] = []
+      const missing = Object.keys(l.data).filter((f) => !read.seen.has(f))
       if (missing.length > 0) notes.push(`${title}: ${missing.join(', ')} not found; imported the rest`)
       const num = l.numClasses[mode]
       let classNames: string[]
-      if (namesText === null) {
+      if (read.namesText === null) {
         notes.push(`${l.meta[mode]} not found; classes are named by their index`)
         classNames = Array.from({ length: num }, (_, i) => String(i))
-      } else classNames = parseNames(namesText, namesFile, num)
+      } else classNames = parseNames(read.namesText, read.namesFile, num)
       return { classNames, notes }
     },
   } satisfies Importer

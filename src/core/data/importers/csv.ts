@@ -7,8 +7,10 @@
  * - manifest: `path,label` rows naming image files relative to the CSV (they must stay under its
  *   folder), decoded like an image folder.
  * The delimiter is always ',' (auto-detection guesses wrong on some inputs); a BOM is stripped; empty
- * lines are skipped; ragged rows, non-numeric or non-finite values and over-long records are errors
- * that name the line.
+ * lines are skipped; over-long records and broken quoting are errors that name the line. A bad row
+ * (a field count unlike the first row's, a non-numeric or non-finite feature, an empty label) is an
+ * error naming the file, line and what was expected by default (`onBadRows: 'error'`), or, with
+ * `'skip'` (pandas' `on_bad_lines`), left out and listed in the import report with its line.
  */
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
@@ -22,6 +24,7 @@ import { importImageList, isImageName, type ImageItem } from './image-list'
 import { createTestSplitter } from './split'
 import {
   DETECT,
+  fieldName,
   ImportError,
   throwIfAborted,
   type ImportContext,
@@ -44,7 +47,8 @@ const parseOptions = (options: ImportOptions) => ({
   delimiter: ',',
   skip_empty_lines: true,
   max_record_size: options.limits.maxCsvRecordBytes,
-  relax_column_count: false,
+  // Ragged rows are found by the importers (to refuse or skip them by the bad-rows choice).
+  relax_column_count: true,
 })
 
 /** Streams the CSV's non-empty records. (Line numbers cost a copy per record; see `lineOf`.) */
@@ -134,7 +138,7 @@ function chooseColumns(first: Row, second: Row | undefined, options: ImportOptio
       labelIndex = Number(options.labelColumn)
     else {
       throw new ImportError(
-        `${file}: no column "${options.labelColumn}"${header ? ` (columns: ${header.slice(0, 20).join(', ')}${width > 20 ? ', ...' : ''})` : ' (the file has no header row; give a 0-based index)'}`,
+        `${file}: no column "${options.labelColumn}" for the ${fieldName(options, 'labelColumn')}${header ? ` (columns: ${header.slice(0, 20).join(', ')}${width > 20 ? ', ...' : ''})` : ' (the file has no header row; give the column as a 0-based index)'}`,
       )
     }
   }
@@ -174,9 +178,19 @@ async function importManifest(file: string, cols: Columns, options: ImportOption
       skippedHeader = true
       continue
     }
+    const where = `${file}: line ${r.line}`
+    if (r.fields.length !== cols.width) {
+      const problem = `expected ${cols.width} fields (path,label), found ${r.fields.length}`
+      if (options.onBadRows !== 'skip') {
+        throw new ImportError(
+          `${where}: ${problem}; to import the other rows, choose skip for ${fieldName(options, 'onBadRows')}`,
+        )
+      }
+      ctx.skip(where, problem)
+      continue
+    }
     const rel = r.fields[pathIndex]!.trim()
     const label = r.fields[cols.labelIndex]!.trim()
-    const where = `${file}: line ${r.line}`
     if (!label) {
       ctx.skip(`${where}: ${rel}`, 'empty label')
       continue
@@ -215,107 +229,196 @@ async function importManifest(file: string, cols: Columns, options: ImportOption
   return { classNames, notes }
 }
 
-async function importTabular(
-  file: string,
-  cols: Columns,
-  options: ImportOptions,
-  ctx: ImportContext,
-  bytes: number,
-) {
-  const features = cols.width - 1
-  const min = new Float64Array(features).fill(Infinity)
-  const max = new Float64Array(features).fill(-Infinity)
-  let isBytes = true
-  const classes = new Map<string, number>()
-  let n = 0
-  let first = true
-  const featureName = (j: number) => {
+/** How many skipped rows the import report lists one by one (the rest are counted). */
+export const LISTED_BAD_ROWS = 100
+
+interface BadRows {
+  count: number
+  /** Record indices of every skipped row, ascending (pass 2 leaves them out). */
+  indices: number[]
+  /** The first LISTED_BAD_ROWS, with the reason. */
+  listed: { index: number; reason: string }[]
+}
+
+interface Scan {
+  n: number
+  min: Float64Array
+  max: Float64Array
+  /** Every feature an integer in 0..255: kept as it is (MNIST as CSV). */
+  isBytes: boolean
+  classes: Map<string, number>
+  bad: BadRows
+}
+
+/** Names a feature (j counts the non-label columns) by its header or its 1-based column number. */
+function featureNamer(cols: Columns): (j: number) => string {
+  return (j) => {
     const col = j < cols.labelIndex ? j : j + 1
     return cols.header ? `column "${cols.header[col]}"` : `column ${col + 1}`
   }
+}
+
+/** Why a data row cannot be used (wrong field count, empty label, a feature not a finite number), or null. */
+function rowProblem(r: Row, cols: Columns, featureName: (j: number) => string): string | null {
+  if (r.fields.length !== cols.width) {
+    return `expected ${cols.width} fields (as ${cols.header ? 'the header has' : 'the first row has'}), found ${r.fields.length}`
+  }
+  if (!r.fields[cols.labelIndex]!.trim()) return 'empty label'
+  for (let j = 0, col = 0; col < cols.width; col++) {
+    if (col === cols.labelIndex) continue
+    const s = r.fields[col]!
+    if (!isNumber(s))
+      return `${featureName(j)} is ${JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}...` : s)}, expected a number`
+    if (!Number.isFinite(Number(s))) return `${featureName(j)} is ${s.trim()}, expected a finite number`
+    j++
+  }
+  return null
+}
+
+/** The data rows of the file (its header, if any, left out). */
+async function* dataRows(file: string, cols: Columns, options: ImportOptions, signal: AbortSignal) {
+  let first = true
+  for await (const r of rows(file, options, signal)) {
+    if (first && cols.header) {
+      first = false
+      continue
+    }
+    first = false
+    yield r
+  }
+}
+
+/** Pass 1: validates every row (refusing or setting bad ones aside), finds the ranges and classes. */
+async function scanTabular(file: string, cols: Columns, options: ImportOptions, ctx: ImportContext) {
+  const features = cols.width - 1
+  const scan: Scan = {
+    n: 0,
+    min: new Float64Array(features).fill(Infinity),
+    max: new Float64Array(features).fill(-Infinity),
+    isBytes: true,
+    classes: new Map(),
+    bad: { count: 0, indices: [], listed: [] },
+  }
+  const featureName = featureNamer(cols)
   const fail = async (r: Row, msg: string): Promise<never> => {
     const line = r.line >= 0 ? r.line : await lineOf(file, r.index, options, ctx.signal)
     throw new ImportError(`${file}: line ${line}: ${msg}`)
   }
-  // pass 1: validate, ranges, classes
-  for await (const r of rows(file, options, ctx.signal)) {
-    if (first && cols.header) {
-      first = false
-      continue
-    }
-    first = false
-    if ((n & 8191) === 0) {
+  let seen = 0
+  for await (const r of dataRows(file, cols, options, ctx.signal)) {
+    if ((seen++ & 8191) === 0) {
       throwIfAborted(ctx.signal)
-      ctx.onProgress({ phase: 'scanning', done: n, total: 0, unit: 'rows' })
+      ctx.onProgress({ phase: 'scanning', done: scan.n, total: 0, unit: 'rows' })
     }
-    const label = r.fields[cols.labelIndex]!.trim()
-    if (!label) await fail(r, 'empty label')
-    if (!classes.has(label)) {
-      if (classes.size >= options.limits.maxClasses) {
+    const problem = rowProblem(r, cols, featureName)
+    if (problem !== null) {
+      if (options.onBadRows !== 'skip') {
         await fail(
           r,
-          `more than ${options.limits.maxClasses} distinct labels in the label column; is it a class label? (choose it with --label)`,
+          `${problem}; to import the other rows, choose skip for ${fieldName(options, 'onBadRows')}`,
         )
       }
-      classes.set(label, classes.size)
+      scan.bad.count++
+      scan.bad.indices.push(r.index)
+      if (scan.bad.listed.length < LISTED_BAD_ROWS) scan.bad.listed.push({ index: r.index, reason: problem })
+      continue
+    }
+    const label = r.fields[cols.labelIndex]!.trim()
+    if (!scan.classes.has(label)) {
+      if (scan.classes.size >= options.limits.maxClasses) {
+        await fail(
+          r,
+          `more than ${options.limits.maxClasses} distinct labels in the label column; is it a class label? Choose the ${fieldName(options, 'labelColumn')}`,
+        )
+      }
+      scan.classes.set(label, scan.classes.size)
     }
     for (let j = 0, col = 0; col < cols.width; col++) {
       if (col === cols.labelIndex) continue
-      const s = r.fields[col]!
-      if (!isNumber(s)) {
-        await fail(
-          r,
-          `${featureName(j)} is ${JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}...` : s)}, expected a number`,
-        )
-      }
-      const v = Number(s)
-      if (!Number.isFinite(v)) await fail(r, `${featureName(j)} is ${s.trim()}, expected a finite number`)
-      if (v < min[j]!) min[j] = v
-      if (v > max[j]!) max[j] = v
-      if (isBytes && !(Number.isInteger(v) && v >= 0 && v <= 255)) isBytes = false
+      const v = Number(r.fields[col])
+      if (v < scan.min[j]!) scan.min[j] = v
+      if (v > scan.max[j]!) scan.max[j] = v
+      if (scan.isBytes && !(Number.isInteger(v) && v >= 0 && v <= 255)) scan.isBytes = false
       j++
     }
-    n++
+    scan.n++
   }
-  if (n === 0) throw new ImportError(`${file}: no data rows`)
-  let shape: [number, number, number]
+  return scan
+}
+
+/** Each listed record index's line number, in one scan that stops after the last one. */
+async function linesOf(
+  file: string,
+  indices: number[],
+  options: ImportOptions,
+  signal: AbortSignal,
+): Promise<Map<number, number>> {
+  const out = new Map<number, number>()
+  const last = indices.at(-1)
+  if (last === undefined) return out
+  const wanted = new Set(indices)
+  for await (const r of rows(file, options, signal, true)) {
+    if (wanted.has(r.index)) out.set(r.index, r.line)
+    if (r.index >= last) break
+  }
+  return out
+}
+
+/** Lists the skipped rows in the import report: line and reason, the first LISTED_BAD_ROWS of them. */
+async function reportBadRows(file: string, bad: BadRows, options: ImportOptions, ctx: ImportContext) {
+  const lines = await linesOf(
+    file,
+    bad.listed.map((b) => b.index),
+    options,
+    ctx.signal,
+  )
+  for (const b of bad.listed) ctx.skip(`${file}: line ${lines.get(b.index) ?? '?'}`, b.reason)
+  if (bad.count > bad.listed.length) {
+    ctx.skip(file, `${bad.count - bad.listed.length} more bad rows, not listed (${bad.count} skipped in all)`)
+  }
+}
+
+/** Height x width x 1 for the features: the size asked for, a square when it is one, else a row. */
+function tabularShape(file: string, features: number, options: ImportOptions): [number, number, number] {
   if (options.size) {
     if (options.size[0] * options.size[1] !== features) {
       throw new ImportError(
-        `${file}: ${features} feature columns cannot be shaped as ${options.size[0]}x${options.size[1]}`,
+        `${file}: ${features} feature columns cannot be shaped as ${options.size[0]}x${options.size[1]} (the ${fieldName(options, 'size')})`,
       )
     }
-    shape = [options.size[0], options.size[1], 1]
-  } else {
-    const s = Math.round(Math.sqrt(features))
-    shape = s * s === features && s > 1 ? [s, s, 1] : [1, features, 1]
+    return [options.size[0], options.size[1], 1]
   }
-  if (n * features > options.limits.maxDatasetBytes)
-    throw new ImportError(`${file}: ${n} rows x ${features} features is over the dataset limit`)
-  const notes: string[] = [`${n} rows, ${features} features shaped as ${shape.join('x')}`]
-  if (!isBytes)
-    notes.push('features are not all integers in 0..255: each column is scaled from its [min, max] to 0..255')
-  const classNames = sortClasses(classes.keys())
-  const index = new Map(classNames.map((c, i) => [c, i]))
-  await ctx.sink.begin({ shape })
+  const s = Math.round(Math.sqrt(features))
+  return s * s === features && s > 1 ? [s, s, 1] : [1, features, 1]
+}
+
+/** Pass 2: writes the good rows (the same ones pass 1 kept), scaled unless they are bytes already. */
+async function writeTabular(
+  file: string,
+  cols: Columns,
+  scan: Scan,
+  index: Map<string, number>,
+  options: ImportOptions,
+  ctx: ImportContext,
+) {
+  const features = cols.width - 1
+  const { n, min, max, isBytes } = scan
   const carve = createTestSplitter(n, options.testFraction, options.seed)
   const px = new Uint8Array(features)
   const scale = Float64Array.from(min, (m, j) => (max[j]! > m ? 255 / (max[j]! - m) : 0))
-  // pass 2: write
+  const changed = (detail = '') => new ImportError(`${file}: the file changed during the import${detail}`)
   let i = 0
-  first = true
-  for await (const r of rows(file, options, ctx.signal)) {
-    if (first && cols.header) {
-      first = false
+  let nextBad = 0
+  for await (const r of dataRows(file, cols, options, ctx.signal)) {
+    if (scan.bad.indices[nextBad] === r.index) {
+      nextBad++
       continue
     }
-    first = false
     if ((i & 8191) === 0) {
       throwIfAborted(ctx.signal)
       ctx.onProgress({ phase: 'importing', done: i, total: n, unit: 'rows' })
     }
-    if (i >= n)
-      throw new ImportError(`${file}: the file changed during the import (more rows than the first pass)`)
+    if (i >= n || r.fields.length !== cols.width) throw changed(' (more rows than the first pass)')
     for (let j = 0, col = 0; col < cols.width; col++) {
       if (col === cols.labelIndex) continue
       const v = Number(r.fields[col])
@@ -323,20 +426,48 @@ async function importTabular(
       j++
     }
     const label = index.get(r.fields[cols.labelIndex]!.trim())
-    if (label === undefined) return fail(r, 'the file changed during the import')
+    if (label === undefined) throw changed()
     await ctx.sink.add(carve(), px, label)
     i++
   }
-  if (i !== n)
-    throw new ImportError(`${file}: the file changed during the import (${i} rows, first pass saw ${n})`)
-  void bytes
+  if (i !== n) throw changed(` (${i} rows, first pass saw ${n})`)
+}
+
+async function importTabular(file: string, cols: Columns, options: ImportOptions, ctx: ImportContext) {
+  const features = cols.width - 1
+  const scan = await scanTabular(file, cols, options, ctx)
+  const { n, bad } = scan
+  if (n === 0) {
+    throw new ImportError(
+      `${file}: no data rows${bad.count ? ` (all ${bad.count} rows are bad, e.g. ${bad.listed[0]?.reason})` : ''}`,
+    )
+  }
+  const shape = tabularShape(file, features, options)
+  if (n * features > options.limits.maxDatasetBytes)
+    throw new ImportError(`${file}: ${n} rows x ${features} features is over the dataset limit`)
+  const notes: string[] = [`${n} rows, ${features} features shaped as ${shape.join('x')}`]
+  if (bad.count > 0) {
+    notes.push(
+      `${bad.count} bad row${bad.count === 1 ? '' : 's'} skipped${bad.count > bad.listed.length ? ` (the first ${bad.listed.length} listed)` : ''}`,
+    )
+    await reportBadRows(file, bad, options, ctx)
+  }
+  if (!scan.isBytes)
+    notes.push('features are not all integers in 0..255: each column is scaled from its [min, max] to 0..255')
+  const classNames = sortClasses(scan.classes.keys())
+  const index = new Map(classNames.map((c, i) => [c, i]))
+  await ctx.sink.begin({ shape })
+  await writeTabular(file, cols, scan, index, options, ctx)
   return { classNames, notes }
 }
 
 export const csvImporter = {
   id: 'csv',
+  title: 'CSV',
   description:
-    'CSV: numeric features + a label column (--label NAME, last by default), or path,label rows of images',
+    'numeric features and a label column (the last unless chosen), or path,label rows naming images',
+  fields: ['labelColumn', 'onBadRows'],
+  extensions: ['.csv'],
   detect: ({ kind, name }) => (kind === 'file' && name.endsWith('.csv') ? DETECT.certain : DETECT.no),
   async fingerprint(source, options, ctx) {
     const hash = createHash('sha256')
@@ -352,7 +483,7 @@ export const csvImporter = {
     return hash.digest('hex')
   },
   async run(source, options: ImportOptions, ctx: ImportContext) {
-    const bytes = await statRegularFile(source, Number.MAX_SAFE_INTEGER).catch((e: Error) => {
+    await statRegularFile(source, Number.MAX_SAFE_INTEGER).catch((e: Error) => {
       throw new ImportError(`${source}: ${e.message}`)
     })
     const [first, second] = await head(source, options, ctx.signal)
@@ -360,6 +491,6 @@ export const csvImporter = {
     const cols = chooseColumns(first, second, options, source)
     return cols.isManifest
       ? importManifest(source, cols, options, ctx)
-      : importTabular(source, cols, options, ctx, bytes)
+      : importTabular(source, cols, options, ctx)
   },
 } satisfies Importer

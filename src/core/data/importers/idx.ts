@@ -18,6 +18,7 @@ import {
   type Importer,
   type ImportOptions,
   type SplitId,
+  fieldName,
 } from './types'
 
 /** Any IDX image file, for detection (the import itself then looks for the labels beside it). */
@@ -104,6 +105,7 @@ async function readHeader(r: ByteReader, expectDims: number, what: string): Prom
 export const idxImporter = {
   id: 'idx',
   description: 'MNIST-style IDX files (*-images-idx3-ubyte + *-labels-idx1-ubyte, gzipped or not)',
+  title: 'IDX (MNIST layout)',
   detect: ({ kind, name, entries }) =>
     kind === 'file' && DETECT_RE.test(name)
       ? DETECT.certain
@@ -167,10 +169,11 @@ export const idxImporter = {
           shape = [h, w]
           if (options.size && (options.size[0] !== h || options.size[1] !== w)) {
             throw new ImportError(
-              `${p.images}: IDX images are ${h}x${w}; resizing with --size is not supported for IDX`,
+              `${p.images}: IDX images are ${h}x${w}; leave the ${fieldName(options, 'size')} unset (resizing IDX is not supported)`,
             )
           }
-          if (options.color === 'rgb') notes.push('IDX images are grayscale; --rgb ignored')
+          if (options.color === 'rgb')
+            notes.push(`IDX images are grayscale; the ${fieldName(options, 'color')} RGB was ignored`)
           await ctx.sink.begin({ shape: [h, w, 1] })
         } else if (shape[0] !== h || shape[1] !== w) {
           throw new ImportError(

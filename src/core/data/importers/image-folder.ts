@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto'
 import { lstat, realpath } from 'node:fs/promises'
 import { join } from 'node:path'
+import { naturalOrder, sortClassNames } from './class-order'
 import { hashFile, INVALID_NAME_REASON, readdirNames, walkFiles, type WalkEntry } from './fs-safe'
 import { importImageList, isImageName, type ImageItem } from './image-list'
 import {
@@ -18,7 +19,7 @@ import {
 } from './types'
 
 const TEST_NAMES = ['test', 'val', 'validation', 'valid']
-export const naturalOrder = new Intl.Collator('en', { numeric: true }).compare
+export { naturalOrder }
 
 /** Class folders; a folder whose name is not valid UTF-8 is left out (and reported as stray). */
 async function subdirs(dir: string): Promise<string[]> {
@@ -70,7 +71,7 @@ async function layout(source: string): Promise<Layout> {
     const splitDirs: [SplitId, string][] = [['train', trainDir]]
     if (testDir) splitDirs.push(['test', testDir])
     const perSplit = await Promise.all(splitDirs.map(async ([, d]) => subdirs(join(root, d))))
-    classNames = [...new Set(perSplit.flat())].sort(naturalOrder)
+    classNames = sortClassNames([...new Set(perSplit.flat())])
     for (let s = 0; s < splitDirs.length; s++) {
       const [split, d] = splitDirs[s]!
       await strayIn(join(root, d), d)
@@ -84,7 +85,7 @@ async function layout(source: string): Promise<Layout> {
       }
     }
   } else {
-    classNames = top
+    classNames = sortClassNames(top)
     for (const cls of top)
       folders.push({ split: null, label: classNames.indexOf(cls), dir: join(root, cls), relBase: root })
   }
@@ -126,6 +127,7 @@ async function listItems(
 
 export const imageFolderImporter = {
   id: 'image-folder',
+  title: 'Image folder',
   description: 'one sub-folder per class of PNG/JPEG/WebP/BMP/GIF images, optionally under train/ and test/',
   // Any folder could be one; every more specific format outranks it.
   detect: ({ kind }) => (kind === 'directory' ? DETECT.fallback : DETECT.no),

@@ -5,6 +5,13 @@
  * when the rest of the source is usable.
  */
 
+import {
+  neutralFieldNames,
+  type FieldNamer,
+  type ImportField,
+  type OnBadRows,
+} from '../../../shared/import-fields'
+
 export const FORMAT_IDS = ['image-folder', 'cifar10', 'cifar100', 'idx', 'csv', 'bundled'] as const
 export type FormatId = (typeof FORMAT_IDS)[number]
 
@@ -50,6 +57,10 @@ export interface ImportOptions {
   labelColumn?: string
   /** CIFAR-100: fine (100) or coarse (20) labels. */
   labelMode?: 'fine' | 'coarse'
+  /** CSV: refuse the file at the first unusable row (default), or skip such rows and list them. */
+  onBadRows?: OnBadRows
+  /** How messages name a setting (the CLI adds its flags); host-neutral words when absent. */
+  fieldName?: FieldNamer
   /** Fraction of the samples held out as test when the source has no test split. */
   testFraction: number
   /** Seed of the test split carved at import (validation is carved later by each run's seed). */
@@ -124,7 +135,14 @@ export const DETECT = {
 
 export interface Importer {
   id: FormatId
+  /** A short name for menus; the id when absent. */
+  title?: string
+  /** One line on what it reads, in words for any host (no CLI flags). */
   description: string
+  /** The settings only this format reads (the form shows them when it is chosen). */
+  fields?: readonly ImportField[]
+  /** File name endings (lower case, with the dot) that `detect` takes as this format. */
+  extensions?: readonly string[]
   /** How sure this importer is that it reads the source (DETECT levels); 0 when it does not. */
   detect(probe: SourceProbe): number | Promise<number>
   /** A digest of everything the result depends on in the source (bytes, names). */
@@ -150,6 +168,11 @@ export class ImportLimitError extends ImportError {
     super(message)
     this.name = 'ImportLimitError'
   }
+}
+
+/** A setting's name in a message, in the words of the host that will show it. */
+export function fieldName(options: Pick<ImportOptions, 'fieldName'>, field: ImportField): string {
+  return (options.fieldName ?? neutralFieldNames)(field)
 }
 
 export function throwIfAborted(signal: AbortSignal): void {

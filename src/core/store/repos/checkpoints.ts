@@ -61,6 +61,12 @@ export function createCheckpointsRepo({ db, now }: RepoDeps) {
         .get(runId, epoch) as Row | undefined
       return r && toCheckpoint(r)
     },
+    /** Every checkpoint row of a run, by epoch. */
+    list(runId: number): CheckpointRecord[] {
+      return (
+        db.prepare('SELECT * FROM checkpoints WHERE run_id = ? ORDER BY epoch, id').all(runId) as Row[]
+      ).map(toCheckpoint)
+    },
     /** The epoch of one checkpoint (a de-kd student's teacher snapshot), or null. */
     epochOf(id: number): number | null {
       const r = db.prepare('SELECT epoch FROM checkpoints WHERE id = ?').get(id) as

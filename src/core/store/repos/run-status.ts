@@ -20,10 +20,15 @@ export function createRunStatusRepo({ db, now }: RepoDeps) {
   return {
     /** Back to the queue (resume); the epochs already recorded stay. */
     requeue(id: number, hostPidValue: number = process.pid): void {
-      transition(db, id, 'queued', { failure_reason: null, finished_at: null, host_pid: hostPidValue })
+      transition(db, id, 'queued', {
+        failure_reason: null,
+        finished_at: null,
+        host_pid: hostPidValue,
+        queued_at: now(),
+      })
     },
     /** Into this host's queue: resumable, or left queued/running by a host that is gone. */
-    adopt: (id: number): void => adopt(db, id),
+    adopt: (id: number): void => adopt(db, id, process.pid, now),
     /** The pid of the host that queued or drives the run. */
     hostPid: (id: number): number | null => hostPid(db, id),
     markRunning(id: number, backend: string, device: string, hostPidValue: number = process.pid): void {

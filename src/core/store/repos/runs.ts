@@ -26,11 +26,15 @@ export interface NewRun {
   teacherRunId?: number | null
   teacherCheckpointId?: number | null
   role?: RunRole
+  /** The run whose config this one repeats (a rerun). */
+  rerunOf?: number | null
 }
 
 const RUN_SELECT = `
   SELECT r.*, d.name AS dataset_name,
-    (SELECT COUNT(*) FROM epoch_metrics m WHERE m.run_id = r.id) AS epochs_done
+    (SELECT COUNT(*) FROM epoch_metrics m WHERE m.run_id = r.id) AS epochs_done,
+    (SELECT TOTAL(CASE WHEN typeof(m.duration_ms) IN ('real', 'integer') THEN m.duration_ms END)
+       FROM epoch_metrics m WHERE m.run_id = r.id) AS training_ms
   FROM runs r JOIN datasets d ON d.id = r.dataset_id`
 
 function toRun(r: Row): RunSummary {
@@ -58,6 +62,9 @@ function toRun(r: Row): RunSummary {
     createdAt: r.created_at as number,
     startedAt: (r.started_at as number | null) ?? null,
     finishedAt: (r.finished_at as number | null) ?? null,
+    trainingMs: Math.round((r.training_ms as number | null) ?? 0),
+    queuedAt: (r.queued_at as number | null) ?? null,
+    rerunOf: (r.rerun_of as number | null) ?? null,
   }
 }
 
@@ -90,6 +97,12 @@ function createRunQueries(deps: RepoDeps) {
         metrics: metrics.metrics(id),
         result: r.result ? decodeJson<RunResultDetails>(r.result as string) : null,
         teacherEpoch: checkpointId ? checkpoints.epochOf(checkpointId) : null,
+        checkpoints: checkpoints
+          .list(id)
+          .map((c) => ({ epoch: c.epoch, kind: c.kind, bytes: c.bytes, createdAt: c.createdAt })),
+        reruns: (
+          db.prepare('SELECT id FROM runs WHERE rerun_of = ? ORDER BY id').all(id) as { id: number }[]
+        ).map((x) => x.id),
       }
     },
     list(filter: RunFilter = {}): RunSummary[] {
@@ -136,8 +149,9 @@ function createRunWrites(deps: RepoDeps, get: (id: number) => RunSummary | undef
       const info = db
         .prepare(
           `INSERT INTO runs (experiment_id, dataset_id, model, variant, seed, config, status,
-             teacher_run_id, teacher_checkpoint_id, epochs_planned, created_at, role, host_pid)
-           VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
+             teacher_run_id, teacher_checkpoint_id, epochs_planned, created_at, role, host_pid,
+             rerun_of, queued_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           r.experimentId,
@@ -153,6 +167,8 @@ function createRunWrites(deps: RepoDeps, get: (id: number) => RunSummary | undef
           r.role ?? 'student',
           // A queued run belongs to the host that queued it (run-lifecycle.ts).
           process.pid,
+          r.rerunOf ?? null,
+          now(),
         )
       return get(Number(info.lastInsertRowid))!
     },

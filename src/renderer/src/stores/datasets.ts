@@ -6,12 +6,18 @@ import type {
   DatasetPreviewInfo,
 } from '../../../shared/contract'
 import { AppError } from '../../../shared/errors'
+import type { ImportFormatInfo, OnBadRows } from '../../../shared/import-fields'
 import type { DatasetSummary } from '../../../shared/types'
 import { call, on, uploadArchive, type UploadJob } from '../lib/api'
 
 export interface ImportRequest {
   path: string
   name?: string
+  /** A format id of the registry; detected from the path when absent. */
+  format?: string
+  /** CSV: the label column by header name or 0-based index. */
+  labelColumn?: string
+  onBadRows?: OnBadRows
 }
 
 export const useDatasetsStore = defineStore('datasets', () => {
@@ -26,6 +32,8 @@ export const useDatasetsStore = defineStore('datasets', () => {
   const pendingPath = ref<string | null>(null)
   /** An archive upload in flight (web host). */
   const upload = shallowRef<{ name: string; sent: number; total: number; job: UploadJob } | null>(null)
+  /** The importer registry's formats (the form's format menu); [] until loaded. */
+  const formats = shallowRef<ImportFormatInfo[]>([])
   let off: (() => void) | null = null
   let jobCounter = 0
 
@@ -44,7 +52,17 @@ export const useDatasetsStore = defineStore('datasets', () => {
     off ??= on('datasets:progress', (p) => {
       if (job.value && job.value.jobId === p.jobId) job.value = { ...job.value, progress: p }
     })
-    await refresh()
+    await Promise.all([refresh(), loadFormats()])
+  }
+
+  async function loadFormats(): Promise<void> {
+    if (formats.value.length > 0) return
+    try {
+      formats.value = await call('datasets:formats', {})
+    } catch (err) {
+      // The form still imports with format detection; the error shows like any other.
+      error.value = AppError.from(err)
+    }
   }
 
   async function importFrom(req: ImportRequest): Promise<DatasetImportOutcome> {
@@ -56,6 +74,9 @@ export const useDatasetsStore = defineStore('datasets', () => {
         jobId,
         path: req.path,
         ...(req.name ? { name: req.name } : {}),
+        ...(req.format ? { format: req.format } : {}),
+        ...(req.labelColumn ? { labelColumn: req.labelColumn } : {}),
+        ...(req.onBadRows ? { onBadRows: req.onBadRows } : {}),
       })
       lastImport.value = outcome
       await refresh()
@@ -136,6 +157,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     error,
     job,
     lastImport,
+    formats,
     pendingPath,
     upload,
     uploadFile,

@@ -3,7 +3,14 @@ import { computed, ref, shallowRef } from 'vue'
 import type { ModelInfo } from '../../../shared/contract'
 import { AppError } from '../../../shared/errors'
 import type { RunConfigInput } from '../../../shared/schemas'
-import type { EpochMetrics, RunProgress, RunStatusEvent, RunSummary } from '../../../shared/types'
+import type {
+  EpochMetrics,
+  RunProgress,
+  RunResultDetails,
+  RunStatusEvent,
+  RunSummary,
+} from '../../../shared/types'
+import { inExecutionOrder } from '../../../shared/run-states'
 import { call, on, onConnection } from '../lib/api'
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'interrupted'])
@@ -23,6 +30,8 @@ export const useRunsStore = defineStore('runs', () => {
   const progress = shallowRef<Record<number, RunProgress>>({})
   const metrics = shallowRef<Record<number, EpochMetrics[]>>({})
   const trails = shallowRef<Record<number, TrailPoint[]>>({})
+  /** How each loaded run's best epoch was chosen (charts name it; absent until the run has a result). */
+  const selections = shallowRef<Record<number, RunResultDetails['selection']>>({})
   /** User tags by run id (runs without tags are absent). */
   const tags = shallowRef<Record<number, string[]>>({})
   const status = ref<LoadStatus>('idle')
@@ -31,11 +40,10 @@ export const useRunsStore = defineStore('runs', () => {
   const isConnected = ref(true)
   let unsubscribe: (() => void)[] = []
 
-  /** The run to show live: a running one first, else the newest queued one. */
-  const activeRun = computed<RunSummary | null>(
-    () =>
-      runs.value.find((r) => r.status === 'running') ?? runs.value.find((r) => r.status === 'queued') ?? null,
-  )
+  /** Queued and running runs in the order they run (running first, then by queue time). */
+  const queue = computed<RunSummary[]>(() => inExecutionOrder(runs.value))
+  /** The run to show live: the running one, else the queued one that runs next. */
+  const activeRun = computed<RunSummary | null>(() => queue.value[0] ?? null)
 
   function fail(err: unknown): AppError {
     const e = AppError.from(err)
@@ -93,18 +101,21 @@ export const useRunsStore = defineStore('runs', () => {
 
   async function resume(runId: number): Promise<void> {
     try {
-      const r = await call('runs:resume', { runId })
-      patchRun(runId, r)
+      await call('runs:resume', { runId })
+      // Reload rather than patch with the answer: a push ('running') may already have overtaken it.
+      await refresh()
     } catch (err) {
       throw fail(err)
     }
   }
 
-  /** A fresh run with the same resolved config (teacher included). */
+  /** A fresh run with the same resolved config (teacher included), recorded as a rerun of runId. */
   async function rerun(runId: number): Promise<number> {
     try {
-      const detail = await call('runs:get', { runId })
-      return await start({ ...detail.config })
+      const r = await call('runs:rerun', { runId })
+      metrics.value = { ...metrics.value, [r.id]: [] }
+      await refresh()
+      return r.id
     } catch (err) {
       throw fail(err)
     }
@@ -123,6 +134,7 @@ export const useRunsStore = defineStore('runs', () => {
     try {
       const detail = await call('runs:get', { runId })
       metrics.value = { ...metrics.value, [runId]: detail.metrics }
+      if (detail.result) selections.value = { ...selections.value, [runId]: detail.result.selection }
     } catch (err) {
       fail(err)
     }
@@ -213,12 +225,14 @@ export const useRunsStore = defineStore('runs', () => {
     progress,
     metrics,
     trails,
+    selections,
     tags,
     status,
     error,
     isStarting,
     isConnected,
     activeRun,
+    queue,
     init,
     dispose,
     refresh,

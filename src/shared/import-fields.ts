@@ -1,0 +1,43 @@
+/**
+ * The settings of a dataset import, by the words a person sees. Core messages name a setting
+ * through a `FieldNamer` so that each host speaks its own language: the UI names the form field
+ * ("the label column"), the CLI adds its flag ("the label column (--label)"). A message that
+ * hard-codes a flag would send a UI user looking for a command line that is not there.
+ */
+
+/** What to do with a CSV row that cannot be used (wrong field count, a non-numeric feature, no label). */
+export const ON_BAD_ROWS = ['error', 'skip'] as const
+export type OnBadRows = (typeof ON_BAD_ROWS)[number]
+
+/** Each import setting's name in words (lower case, for use inside a sentence). */
+export const IMPORT_FIELD_NAMES = {
+  format: 'format',
+  name: 'name',
+  labelColumn: 'label column',
+  onBadRows: 'bad rows',
+  size: 'image size',
+  color: 'colour',
+  labelMode: 'CIFAR-100 labels (fine or coarse)',
+  testFraction: 'test fraction',
+  seed: 'seed',
+} as const
+export type ImportField = keyof typeof IMPORT_FIELD_NAMES
+
+/** Turns a setting into the words a message uses for it. */
+export type FieldNamer = (field: ImportField) => string
+
+/** The host-neutral namer: the setting's name only (the UI and the web host). */
+export const neutralFieldNames: FieldNamer = (field) => IMPORT_FIELD_NAMES[field]
+
+/** A format of the importer registry as the UI lists it (`datasets:formats`). */
+export interface ImportFormatInfo {
+  id: string
+  /** A short name for a menu ("CSV", "CIFAR-10"). */
+  title: string
+  /** One line on what the format reads. */
+  description: string
+  /** The settings only this format reads (e.g. the CSV label column), for the form to show. */
+  fields: ImportField[]
+  /** File name endings detection takes as this format (for the form to show `fields` in auto mode). */
+  extensions: string[]
+}
