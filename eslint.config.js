@@ -108,5 +108,37 @@ export default tseslint.config(
       'vue/multiline-html-element-content-newline': 'off',
     },
   },
+  {
+    // Functions stay under ~80 lines (DESIGN.md, style): a longer one is split into named helpers, or
+    // carries `// eslint-disable-next-line max-lines-per-function -- <why>` where its length is the
+    // clearer form (one command table, one declarative template, one protocol closure).
+    // Vue SFCs are left out: a component's setup is its whole script.
+    files: ['src/**/*.ts'],
+    rules: {
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
+    // Pinia setup stores: like an SFC's setup, the store's closure is the whole module (state,
+    // getters, actions); its parts are the returned members, not nested functions.
+    files: ['src/renderer/src/stores/**/*.ts'],
+    rules: { 'max-lines-per-function': 'off' },
+  },
+  {
+    // In flight on other branches when the rule landed (Nov 29): their owners split these functions
+    // or mark them with a reasoned disable, then drop the file from this list.
+    //   csv.ts importTabular, dataset-service.ts importDataset, cli/datasets.ts: issue 14 (import form)
+    //   charts/curves.ts buildCurvesOption, charts/export-bundle.ts buildExportBundle: issue 14 (charts)
+    //   cluster-service.ts createClusterService: issue 15 (cluster with imported teachers)
+    files: [
+      'src/core/data/importers/csv.ts',
+      'src/core/services/dataset-service.ts',
+      'src/cli/datasets.ts',
+      'src/shared/charts/curves.ts',
+      'src/shared/charts/export-bundle.ts',
+      'src/core/cluster/cluster-service.ts',
+    ],
+    rules: { 'max-lines-per-function': 'off' },
+  },
   ...layerConfigs,
 )

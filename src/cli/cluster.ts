@@ -42,6 +42,7 @@ function countsLine(s: ClusterJobStatus | Omit<ClusterJobStatus, 'experimentId'>
     .join(', ')
 }
 
+// eslint-disable-next-line max-lines-per-function -- the `tfkd cluster` command table: one commander block per subcommand (submit, status, sync, retry, cancel, list), each short, read top to bottom like the help it prints
 export function registerClusterCommands(
   program: CommandType,
   openCore: () => AppCore,

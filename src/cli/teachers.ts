@@ -62,6 +62,7 @@ function describe(t: OnnxTeacherSummary): string {
   ].join('\n')
 }
 
+// eslint-disable-next-line max-lines-per-function -- the `tfkd teachers` command table: one commander block per subcommand (import, list, delete, export-model), each short, read top to bottom like the help it prints
 export function registerTeacherCommands(program: Command, openCore: () => AppCore): void {
   const teachers = program.command('teachers').description('imported ONNX teachers (bring your own teacher)')
 

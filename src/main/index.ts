@@ -61,6 +61,62 @@ if (!app.requestSingleInstanceLock()) {
   start()
 }
 
+/**
+ * Connects the core to the desktop: push events to the window, the menu, notifications and the
+ * taskbar/dock progress of runs (installDesktop).
+ */
+function connectDesktop(opened: AppCore, getWindow: () => BrowserWindow | null): void {
+  for (const channel of PUSH_CHANNELS) {
+    opened.on(channel, (payload) => {
+      const win = getWindow()
+      if (win && !win.isDestroyed()) win.webContents.send(channel, payload)
+    })
+  }
+  const desktop = installDesktop({
+    appName: APP_TITLE,
+    version: app.getVersion(),
+    dataHome,
+    isDev: !app.isPackaged,
+    platform: process.platform,
+    getWindow,
+    dispatch: opened.dispatch,
+    dialog,
+    setApplicationMenu: (template) => Menu.setApplicationMenu(Menu.buildFromTemplate(template)),
+    openFolder: (p) => openFolderSafe(p),
+    writeClipboard: (text) => clipboard.writeText(text),
+    notify: Notification.isSupported()
+      ? (n) =>
+          new Notification({
+            title: n.title,
+            body: n.body,
+            urgency: n.urgent ? 'critical' : 'normal',
+          }).show()
+      : undefined,
+  })
+  opened.on('runs:progress', (p) => desktop.feedback.onProgress(p))
+  opened.on('runs:status', (e) => {
+    desktop.feedback.onStatus(e).catch((err: unknown) => console.error('[main] run feedback:', err))
+  })
+}
+
+/** better-sqlite3's binary for this Electron; when it is missing, says how to build it and exits. */
+function nativeBindingOrExit(appPath: string): string | null {
+  const nativeBinding = nativeBindingPath({
+    isPackaged: app.isPackaged,
+    appPath,
+    resourcesPath: process.resourcesPath,
+    electronVersion: process.versions.electron ?? 'unknown',
+  })
+  if (existsSync(nativeBinding)) return nativeBinding
+  dialog.showErrorBox(
+    'SQLite binary missing',
+    `better-sqlite3 built for this Electron was not found at\n${nativeBinding}\n\n` +
+      'Run `node scripts/electron-native.mjs` (npm start and npm run dev do this).',
+  )
+  app.exit(1)
+  return null
+}
+
 function start(): void {
   let core: AppCore | null = null
   let mainWindow: BrowserWindow | null = null
@@ -100,21 +156,8 @@ function start(): void {
   app
     .whenReady()
     .then(() => {
-      const nativeBinding = nativeBindingPath({
-        isPackaged: app.isPackaged,
-        appPath,
-        resourcesPath: process.resourcesPath,
-        electronVersion: process.versions.electron ?? 'unknown',
-      })
-      if (!existsSync(nativeBinding)) {
-        dialog.showErrorBox(
-          'SQLite binary missing',
-          `better-sqlite3 built for this Electron was not found at\n${nativeBinding}\n\n` +
-            'Run `node scripts/electron-native.mjs` (npm start and npm run dev do this).',
-        )
-        app.exit(1)
-        return
-      }
+      const nativeBinding = nativeBindingOrExit(appPath)
+      if (!nativeBinding) return
 
       installSessionSecurity(session.defaultSession)
       if (target.kind === 'app') {
@@ -133,36 +176,7 @@ function start(): void {
       })
       core = opened
       registerRoutes({ ipcMain, dispatch: opened.dispatch, isTrustedSender: isAppUrl })
-      for (const channel of PUSH_CHANNELS) {
-        opened.on(channel, (payload) => {
-          if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(channel, payload)
-        })
-      }
-      const desktop = installDesktop({
-        appName: APP_TITLE,
-        version: app.getVersion(),
-        dataHome,
-        isDev: !app.isPackaged,
-        platform: process.platform,
-        getWindow: () => mainWindow,
-        dispatch: opened.dispatch,
-        dialog,
-        setApplicationMenu: (template) => Menu.setApplicationMenu(Menu.buildFromTemplate(template)),
-        openFolder: (p) => openFolderSafe(p),
-        writeClipboard: (text) => clipboard.writeText(text),
-        notify: Notification.isSupported()
-          ? (n) =>
-              new Notification({
-                title: n.title,
-                body: n.body,
-                urgency: n.urgent ? 'critical' : 'normal',
-              }).show()
-          : undefined,
-      })
-      opened.on('runs:progress', (p) => desktop.feedback.onProgress(p))
-      opened.on('runs:status', (e) => {
-        desktop.feedback.onStatus(e).catch((err: unknown) => console.error('[main] run feedback:', err))
-      })
+      connectDesktop(opened, () => mainWindow)
       openWindow()
       app.on('activate', () => {
         if (BrowserWindow.getAllWindows().length === 0) openWindow()

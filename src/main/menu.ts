@@ -27,6 +27,7 @@ export interface MenuOptions {
   actions: MenuActions
 }
 
+// eslint-disable-next-line max-lines-per-function -- one declarative menu template (Electron's MenuItemConstructorOptions), read as the menu bar it builds; splitting it would scatter the menus
 export function buildMenuTemplate(opts: MenuOptions): MenuItemConstructorOptions[] {
   const { actions: a, isDev } = opts
   const isMac = opts.platform === 'darwin'

@@ -222,7 +222,7 @@ describe.skipIf(skipChromium)('import form (web host, Chromium, axe-core)', () =
         expect(problems, problems.join('\n')).toEqual([])
         expect(errors).toEqual([])
         await ctx.close()
-      }, 60_000)
+      }, 90_000)
     }
   }
 })

@@ -7,8 +7,27 @@
 import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import { describeFormats } from '../../src/core/data/importers/index'
 import { AppError } from '../../src/shared/errors'
+import type { ImportFormatInfo } from '../../src/shared/import-fields'
+
+/** What a host answers to datasets:formats (its registry; test/core checks the real one's). */
+const FORMATS: ImportFormatInfo[] = [
+  { id: 'image-folder', title: 'Image folder', description: 'class folders', fields: [], extensions: [] },
+  {
+    id: 'csv',
+    title: 'CSV',
+    description: 'numeric features and a label column',
+    fields: ['labelColumn', 'onBadRows'],
+    extensions: ['.csv'],
+  },
+  {
+    id: 'npy',
+    title: 'NumPy',
+    description: 'a format only this host knows',
+    fields: [],
+    extensions: ['.npy'],
+  },
+]
 
 const fake = vi.hoisted(() => ({
   calls: [] as { channel: string; input: unknown }[],
@@ -39,7 +58,7 @@ const { default: DatasetsView } = await import('../../src/renderer/src/views/Dat
 beforeEach(() => {
   setActivePinia(createPinia())
   fake.calls.length = 0
-  fake.formats = describeFormats()
+  fake.formats = FORMATS
   fake.importAnswer = null
 })
 
@@ -53,7 +72,7 @@ describe('Datasets view import form', () => {
   it('lists the registry formats and shows the CSV settings only for CSV', async () => {
     const w = await mounted()
     const options = w.findAll('[data-testid="import-format"] option').map((o) => o.text())
-    expect(options).toEqual(['Detect from the path', ...describeFormats().map((f) => f.title)])
+    expect(options).toEqual(['Detect from the path', 'Image folder', 'CSV', 'NumPy'])
     expect(w.find('[data-testid="import-label"]').exists()).toBe(false)
     await w.find('[data-testid="import-path"]').setValue('/data/iris.csv')
     expect(w.find('[data-testid="import-label"]').exists()).toBe(true)

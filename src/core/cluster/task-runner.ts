@@ -152,6 +152,7 @@ function resolveTeacher(
 }
 
 /** Drives one trainer child through the run, recording each event; resolves with the exit code. */
+// eslint-disable-next-line max-lines-per-function -- one promise over the trainer protocol: the abort handler, each message and the exit share its resolve() and the recorder; the switch is the protocol's message table
 function driveTrainer(
   deps: TaskRunnerDeps,
   start: TrainerStart,

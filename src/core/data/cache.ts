@@ -86,162 +86,213 @@ export interface CacheWriter extends SampleSink {
   abort(): Promise<void>
 }
 
+type Part = { images: PartFile; labels: PartFile; n: number; classCounts: number[] }
+
+/**
+ * Fills `splits` with each split's offsets when the data starts at `start` (train, then test; images,
+ * then labels, each split 8-byte aligned) and returns where the file ends.
+ */
+function layoutSplits(
+  parts: ReadonlyMap<SplitId, Part>,
+  classCount: number,
+  sampleBytes: number,
+  start: number,
+  splits: Record<SplitId, SplitBlock>,
+): number {
+  let off = start
+  for (const id of ['train', 'test'] as const) {
+    const p = parts.get(id)
+    const n = p?.n ?? 0
+    const counts = Array.from({ length: classCount }, (_, i) => p?.classCounts[i] ?? 0)
+    splits[id] = { n, imagesOffset: off, labelsOffset: off + n * sampleBytes, classCounts: counts }
+    off += n * sampleBytes + n * 4
+    off = Math.ceil(off / 8) * 8
+  }
+  return off
+}
+
+/** Copies the whole of `file` into `fh` at offset `at`, in 4 MiB chunks. */
+async function copyInto(fh: FileHandle, file: string, at: number, chunk: Buffer): Promise<void> {
+  const src = await open(file, 'r')
+  try {
+    let pos = 0
+    for (;;) {
+      const { bytesRead } = await src.read(chunk, 0, chunk.length, pos)
+      if (bytesRead === 0) break
+      await fh.write(chunk, 0, bytesRead, at + pos)
+      pos += bytesRead
+    }
+  } finally {
+    await src.close()
+  }
+}
+
+/**
+ * Writes the cache file `out`: magic, header length and JSON header in the first `start` bytes, then
+ * every part file at its offset (each removed once copied), truncated to `end` and synced.
+ */
+async function writeCacheFile(
+  out: string,
+  { start, json, end }: { start: number; json: Buffer; end: number },
+  parts: ReadonlyMap<SplitId, Part>,
+  splits: Record<SplitId, SplitBlock>,
+): Promise<void> {
+  const fh = await open(out, 'w')
+  try {
+    const head = Buffer.alloc(start)
+    head.write(MAGIC, 0, 'latin1')
+    head.writeUInt32LE(json.length, 8)
+    json.copy(head, 12)
+    await fh.write(head, 0, head.length, 0)
+    const chunk = Buffer.allocUnsafe(4 << 20)
+    for (const id of ['train', 'test'] as const) {
+      const p = parts.get(id)
+      if (!p) continue
+      for (const [file, at] of [
+        [p.images.path, splits[id].imagesOffset],
+        [p.labels.path, splits[id].labelsOffset],
+      ] as const) {
+        await copyInto(fh, file, at, chunk)
+        await rm(file, { force: true })
+      }
+    }
+    await fh.truncate(end)
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+}
+
 export async function createCacheWriter(dir: string, opts: { maxBytes?: number } = {}): Promise<CacheWriter> {
   await mkdir(dir, { recursive: true })
   const tmp = await mkdtemp(join(dir, '.import-'))
-  let shape: [number, number, number] | null = null
-  let sampleBytes = 0
-  const parts = new Map<SplitId, { images: PartFile; labels: PartFile; n: number; classCounts: number[] }>()
-  let sum = new Float64Array(0)
-  let sq = new Float64Array(0)
-  const maxBytes = opts.maxBytes ?? Number.MAX_SAFE_INTEGER
-  let total = 0
-  const label4 = new Int32Array(1)
-  const label4Bytes = new Uint8Array(label4.buffer)
+  return new FileCacheWriter(dir, tmp, opts.maxBytes ?? Number.MAX_SAFE_INTEGER)
+}
 
-  async function part(split: SplitId) {
-    let p = parts.get(split)
+/** Streams samples into per-split temp files under `tmp`, then assembles the cache in `dir`. */
+class FileCacheWriter implements CacheWriter {
+  private shape: [number, number, number] | null = null
+  private sampleBytes = 0
+  private readonly parts = new Map<SplitId, Part>()
+  /** Per-channel sums of the training pixels (in [0, 1]) and of their squares: mean and std. */
+  private sum = new Float64Array(0)
+  private sq = new Float64Array(0)
+  private total = 0
+  private readonly label4 = new Int32Array(1)
+  private readonly label4Bytes = new Uint8Array(this.label4.buffer)
+
+  constructor(
+    private readonly dir: string,
+    private readonly tmp: string,
+    private readonly maxBytes: number,
+  ) {}
+
+  private async part(split: SplitId): Promise<Part> {
+    let p = this.parts.get(split)
     if (!p) {
       p = {
-        images: await PartFile.create(join(tmp, `${split}.images`)),
-        labels: await PartFile.create(join(tmp, `${split}.labels`)),
+        images: await PartFile.create(join(this.tmp, `${split}.images`)),
+        labels: await PartFile.create(join(this.tmp, `${split}.labels`)),
         n: 0,
         classCounts: [],
       }
-      parts.set(split, p)
+      this.parts.set(split, p)
     }
     return p
   }
 
-  const writer: CacheWriter = {
-    async begin(meta) {
-      if (shape) throw new Error('cache writer: begin() called twice')
-      const [h, w, c] = meta.shape
-      if (![h, w, c].every((x) => Number.isInteger(x) && x > 0))
-        throw new Error(`cache writer: bad shape ${meta.shape}`)
-      shape = [h, w, c]
-      sampleBytes = h * w * c
-      sum = new Float64Array(c)
-      sq = new Float64Array(c)
-    },
-    async add(split, pixels, label) {
-      if (!shape) throw new Error('cache writer: add() before begin()')
-      if (pixels.length !== sampleBytes) {
-        throw new Error(
-          `cache writer: sample has ${pixels.length} bytes, expected ${sampleBytes} (${shape.join('x')})`,
-        )
-      }
-      if (!Number.isInteger(label) || label < 0) throw new Error(`cache writer: bad label ${label}`)
-      total += sampleBytes
-      if (total > maxBytes) throw new Error(`dataset is larger than the limit of ${maxBytes} bytes`)
-      const p = await part(split)
-      await p.images.write(pixels)
-      label4[0] = label
-      await p.labels.write(label4Bytes)
-      p.n++
-      while (p.classCounts.length <= label) p.classCounts.push(0)
-      p.classCounts[label]!++
-      if (split === 'train') {
-        const c = shape[2]
-        for (let i = 0; i < pixels.length; i++) {
-          const v = pixels[i]! / 255
-          const k = i % c
-          sum[k]! += v
-          sq[k]! += v * v
-        }
-      }
-    },
-    counts() {
-      return { train: parts.get('train')?.n ?? 0, test: parts.get('test')?.n ?? 0 }
-    },
-    async finish({ classNames, fileName }) {
-      if (!shape) throw new Error('no samples were imported')
-      for (const p of parts.values()) {
-        await p.images.close()
-        await p.labels.close()
-      }
-      const trainN = parts.get('train')?.n ?? 0
-      const px = trainN * (sampleBytes / shape[2])
-      const mean = Array.from(sum, (s) => (px ? s / px : 0))
-      const std = Array.from(sq, (s, k) => (px ? Math.sqrt(Math.max(s / px - mean[k]! ** 2, 0)) : 0))
-      const splits = {} as Record<SplitId, SplitBlock>
-      // offsets depend on the header length, which depends on the offsets' digits: size the header
-      // with placeholder offsets of the final magnitude, then pad.
-      const layout = (start: number) => {
-        let off = start
-        for (const id of ['train', 'test'] as const) {
-          const p = parts.get(id)
-          const n = p?.n ?? 0
-          const counts = Array.from({ length: classNames.length }, (_, i) => p?.classCounts[i] ?? 0)
-          splits[id] = { n, imagesOffset: off, labelsOffset: off + n * sampleBytes, classCounts: counts }
-          off += n * sampleBytes + n * 4
-          off = Math.ceil(off / 8) * 8
-        }
-        return off
-      }
-      const maxLabel = Math.max(0, ...[...parts.values()].map((p) => p.classCounts.length - 1))
-      if (maxLabel >= classNames.length)
-        throw new Error(`label ${maxLabel} has no class name (${classNames.length} names)`)
-      const header: CacheHeader = { version: 1, shape, classNames, splits, mean, std }
-      // Offsets depend on where the data starts, which depends on the header's length: lay out from
-      // 0 to size the header, then leave slack for the offsets' extra digits.
-      layout(0)
-      const start = Math.ceil((12 + Buffer.byteLength(JSON.stringify(header)) + 256) / 8) * 8
-      layout(start)
-      const json = Buffer.from(JSON.stringify(header))
-      if (12 + json.length > start) throw new Error('cache header does not fit its reserved space')
-      const out = join(tmp, fileName)
-      const fh = await open(out, 'w')
-      try {
-        const head = Buffer.alloc(start)
-        head.write(MAGIC, 0, 'latin1')
-        head.writeUInt32LE(json.length, 8)
-        json.copy(head, 12)
-        await fh.write(head, 0, head.length, 0)
-        const chunk = Buffer.allocUnsafe(4 << 20)
-        for (const id of ['train', 'test'] as const) {
-          const p = parts.get(id)
-          if (!p) continue
-          for (const [file, at] of [
-            [p.images.path, splits[id].imagesOffset],
-            [p.labels.path, splits[id].labelsOffset],
-          ] as const) {
-            const src = await open(file, 'r')
-            try {
-              let pos = 0
-              for (;;) {
-                const { bytesRead } = await src.read(chunk, 0, chunk.length, pos)
-                if (bytesRead === 0) break
-                await fh.write(chunk, 0, bytesRead, at + pos)
-                pos += bytesRead
-              }
-            } finally {
-              await src.close()
-            }
-            await rm(file, { force: true })
-          }
-        }
-        const end = layout(start)
-        await fh.truncate(end)
-        await fh.sync()
-      } finally {
-        await fh.close()
-      }
-      const finalPath = join(dir, fileName)
-      const bytes = (await stat(out)).size
-      await rename(out, finalPath)
-      await rm(tmp, { recursive: true, force: true })
-      return { path: finalPath, header, bytes }
-    },
-    async abort() {
-      for (const p of parts.values()) {
-        await p.images.close().catch(() => {})
-        await p.labels.close().catch(() => {})
-      }
-      await rm(tmp, { recursive: true, force: true })
-    },
+  async begin(meta: { shape: [number, number, number] }): Promise<void> {
+    if (this.shape) throw new Error('cache writer: begin() called twice')
+    const [h, w, c] = meta.shape
+    if (![h, w, c].every((x) => Number.isInteger(x) && x > 0))
+      throw new Error(`cache writer: bad shape ${meta.shape}`)
+    this.shape = [h, w, c]
+    this.sampleBytes = h * w * c
+    this.sum = new Float64Array(c)
+    this.sq = new Float64Array(c)
   }
-  return writer
+
+  async add(split: SplitId, pixels: Uint8Array, label: number): Promise<void> {
+    const { shape, sampleBytes } = this
+    if (!shape) throw new Error('cache writer: add() before begin()')
+    if (pixels.length !== sampleBytes) {
+      throw new Error(
+        `cache writer: sample has ${pixels.length} bytes, expected ${sampleBytes} (${shape.join('x')})`,
+      )
+    }
+    if (!Number.isInteger(label) || label < 0) throw new Error(`cache writer: bad label ${label}`)
+    this.total += sampleBytes
+    if (this.total > this.maxBytes)
+      throw new Error(`dataset is larger than the limit of ${this.maxBytes} bytes`)
+    const p = await this.part(split)
+    await p.images.write(pixels)
+    this.label4[0] = label
+    await p.labels.write(this.label4Bytes)
+    p.n++
+    while (p.classCounts.length <= label) p.classCounts.push(0)
+    p.classCounts[label]!++
+    if (split === 'train') {
+      const c = shape[2]
+      const { sum, sq } = this
+      for (let i = 0; i < pixels.length; i++) {
+        const v = pixels[i]! / 255
+        const k = i % c
+        sum[k]! += v
+        sq[k]! += v * v
+      }
+    }
+  }
+
+  counts(): { train: number; test: number } {
+    return { train: this.parts.get('train')?.n ?? 0, test: this.parts.get('test')?.n ?? 0 }
+  }
+
+  async finish({
+    classNames,
+    fileName,
+  }: {
+    classNames: string[]
+    fileName: string
+  }): Promise<{ path: string; header: CacheHeader; bytes: number }> {
+    const { shape, parts, sampleBytes } = this
+    if (!shape) throw new Error('no samples were imported')
+    for (const p of parts.values()) {
+      await p.images.close()
+      await p.labels.close()
+    }
+    const trainN = parts.get('train')?.n ?? 0
+    const px = trainN * (sampleBytes / shape[2])
+    const mean = Array.from(this.sum, (s) => (px ? s / px : 0))
+    const std = Array.from(this.sq, (s, k) => (px ? Math.sqrt(Math.max(s / px - mean[k]! ** 2, 0)) : 0))
+    const splits = {} as Record<SplitId, SplitBlock>
+    const layout = (start: number) => layoutSplits(parts, classNames.length, sampleBytes, start, splits)
+    const maxLabel = Math.max(0, ...[...parts.values()].map((p) => p.classCounts.length - 1))
+    if (maxLabel >= classNames.length)
+      throw new Error(`label ${maxLabel} has no class name (${classNames.length} names)`)
+    const header: CacheHeader = { version: 1, shape, classNames, splits, mean, std }
+    // Offsets depend on where the data starts, which depends on the header's length: lay out from
+    // 0 to size the header, then leave slack for the offsets' extra digits.
+    layout(0)
+    const start = Math.ceil((12 + Buffer.byteLength(JSON.stringify(header)) + 256) / 8) * 8
+    layout(start)
+    const json = Buffer.from(JSON.stringify(header))
+    if (12 + json.length > start) throw new Error('cache header does not fit its reserved space')
+    const out = join(this.tmp, fileName)
+    await writeCacheFile(out, { start, json, end: layout(start) }, parts, splits)
+    const finalPath = join(this.dir, fileName)
+    const bytes = (await stat(out)).size
+    await rename(out, finalPath)
+    await rm(this.tmp, { recursive: true, force: true })
+    return { path: finalPath, header, bytes }
+  }
+
+  async abort(): Promise<void> {
+    for (const p of this.parts.values()) {
+      await p.images.close().catch(() => {})
+      await p.labels.close().catch(() => {})
+    }
+    await rm(this.tmp, { recursive: true, force: true })
+  }
 }
 
 function readExact(fd: number, bytes: Uint8Array, position: number, path: string): void {

@@ -114,147 +114,192 @@ const spatial = (t: Sym): [number, number, number] => {
   return [Number(s[1]), Number(s[2]), Number(s[3])]
 }
 
+/** What a layer converter gets: the graph, the layer, its config, weights and input names. */
+interface LayerInput {
+  g: GraphBuilder
+  layer: tfl.layers.Layer
+  cls: string
+  cfg: Cfg
+  name: string
+  weights: { data: Float32Array; shape: number[] }[]
+  /** The layer's (first) symbolic input: its shape is NHWC. */
+  input: Sym
+  /** ONNX name of the first input, and of all of them. */
+  x: string
+  ins: string[]
+}
+
+function convertConv({ g, cls, cfg, name, weights, input, x }: LayerInput): string {
+  const [h, w] = spatial(input)
+  const [kh, kw] = pair(cfg.kernelSize, 1)
+  const [sh, sw] = pair(cfg.strides, 1)
+  const [dh, dw] = pair(cfg.dilationRate, 1)
+  if (dh !== 1 || dw !== 1) throw new Error(`layer ${name}: dilated convolutions have no ONNX export here`)
+  const [pt, pb] = tfPads(h, kh, sh, String(cfg.padding))
+  const [pl, pr] = tfPads(w, kw, sw, String(cfg.padding))
+  const k = weights[0]!
+  const depthwise = cls === 'DepthwiseConv2D'
+  const wdims = depthwise ? [k.shape[2]! * k.shape[3]!, 1, kh, kw] : [k.shape[3]!, k.shape[2]!, kh, kw]
+  const W = g.init(
+    floatTensor(
+      `${name}_W`,
+      wdims,
+      depthwise ? depthwiseWeights(k.data, k.shape) : convWeights(k.data, k.shape),
+    ),
+  )
+  const inputs = [x, W]
+  if (weights[1]) inputs.push(g.init(floatTensor(`${name}_B`, [weights[1].shape[0]!], weights[1].data)))
+  const y = g.node(
+    'Conv',
+    inputs,
+    [
+      ints('kernel_shape', [kh, kw]),
+      ints('strides', [sh, sw]),
+      ints('pads', [pt, pl, pb, pr]),
+      int('group', depthwise ? k.shape[2]! : 1),
+    ],
+    name,
+  )
+  return activation(g, y, cfg.activation, name)
+}
+
+function convertBatchNorm({ g, layer, cfg, name, weights, x }: LayerInput): string {
+  const [gamma, beta, mean, variance] = weights
+  const c = gamma!.shape[0]!
+  const y = g.node(
+    'BatchNormalization',
+    [
+      x,
+      g.init(floatTensor(`${name}_scale`, [c], gamma!.data)),
+      g.init(floatTensor(`${name}_B`, [c], beta!.data)),
+      g.init(floatTensor(`${name}_mean`, [c], mean!.data)),
+      g.init(floatTensor(`${name}_var`, [c], variance!.data)),
+    ],
+    [float('epsilon', Number(cfg.epsilon ?? (layer as unknown as { epsilon: number }).epsilon))],
+    name,
+  )
+  return activation(g, y, (layer as unknown as { activation: string }).activation, name)
+}
+
+function convertRelu({ g, cfg, name, x }: LayerInput): string {
+  const max = cfg.maxValue
+  if (max === null || max === undefined) return g.node('Relu', [x], [], name)
+  return g.node(
+    'Clip',
+    [
+      x,
+      g.init(floatTensor(`${name}_min`, [], Float32Array.of(0))),
+      g.init(floatTensor(`${name}_max`, [], Float32Array.of(Number(max)))),
+    ],
+    [],
+    name,
+  )
+}
+
+function convertMaxPool({ g, cfg, name, input, x }: LayerInput): string {
+  const [h, w] = spatial(input)
+  const [kh, kw] = pair(cfg.poolSize, 2)
+  const [sh, sw] = pair(cfg.strides ?? cfg.poolSize, 2)
+  const [pt, pb] = tfPads(h, kh, sh, String(cfg.padding))
+  const [pl, pr] = tfPads(w, kw, sw, String(cfg.padding))
+  return g.node(
+    'MaxPool',
+    [x],
+    [ints('kernel_shape', [kh, kw]), ints('strides', [sh, sw]), ints('pads', [pt, pl, pb, pr])],
+    name,
+  )
+}
+
+function convertGlobalAvgPool({ g, name, x }: LayerInput): string {
+  return g.node('Flatten', [g.node('GlobalAveragePool', [x], [], name)], [int('axis', 1)])
+}
+
+function convertFlatten({ g, name, input, x }: LayerInput): string {
+  // TF flattens NHWC: go back to that order so the next dense layer's weights line up.
+  const nhwc = input.shape.length === 4 ? g.node('Transpose', [x], [ints('perm', [0, 2, 3, 1])]) : x
+  return g.node('Flatten', [nhwc], [int('axis', 1)], name)
+}
+
+function convertDense({ g, cfg, name, weights, x }: LayerInput): string {
+  const k = weights[0]!
+  const inputs = [x, g.init(floatTensor(`${name}_W`, k.shape, k.data))]
+  if (weights[1]) inputs.push(g.init(floatTensor(`${name}_B`, [weights[1].shape[0]!], weights[1].data)))
+  else inputs.push(g.init(floatTensor(`${name}_B`, [k.shape[1]!], new Float32Array(k.shape[1]!))))
+  return activation(g, g.node('Gemm', inputs, [], name), cfg.activation, name)
+}
+
+function convertAdd({ g, name, x, ins }: LayerInput): string {
+  return ins
+    .slice(1)
+    .reduce((acc, b, i) => g.node('Add', [acc, b], [], i === ins.length - 2 ? name : undefined), x)
+}
+
+function convertConcat({ g, cfg, name, ins }: LayerInput): string {
+  const axis = Number(cfg.axis ?? -1)
+  if (axis !== -1 && axis !== 3) throw new Error(`layer ${name}: only channel concatenation is exported`)
+  return g.node('Concat', ins, [int('axis', 1)], name)
+}
+
+function convertChannelSlice({ g, layer, name, x }: LayerInput): string {
+  const { begin, size } = layer as unknown as { begin: number; size: number }
+  return g.node(
+    'Slice',
+    [
+      x,
+      g.init(int64Tensor(`${name}_starts`, [begin])),
+      g.init(int64Tensor(`${name}_ends`, [begin + size])),
+      g.init(int64Tensor(`${name}_axes`, [1])),
+    ],
+    [],
+    name,
+  )
+}
+
+function convertChannelShuffle({ g, layer, name, input, x }: LayerInput): string {
+  const { groups } = layer as unknown as { groups: number }
+  const [h, w, c] = spatial(input)
+  const grouped = g.node('Reshape', [x, g.init(int64Tensor(`${name}_s1`, [-1, groups, c / groups, h, w]))])
+  const swapped = g.node('Transpose', [grouped], [ints('perm', [0, 2, 1, 3, 4])])
+  return g.node('Reshape', [swapped, g.init(int64Tensor(`${name}_s2`, [-1, c, h, w]))], [], name)
+}
+
+/** One converter per exported Keras layer class: returns the ONNX name of the layer's output. */
+const CONVERTERS: Record<string, (l: LayerInput) => string> = {
+  Conv2D: convertConv,
+  DepthwiseConv2D: convertConv,
+  TfkdBatchNormalization: convertBatchNorm,
+  ReLU: convertRelu,
+  MaxPooling2D: convertMaxPool,
+  GlobalAveragePooling2D: convertGlobalAvgPool,
+  Flatten: convertFlatten,
+  Dense: convertDense,
+  Add: convertAdd,
+  Concatenate: convertConcat,
+  TfkdChannelSlice: convertChannelSlice,
+  TfkdChannelShuffle: convertChannelShuffle,
+}
+
 /**
  * Converts one layer. `ins` are the ONNX names of its inputs (NCHW, or [N, F] after a flatten);
  * returns the name of its output.
  */
 function convertLayer(g: GraphBuilder, layer: tfl.layers.Layer, ins: string[]): string {
   const cls = layer.getClassName()
-  const cfg = layer.getConfig() as Cfg
   const name = layer.name
-  const weights = layer.getWeights().map((w) => ({ data: w.dataSync() as Float32Array, shape: w.shape }))
-  const input = (Array.isArray(layer.input) ? layer.input[0] : layer.input) as Sym
-  const x = ins[0]!
-  switch (cls) {
-    case 'Conv2D':
-    case 'DepthwiseConv2D': {
-      const [h, w] = spatial(input)
-      const [kh, kw] = pair(cfg.kernelSize, 1)
-      const [sh, sw] = pair(cfg.strides, 1)
-      const [dh, dw] = pair(cfg.dilationRate, 1)
-      if (dh !== 1 || dw !== 1)
-        throw new Error(`layer ${name}: dilated convolutions have no ONNX export here`)
-      const [pt, pb] = tfPads(h, kh, sh, String(cfg.padding))
-      const [pl, pr] = tfPads(w, kw, sw, String(cfg.padding))
-      const k = weights[0]!
-      const depthwise = cls === 'DepthwiseConv2D'
-      const wdims = depthwise ? [k.shape[2]! * k.shape[3]!, 1, kh, kw] : [k.shape[3]!, k.shape[2]!, kh, kw]
-      const W = g.init(
-        floatTensor(
-          `${name}_W`,
-          wdims,
-          depthwise ? depthwiseWeights(k.data, k.shape) : convWeights(k.data, k.shape),
-        ),
-      )
-      const inputs = [x, W]
-      if (weights[1]) inputs.push(g.init(floatTensor(`${name}_B`, [weights[1].shape[0]!], weights[1].data)))
-      const y = g.node(
-        'Conv',
-        inputs,
-        [
-          ints('kernel_shape', [kh, kw]),
-          ints('strides', [sh, sw]),
-          ints('pads', [pt, pl, pb, pr]),
-          int('group', depthwise ? k.shape[2]! : 1),
-        ],
-        name,
-      )
-      return activation(g, y, cfg.activation, name)
-    }
-    case 'TfkdBatchNormalization': {
-      const [gamma, beta, mean, variance] = weights
-      const c = gamma!.shape[0]!
-      const y = g.node(
-        'BatchNormalization',
-        [
-          x,
-          g.init(floatTensor(`${name}_scale`, [c], gamma!.data)),
-          g.init(floatTensor(`${name}_B`, [c], beta!.data)),
-          g.init(floatTensor(`${name}_mean`, [c], mean!.data)),
-          g.init(floatTensor(`${name}_var`, [c], variance!.data)),
-        ],
-        [float('epsilon', Number(cfg.epsilon ?? (layer as unknown as { epsilon: number }).epsilon))],
-        name,
-      )
-      return activation(g, y, (layer as unknown as { activation: string }).activation, name)
-    }
-    case 'ReLU': {
-      const max = cfg.maxValue
-      if (max === null || max === undefined) return g.node('Relu', [x], [], name)
-      return g.node(
-        'Clip',
-        [
-          x,
-          g.init(floatTensor(`${name}_min`, [], Float32Array.of(0))),
-          g.init(floatTensor(`${name}_max`, [], Float32Array.of(Number(max)))),
-        ],
-        [],
-        name,
-      )
-    }
-    case 'MaxPooling2D': {
-      const [h, w] = spatial(input)
-      const [kh, kw] = pair(cfg.poolSize, 2)
-      const [sh, sw] = pair(cfg.strides ?? cfg.poolSize, 2)
-      const [pt, pb] = tfPads(h, kh, sh, String(cfg.padding))
-      const [pl, pr] = tfPads(w, kw, sw, String(cfg.padding))
-      return g.node(
-        'MaxPool',
-        [x],
-        [ints('kernel_shape', [kh, kw]), ints('strides', [sh, sw]), ints('pads', [pt, pl, pb, pr])],
-        name,
-      )
-    }
-    case 'GlobalAveragePooling2D':
-      return g.node('Flatten', [g.node('GlobalAveragePool', [x], [], name)], [int('axis', 1)])
-    case 'Flatten': {
-      // TF flattens NHWC: go back to that order so the next dense layer's weights line up.
-      const nhwc = input.shape.length === 4 ? g.node('Transpose', [x], [ints('perm', [0, 2, 3, 1])]) : x
-      return g.node('Flatten', [nhwc], [int('axis', 1)], name)
-    }
-    case 'Dense': {
-      const k = weights[0]!
-      const inputs = [x, g.init(floatTensor(`${name}_W`, k.shape, k.data))]
-      if (weights[1]) inputs.push(g.init(floatTensor(`${name}_B`, [weights[1].shape[0]!], weights[1].data)))
-      else inputs.push(g.init(floatTensor(`${name}_B`, [k.shape[1]!], new Float32Array(k.shape[1]!))))
-      return activation(g, g.node('Gemm', inputs, [], name), cfg.activation, name)
-    }
-    case 'Add':
-      return ins
-        .slice(1)
-        .reduce((acc, b, i) => g.node('Add', [acc, b], [], i === ins.length - 2 ? name : undefined), x)
-    case 'Concatenate': {
-      const axis = Number(cfg.axis ?? -1)
-      if (axis !== -1 && axis !== 3) throw new Error(`layer ${name}: only channel concatenation is exported`)
-      return g.node('Concat', ins, [int('axis', 1)], name)
-    }
-    case 'TfkdChannelSlice': {
-      const { begin, size } = layer as unknown as { begin: number; size: number }
-      return g.node(
-        'Slice',
-        [
-          x,
-          g.init(int64Tensor(`${name}_starts`, [begin])),
-          g.init(int64Tensor(`${name}_ends`, [begin + size])),
-          g.init(int64Tensor(`${name}_axes`, [1])),
-        ],
-        [],
-        name,
-      )
-    }
-    case 'TfkdChannelShuffle': {
-      const { groups } = layer as unknown as { groups: number }
-      const [h, w, c] = spatial(input)
-      const grouped = g.node('Reshape', [
-        x,
-        g.init(int64Tensor(`${name}_s1`, [-1, groups, c / groups, h, w])),
-      ])
-      const swapped = g.node('Transpose', [grouped], [ints('perm', [0, 2, 1, 3, 4])])
-      return g.node('Reshape', [swapped, g.init(int64Tensor(`${name}_s2`, [-1, c, h, w]))], [], name)
-    }
-    default:
-      throw new Error(`layer ${name} (${cls}) has no ONNX export; supported: the catalog's layer types`)
-  }
+  const convert = Object.hasOwn(CONVERTERS, cls) ? CONVERTERS[cls] : undefined
+  if (!convert)
+    throw new Error(`layer ${name} (${cls}) has no ONNX export; supported: the catalog's layer types`)
+  return convert({
+    g,
+    layer,
+    cls,
+    cfg: layer.getConfig() as Cfg,
+    name,
+    weights: layer.getWeights().map((w) => ({ data: w.dataSync() as Float32Array, shape: w.shape })),
+    input: (Array.isArray(layer.input) ? layer.input[0] : layer.input) as Sym,
+    x: ins[0]!,
+    ins,
+  })
 }
 
 export interface OnnxExportMeta {

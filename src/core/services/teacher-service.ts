@@ -79,6 +79,45 @@ export function nearChanceWarning(
   )
 }
 
+/** The ONNX file's size; a missing or unreadable file is an input error on `path`. */
+function onnxFileSize(file: string): number {
+  try {
+    const st = statSync(file)
+    if (!st.isFile()) throw new Error('not a file')
+    return st.size
+  } catch (err) {
+    throw new AppError('invalid_input', `${file}: cannot read the ONNX file (${(err as Error).message})`, {
+      field: 'path',
+    })
+  }
+}
+
+/** The --class-map file resolved against the dataset's classes; a bad map is an input error. */
+function classMapOf(path: string, classNames: string[]): number[] {
+  try {
+    return readClassMap(path, classNames)
+  } catch (err) {
+    throw new AppError('invalid_input', (err as Error).message, { field: 'classMap' })
+  }
+}
+
+/** Copies the teacher into `dir` as `<sha256>.onnx` (once: same content, same file); returns its path. */
+async function storeTeacherCopy(file: string, sha256: string, dir: string): Promise<string> {
+  mkdirSync(dir, { recursive: true })
+  const stored = join(dir, `${sha256}.onnx`)
+  if (!existsSync(stored)) {
+    const tmp = `${stored}.tmp-${process.pid}`
+    try {
+      copyFileSync(file, tmp)
+      renameSync(tmp, stored)
+    } catch (err) {
+      rmSync(tmp, { force: true })
+      throw new AppError('internal', `cannot copy ${file} into ${dir}: ${(err as Error).message}`)
+    }
+  }
+  return stored
+}
+
 export function createTeacherService(deps: TeacherServiceDeps) {
   const { store, paths } = deps
   return {
@@ -87,27 +126,9 @@ export function createTeacherService(deps: TeacherServiceDeps) {
       opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
     ): Promise<{ teacher: OnnxTeacherSummary; warnings: string[] }> {
       const file = input.path
-      let size: number
-      try {
-        const st = statSync(file)
-        if (!st.isFile()) throw new Error('not a file')
-        size = st.size
-      } catch (err) {
-        throw new AppError(
-          'invalid_input',
-          `${file}: cannot read the ONNX file (${(err as Error).message})`,
-          { field: 'path' },
-        )
-      }
+      const size = onnxFileSize(file)
       const ds = resolveDatasetRef(store, input.dataset)
-      let classMap: number[] | null = null
-      if (input.classMap) {
-        try {
-          classMap = readClassMap(input.classMap, ds.classNames)
-        } catch (err) {
-          throw new AppError('invalid_input', (err as Error).message, { field: 'classMap' })
-        }
-      }
+      const classMap = input.classMap ? classMapOf(input.classMap, ds.classNames) : null
       const answer = await runTrainerJob(
         deps.spawnTrainer,
         {
@@ -131,21 +152,7 @@ export function createTeacherService(deps: TeacherServiceDeps) {
       const r = answer.result
       // The copy runs use, named by content: the user's file may move or change later.
       const sha256 = await sha256File(file)
-      mkdirSync(paths.teachers, { recursive: true })
-      const stored = join(paths.teachers, `${sha256}.onnx`)
-      if (!existsSync(stored)) {
-        const tmp = `${stored}.tmp-${process.pid}`
-        try {
-          copyFileSync(file, tmp)
-          renameSync(tmp, stored)
-        } catch (err) {
-          rmSync(tmp, { force: true })
-          throw new AppError(
-            'internal',
-            `cannot copy ${file} into ${paths.teachers}: ${(err as Error).message}`,
-          )
-        }
-      }
+      const stored = await storeTeacherCopy(file, sha256, paths.teachers)
       const nearChance = isNearChance(r.accuracy, r.chance)
       const teacher = store.onnxTeachers.insert({
         name: input.name ?? basename(file).replace(/\.onnx$/i, ''),

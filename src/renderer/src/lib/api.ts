@@ -55,6 +55,39 @@ function readToken(): string | null {
   return sessionStorage.getItem(TOKEN_KEY)
 }
 
+/** One invoke over HTTP: POST /api/invoke/<channel>; a network or non-JSON failure becomes an error envelope. */
+async function invokeOverHttp(
+  token: string | null,
+  channel: string,
+  input: unknown,
+): Promise<Envelope<unknown>> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  if (token) headers[TOKEN_HEADER] = token
+  let res: Response
+  try {
+    res = await fetch(`/api/invoke/${encodeURIComponent(channel)}`, {
+      method: 'POST',
+      headers,
+      body: stringifyWire(input ?? {}),
+      credentials: 'same-origin',
+    })
+  } catch (err) {
+    return {
+      ok: false,
+      error: { code: 'internal', message: `cannot reach the tfkd server: ${String(err)}` },
+    }
+  }
+  try {
+    // The web host encodes NaN/Infinity as { nonFinite } (see shared/wire-json.ts).
+    return parseWire(await res.text()) as Envelope<unknown>
+  } catch {
+    return {
+      ok: false,
+      error: { code: 'internal', message: `server answered ${res.status} without JSON` },
+    }
+  }
+}
+
 export function createHttpTransport(): Transport {
   const token = readToken()
   const listeners = new Map<PushChannel, Set<(payload: unknown) => void>>()
@@ -101,33 +134,7 @@ export function createHttpTransport(): Transport {
   }
 
   return {
-    async invoke(channel, input) {
-      const headers: Record<string, string> = { 'content-type': 'application/json' }
-      if (token) headers[TOKEN_HEADER] = token
-      let res: Response
-      try {
-        res = await fetch(`/api/invoke/${encodeURIComponent(channel)}`, {
-          method: 'POST',
-          headers,
-          body: stringifyWire(input ?? {}),
-          credentials: 'same-origin',
-        })
-      } catch (err) {
-        return {
-          ok: false,
-          error: { code: 'internal', message: `cannot reach the tfkd server: ${String(err)}` },
-        }
-      }
-      try {
-        // The web host encodes NaN/Infinity as { nonFinite } (see shared/wire-json.ts).
-        return parseWire(await res.text()) as Envelope<unknown>
-      } catch {
-        return {
-          ok: false,
-          error: { code: 'internal', message: `server answered ${res.status} without JSON` },
-        }
-      }
-    },
+    invoke: (channel, input) => invokeOverHttp(token, channel, input),
     on(channel, listener) {
       const set = listeners.get(channel) ?? new Set()
       listeners.set(channel, set)

@@ -6,21 +6,30 @@
 import { init } from '../charts/register'
 import type { ChartFile } from '../../../shared/charts/export-bundle'
 
+/**
+ * SVG through ECharts' server-side mode: the document is built as a string with no DOM node, no
+ * off-screen host and no paint, the path `tfkd export` takes in Node (so both write the same file).
+ * Drawing the chart into a hidden DOM element first, as the canvas path must, doubled the work for
+ * nothing and tied the export to the page's layout.
+ */
+export function renderChartSvg(chart: ChartFile): string {
+  const instance = init(null, null, { renderer: 'svg', ssr: true, width: chart.width, height: chart.height })
+  try {
+    instance.setOption({ backgroundColor: '#ffffff', ...chart.option })
+    return instance.renderToSVGString()
+  } finally {
+    instance.dispose()
+  }
+}
+
 export async function renderChartFile(chart: ChartFile, type: 'png' | 'svg'): Promise<Blob> {
+  if (type === 'svg') return new Blob([renderChartSvg(chart)], { type: 'image/svg+xml' })
   const host = document.createElement('div')
   host.style.cssText = `position:fixed;left:-10000px;top:0;width:${chart.width}px;height:${chart.height}px`
   document.body.appendChild(host)
-  const instance = init(host, undefined, {
-    renderer: type === 'png' ? 'canvas' : 'svg',
-    width: chart.width,
-    height: chart.height,
-  })
+  const instance = init(host, undefined, { renderer: 'canvas', width: chart.width, height: chart.height })
   try {
     instance.setOption({ backgroundColor: '#ffffff', ...chart.option })
-    if (type === 'svg') {
-      const svg = (instance as unknown as { renderToSVGString(): string }).renderToSVGString()
-      return new Blob([svg], { type: 'image/svg+xml' })
-    }
     const url = instance.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: '#ffffff' })
     return dataUrlToBlob(url)
   } finally {
