@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { LADDER, loadBackendIn, type LadderRung } from '../../src/core/backend/ladder'
-import { RUNG_LOADERS } from '../../src/core/backend/rungs'
+import { RUNG_LOADERS, type RungLoader } from '../../src/core/backend/rungs'
 import { rungInfo } from '../../src/shared/backends'
 
 /** A rung whose loader fails the way its `explain` knows (or, with `raw`, a way it does not). */
@@ -26,12 +26,14 @@ const broken = (raw = false): LadderRung<string> => ({
     Promise.reject(new Error(raw ? 'something else went wrong\nstack line' : 'no such device: /dev/test0')),
 })
 
+const cpuLoader: RungLoader = RUNG_LOADERS.cpu
+
 /** The plain-JS CPU rung under a new id: its registry entry copied, its real loader. */
 const testCpu = (warning?: string): LadderRung<string> => ({
   info: { ...rungInfo('cpu'), id: 'test-cpu', label: 'test-only CPU rung' },
   load: (ctx) => {
     if (warning) ctx.warn(warning)
-    return RUNG_LOADERS.cpu(ctx)
+    return cpuLoader(ctx)
   },
 })
 
