@@ -17,7 +17,13 @@ import {
   type ImportProgress,
   type SkippedFile,
 } from '../core/data/importers/types'
-import { describeDataset, importDataset, type DatasetImportOptions } from '../core/services/dataset-service'
+import {
+  describeDataset,
+  importDataset,
+  type DatasetDetails,
+  type DatasetImportOptions,
+  type ImportDatasetResult,
+} from '../core/services/dataset-service'
 import { table } from './format'
 
 function parseSize(v: string): [number, number] {
@@ -83,9 +89,181 @@ function printSkipped(skipped: SkippedFile[], max = 20): void {
   if (skipped.length > max) process.stderr.write(`  ... and ${skipped.length - max} more\n`)
 }
 
-export function registerDatasetCommands(program: Command, openCore: () => AppCore): void {
-  const datasets = program.command('datasets').description('import, list and preview datasets')
+/** The core's import options from the command's flags. */
+function importOptionsOf(o: ImportFlags): DatasetImportOptions {
+  if (o.grayscale && o.rgb) throw new AppError('invalid_input', '--grayscale and --rgb exclude each other')
+  return {
+    format: o.format,
+    name: o.name,
+    labelColumn: o.label,
+    onBadRows: o.onBadRows,
+    labelMode: o.labels,
+    size: o.size,
+    color: o.grayscale ? 'grayscale' : o.rgb ? 'rgb' : undefined,
+    validationFraction: o.valFraction,
+    testFraction: o.testFraction,
+    seed: o.seed,
+  }
+}
 
+/** Ctrl-C cancels the import; a second Ctrl-C exits at once. `dispose` removes the handler. */
+function cancelOnSigint(): { signal: AbortSignal; dispose: () => void } {
+  const ac = new AbortController()
+  const onSigint = () => {
+    if (ac.signal.aborted) process.exit(130)
+    process.stderr.write('\ncancelling the import (Ctrl-C again to force)...\n')
+    ac.abort()
+  }
+  process.on('SIGINT', onSigint)
+  return { signal: ac.signal, dispose: () => process.off('SIGINT', onSigint) }
+}
+
+/** A progress bar on stderr that restarts at each import phase (none when `show` is false). */
+function importProgressBar(show: boolean): { onProgress: (p: ImportProgress) => void; stop: () => void } {
+  const bar = new cliProgress.SingleBar(
+    {
+      format: '{phase} |{bar}| {value}/{total} {unit} | ETA {eta_formatted}',
+      barsize: 30,
+      hideCursor: true,
+      stream: process.stderr,
+    },
+    cliProgress.Presets.shades_classic,
+  )
+  let phase = ''
+  let barOn = false
+  const onProgress = (p: ImportProgress) => {
+    if (!show) return
+    if (p.phase !== phase || !barOn) {
+      if (barOn) bar.stop()
+      phase = p.phase
+      bar.start(Math.max(p.total, 1), p.done, { phase: p.phase.padEnd(9), unit: p.unit })
+      barOn = true
+    }
+    if (p.total > 0) bar.setTotal(p.total)
+    bar.update(p.done)
+  }
+  const stop = () => {
+    if (barOn) bar.stop()
+    barOn = false
+  }
+  return { onProgress, stop }
+}
+
+/** Skipped files and notes on stderr; the record (or a one-line summary) on stdout. */
+function printImported(r: ImportDatasetResult, json: boolean | undefined): void {
+  printSkipped(r.skipped)
+  for (const n of r.notes) process.stderr.write(`note: ${n}\n`)
+  const d = r.dataset
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ ...d, skipped: r.skipped, notes: r.notes }, null, 2)}\n`)
+  } else {
+    process.stdout.write(
+      `dataset ${d.id} "${d.name}" (${d.format}): ${d.inputShape.join('x')}, ${d.classNames.length} classes, ` +
+        `train ${d.counts.train}, test ${d.counts.test}; cache ${(r.cacheBytes / 1e6).toFixed(1)} MB\n`,
+    )
+  }
+}
+
+/** `tfkd datasets import <path>`: imports with a progress bar; Ctrl-C cancels (exit code 130). */
+async function importAction(path: string, o: ImportFlags, openCore: () => AppCore): Promise<void> {
+  const options = importOptionsOf(o)
+  const core = openCore()
+  const cancel = cancelOnSigint()
+  const bar = importProgressBar(o.progress !== false && process.stderr.isTTY)
+  try {
+    const r = await importDataset({
+      store: core.store,
+      paths: await pathsOf(core),
+      source: path,
+      options,
+      signal: cancel.signal,
+      onProgress: bar.onProgress,
+      fieldName: cliFieldNames,
+      host: 'cli',
+    })
+    bar.stop()
+    printImported(r, o.json)
+  } catch (err) {
+    bar.stop()
+    const e = AppError.from(err)
+    const details = e.details as { skipped?: SkippedFile[] } | undefined
+    if (details?.skipped) printSkipped(details.skipped)
+    if (e.code === 'cancelled') process.exitCode = 130
+    throw e
+  } finally {
+    cancel.dispose()
+    await core.close()
+  }
+}
+
+/** `tfkd datasets list`: a table, or JSON. */
+async function listAction(o: { json?: boolean }, openCore: () => AppCore): Promise<void> {
+  const core = openCore()
+  try {
+    const list = core.store.datasets.list()
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify(list, null, 2)}\n`)
+      return
+    }
+    process.stdout.write(
+      `${table(
+        ['id', 'name', 'format', 'shape', 'classes', 'train', 'test', 'source'],
+        list.map((d) => [
+          String(d.id),
+          d.name,
+          d.format,
+          d.inputShape.join('x'),
+          String(d.classNames.length),
+          String(d.counts.train),
+          String(d.counts.test),
+          d.sourcePath ?? '(bundled)',
+        ]),
+      )}\n`,
+    )
+  } finally {
+    await core.close()
+  }
+}
+
+/** The text of `tfkd datasets show`: splits, imbalance, channel stats, class table, grid path. */
+function describeText(d: DatasetDetails): string {
+  const { dataset: ds, preview: p } = d
+  const val = Math.round(p.train.n * d.validationFraction)
+  const lines = [
+    `dataset ${ds.id} "${ds.name}" (${ds.format})${ds.sourcePath ? ` from ${ds.sourcePath}` : ''}`,
+    `shape ${p.shape.join('x')} (height x width x channels), ${p.classNames.length} classes`,
+    `splits: train ${p.train.n} (runs carve about ${val} for validation, fraction ${d.validationFraction}), test ${p.test.n}`,
+    `imbalance (largest / smallest class): train ${p.train.imbalance?.toFixed(2) ?? '-'}, test ${p.test.imbalance?.toFixed(2) ?? '-'}`,
+    `per-channel mean ${p.mean.map((x) => fmt(x)).join(', ')}; std ${p.std.map((x) => fmt(x)).join(', ')} (0..1 units)`,
+    '',
+    table(
+      ['class', 'name', 'train', 'test'],
+      p.classNames.map((name, i) => [
+        String(i),
+        name,
+        String(p.train.classCounts[i] ?? 0),
+        String(p.test.classCounts[i] ?? 0),
+      ]),
+    ),
+    '',
+    `sample grid: ${d.gridPath}`,
+  ]
+  return `${lines.join('\n')}\n`
+}
+
+/** `tfkd datasets show <id|name>`: the description, or JSON. */
+async function showAction(idOrName: string, o: { json?: boolean }, openCore: () => AppCore): Promise<void> {
+  const core = openCore()
+  try {
+    const d = await describeDataset({ store: core.store, paths: await pathsOf(core), idOrName })
+    process.stdout.write(o.json ? `${JSON.stringify(d, null, 2)}\n` : describeText(d))
+  } finally {
+    await core.close()
+  }
+}
+
+/** `tfkd datasets import`: its arguments and flags (the action is importAction). */
+function registerImportCommand(datasets: Command, openCore: () => AppCore): void {
   datasets
     .command('import')
     .description('import a dataset into the app (image folder, CIFAR-10/100, IDX, CSV)')
@@ -122,158 +300,23 @@ export function registerDatasetCommands(program: Command, openCore: () => AppCor
     .option('--seed <n>', 'seed of the test split carved at import', parseSeed)
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print the dataset record as JSON')
-    .action(async (path: string, o: ImportFlags) => {
-      if (o.grayscale && o.rgb)
-        throw new AppError('invalid_input', '--grayscale and --rgb exclude each other')
-      const options: DatasetImportOptions = {
-        format: o.format,
-        name: o.name,
-        labelColumn: o.label,
-        onBadRows: o.onBadRows,
-        labelMode: o.labels,
-        size: o.size,
-        color: o.grayscale ? 'grayscale' : o.rgb ? 'rgb' : undefined,
-        validationFraction: o.valFraction,
-        testFraction: o.testFraction,
-        seed: o.seed,
-      }
-      const core = openCore()
-      const ac = new AbortController()
-      const onSigint = () => {
-        if (ac.signal.aborted) process.exit(130)
-        process.stderr.write('\ncancelling the import (Ctrl-C again to force)...\n')
-        ac.abort()
-      }
-      process.on('SIGINT', onSigint)
-      const showBar = o.progress !== false && process.stderr.isTTY
-      const bar = new cliProgress.SingleBar(
-        {
-          format: '{phase} |{bar}| {value}/{total} {unit} | ETA {eta_formatted}',
-          barsize: 30,
-          hideCursor: true,
-          stream: process.stderr,
-        },
-        cliProgress.Presets.shades_classic,
-      )
-      let phase = ''
-      let barOn = false
-      const onProgress = (p: ImportProgress) => {
-        if (!showBar) return
-        if (p.phase !== phase || !barOn) {
-          if (barOn) bar.stop()
-          phase = p.phase
-          bar.start(Math.max(p.total, 1), p.done, { phase: p.phase.padEnd(9), unit: p.unit })
-          barOn = true
-        }
-        if (p.total > 0) bar.setTotal(p.total)
-        bar.update(p.done)
-      }
-      try {
-        const r = await importDataset({
-          store: core.store,
-          paths: await pathsOf(core),
-          source: path,
-          options,
-          signal: ac.signal,
-          onProgress,
-          fieldName: cliFieldNames,
-          host: 'cli',
-        })
-        if (barOn) bar.stop()
-        barOn = false
-        printSkipped(r.skipped)
-        for (const n of r.notes) process.stderr.write(`note: ${n}\n`)
-        const d = r.dataset
-        if (o.json) {
-          process.stdout.write(`${JSON.stringify({ ...d, skipped: r.skipped, notes: r.notes }, null, 2)}\n`)
-        } else {
-          process.stdout.write(
-            `dataset ${d.id} "${d.name}" (${d.format}): ${d.inputShape.join('x')}, ${d.classNames.length} classes, ` +
-              `train ${d.counts.train}, test ${d.counts.test}; cache ${(r.cacheBytes / 1e6).toFixed(1)} MB\n`,
-          )
-        }
-      } catch (err) {
-        if (barOn) bar.stop()
-        const e = AppError.from(err)
-        const details = e.details as { skipped?: SkippedFile[] } | undefined
-        if (details?.skipped) printSkipped(details.skipped)
-        if (e.code === 'cancelled') process.exitCode = 130
-        throw e
-      } finally {
-        process.off('SIGINT', onSigint)
-        await core.close()
-      }
-    })
+    .action((path: string, o: ImportFlags) => importAction(path, o, openCore))
+}
+
+export function registerDatasetCommands(program: Command, openCore: () => AppCore): void {
+  const datasets = program.command('datasets').description('import, list and preview datasets')
+  registerImportCommand(datasets, openCore)
 
   datasets
     .command('list')
     .description('list the datasets')
     .option('--json', 'print JSON')
-    .action(async (o: { json?: boolean }) => {
-      const core = openCore()
-      try {
-        const list = core.store.datasets.list()
-        if (o.json) {
-          process.stdout.write(`${JSON.stringify(list, null, 2)}\n`)
-          return
-        }
-        process.stdout.write(
-          `${table(
-            ['id', 'name', 'format', 'shape', 'classes', 'train', 'test', 'source'],
-            list.map((d) => [
-              String(d.id),
-              d.name,
-              d.format,
-              d.inputShape.join('x'),
-              String(d.classNames.length),
-              String(d.counts.train),
-              String(d.counts.test),
-              d.sourcePath ?? '(bundled)',
-            ]),
-          )}\n`,
-        )
-      } finally {
-        await core.close()
-      }
-    })
+    .action((o: { json?: boolean }) => listAction(o, openCore))
 
   datasets
     .command('show')
     .description('class counts, imbalance, shape, per-channel mean/std, and a sample-grid PNG')
     .argument('<id|name>', 'dataset id or name')
     .option('--json', 'print JSON')
-    .action(async (idOrName: string, o: { json?: boolean }) => {
-      const core = openCore()
-      try {
-        const d = await describeDataset({ store: core.store, paths: await pathsOf(core), idOrName })
-        if (o.json) {
-          process.stdout.write(`${JSON.stringify(d, null, 2)}\n`)
-          return
-        }
-        const { dataset: ds, preview: p } = d
-        const val = Math.round(p.train.n * d.validationFraction)
-        const lines = [
-          `dataset ${ds.id} "${ds.name}" (${ds.format})${ds.sourcePath ? ` from ${ds.sourcePath}` : ''}`,
-          `shape ${p.shape.join('x')} (height x width x channels), ${p.classNames.length} classes`,
-          `splits: train ${p.train.n} (runs carve about ${val} for validation, fraction ${d.validationFraction}), test ${p.test.n}`,
-          `imbalance (largest / smallest class): train ${p.train.imbalance?.toFixed(2) ?? '-'}, test ${p.test.imbalance?.toFixed(2) ?? '-'}`,
-          `per-channel mean ${p.mean.map((x) => fmt(x)).join(', ')}; std ${p.std.map((x) => fmt(x)).join(', ')} (0..1 units)`,
-          '',
-          table(
-            ['class', 'name', 'train', 'test'],
-            p.classNames.map((name, i) => [
-              String(i),
-              name,
-              String(p.train.classCounts[i] ?? 0),
-              String(p.test.classCounts[i] ?? 0),
-            ]),
-          ),
-          '',
-          `sample grid: ${d.gridPath}`,
-        ]
-        process.stdout.write(`${lines.join('\n')}\n`)
-      } finally {
-        await core.close()
-      }
-    })
+    .action((idOrName: string, o: { json?: boolean }) => showAction(idOrName, o, openCore))
 }

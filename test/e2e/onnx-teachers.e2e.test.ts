@@ -302,6 +302,14 @@ describe.skipIf(skip)('ONNX teachers in the web UI (PyTorch teacher, real traine
     const appAccuracy = core.store.runs.detail(kd.id)!.result!.best.accuracy
     expect(Math.abs(correct / n - appAccuracy)).toBeLessThanOrEqual(1 / n)
 
+    // The run's detail in History: the teacher's name, measured accuracy and file hash (lineage).
+    await page.getByTestId(`history-open-${kd.id}`).click()
+    const lineage = page.getByTestId('run-detail-teacher')
+    await lineage.waitFor()
+    expect((await lineage.textContent())!.replace(/\s+/g, ' ')).toContain(
+      `imported ONNX teacher, ${(100 * teacher.testAccuracy).toFixed(2)}% test (${teacher.testCount} images) · sha256 ${sha.slice(0, 16)}`,
+    )
+
     expect(errors).toEqual([])
     console.log(`[e2e] onnx teachers path in ${((Date.now() - t0) / 1000).toFixed(1)}s`)
   }, 240_000)

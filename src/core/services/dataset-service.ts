@@ -27,7 +27,7 @@ import {
 } from '../data/importers/index'
 import { previewFromCache, previewFromSets, writeSampleGrid, type DatasetPreview } from '../data/preview'
 import type { DataPaths } from '../paths'
-import type { DatasetRecord, Store } from '../store/store'
+import type { DatasetRecord, NewDataset, Store } from '../store/store'
 
 export interface DatasetImportOptions {
   /** Source format; detected from the path when absent. */
@@ -181,12 +181,20 @@ function alreadyImported(
   )
 }
 
-export async function importDataset(args: ImportDatasetArgs): Promise<ImportDatasetResult> {
-  const { store, paths, source } = args
+type CacheWriter = Awaited<ReturnType<typeof createCacheWriter>>
+
+/** The checked settings of one import: importer options, the validation fraction, how to word it. */
+interface ImportPlan {
+  o: DatasetImportOptions
+  options: ImportOptions
+  validationFraction: number
+  name: FieldNamer
+  host: AppInfo['host']
+}
+
+/** Checks the requested options before anything is read: fractions, size, name and format. */
+function planImport(args: ImportDatasetArgs): ImportPlan {
   const o = args.options ?? {}
-  const signal = args.signal ?? new AbortController().signal
-  const onProgress = args.onProgress ?? (() => {})
-  const skipped: SkippedFile[] = []
   const options: ImportOptions = {
     size: o.size,
     color: o.color,
@@ -216,54 +224,145 @@ export async function importDataset(args: ImportDatasetArgs): Promise<ImportData
       `unknown ${name('format')} "${String(o.format)}"; known: ${Object.keys(IMPORTERS).join(', ')}`,
     )
   }
+  return { o, options, validationFraction, name, host }
+}
+
+/**
+ * The source's absolute path (the bundled sample keeps its name) and its format: the requested one,
+ * or detected after refusing a folder that holds several datasets.
+ */
+async function resolveSource(
+  args: ImportDatasetArgs,
+  plan: ImportPlan,
+  pathNotes: string[],
+): Promise<{ sourcePath: string; format: FormatId }> {
+  const { source } = args
+  const { o, name, host } = plan
+  const isBundled = o.format === 'bundled' || (o.format === undefined && source === MNIST_10K.name)
+  const sourcePath = isBundled
+    ? source
+    : await locateSource(source, host, args.relativeTo ?? process.cwd(), pathNotes)
+  if (o.format === undefined && !isBundled) await refuseParentFolder(sourcePath, name)
+  const format = o.format ?? (await detectFormat(sourcePath, name))
+  return { sourcePath, format }
+}
+
+/**
+ * The dataset's content hash (source fingerprint plus the settings the cache depends on), after
+ * refusing a source already imported with these settings or a requested name already taken.
+ */
+async function checkNotImported(
+  args: ImportDatasetArgs,
+  plan: ImportPlan,
+  sourcePath: string,
+  format: FormatId,
+  signal: AbortSignal,
+  onProgress: (p: ImportProgress) => void,
+): Promise<string> {
+  const { store, source } = args
+  const { o, options, name, host } = plan
+  onProgress({ phase: 'hashing', done: 0, total: 0, unit: 'bytes' })
+  const sourceHash = await IMPORTERS[format].fingerprint(sourcePath, options, { signal, onProgress })
+  // Everything the cache depends on besides the source bytes: the same source imported with other
+  // settings is a different dataset.
+  const settings = JSON.stringify([
+    format,
+    options.size ?? null,
+    options.color ?? null,
+    options.testFraction,
+    options.seed,
+  ])
+  const contentHash = createHash('sha256').update(`${sourceHash}\0${settings}`).digest('hex')
+  const existing = store.datasets.byHash(contentHash)
+  if (existing) throw alreadyImported(source, existing, name, host)
+  if (o.name && store.datasets.byName(o.name)) {
+    throw new AppError(
+      'conflict',
+      `a dataset named "${o.name}" already exists; choose another ${name('name')}`,
+    )
+  }
+  return contentHash
+}
+
+/** Runs the importer into the cache writer (progress, cancel, skipped files); refuses an empty train split. */
+async function runImporter(
+  args: ImportDatasetArgs,
+  plan: ImportPlan,
+  sourcePath: string,
+  format: FormatId,
+  writer: CacheWriter,
+  signal: AbortSignal,
+  onProgress: (p: ImportProgress) => void,
+  skipped: SkippedFile[],
+): Promise<Awaited<ReturnType<Importer['run']>>> {
+  const result = await IMPORTERS[format].run(sourcePath, plan.options, {
+    signal,
+    sink: writer,
+    onProgress,
+    skip(file, reason) {
+      const s = { file, reason }
+      skipped.push(s)
+      args.onSkip?.(s)
+    },
+  })
+  const counts = writer.counts()
+  if (counts.train === 0) {
+    throw new ImportError(
+      `${args.source}: no training samples were imported${counts.test ? ` (only ${counts.test} test samples)` : ''}`,
+    )
+  }
+  return result
+}
+
+/** Inserts the dataset record in one transaction, re-checking the hash and name against a racing import. */
+function storeDataset(
+  args: ImportDatasetArgs,
+  o: DatasetImportOptions,
+  contentHash: string,
+  record: Omit<NewDataset, 'name' | 'contentHash'>,
+): DatasetRecord {
+  const { store, source } = args
+  return store.db.transaction(() => {
+    const dup = store.datasets.byHash(contentHash)
+    if (dup)
+      throw new AppError('conflict', `${source} was imported meanwhile as dataset ${dup.id} "${dup.name}"`)
+    const name =
+      o.name ?? uniqueName(store, defaultName(record.format === 'bundled' ? `${source}-cache` : source))
+    if (store.datasets.byName(name))
+      throw new AppError('conflict', `a dataset named "${name}" already exists`)
+    return store.datasets.insert({ name, contentHash, ...record })
+  })()
+}
+
+/** The error an import failure is reported as: cancellation, a bad source, or the error itself. */
+function importFailure(err: unknown, signal: AbortSignal, skipped: SkippedFile[]): AppError {
+  if (err instanceof AppError) return err
+  if ((err as Error)?.name === 'AbortError' || signal.aborted)
+    return new AppError('cancelled', 'import cancelled')
+  if (err instanceof ImportError)
+    return new AppError('bad_dataset', err.message, { skipped: skipped.slice(0, 100) })
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR')
+      return new AppError('bad_dataset', err.message)
+  }
+  return AppError.from(err)
+}
+
+export async function importDataset(args: ImportDatasetArgs): Promise<ImportDatasetResult> {
+  const signal = args.signal ?? new AbortController().signal
+  const onProgress = args.onProgress ?? (() => {})
+  const skipped: SkippedFile[] = []
+  const plan = planImport(args)
   const pathNotes: string[] = []
-  let writer: Awaited<ReturnType<typeof createCacheWriter>> | null = null
+  let writer: CacheWriter | null = null
   let cachePath: string | null = null
   try {
-    const isBundled = o.format === 'bundled' || (o.format === undefined && source === MNIST_10K.name)
-    const sourcePath = isBundled
-      ? source
-      : await locateSource(source, host, args.relativeTo ?? process.cwd(), pathNotes)
-    if (o.format === undefined && !isBundled) await refuseParentFolder(sourcePath, name)
-    const format = o.format ?? (await detectFormat(sourcePath, name))
-    const importer = IMPORTERS[format]
-    onProgress({ phase: 'hashing', done: 0, total: 0, unit: 'bytes' })
-    const sourceHash = await importer.fingerprint(sourcePath, options, { signal, onProgress })
-    // Everything the cache depends on besides the source bytes: the same source imported with other
-    // settings is a different dataset.
-    const settings = JSON.stringify([
-      format,
-      options.size ?? null,
-      options.color ?? null,
-      options.testFraction,
-      options.seed,
-    ])
-    const contentHash = createHash('sha256').update(`${sourceHash}\0${settings}`).digest('hex')
-    const existing = store.datasets.byHash(contentHash)
-    if (existing) throw alreadyImported(source, existing, name, host)
-    if (o.name && store.datasets.byName(o.name)) {
-      throw new AppError(
-        'conflict',
-        `a dataset named "${o.name}" already exists; choose another ${name('name')}`,
-      )
-    }
-    writer = await createCacheWriter(paths.datasets, { maxBytes: options.limits.maxDatasetBytes })
-    const result = await importer.run(sourcePath, options, {
-      signal,
-      sink: writer,
-      onProgress,
-      skip(file, reason) {
-        const s = { file, reason }
-        skipped.push(s)
-        args.onSkip?.(s)
-      },
-    })
+    const { sourcePath, format } = await resolveSource(args, plan, pathNotes)
+    const contentHash = await checkNotImported(args, plan, sourcePath, format, signal, onProgress)
+    writer = await createCacheWriter(args.paths.datasets, { maxBytes: plan.options.limits.maxDatasetBytes })
+    const result = await runImporter(args, plan, sourcePath, format, writer, signal, onProgress, skipped)
     const counts = writer.counts()
-    if (counts.train === 0) {
-      throw new ImportError(
-        `${source}: no training samples were imported${counts.test ? ` (only ${counts.test} test samples)` : ''}`,
-      )
-    }
     if (signal.aborted) throw new AppError('cancelled', 'import cancelled')
     onProgress({ phase: 'writing', done: 0, total: 0, unit: 'bytes' })
     const fin = await writer.finish({
@@ -276,43 +375,23 @@ export async function importDataset(args: ImportDatasetArgs): Promise<ImportData
       train: counts.train,
       test: counts.test,
       perClass: { train: fin.header.splits.train.classCounts, test: fin.header.splits.test.classCounts },
-      validationFraction,
-      importSettings: { testFraction: options.testFraction, seed: options.seed },
+      validationFraction: plan.validationFraction,
+      importSettings: { testFraction: plan.options.testFraction, seed: plan.options.seed },
       skipped: skipped.length,
     }
-    const dataset = store.db.transaction(() => {
-      const dup = store.datasets.byHash(contentHash)
-      if (dup)
-        throw new AppError('conflict', `${source} was imported meanwhile as dataset ${dup.id} "${dup.name}"`)
-      const name = o.name ?? uniqueName(store, defaultName(format === 'bundled' ? `${source}-cache` : source))
-      if (store.datasets.byName(name))
-        throw new AppError('conflict', `a dataset named "${name}" already exists`)
-      return store.datasets.insert({
-        name,
-        format,
-        sourcePath,
-        contentHash,
-        classNames: result.classNames,
-        inputShape: fin.header.shape,
-        counts: full,
-        cachePath: fin.path,
-      })
-    })()
+    const dataset = storeDataset(args, plan.o, contentHash, {
+      format,
+      sourcePath,
+      classNames: result.classNames,
+      inputShape: fin.header.shape,
+      counts: full,
+      cachePath: fin.path,
+    })
     return { dataset, skipped, notes: [...pathNotes, ...result.notes], cacheBytes: fin.bytes }
   } catch (err) {
     await writer?.abort()
     if (cachePath) await rm(cachePath, { force: true })
-    if (err instanceof AppError) throw err
-    if ((err as Error)?.name === 'AbortError' || signal.aborted)
-      throw new AppError('cancelled', 'import cancelled')
-    if (err instanceof ImportError)
-      throw new AppError('bad_dataset', err.message, { skipped: skipped.slice(0, 100) })
-    if (err instanceof Error) {
-      const code = (err as NodeJS.ErrnoException).code
-      if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR')
-        throw new AppError('bad_dataset', err.message)
-    }
-    throw AppError.from(err)
+    throw importFailure(err, signal, skipped)
   }
 }
 
