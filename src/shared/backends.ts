@@ -122,7 +122,12 @@ export function backendLabel(id: string | null | undefined): string {
 
 /** Plain words for a load failure: the rung's own explanation, else the first line of the error. */
 export function explainRungFailure(id: BackendId, message: string): string {
-  return rungInfo(id).explain(message) ?? message.split('\n')[0] ?? message
+  return explainFailureOf(rungInfo(id), message)
+}
+
+/** `explainRungFailure` for a rung given by its entry (the ladder's path; a test-only rung's too). */
+export function explainFailureOf(info: RungInfo, message: string): string {
+  return info.explain(message) ?? message.split('\n')[0] ?? message
 }
 
 /** A stored device in one short line: "GPU NVIDIA H100 80GB HBM3" or "CPU AMD EPYC 7B13, 2 threads". */

@@ -7,7 +7,14 @@ import { z } from 'zod'
 import { BACKEND_IDS, LR_SCHEDULES, OPTIMIZER_IDS, VARIANT_IDS, type VariantId } from './types'
 import type { RunConfig, RunRole } from './types'
 import { DEFAULT_TRAINING, type TrainingConfig } from './defaults'
-import { learnsFromSnapshots, needsTeacher, teacherSlotOf, type TeacherSlot } from './variants'
+import {
+  needsTeacher,
+  TEACHER_KIND_INFO,
+  teacherKindIn,
+  VARIANT_TEACHER_KINDS,
+  type TeacherKindTable,
+  type TeacherSlot,
+} from './variants'
 import { TEACHER_LOGITS_MODES, type TeacherLogitsMode } from './onnx'
 
 export const PRESET_IDS = ['quick', 'paper-cifar100', 'de-kd-sweep'] as const
@@ -319,6 +326,16 @@ export interface PlannedRun {
 
 /** Teachers first (only those some student needs and no reused run covers), then students. */
 export function expandPlan(plan: ResolvedPlan): PlannedRun[] {
+  return expandPlanIn(VARIANT_TEACHER_KINDS, plan)
+}
+
+/**
+ * `expandPlan` reading each variant's declared teacher kind from `kinds` (the path `expandPlan`
+ * takes with `VARIANT_TEACHER_KINDS`; a test passes a copy with a test-only variant).
+ */
+export function expandPlanIn(kinds: TeacherKindTable, plan: ResolvedPlan): PlannedRun[] {
+  const teacherSlotOf = (v: string): TeacherSlot | null => TEACHER_KIND_INFO[teacherKindIn(kinds, v)].slot
+  const learnsFromSnapshots = (v: string): boolean => TEACHER_KIND_INFO[teacherKindIn(kinds, v)].snapshots
   const runs: PlannedRun[] = []
   const slots = new Set(plan.variants.map(teacherSlotOf).filter((s): s is TeacherSlot => s !== null))
   const teacherModel: Record<TeacherSlot, string> = {

