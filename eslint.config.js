@@ -124,12 +124,5 @@ export default tseslint.config(
     files: ['src/renderer/src/stores/**/*.ts'],
     rules: { 'max-lines-per-function': 'off' },
   },
-  {
-    // In flight on another branch when the rule landed (Nov 29): its owner splits the function or
-    // marks it with a reasoned disable, then drops the file from this list.
-    //   cluster-service.ts createClusterService: issue 15 (cluster with imported teachers)
-    files: ['src/core/cluster/cluster-service.ts'],
-    rules: { 'max-lines-per-function': 'off' },
-  },
   ...layerConfigs,
 )
