@@ -72,7 +72,11 @@ describe('bad teachers are refused with the file and the mismatch; nothing is st
       /expects 3 channels/,
       /mnist-10k has 1/,
     )
-    await refused(onnxOf(join(home.dir, 'big.onnx'), [32, 32, 1], 10), /expects 32x32/, /set the input size to 32x32/)
+    await refused(
+      onnxOf(join(home.dir, 'big.onnx'), [32, 32, 1], 10),
+      /expects 32x32/,
+      /set the input size to 32x32/,
+    )
   })
 
   it('wrong class count', async () => {
