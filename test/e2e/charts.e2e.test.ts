@@ -9,7 +9,6 @@
  * dark: 0 serious/critical axe-core violations and no sideways scroll. Needs `npm run build`.
  * With UPDATE_SCREENSHOTS=1 the Compare view's screenshots are written to docs/screenshots.
  */
-import { createRequire } from 'node:module'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -19,6 +18,7 @@ import { createAppCore, type AppCore } from '../../src/core/services/app-core'
 import { createForkSpawner } from '../../src/core/services/fork-trainer'
 import { startWebServer, type WebServer } from '../../src/server/index'
 import { digit, digits, encodeDigit } from '../core/data/fixtures'
+import { seriousAxeViolations } from '../support/axe'
 import { needsSystemPart } from '../support/system-parts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
@@ -27,7 +27,6 @@ const TRAINER = join(ROOT, 'out/node/trainer.js')
 const SHOTS = join(ROOT, 'test-results/charts')
 const DOC_SHOTS = join(ROOT, 'docs/screenshots')
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 const WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine']
 const SIZES = [
   { width: 1280, height: 800 },
@@ -104,18 +103,6 @@ function textOverlaps(texts: readonly TextBox[]): string[] {
     }
   }
   return out
-}
-
-async function axeSerious(page: Page): Promise<string[]> {
-  if (!(await page.evaluate('typeof window.axe !== "undefined"'))) {
-    await page.addScriptTag({ content: readFileSync(AXE, 'utf8') })
-  }
-  return (await page.evaluate(`
-    window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
-      .then((r) => r.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => v.id + ': ' + v.help + ' @ ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))
-  `)) as string[]
 }
 
 /** Ten number-word class folders of real digit images (30 each), in the folder order a disk lists. */
@@ -277,7 +264,7 @@ describe.skipIf(skipChromium)('charts in the Compare view (web host, Chromium)',
         const perChart = (await page.evaluate(TEXTS_JS('[data-testid="compare-charts"] svg'))) as TextBox[][]
         expect(perChart.length).toBeGreaterThanOrEqual(6)
         const problems = perChart.flatMap((texts, i) => textOverlaps(texts).map((o) => `chart ${i}: ${o}`))
-        problems.push(...(await axeSerious(page)))
+        problems.push(...(await seriousAxeViolations(page)))
         const overflow = (await page.evaluate(
           'document.documentElement.scrollWidth - document.documentElement.clientWidth',
         )) as number

@@ -11,8 +11,7 @@
  * Needs the built renderer and trainer (`npm run build`). Screenshots go to test-results/history
  * (and, with UPDATE_SCREENSHOTS=1, to docs/screenshots).
  */
-import { createRequire } from 'node:module'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
@@ -21,6 +20,7 @@ import { createAppCore, type AppCore } from '../../src/core/services/app-core'
 import { createForkSpawner } from '../../src/core/services/fork-trainer'
 import { startWebServer, type WebServer } from '../../src/server/index'
 import { resolveRunConfig } from '../../src/shared/schemas'
+import { seriousAxeViolations, sidewaysScroll } from '../support/axe'
 import { needsSystemPart } from '../support/system-parts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
@@ -29,7 +29,6 @@ const TRAINER = join(ROOT, 'out/node/trainer.js')
 const SHOTS = join(ROOT, 'test-results/history')
 const DOC_SHOTS = join(ROOT, 'docs/screenshots')
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 const SIZES = [
   { width: 1280, height: 800 },
   { width: 1024, height: 640 },
@@ -42,24 +41,6 @@ const skipChromium = needsSystemPart({
   isPresent: existsSync(CHROMIUM),
   install: 'apt-get install -y chromium (or set CHROMIUM_PATH)',
 })
-
-/** axe-core's serious and critical violations on the current page, one line each. */
-async function axe(page: Page): Promise<string[]> {
-  if (!(await page.evaluate('typeof window.axe !== "undefined"'))) {
-    await page.addScriptTag({ content: readFileSync(AXE, 'utf8') })
-  }
-  return (await page.evaluate(`
-    window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
-      .then((r) => r.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => '[' + v.impact + '] ' + v.id + ': ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')))
-  `)) as string[]
-}
-
-const sidewaysScroll = (page: Page): Promise<number> =>
-  page.evaluate(
-    'document.documentElement.scrollWidth - document.documentElement.clientWidth',
-  ) as Promise<number>
 
 /**
  * Every button of History's Actions column: inside the window and the table's visible box, and the
@@ -325,7 +306,7 @@ describe.skipIf(skipChromium)('History run detail, rerun, and Live runs after a 
         const problems: string[] = []
         const sweep = async (where: string, shot: string, doc?: string): Promise<void> => {
           await page.waitForTimeout(300)
-          for (const p of await axe(page)) problems.push(`${where}: ${p}`)
+          for (const p of await seriousAxeViolations(page)) problems.push(`${where}: ${p}`)
           const over = await sidewaysScroll(page)
           if (over > 0) problems.push(`${where}: scrolls sideways by ${over}px`)
           await page.screenshot({ path: join(SHOTS, `${shot}-${size.width}x${size.height}-${theme}.png`) })

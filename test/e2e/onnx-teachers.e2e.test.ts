@@ -20,6 +20,7 @@ import { createAppCore, type AppCore } from '../../src/core/services/app-core'
 import { createForkSpawner } from '../../src/core/services/fork-trainer'
 import { startWebServer, type WebServer } from '../../src/server/index'
 import { pytorchPart, torchTeacher, type TorchTeacher } from '../onnx-helpers'
+import { seriousAxeViolations } from '../support/axe'
 import { needsSystemPart } from '../support/system-parts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
@@ -28,7 +29,6 @@ const TRAINER = join(ROOT, 'out/node/trainer.js')
 const SHOTS = join(ROOT, 'test-results/onnx-teachers')
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const require_ = createRequire(import.meta.url)
-const AXE = require_.resolve('axe-core/axe.min.js')
 const SIZES = [
   { width: 1280, height: 800 },
   { width: 1024, height: 640 },
@@ -56,19 +56,6 @@ interface OrtModule {
     }>
   }
   Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => unknown
-}
-
-/** axe-core's serious and critical violations inside `selector`. */
-async function axe(page: Page, selector: string): Promise<string[]> {
-  if (!(await page.evaluate('typeof window.axe !== "undefined"'))) {
-    await page.addScriptTag({ content: readFileSync(AXE, 'utf8') })
-  }
-  const found = (await page.evaluate(`
-    window.axe.run(document.querySelector(${JSON.stringify(selector)}), { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
-      .then((r) => r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) =>
-        '[' + v.impact + '] ' + v.id + ' (' + v.help + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))
-  `)) as string[]
-  return found
 }
 
 describe.skipIf(skip)('ONNX teachers in the web UI (PyTorch teacher, real trainer, Chromium)', () => {
@@ -178,7 +165,8 @@ describe.skipIf(skip)('ONNX teachers in the web UI (PyTorch teacher, real traine
         await panel.getByTestId('teacher-2').waitFor()
         await page.waitForTimeout(300)
         const where = `${size.width}x${size.height} ${theme}`
-        for (const f of await axe(page, '[data-testid="teachers-panel"]')) problems.push(`${where}: ${f}`)
+        for (const f of await seriousAxeViolations(page, '[data-testid="teachers-panel"]'))
+          problems.push(`${where}: ${f}`)
         const overflow = (await page.evaluate(`(() => {
           const p = document.querySelector('[data-testid="teachers-panel"]')
           return Math.max(document.documentElement.scrollWidth - document.documentElement.clientWidth, p.scrollWidth - p.clientWidth)
@@ -258,7 +246,7 @@ describe.skipIf(skip)('ONNX teachers in the web UI (PyTorch teacher, real traine
         await kdRow.waitFor()
         await page.waitForTimeout(300)
         const where = `compare ${size.width}x${size.height} ${theme}`
-        for (const f of await axe(page, '[data-testid="compare-table-scroll"]'))
+        for (const f of await seriousAxeViolations(page, '[data-testid="compare-table-scroll"]'))
           problems.push(`${where}: ${f}`)
         const overflow = (await page.evaluate(
           'document.documentElement.scrollWidth - document.documentElement.clientWidth',

@@ -7,11 +7,10 @@
  * At 1280x800 and 1024x640, light and dark: axe-core finds no serious or critical violation and the
  * page does not scroll sideways. Needs the built renderer and trainer (`npm run build`).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { chromium, type Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAppCore, type AppCore } from '../../src/core/services/app-core'
 import { createForkSpawner } from '../../src/core/services/fork-trainer'
@@ -19,6 +18,7 @@ import { startWebServer, type WebServer } from '../../src/server/index'
 import { CLAIM_IDS, reproducePlan } from '../../src/shared/reproduce'
 import type { ExperimentPlanInput } from '../../src/shared/plan'
 import { digits, writeImageFolder } from '../core/data/fixtures'
+import { seriousAxeViolations } from '../support/axe'
 import { needsSystemPart } from '../support/system-parts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
@@ -26,7 +26,6 @@ const STATIC_DIR = join(ROOT, 'out/renderer')
 const TRAINER = join(ROOT, 'out/node/trainer.js')
 const SHOTS = join(ROOT, 'test-results/report')
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 const SIZES = [
   { width: 1280, height: 800 },
   { width: 1024, height: 640 },
@@ -52,17 +51,6 @@ function tinyStudy(): ExperimentPlanInput {
     deKdEpochs: [1],
     training: { ...p.training, epochs: 1, maxTrainSamples: 200 },
   }
-}
-
-async function axe(page: Page): Promise<string[]> {
-  if (!(await page.evaluate('typeof window.axe !== "undefined"'))) {
-    await page.addScriptTag({ content: readFileSync(AXE, 'utf8') })
-  }
-  return (await page.evaluate(`
-    window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
-      .then((r) => r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) =>
-        '[' + v.impact + '] ' + v.id + ' (' + v.help + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))
-  `)) as string[]
 }
 
 describe.skipIf(skip)('Report view end to end (a real CI-sized reproduction study)', () => {
@@ -196,7 +184,7 @@ describe.skipIf(skip)('Report view end to end (a real CI-sized reproduction stud
         await page.setViewportSize(size)
         await page.waitForTimeout(400)
         const where = `${size.width}x${size.height} ${theme}`
-        for (const f of await axe(page)) problems.push(`${where}: ${f}`)
+        for (const f of await seriousAxeViolations(page)) problems.push(`${where}: ${f}`)
         const overflow = (await page.evaluate(
           'document.documentElement.scrollWidth - document.documentElement.clientWidth',
         )) as number
