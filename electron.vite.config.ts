@@ -41,7 +41,7 @@ export default defineConfig({
       rollupOptions: {
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
-          trainer: resolve(__dirname, 'src/core/train/trainer-process.ts'),
+          trainer: resolve(__dirname, 'src/core/trainer/trainer-process.ts'),
         },
       },
     },

@@ -38,10 +38,63 @@ export function layerRule(layer, forbidden = FORBIDDEN[layer]) {
   }
 }
 
+/**
+ * The floors inside src/core, bottom first. A folder may import the core's root modules (paths,
+ * random, process-alive, storage-errors) and the folders of lower floors, never its own floor nor a
+ * higher one, so the core's folders form no cycle. Declared once: the lint rule below and
+ * test/lint/core-floors.test.ts (which scans the resolved import edges) both read this list.
+ */
+export const CORE_FLOORS = [
+  ['store', 'models', 'distill', 'analysis', 'backend'],
+  ['data'],
+  ['onnx'],
+  ['train'],
+  ['export', 'doctor'],
+  ['trainer', 'services'],
+  ['report', 'cluster'],
+  ['handlers'],
+  ['app'],
+]
+
+/** For a core folder, the core folders it must not import: its own floor's others and every floor above. */
+export function coreForbidden(folder) {
+  const floor = CORE_FLOORS.findIndex((f) => f.includes(folder))
+  return CORE_FLOORS.flatMap((f, i) => (i > floor ? f : i === floor ? f.filter((x) => x !== folder) : []))
+}
+
+function coreFloorRule(folder) {
+  const forbidden = coreForbidden(folder)
+  const floor = CORE_FLOORS.findIndex((f) => f.includes(folder))
+  const below = CORE_FLOORS.slice(0, floor).flat()
+  return {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          ...FORBIDDEN.core.map((target) => ({
+            regex: `^(\\.\\./)+${target}(/|$)`,
+            message: `layers: src/core must not import from src/${target}; it may import src/shared (see docs/architecture.md).`,
+          })),
+          ...forbidden.map((target) => ({
+            regex: `^\\.\\./(\\.\\./)?${target}(/|$)`,
+            message: `floors: src/core/${folder} must not import from src/core/${target}; it may import ${
+              below.length ? below.map((l) => `core/${l}`).join(', ') + ' and ' : ''
+            }the core's root modules (see docs/architecture.md).`,
+          })),
+        ],
+      },
+    ],
+  }
+}
+
 const layerConfigs = [
   ...LAYERS.map((layer) => ({
     files: [`src/${layer}/**/*.{ts,vue}`],
     rules: layerRule(layer),
+  })),
+  ...CORE_FLOORS.flat().map((folder) => ({
+    files: [`src/core/${folder}/**/*.ts`],
+    rules: coreFloorRule(folder),
   })),
   {
     // The one host-to-host edge by design: `tfkd serve` starts the web host (DESIGN.md §1:

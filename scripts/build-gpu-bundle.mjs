@@ -4,7 +4,7 @@
 import { build } from 'esbuild'
 
 await build({
-  entryPoints: { bench: 'src/cli/bench.ts', trainer: 'src/core/train/trainer-process.ts' },
+  entryPoints: { bench: 'src/cli/bench.ts', trainer: 'src/core/trainer/trainer-process.ts' },
   outdir: process.argv[2] ?? '.gpu/app',
   bundle: true,
   platform: 'node',

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs'
 
 const entries = {
   cli: 'src/cli/index.ts',
-  trainer: 'src/core/train/trainer-process.ts',
+  trainer: 'src/core/trainer/trainer-process.ts',
   bench: 'src/cli/bench.ts',
 }
 const entryPoints = Object.fromEntries(Object.entries(entries).filter(([, file]) => existsSync(file)))

@@ -9,7 +9,7 @@ import {
   type ImportField,
   type OnBadRows,
 } from '../shared/import-fields'
-import type { AppCore } from '../core/services/app-core'
+import type { AppCore } from '../core/app/app-core'
 import { dataPaths, type DataPaths } from '../core/paths'
 import {
   FORMAT_IDS,

@@ -1,7 +1,7 @@
 /** `tfkd doctor [--json]`: what this machine offers for training and the next step for each rung. */
 import { InvalidArgumentError, type Command } from 'commander'
 import type { DoctorReport } from '../shared/doctor'
-import type { AppCore } from '../core/services/app-core'
+import type { AppCore } from '../core/app/app-core'
 
 const MARK: Record<DoctorReport['verdicts'][number]['state'], string> = {
   ready: 'ok  ',

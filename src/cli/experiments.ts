@@ -9,7 +9,7 @@ import { AppError } from '../shared/errors'
 import type { ExperimentPlanInput } from '../shared/plan'
 import { VARIANT_IDS, type ExperimentDetail, type VariantId } from '../shared/types'
 import { COMPARE_FORMATS, type CompareFormat } from '../core/analysis/compare'
-import type { AppCore } from '../core/services/app-core'
+import type { AppCore } from '../core/app/app-core'
 import { duration, pct, table } from './format'
 import { summarizePlan } from '../shared/plan-state'
 

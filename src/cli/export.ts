@@ -11,7 +11,7 @@ import { renderChartPng, renderChartSvg } from '../core/export/render-chart'
 
 // Kept where `tfkd export` always offered them.
 export { renderChartPng, renderChartSvg }
-import type { AppCore } from '../core/services/app-core'
+import type { AppCore } from '../core/app/app-core'
 import type { ComparisonTable } from '../shared/comparison'
 import { AppError } from '../shared/errors'
 import type { RunDetail } from '../shared/types'

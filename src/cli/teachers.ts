@@ -15,7 +15,7 @@ import {
   type TensorLayout,
 } from '../shared/onnx'
 import { TEACHER_FIELD_NAMES, type TeacherField, type TeacherFieldNamer } from '../shared/teacher-fields'
-import type { AppCore } from '../core/services/app-core'
+import type { AppCore } from '../core/app/app-core'
 import { nearChanceWarning } from '../core/services/teacher-service'
 import { duration, pct, table } from './format'
 

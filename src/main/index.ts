@@ -19,7 +19,7 @@ import {
 } from 'electron'
 import { PUSH_CHANNELS } from '../shared/contract'
 import { resolveDataHome } from '../core/paths'
-import { createAppCore, type AppCore } from '../core/services/app-core'
+import { createAppCore, type AppCore } from '../core/app/app-core'
 import { handleAppProtocol, registerAppScheme } from './app-protocol'
 import { focusWindow, installDesktop } from './desktop'
 import { createDialogHandlers } from './dialogs'

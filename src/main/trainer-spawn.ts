@@ -5,7 +5,7 @@
 import { constants } from 'node:os'
 import { app, utilityProcess, type ForkOptions } from 'electron'
 import type { TrainerToHost } from '../shared/trainer-protocol'
-import type { SpawnTrainer, TrainerHandle } from '../core/services/trainer-handle'
+import type { SpawnTrainer, TrainerHandle } from '../core/train/trainer-handle'
 
 export const TRAINER_SERVICE_NAME = 'tfkd-trainer'
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { Command } from 'commander'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { registerDatasetCommands } from '../../src/cli/datasets'
-import { createAppCore } from '../../src/core/services/app-core'
+import { createAppCore } from '../../src/core/app/app-core'
 import { AppError } from '../../src/shared/errors'
 import { tempHome } from '../helpers'
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { expandPlan, resolvePlan } from '../../src/shared/plan'
-import { createAppCore, type AppCore } from '../../src/core/services/app-core'
+import { createAppCore, type AppCore } from '../../src/core/app/app-core'
 import { createForkSpawner } from '../../src/core/services/fork-trainer'
 import { requireBuiltTrainer, tempHome } from '../helpers'
 

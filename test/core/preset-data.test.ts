@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process'
 import { afterAll, describe, expect, it } from 'vitest'
 import { presetDataProblem, resolvePlan } from '../../src/shared/plan'
-import { createAppCore } from '../../src/core/services/app-core'
+import { createAppCore } from '../../src/core/app/app-core'
 import { CLI_ENTRY, requireBuiltTrainer, tempHome } from '../helpers'
 
 const home = tempHome('tfkd-preset-')

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { reproducePlan, reproduceCommand } from '../../src/shared/reproduce'
-import { createAppCore } from '../../src/core/services/app-core'
+import { createAppCore } from '../../src/core/app/app-core'
 import { importDataset } from '../../src/core/services/dataset-service'
 import { dataPaths } from '../../src/core/paths'
 import { tempHome } from '../helpers'

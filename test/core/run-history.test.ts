@@ -8,7 +8,7 @@
  * - a rerun is a new run with the same config, recorded as a rerun of the original.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { createAppCore, type AppCore } from '../../src/core/services/app-core'
+import { createAppCore, type AppCore } from '../../src/core/app/app-core'
 import { createForkSpawner } from '../../src/core/services/fork-trainer'
 import { inExecutionOrder } from '../../src/shared/run-states'
 import { summarizePlan } from '../../src/shared/plan-state'

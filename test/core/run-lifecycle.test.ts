@@ -9,9 +9,9 @@
  */
 import { spawnSync } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createAppCore, type AppCore } from '../../src/core/services/app-core'
+import { createAppCore, type AppCore } from '../../src/core/app/app-core'
 import { createForkSpawner } from '../../src/core/services/fork-trainer'
-import type { SpawnTrainer, TrainerHandle } from '../../src/core/services/trainer-handle'
+import type { SpawnTrainer, TrainerHandle } from '../../src/core/train/trainer-handle'
 import { resolveRunConfig } from '../../src/shared/schemas'
 import { requireBuiltTrainer, tempHome } from '../helpers'
 

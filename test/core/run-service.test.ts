@@ -5,9 +5,9 @@
 import { existsSync } from 'node:fs'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createAppCore, type AppCore } from '../../src/core/services/app-core'
+import { createAppCore, type AppCore } from '../../src/core/app/app-core'
 import { createForkSpawner } from '../../src/core/services/fork-trainer'
-import type { SpawnTrainer, TrainerHandle } from '../../src/core/services/trainer-handle'
+import type { SpawnTrainer, TrainerHandle } from '../../src/core/train/trainer-handle'
 import type { RunStatusEvent } from '../../src/shared/types'
 import { requireBuiltTrainer, tempHome } from '../helpers'
 

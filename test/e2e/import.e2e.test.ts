@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createAppCore, type AppCore } from '../../src/core/services/app-core'
+import { createAppCore, type AppCore } from '../../src/core/app/app-core'
 import { startWebServer, type WebServer } from '../../src/server/index'
 import { needsSystemPart } from '../support/system-parts'
 

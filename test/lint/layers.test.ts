@@ -114,7 +114,7 @@ describe('layers', () => {
       'src/renderer/src/stores/x.ts',
       "import type { ComparisonTable } from '../../../shared/comparison'\nimport { use } from 'echarts/core'",
     ],
-    ['src/cli/x.ts', "import type { AppCore } from '../core/services/app-core'"],
+    ['src/cli/x.ts', "import type { AppCore } from '../core/app/app-core'"],
     // The CLI's entry starts the web host for `tfkd serve` (the one host-to-host edge by design).
     ['src/cli/index.ts', "import { startWebServer } from '../server/index'"],
   ])('allows %s', async (file, code) => {

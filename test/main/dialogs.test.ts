@@ -26,7 +26,7 @@ describe('desktop open dialog', () => {
   })
 
   it('is refused by the other hosts with a clear message', async () => {
-    const { createAppCore } = await import('../../src/core/services/app-core')
+    const { createAppCore } = await import('../../src/core/app/app-core')
     const { tempHome } = await import('../helpers')
     const home = tempHome()
     const core = createAppCore({

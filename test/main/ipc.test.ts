@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { INVOKE_CHANNELS } from '../../src/shared/contract'
 import type { Envelope } from '../../src/shared/errors'
-import { createAppCore, type AppCore } from '../../src/core/services/app-core'
+import { createAppCore, type AppCore } from '../../src/core/app/app-core'
 import { registerRoutes, type IpcInvokeEventLike, type IpcMainLike } from '../../src/main/ipc'
 import { createAppUrlMatcher } from '../../src/main/security'
 

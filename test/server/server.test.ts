@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { createAppCore, type AppCore } from '../../src/core/services/app-core'
-import type { SpawnTrainer, TrainerHandle } from '../../src/core/services/trainer-handle'
+import { createAppCore, type AppCore } from '../../src/core/app/app-core'
+import type { SpawnTrainer, TrainerHandle } from '../../src/core/train/trainer-handle'
 import { startWebServer, type WebServer } from '../../src/server/index'
 
 /** A trainer that never reports anything: these tests exercise the host, not training. */

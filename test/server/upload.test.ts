@@ -14,7 +14,7 @@ import tar from 'tar-stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import yazl from 'yazl'
 import { unsafeEntryName } from '../../src/core/data/archive-extract'
-import { createAppCore, type AppCore } from '../../src/core/services/app-core'
+import { createAppCore, type AppCore } from '../../src/core/app/app-core'
 import { startWebServer, type WebServer } from '../../src/server/index'
 import { uploadBaseName } from '../../src/server/upload'
 

@@ -10,7 +10,7 @@ import { join, relative } from 'node:path'
 import type { TrainerStart, TrainerToHost } from '../../shared/trainer-protocol'
 import type { EpochMetrics } from '../../shared/types'
 import { trainerEnv } from '../train/trainer-env'
-import type { SpawnTrainer } from '../services/trainer-handle'
+import type { SpawnTrainer } from '../train/trainer-handle'
 import {
   archiveAttempt,
   jobPaths,

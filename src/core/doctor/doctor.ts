@@ -9,7 +9,7 @@ import type { DoctorReport, GpuFacts, ProbeRecord, WebGpuAdapterFacts } from '..
 import type { BackendId, BackendReport } from '../../shared/types'
 import { BACKEND_RUNGS } from '../../shared/backends'
 import { packageState, type PackageState } from '../backend/packages'
-import type { SpawnTrainer } from '../services/trainer-handle'
+import type { SpawnTrainer } from '../train/trainer-handle'
 import { trainerEnv } from '../train/trainer-env'
 import { findCudaLibraries, type LibrarySearchOptions } from './cuda-libs'
 import { diagnoseRungs } from './diagnose'

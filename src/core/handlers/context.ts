@@ -1,4 +1,4 @@
-/** What every group of handlers is built from; the composition root (services/app-core.ts) makes one. */
+/** What every group of handlers is built from; the composition root (app/app-core.ts) makes one. */
 import type { Handlers, InvokeChannel, PushChannel, Pushes } from '../../shared/contract'
 import type { AppInfo } from '../../shared/types'
 import type { DataPaths } from '../paths'

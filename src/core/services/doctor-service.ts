@@ -10,7 +10,7 @@ import type { DoctorReport } from '../../shared/doctor'
 import { probeGpuSetup, runDoctor, type DoctorOptions, type GpuSetup } from '../doctor/doctor'
 import type { DataPaths } from '../paths'
 import type { Store } from '../store/store'
-import type { SpawnTrainer } from './trainer-handle'
+import type { SpawnTrainer } from '../train/trainer-handle'
 
 const CUDA_DIRS_KEY = 'cudaLibraryDirs'
 

@@ -11,7 +11,7 @@ import { neutralTeacherFieldNames, type TeacherFieldNamer } from '../../shared/t
 import type { DataPaths } from '../paths'
 import type { Store } from '../store/store'
 import { trainerDataset } from './teacher-service'
-import type { SpawnTrainer } from './trainer-handle'
+import type { SpawnTrainer } from '../train/trainer-handle'
 import { runTrainerJob } from './trainer-job'
 
 export interface ModelExportInput {

@@ -1,7 +1,7 @@
 /** The Node hosts' (CLI, web server) trainer: a forked Node process running out/node/trainer.js. */
 import { fork } from 'node:child_process'
 import type { TrainerToHost } from '../../shared/trainer-protocol'
-import type { SpawnTrainer, TrainerHandle } from './trainer-handle'
+import type { SpawnTrainer, TrainerHandle } from '../train/trainer-handle'
 
 export function createForkSpawner(entry: string, opts: { silent?: boolean } = {}): SpawnTrainer {
   return ({ env }): TrainerHandle => {

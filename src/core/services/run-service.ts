@@ -21,7 +21,7 @@ import { isProcessAlive } from '../process-alive'
 import { trainerEnv } from '../train/trainer-env'
 import type { GpuSetup } from '../doctor/doctor'
 import { rungInfo } from '../../shared/backends'
-import type { SpawnTrainer } from './trainer-handle'
+import type { SpawnTrainer } from '../train/trainer-handle'
 import { checkImportedTeacher, onnxTeacherStart } from './teacher-service'
 import {
   buildTrainerStart,

@@ -21,7 +21,7 @@ import { readClassMap } from '../onnx/preprocess'
 import type { DataPaths } from '../paths'
 import type { DatasetRecord } from '../store/store'
 import type { Store } from '../store/store'
-import type { SpawnTrainer } from './trainer-handle'
+import type { SpawnTrainer } from '../train/trainer-handle'
 import { runTrainerJob } from './trainer-job'
 
 export interface TeacherImportInput {

@@ -6,7 +6,7 @@
 import { AppError } from '../../shared/errors'
 import type { HostToTrainer, TrainerToHost } from '../../shared/trainer-protocol'
 import { trainerEnv } from '../train/trainer-env'
-import type { SpawnTrainer } from './trainer-handle'
+import type { SpawnTrainer } from '../train/trainer-handle'
 
 export type JobAnswer = Extract<TrainerToHost, { type: 'onnx-eval-result' | 'export-result' }>
 

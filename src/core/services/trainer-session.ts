@@ -14,7 +14,7 @@ import type { DataPaths } from '../paths'
 import { explainStorageError, StorageError, storageTrouble } from '../storage-errors'
 import type { Store } from '../store/store'
 import { trainerEnv, type TrainerEnvOptions } from '../train/trainer-env'
-import type { SpawnTrainer, TrainerHandle } from './trainer-handle'
+import type { SpawnTrainer, TrainerHandle } from '../train/trainer-handle'
 
 export type Emit = <K extends keyof Pushes>(channel: K, payload: Pushes[K]) => void
 

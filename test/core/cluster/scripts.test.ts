@@ -13,7 +13,7 @@ import { checkSlurmOptions, renderScript, sbatchArgs } from '../../../src/core/c
 import { expandTaskIds, parseSacct, parseScontrol, parseSqueue } from '../../../src/core/cluster/slurm-client'
 import { combineRowStatus } from '../../../src/core/cluster/status'
 import { pickTeacherCheckpoint } from '../../../src/core/cluster/task-runner'
-import { createAppCore, type AppCore } from '../../../src/core/services/app-core'
+import { createAppCore, type AppCore } from '../../../src/core/app/app-core'
 import { createForkSpawner } from '../../../src/core/services/fork-trainer'
 import { tempHome } from '../../helpers'
 

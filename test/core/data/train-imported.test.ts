@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createAppCore, type AppCore } from '../../../src/core/services/app-core'
+import { createAppCore, type AppCore } from '../../../src/core/app/app-core'
 import { createForkSpawner } from '../../../src/core/services/fork-trainer'
 import { dataPaths } from '../../../src/core/paths'
 import { importDataset } from '../../../src/core/services/dataset-service'

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createAppCore, type AppCore } from '../../../src/core/services/app-core'
+import { createAppCore, type AppCore } from '../../../src/core/app/app-core'
 import { resolveRunConfig } from '../../../src/shared/schemas'
 import { tempHome } from '../../helpers'
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../../src/core/store/db'
 import { createStore } from '../../../src/core/store/store'
 import { createClusterRepo } from '../../../src/core/store/repos/cluster'
-import { ensureBundledDatasets } from '../../../src/core/services/app-core'
+import { ensureBundledDatasets } from '../../../src/core/app/app-core'
 import { resolveRunConfig } from '../../../src/shared/schemas'
 import { tempHome } from '../../helpers'
 

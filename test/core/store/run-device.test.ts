@@ -5,7 +5,7 @@ import Database from 'better-sqlite3'
 import { migrate, openDatabase } from '../../../src/core/store/db'
 import { MIGRATIONS } from '../../../src/core/store/migrations/index'
 import { createStore } from '../../../src/core/store/store'
-import { ensureBundledDatasets } from '../../../src/core/services/app-core'
+import { ensureBundledDatasets } from '../../../src/core/app/app-core'
 import { resolveRunConfig } from '../../../src/shared/schemas'
 import { tempHome } from '../../helpers'
 

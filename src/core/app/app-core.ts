@@ -10,19 +10,19 @@ import type { AppInfo } from '../../shared/types'
 import { createDispatch, createHandlers } from '../handlers/index'
 import { dataPaths } from '../paths'
 import type { Store } from '../store/store'
-import { openDataStore } from './open-store'
+import { openDataStore } from '../services/open-store'
 import { explainStorageError, storageTrouble } from '../storage-errors'
-import { createPlanService, type PlanService } from './plan-service'
-import { createRunService, type RunService } from './run-service'
-import { createExportService, type ExportService } from './export-service'
-import { createTeacherService, type TeacherService } from './teacher-service'
-import type { SpawnTrainer } from './trainer-handle'
+import { createPlanService, type PlanService } from '../services/plan-service'
+import { createRunService, type RunService } from '../services/run-service'
+import { createExportService, type ExportService } from '../services/export-service'
+import { createTeacherService, type TeacherService } from '../services/teacher-service'
+import type { SpawnTrainer } from '../train/trainer-handle'
 import { createClusterService, type ClusterService } from '../cluster/cluster-service'
 import { createSlurmClient, type Exec } from '../cluster/slurm-client'
 import type { TfkdInstall } from '../cluster/slurm-scripts'
 import { createClusterRepo } from '../store/repos/cluster'
 import type { DoctorOptions } from '../doctor/doctor'
-import { createDoctorService, type DoctorService } from './doctor-service'
+import { createDoctorService, type DoctorService } from '../services/doctor-service'
 
 export interface AppCoreOptions {
   dataHome: string
@@ -57,7 +57,7 @@ export interface AppCore {
   close(): Promise<void>
 }
 
-export { ensureBundledDatasets } from './open-store'
+export { ensureBundledDatasets } from '../services/open-store'
 
 export function createAppCore(opts: AppCoreOptions): AppCore {
   const paths = dataPaths(opts.dataHome)

@@ -15,10 +15,10 @@ import { exportModel } from '../export/model-export'
 import { buildModel } from '../models/registry'
 import { runOnnxEval } from '../onnx/eval-job'
 import { deriveSeed } from '../random'
-import { runBench } from './bench-step'
-import { openTeacher } from './open-teacher'
-import type { TeacherSource } from './teacher-source'
-import { CancelledError, trainModel } from './train-loop'
+import { runBench } from '../train/bench-step'
+import { openTeacher } from '../train/open-teacher'
+import type { TeacherSource } from '../train/teacher-source'
+import { CancelledError, trainModel } from '../train/train-loop'
 
 interface ParentPort {
   on(event: 'message', listener: (e: { data: unknown }) => void): void
