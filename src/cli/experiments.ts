@@ -7,9 +7,10 @@ import cliProgress from 'cli-progress'
 import { InvalidArgumentError, type Command } from 'commander'
 import { AppError } from '../shared/errors'
 import type { ExperimentPlanInput } from '../shared/plan'
-import { VARIANT_IDS, type ExperimentDetail, type VariantId } from '../shared/types'
+import { VARIANT_IDS, type ExperimentDetail, type RunStatus, type VariantId } from '../shared/types'
 import { COMPARE_FORMATS, type CompareFormat } from '../core/analysis/compare'
 import type { AppCore } from '../core/app/app-core'
+import { withTrainingCore } from './exit-codes'
 import { duration, pct, table } from './format'
 import { summarizePlan } from '../shared/plan-state'
 
@@ -130,7 +131,7 @@ function untilAllEnd(
   })
 }
 
-/** Runs a plan to the end with an overall bar and a bar for the current run; Ctrl-C cancels it. */
+/** Runs a plan to the end with an overall bar and a bar for the current run; Ctrl-C stops it. */
 export async function runPlan(
   core: AppCore,
   plan: ExperimentPlanInput,
@@ -179,18 +180,11 @@ export async function runPlan(
       info: `epoch ${p.epoch}/${p.epochs}, loss ${p.loss.toFixed(3)}, ${Math.round(p.samplesPerSec)}/s, ETA ${duration(p.etaMs)}`,
     })
   })
-  let interrupted = false
-  const onSigint = () => {
-    if (interrupted) process.exit(130)
-    interrupted = true
-    process.stderr.write('\ncancelling the experiment (Ctrl-C again to force)...\n')
-    core.plans.cancel(exp.id)
-  }
-  process.on('SIGINT', onSigint)
+  // Ctrl-C / SIGTERM / SIGHUP: the host's signal handling (exit-codes.ts) cancels the running run
+  // and interrupts the queued ones; each then ends here like any other run.
   try {
     await finished
   } finally {
-    process.off('SIGINT', onSigint)
     offProgress()
     offLog()
     multi.stop()
@@ -199,32 +193,43 @@ export async function runPlan(
   process.stdout.write(
     `experiment ${exp.id} finished in ${duration(Date.now() - started)}: ${JSON.stringify(d.runCounts)}\n`,
   )
+  if (d.runs.some((r) => r.status !== 'completed')) {
+    process.stdout.write(`  resume it with: tfkd experiments resume ${exp.id}\n`)
+  }
   return d
 }
 
-/** Re-queues what did not complete and waits for it, one line per ended run. */
-async function resumeExperiment(core: AppCore, id: number): Promise<void> {
+/**
+ * Re-queues what did not complete and waits for it, one line per ended run; returns how the resumed
+ * runs ended (the exit code follows them).
+ */
+async function resumeExperiment(core: AppCore, id: number): Promise<RunStatus[]> {
   const e = core.plans.get(id)
   // Every run that did not complete, unless another live tfkd process drives it.
   const todo = e.runs.filter(
     (r) => r.status !== 'completed' && core.runs.ownerOf(r.id).kind !== 'other-host',
   ).length
-  if (!todo) return void process.stdout.write(`experiment ${id}: nothing to resume\n`)
+  if (!todo) {
+    process.stdout.write(`experiment ${id}: nothing to resume\n`)
+    return []
+  }
   const ids = new Set(e.runs.map((r) => r.id))
+  const ended: RunStatus[] = []
   const finished = new Promise<void>((resolve) => {
-    let left = todo
     core.on('runs:status', (s) => {
       if (ids.has(s.runId) && ['completed', 'failed', 'cancelled', 'interrupted'].includes(s.status)) {
         process.stdout.write(
           `  run ${s.runId}: ${s.status}${s.failureReason ? ` (${s.failureReason})` : ''}\n`,
         )
-        if (--left === 0) resolve()
+        ended.push(s.status)
+        if (ended.length === todo) resolve()
       }
     })
   })
   core.plans.resume(id)
   process.stdout.write(`experiment ${id}: resuming ${todo} runs\n`)
   await finished
+  return ended
 }
 
 export function registerExperimentCommands(program: Command, openCore: () => AppCore): void {
@@ -294,12 +299,11 @@ export function registerExperimentCommands(program: Command, openCore: () => App
           : 'run what did not complete (interrupted runs continue from their checkpoint)',
       )
       .action(async (id: string) => {
+        if (verb === 'resume') return withTrainingCore(openCore, (core) => resumeExperiment(core, Number(id)))
         const core = openCore()
         try {
-          if (verb === 'cancel') {
-            core.plans.cancel(Number(id))
-            process.stdout.write(`experiment ${id} cancelled\n`)
-          } else await resumeExperiment(core, Number(id))
+          core.plans.cancel(Number(id))
+          process.stdout.write(`experiment ${id} cancelled\n`)
         } finally {
           await core.close()
         }

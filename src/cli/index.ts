@@ -24,8 +24,13 @@ import { ONNX_EXECUTION_PROVIDERS, TEACHER_LOGITS_MODES } from '../shared/onnx'
 
 import { registerDoctorCommand } from './doctor'
 import { runOneFromFlags, runPlanFromFlags } from './run-command'
+import { EXIT_BAD_INPUT, EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, isBadInput } from './exit-codes'
+import { installSignalStop, signalExitCode } from '../core/services/host-signals'
 
 const VERSION = '0.1.0'
+/** `tfkd serve` on a signal: the run's grace to reach a batch boundary, and the hard deadline. */
+const SERVE_GRACE_MS = 500
+const SERVE_DEADLINE_MS = 850
 const trainerEntry = fileURLToPath(new URL('./trainer.js', import.meta.url))
 const tfkdBin = fileURLToPath(new URL('../../bin/tfkd.js', import.meta.url))
 
@@ -43,6 +48,10 @@ function openCore(host: 'cli' | 'web'): AppCore {
 const program = new Command('tfkd')
   .description('Teacher-free Knowledge Distillation experiments, headless')
   .version(VERSION)
+  .addHelpText('after', EXIT_CODES_HELP)
+  // A flag commander refuses (unknown, missing, not a number) is bad input: exit 2, as every other
+  // validation error. Set before the subcommands, which inherit it.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT))
 
 const runCommand = program
   .command('run')
@@ -174,13 +183,20 @@ program
     process.stdout.write(
       `tfkd-studio is serving at:\n    ${server.url}\n(the token in the URL is required; Ctrl-C to stop)\n`,
     )
-    const stop = async () => {
-      await server.close()
-      await core.close()
-      process.exit(0)
-    }
-    process.once('SIGINT', () => void stop())
-    process.once('SIGTERM', () => void stop())
+    // Ctrl-C, SIGTERM, SIGHUP: the running run is cancelled at its next batch (killed after
+    // SERVE_GRACE_MS), queued runs interrupted, and the host is gone within a second.
+    installSignalStop({
+      runs: core.runs,
+      graceMs: SERVE_GRACE_MS,
+      deadlineMs: SERVE_DEADLINE_MS,
+      say: (line) => process.stderr.write(`${line}\n`),
+      onStopped: async (signal) => {
+        await server.close()
+        await core.close()
+        process.exit(signalExitCode(signal))
+      },
+      exitNow: (code) => process.exit(code),
+    })
   })
 
 registerDatasetCommands(program, () => openCore('cli'))
@@ -192,7 +208,6 @@ registerClusterCommands(program, () => openCore('cli'), { trainerEntry })
 registerDoctorCommand(program, () => openCore('cli'))
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  const e = AppError.from(err)
-  process.stderr.write(`tfkd: ${e.message}\n`)
-  process.exit(e.code === 'invalid_input' ? 2 : 1)
+  process.stderr.write(`tfkd: ${AppError.from(err).message}\n`)
+  process.exit(isBadInput(err) ? EXIT_BAD_INPUT : EXIT_FAILED)
 })

@@ -10,6 +10,7 @@ import { REPRODUCE_SCALES, reproducePlan, SCALE_DESCRIPTIONS, type ReproduceScal
 import type { AppCore } from '../core/app/app-core'
 import { buildReport } from '../core/report/report'
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../core/report/render'
+import { withTrainingCore } from './exit-codes'
 import { runPlan } from './experiments'
 
 function positiveInt(name: string) {
@@ -93,19 +94,20 @@ export function registerReproduceCommands(program: Command, openCore: () => AppC
         progress: boolean
       }) => {
         const plan = reproducePlan({ dataset: o.dataset, scale: o.scale, seeds: o.seeds })
-        const core = openCore()
-        try {
-          if (o.dryRun) {
-            const preview = core.plans.preview(plan)
-            process.stdout.write(`${JSON.stringify(preview, null, 2)}\n`)
-            return
+        if (o.dryRun) {
+          const core = openCore()
+          try {
+            process.stdout.write(`${JSON.stringify(core.plans.preview(plan), null, 2)}\n`)
+          } finally {
+            await core.close()
           }
+          return
+        }
+        await withTrainingCore(openCore, async (core) => {
           const exp = await runPlan(core, plan, o.progress !== false && process.stderr.isTTY)
           printVerdicts(core, exp.id, resolve(o.out), version, o.margin)
-          if (exp.status === 'cancelled') process.exitCode = 130
-        } finally {
-          await core.close()
-        }
+          return exp.runs.map((r) => r.status)
+        })
       },
     )
 

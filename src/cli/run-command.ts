@@ -1,6 +1,6 @@
 /**
  * `tfkd run`: one run from its flags (progress bar, one line per epoch, Ctrl-C cancels at the next
- * batch), or an experiment plan (--preset, --plan, --variants, --seeds) followed by its comparison.
+ * batch: exit-codes.ts), or an experiment plan (--preset, --plan, --variants, --seeds) followed by its comparison.
  */
 import cliProgress from 'cli-progress'
 import { AppError } from '../shared/errors'
@@ -9,6 +9,7 @@ import type { RunConfig } from '../shared/types'
 import type { OnnxExecutionProvider, TeacherLogitsMode } from '../shared/onnx'
 import type { AppCore } from '../core/app/app-core'
 import { runPlan } from './experiments'
+import { withTrainingCore } from './exit-codes'
 import { flagOf, planFromOptions, trainingFromOptions, withFlagName } from './run-options'
 import { duration, pct } from './format'
 import { importedTeacherRef, type parseTeacherRef } from './teachers'
@@ -32,8 +33,7 @@ export async function runPlanFromFlags(o: Record<string, unknown>, openCore: () 
     )
   }
   if (o.teacherLogits) plan.teacherLogits = o.teacherLogits as TeacherLogitsMode
-  const core = openCore()
-  try {
+  await withTrainingCore(openCore, async (core) => {
     const exp = await runPlan(core, plan, o.progress !== false && process.stderr.isTTY).catch(
       (err: unknown) => {
         throw withFlagName(err, training)
@@ -41,10 +41,8 @@ export async function runPlanFromFlags(o: Record<string, unknown>, openCore: () 
     )
     const t = core.plans.compare({ experimentId: exp.id })
     process.stdout.write(`\n${core.plans.format(t, 'md')}\n`)
-    if (exp.status === 'cancelled') process.exitCode = 130
-  } finally {
-    await core.close()
-  }
+    return exp.runs.map((r) => r.status)
+  })
 }
 
 /** One run's config from the flags; a bad value names its flag. */
@@ -151,18 +149,9 @@ function followRun(
 /** One run from the flags: trains it in this process's core and prints how it ended. */
 export async function runOneFromFlags(o: Record<string, unknown>, openCore: () => AppCore): Promise<void> {
   const config = runConfigFromFlags(o)
-  const core = openCore()
-  let runId = 0
-  let interrupted = false
-  const onSigint = () => {
-    if (interrupted) process.exit(130)
-    interrupted = true
-    process.stderr.write('\ncancelling at the next batch (Ctrl-C again to force)...\n')
-    if (runId) core.runs.cancel(runId)
-  }
-  process.on('SIGINT', onSigint)
-  const { stopBar } = followRun(core, () => runId, config, o.progress !== false && process.stderr.isTTY)
-  try {
+  await withTrainingCore(openCore, async (core) => {
+    let runId = 0
+    const { stopBar } = followRun(core, () => runId, config, o.progress !== false && process.stderr.isTTY)
     const run = core.runs.start(config)
     runId = run.id
     process.stdout.write(
@@ -179,10 +168,7 @@ export async function runOneFromFlags(o: Record<string, unknown>, openCore: () =
       process.stderr.write(
         `run ${done.id} ${done.status}${done.failureReason ? `: ${done.failureReason}` : ''}\n`,
       )
-      process.exitCode = done.status === 'cancelled' ? 130 : 1
     }
-  } finally {
-    process.off('SIGINT', onSigint)
-    await core.close()
-  }
+    return [done.status]
+  })
 }

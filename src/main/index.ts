@@ -32,6 +32,7 @@ import {
   hardenWebContents,
   installSessionSecurity,
 } from './security'
+import { installQuitHandling } from './quit'
 import { createUtilitySpawner } from './trainer-spawn'
 import {
   APP_TITLE,
@@ -120,7 +121,6 @@ function nativeBindingOrExit(appPath: string): string | null {
 function start(): void {
   let core: AppCore | null = null
   let mainWindow: BrowserWindow | null = null
-  let closing = false
 
   const appPath = app.getAppPath()
   const target = rendererTarget({ appPath, isPackaged: app.isPackaged, env: process.env })
@@ -191,16 +191,11 @@ function start(): void {
     if (process.platform !== 'darwin') app.quit()
   })
 
-  // Hold the quit until the core has stopped its trainer and closed the database.
-  app.on('before-quit', (event) => {
-    if (closing || !core) return
-    event.preventDefault()
-    closing = true
-    const c = core
-    core = null
-    const timeout = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref())
-    Promise.race([c.close(), timeout])
-      .catch((err: unknown) => console.error('[main] core.close failed:', err))
-      .finally(() => app.quit())
+  // A quit waits for the core to close; SIGINT / SIGTERM / SIGHUP cancel as in every host (quit.ts).
+  installQuitHandling({
+    app,
+    getCore: () => core,
+    releaseCore: () => void (core = null),
+    closeTimeoutMs: CLOSE_TIMEOUT_MS,
   })
 }

@@ -105,14 +105,27 @@ function reached(point: KillPoint, home: string, target: { epochs: number; deadl
   )
 }
 
+/**
+ * kill -9 of the host's process group and of its trainer, which runs in a process group of its own
+ * (so that a terminal's Ctrl-C reaches only the host): a power cut, as far as the data folder knows.
+ */
 function killGroup(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve()
     child.once('exit', () => resolve())
+    const ps = spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' })
+    const trainers = ps.stdout.split(/\s+/).filter(Boolean).map(Number)
     try {
       process.kill(-child.pid!, 'SIGKILL')
     } catch {
       resolve()
+    }
+    for (const pid of trainers) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // already gone
+      }
     }
   })
 }
@@ -147,7 +160,7 @@ async function runAndKill(home: string, point: KillPoint, rand: () => number): P
     ? 'after it finished'
     : `${point} +${Date.now() - started} ms, runs: ${state || 'none'}`
   await killGroup(child)
-  // The trainer is in the same group; make sure nothing of it is left writing.
+  // Make sure nothing of the trainer is left writing.
   await new Promise((r) => setTimeout(r, 100))
   return { killedAt }
 }
@@ -269,4 +282,213 @@ describe(`crash test: ${ITERATIONS} kill -9s of the host's process group`, () =>
     },
     Math.max(600_000, ITERATIONS * 120_000),
   )
+})
+
+/**
+ * Signals (issue 25): Ctrl-C in a terminal (SIGINT to the whole process group), SIGTERM or SIGHUP
+ * to the host alone. The running run ends `cancelled` at its next batch with its last checkpoint
+ * kept, queued runs `interrupted`, the trainer (its own process group) is stopped by the host,
+ * nothing is left `running`, the exit code is 128 + the signal, and a resume completes every run.
+ */
+const SIGNAL_PLAN = [
+  '--seeds',
+  '1',
+  '--model',
+  'mlp',
+  '--epochs',
+  '3',
+  '--max-train',
+  '1000',
+  '--no-progress',
+]
+
+interface Watched {
+  child: ChildProcess
+  stderr: () => string
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  /** Every process the host started (its trainers), seen while it ran. */
+  children: Set<number>
+}
+
+/** Starts `tfkd` in its own process group (as a terminal runs a command), noting its children. */
+function startTfkd(home: string, args: string[]): Watched {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, TFKD_HOME: home },
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let err = ''
+  child.stderr!.on('data', (b: Buffer) => (err += b.toString()))
+  const children = new Set<number>()
+  const timer = setInterval(() => {
+    const ps = spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' })
+    for (const pid of ps.stdout.split(/\s+/).filter(Boolean)) children.add(Number(pid))
+  }, 50)
+  // stderr closes once every process holding it (the host and a trainer it left) is gone.
+  const stderrClosed = new Promise<void>((resolve) => child.stderr!.once('close', () => resolve()))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      clearInterval(timer)
+      void Promise.race([stderrClosed, new Promise((r) => setTimeout(r, 5000))]).then(() =>
+        resolve({ code, signal }),
+      )
+    }),
+  )
+  return { child, stderr: () => err, exited, children }
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 120_000): Promise<void> {
+  const started = Date.now()
+  while (!check()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+function epochsOf(home: string, runId: number): number[] {
+  return (
+    peek(home, (db) =>
+      (
+        db.prepare('SELECT epoch FROM epoch_metrics WHERE run_id = ? ORDER BY epoch').all(runId) as {
+          epoch: number
+        }[]
+      ).map((r) => r.epoch),
+    ) ?? []
+  )
+}
+
+function runRows(home: string): { id: number; status: string; failure_reason: string | null }[] {
+  return (
+    peek(
+      home,
+      (db) =>
+        db.prepare('SELECT id, status, failure_reason FROM runs ORDER BY id').all() as {
+          id: number
+          status: string
+          failure_reason: string | null
+        }[],
+    ) ?? []
+  )
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The state after a signal: run 1 cancelled with its epoch-1 checkpoint, the rest interrupted. */
+function expectCancelledAndKept(home: string, signalName: string, w: Watched): void {
+  const rows = runRows(home)
+  expect(rows[0], w.stderr()).toMatchObject({ id: 1, status: 'cancelled' })
+  expect(rows[0]!.failure_reason).toContain(`tfkd received ${signalName}`)
+  for (const r of rows.slice(1)) expect(r.status, `run ${r.id}`).toBe('interrupted')
+  const ckpt = peek(
+    home,
+    (db) =>
+      db
+        .prepare("SELECT epoch, path FROM checkpoints WHERE run_id = 1 AND kind = 'epoch' ORDER BY epoch")
+        .all() as {
+        epoch: number
+        path: string
+      }[],
+  )!
+  expect(ckpt.length).toBeGreaterThanOrEqual(1)
+  for (const c of ckpt) expect(existsSync(c.path), c.path).toBe(true)
+  expect(peek(home, (db) => db.pragma('integrity_check', { simple: true }))).toBe('ok')
+  // The host stopped its trainer; nothing of the run is left behind or printed a stack.
+  expect(w.children.size, 'the host started a trainer').toBeGreaterThan(0)
+  for (const pid of w.children) expect(alive(pid), `trainer ${pid}`).toBe(false)
+  expect(w.stderr()).not.toMatch(/ERR_IPC_CHANNEL_CLOSED|\n\s+at .*(node:internal|\.[cm]?js:\d+)/)
+}
+
+describe('signals: Ctrl-C, SIGTERM and SIGHUP cancel cleanly', () => {
+  beforeAll(() => requireBuiltTrainer())
+
+  it('Ctrl-C (SIGINT to the process group) during a plan: 130, run cancelled, checkpoint kept, resume completes', async () => {
+    const home = join(tmp.dir, 'sigint-group')
+    const w = startTfkd(home, ['run', '--variants', 'baseline,lsr', ...SIGNAL_PLAN])
+    await until('epoch 1 of run 1', () => epochsOf(home, 1).length >= 1)
+    process.kill(-w.child.pid!, 'SIGINT')
+    const { code, signal } = await w.exited
+    expect({ code, signal }, w.stderr()).toEqual({ code: 130, signal: null })
+    expect(w.stderr()).toMatch(/SIGINT \(Ctrl-C\): cancelling the running run at its next batch/)
+    expectCancelledAndKept(home, 'SIGINT', w)
+    const kept = epochsOf(home, 1)
+
+    const resumed = tfkd(home, ['experiments', 'resume', '1'])
+    expect(resumed.code, resumed.err).toBe(0)
+    expect(runRows(home).map((r) => r.status)).toEqual(['completed', 'completed'])
+    // The cancelled run continued from its checkpoint: no epoch trained twice or lost.
+    expect(epochsOf(home, 1)).toEqual([1, 2, 3])
+    expect(kept.length).toBeGreaterThanOrEqual(1)
+  }, 300_000)
+
+  it('SIGTERM to the host alone: 143, the trainer is stopped by its host, no IPC stack; resume completes', async () => {
+    const home = join(tmp.dir, 'sigterm-alone')
+    const w = startTfkd(home, ['run', '--variants', 'baseline', ...SIGNAL_PLAN])
+    await until('epoch 1 of run 1', () => epochsOf(home, 1).length >= 1)
+    process.kill(w.child.pid!, 'SIGTERM')
+    const { code, signal } = await w.exited
+    expect({ code, signal }, w.stderr()).toEqual({ code: 143, signal: null })
+    expectCancelledAndKept(home, 'SIGTERM', w)
+    const resumed = tfkd(home, ['experiments', 'resume', '1'])
+    expect(resumed.code, resumed.err).toBe(0)
+    expect(runRows(home).map((r) => r.status)).toEqual(['completed'])
+    expect(epochsOf(home, 1)).toEqual([1, 2, 3])
+  }, 300_000)
+
+  it('SIGHUP (the terminal closed) to a single `tfkd run`: 129 and the run cancelled', async () => {
+    const home = join(tmp.dir, 'sighup')
+    const w = startTfkd(home, [
+      'run',
+      '--model',
+      'mlp',
+      '--epochs',
+      '3',
+      '--max-train',
+      '1000',
+      '--no-progress',
+    ])
+    await until('epoch 1', () => epochsOf(home, 1).length >= 1)
+    process.kill(w.child.pid!, 'SIGHUP')
+    const { code } = await w.exited
+    expect(code, w.stderr()).toBe(129)
+    expectCancelledAndKept(home, 'SIGHUP', w)
+  }, 300_000)
+
+  it('a second Ctrl-C stops at once, still leaving the run cancelled (never running)', async () => {
+    const home = join(tmp.dir, 'sigint-twice')
+    const w = startTfkd(home, ['run', '--variants', 'baseline,lsr', ...SIGNAL_PLAN])
+    await until('epoch 1 of run 1', () => epochsOf(home, 1).length >= 1)
+    process.kill(-w.child.pid!, 'SIGINT')
+    await until('the first Ctrl-C to be taken', () => /cancelling the running run/.test(w.stderr()), 10_000)
+    process.kill(-w.child.pid!, 'SIGINT')
+    const { code } = await w.exited
+    expect(code, w.stderr()).toBe(130)
+    expect(runRows(home).map((r) => r.status)).toEqual(['cancelled', 'interrupted'])
+    expectCancelledAndKept(home, 'SIGINT', w)
+  }, 300_000)
+
+  it('kill -9 of the host alone: its trainer notices and exits quietly (no ERR_IPC_CHANNEL_CLOSED)', async () => {
+    const home = join(tmp.dir, 'sigkill-host')
+    const w = startTfkd(home, [
+      'run',
+      '--model',
+      'mlp',
+      '--epochs',
+      '8',
+      '--max-train',
+      '1000',
+      '--no-progress',
+    ])
+    await until('epoch 1', () => epochsOf(home, 1).length >= 1)
+    process.kill(w.child.pid!, 'SIGKILL')
+    await w.exited
+    await until('the orphaned trainer to exit', () => [...w.children].every((p) => !alive(p)), 5000)
+    expect(w.stderr()).not.toMatch(/ERR_IPC_CHANNEL_CLOSED|\n\s+at .*(node:internal|\.[cm]?js:\d+)/)
+  }, 300_000)
 })

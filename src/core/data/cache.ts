@@ -165,7 +165,8 @@ async function writeCacheFile(
 
 export async function createCacheWriter(dir: string, opts: { maxBytes?: number } = {}): Promise<CacheWriter> {
   await mkdir(dir, { recursive: true })
-  const tmp = await mkdtemp(join(dir, '.import-'))
+  // The pid names the writer: a host sweeping the folder removes it only once this process is gone.
+  const tmp = await mkdtemp(join(dir, `.import-${process.pid}-`))
   return new FileCacheWriter(dir, tmp, opts.maxBytes ?? Number.MAX_SAFE_INTEGER)
 }
 

@@ -7,6 +7,9 @@ export function createForkSpawner(entry: string, opts: { silent?: boolean } = {}
   return ({ env }): TrainerHandle => {
     const child = fork(entry, [], {
       env,
+      // Its own process group (and session): a terminal's Ctrl-C reaches only the host, which
+      // cancels the run at a batch boundary and stops this child itself.
+      detached: process.platform !== 'win32',
       serialization: 'advanced',
       stdio: opts.silent ? ['ignore', 'ignore', 'pipe', 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'],
     })

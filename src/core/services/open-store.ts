@@ -14,6 +14,7 @@ import type { DataPaths } from '../paths'
 import { explainStorageError, storageTrouble } from '../storage-errors'
 import { openDatabase } from '../store/db'
 import { createStore, type Store } from '../store/store'
+import { sweepAndReport } from './leftovers'
 import Database from 'better-sqlite3'
 
 export interface OpenedStore {
@@ -53,6 +54,7 @@ function openWritable(paths: DataPaths, nativeBinding: string | undefined, log: 
     if (!storageTrouble(err)) throw err
     throw new AppError('storage', explainStorageError(err, 'cannot open the run database', paths.database))
   }
+  sweepAndReport(paths, log)
   try {
     store.runs.settleOrphans()
     ensureBundledDatasets(store)

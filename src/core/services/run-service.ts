@@ -70,6 +70,8 @@ interface QueueState {
   retryTimer: NodeJS.Timeout | null
   /** The doctor's host probes are running (runs that may use a GPU wait for them). */
   gpuProbing: boolean
+  /** Why this host stops taking runs (a signal), once `stop` was called. */
+  stopping: string | null
 }
 
 /** Who drives a non-final run: this host, another live host, or nobody (its host is gone). */
@@ -306,7 +308,9 @@ function launch(q: QueueState, runId: number, teacher?: TrainerStart['teacher'])
     disableNative: q.nativeDisabled,
     onEnd: ({ retryWithoutNative }) => {
       q.active = null
-      if (retryWithoutNative) {
+      if (retryWithoutNative && q.stopping) {
+        finalize(q, runId, { status: 'interrupted', reason: `${q.stopping} before this run started` })
+      } else if (retryWithoutNative) {
         q.nativeDisabled = true
         launch(q, runId, teacher)
         return
@@ -319,7 +323,7 @@ function launch(q: QueueState, runId: number, teacher?: TrainerStart['teacher'])
 /** Starts the first queued run whose teacher is ready; fails students whose teacher never will be. */
 function pump(q: QueueState): void {
   if (q.unrecorded.size > 0) retryUnrecorded(q)
-  if (q.active) return
+  if (q.active || q.stopping) return
   for (let i = 0; i < q.queue.length; i++) {
     const runId = q.queue[i]!
     let state: TeacherState
@@ -406,6 +410,7 @@ function checkTeacher(store: Store, config: RunConfig, ds: DatasetRecord): void 
 function enqueueRuns(q: QueueState, runIds: number[]): void {
   const { store, paths } = q.deps
   if (q.deps.readOnly) throw new AppError('storage', q.deps.readOnly)
+  refuseWhileStopping(q)
   for (const id of runIds) {
     const r = store.runs.get(id)
     if (!r) throw new AppError('not_found', `run ${id} not found`)
@@ -417,6 +422,58 @@ function enqueueRuns(q: QueueState, runIds: number[]): void {
     settle(q, id)
   }
   pump(q)
+}
+
+function refuseWhileStopping(q: QueueState): void {
+  if (q.stopping)
+    throw new AppError('conflict', `this tfkd process is stopping (${q.stopping}); start runs elsewhere`)
+}
+
+/**
+ * A host told to stop (a signal): the queued runs are interrupted (they never started; resume
+ * trains them) and the running one is cancelled at its next batch, its last epoch checkpoint kept,
+ * or killed after `graceMs`. Resolves once its trainer is gone.
+ */
+/** The queued runs never started: each is recorded interrupted, `why` saying what stopped them. */
+function interruptQueued(q: QueueState, why: string): void {
+  for (const id of q.queue.splice(0)) {
+    finalize(q, id, {
+      status: 'interrupted',
+      reason: `${why} before this run started; resume it to train it`,
+    })
+  }
+}
+
+/**
+ * Stops the running trainer and empties the queue. Both the running run and the queued ones are
+ * marked interrupted (nobody cancelled them; a host stop cut them off), so that the plan reads
+ * "stopped" with the runs to resume, as after a crash (settleOrphans).
+ */
+async function shutdownHost(q: QueueState): Promise<void> {
+  interruptQueued(q, 'the host shut down')
+  await q.active?.interrupt('host shut down while the run was training')
+  retryUnrecorded(q)
+  if (q.retryTimer) clearInterval(q.retryTimer)
+  q.retryTimer = null
+}
+
+async function stopHost(q: QueueState, opts: { why: string; graceMs: number }): Promise<void> {
+  q.stopping ??= opts.why
+  interruptQueued(q, opts.why)
+  const active = q.active
+  if (!active) return
+  active.cancel(opts.graceMs, `${opts.why}; resume it to continue from its last checkpoint`)
+  await active.ended
+}
+
+/** Stops at once (a second signal): the running run is recorded `cancelled` and its trainer killed. */
+async function stopHostNow(q: QueueState, why: string): Promise<void> {
+  q.stopping ??= why
+  interruptQueued(q, why)
+  const active = q.active
+  if (!active) return
+  active.kill(`stopped at once: ${why}; resume it to continue from its last checkpoint`)
+  await Promise.race([active.ended, new Promise((resolve) => setTimeout(resolve, 1000).unref())])
 }
 
 /** Cancels a run this host queued or drives, or settles one whose host is gone. */
@@ -455,6 +512,7 @@ export function createRunService(deps: RunServiceDeps) {
     lastBackend: null,
     nativeDisabled: false,
     gpuProbing: false,
+    stopping: null,
     unrecorded: new Map(),
     retryTimer: null,
   }
@@ -470,6 +528,7 @@ export function createRunService(deps: RunServiceDeps) {
         throw new AppError('invalid_input', `unknown model "${config.model}"`, { field: 'model' })
       }
       if (deps.readOnly) throw new AppError('storage', deps.readOnly)
+      refuseWhileStopping(q)
       const ds = resolveDataset(store, config.dataset)
       if (config.importedTeacher) config = withImportedTeacher(store, config, ds)
       else if (needsTeacher(config.variant)) checkTeacher(store, config, ds)
@@ -526,26 +585,14 @@ export function createRunService(deps: RunServiceDeps) {
     cancel: (runId: number): boolean => cancelRun(q, runId),
     /** Who drives a run (for delete and resume checks). */
     ownerOf: (runId: number): RunOwner => ownerOf(q, runId),
+    /** A signal: queued runs interrupted, the running one cancelled at its next batch (stopHost). */
+    stop: (opts: { why: string; graceMs: number }): Promise<void> => stopHost(q, opts),
+    stopNow: (why: string): Promise<void> => stopHostNow(q, why),
     lastBackend: () => q.lastBackend,
     /** Spawns a trainer only to climb the backend ladder and report it. */
     probe: (): Promise<BackendReport> => probeBackend(q),
-    /**
-     * Stops the running trainer and empties the queue. Both the running run and the queued ones are
-     * marked interrupted (nobody cancelled them; a host stop cut them off), so that the plan reads
-     * "stopped" with the runs to resume, as after a crash (settleOrphans).
-     */
-    async shutdown(): Promise<void> {
-      for (const id of q.queue.splice(0)) {
-        finalize(q, id, {
-          status: 'interrupted',
-          reason: 'the host shut down before this run started; resume it to train it',
-        })
-      }
-      await q.active?.interrupt('host shut down while the run was training')
-      retryUnrecorded(q)
-      if (q.retryTimer) clearInterval(q.retryTimer)
-      q.retryTimer = null
-    },
+    /** A host stop: running and queued runs interrupted (shutdownHost). */
+    shutdown: (): Promise<void> => shutdownHost(q),
   }
   return service
 }

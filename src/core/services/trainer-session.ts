@@ -42,8 +42,15 @@ export interface TrainerSession {
   readonly runId: number
   /** Whether the run's final state is already decided (recorded or being recorded). */
   isTerminal(): boolean
-  /** Asks the trainer to stop at a batch boundary; kills it after `graceMs`. */
-  cancel(graceMs: number): void
+  /**
+   * Asks the trainer to stop at a batch boundary (the run ends `cancelled`, with `reason` when
+   * given, its last epoch checkpoint kept); kills it after `graceMs`.
+   */
+  cancel(graceMs: number, reason?: string): void
+  /** Stops at once: records the run `cancelled` with `reason` and kills the trainer. */
+  kill(reason: string): void
+  /** Resolves when the trainer process is gone. */
+  readonly ended: Promise<void>
   /** Host shutdown: records the run interrupted and stops the trainer. */
   interrupt(reason: string): Promise<void>
 }
@@ -194,6 +201,9 @@ export function startTrainerSession(
   let terminal = false
   let sawBackend = false
   let cancelTimer: NodeJS.Timeout | undefined
+  let cancelReason: string | null = null
+  let markEnded: () => void = () => undefined
+  const ended = new Promise<void>((resolve) => (markEnded = resolve))
 
   const end = (outcome: FinalOutcome): void => {
     terminal = true
@@ -203,8 +213,10 @@ export function startTrainerSession(
   trainer.onMessage((msg) => {
     if (terminal) return
     if (msg.type === 'backend') sawBackend = true
-    const outcome = recordOrFail(ctx, runId, msg)
+    let outcome = recordOrFail(ctx, runId, msg)
     if (!outcome) return
+    if (outcome.status === 'cancelled' && cancelReason)
+      outcome = { status: 'cancelled', reason: cancelReason }
     end(outcome)
     // A failed write leaves the trainer with nothing to report to: stop it hard.
     if (outcome.status === 'failed' && msg.type !== 'failed') trainer.kill('SIGKILL')
@@ -213,6 +225,7 @@ export function startTrainerSession(
 
   trainer.onExit(({ code, signal }) => {
     if (cancelTimer) clearTimeout(cancelTimer)
+    markEnded()
     // A trainer stopped hard (a failed write on the host's side, a cancel past its grace, a crash)
     // may die inside a checkpoint write: its temp file must not outlive it.
     if (start.checkpointDir) removeStaleTempFilesQuietly(start.checkpointDir)
@@ -235,14 +248,23 @@ export function startTrainerSession(
   return {
     runId,
     isTerminal: () => terminal,
-    cancel(graceMs) {
+    ended,
+    cancel(graceMs, reason) {
       if (terminal) return
+      cancelReason ??= reason ?? null
       trainer.send({ type: 'cancel' })
       cancelTimer ??= setTimeout(() => {
         if (terminal) return
-        end({ status: 'cancelled', reason: 'trainer did not stop in time and was killed' })
+        end({
+          status: 'cancelled',
+          reason: `${cancelReason ? `${cancelReason}; the ` : ''}trainer did not stop in time and was killed`,
+        })
         trainer.kill('SIGKILL')
       }, graceMs)
+    },
+    kill(reason) {
+      if (!terminal) end({ status: 'cancelled', reason })
+      trainer.kill('SIGKILL')
     },
     async interrupt(reason) {
       if (terminal) return

@@ -27,10 +27,33 @@ interface ParentPort {
 
 const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort
 
+/**
+ * The host is gone (killed, crashed): nobody will record what this process does, so it stops at
+ * once, quietly (no ERR_IPC_CHANNEL_CLOSED stack on the terminal it shared with the host).
+ */
+function parentGone(): never {
+  process.exit(0)
+}
+
 function send(msg: TrainerToHost): void {
   if (parentPort) parentPort.postMessage(msg)
-  else process.send?.(msg)
+  else if (process.send) {
+    if (!process.connected) parentGone()
+    // A channel that closes while the message is in flight reports it here, not as an 'error' event.
+    process.send(msg, undefined, undefined, (err) => {
+      if (err) parentGone()
+    })
+  }
 }
+
+// Under fork the channel closes when the host dies; the training loop yields every batch, so this
+// runs within one batch of the host's death.
+process.on('disconnect', parentGone)
+// The host decides when a run stops: a terminal's Ctrl-C (or a hang-up) reaching this process too
+// (Electron's utilityProcess shares the host's process group) must not kill the run under it; the
+// host relays a cancel instead, and kills this process when it has to.
+process.on('SIGINT', () => undefined)
+process.on('SIGHUP', () => undefined)
 
 function onMessage(listener: (msg: HostToTrainer) => void): void {
   if (parentPort) parentPort.on('message', (e) => listener(e.data as HostToTrainer))
