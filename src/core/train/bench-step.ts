@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { BenchRequest, BenchResult } from '../../shared/trainer-protocol'
 import { loadBackend } from '../backend/ladder'
+import { installGpuCounters, perStep, type GpuCounters } from '../backend/webgpu-counters'
 import { crossEntropy } from '../distill/losses'
 import { buildModel } from '../models/registry'
 
@@ -32,17 +33,20 @@ export async function runBench(req: BenchRequest): Promise<BenchResult> {
     await loss.data()
     loss.dispose()
   }
+  const counters = req.counters ? gpuCounters(report.chosen) : null
   for (let i = 0; i < 3; i++) await step()
   const tensorsBefore = tf.memory().numTensors
+  const countsBefore = counters?.read()
   let steps = 0
   const t0 = performance.now()
-  while (performance.now() - t0 < req.seconds * 1000) {
+  while (performance.now() - t0 < req.seconds * 1000 || steps < (req.minSteps ?? 1)) {
     await step()
     steps++
     if (steps % 5 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss)
   }
   const ms = performance.now() - t0
   const leaked = (tf.memory().numTensors - tensorsBefore) / Math.max(1, steps)
+  const countsPerStep = counters && countsBefore ? perStep(countsBefore, counters.read(), steps) : undefined
   let profile: [string, number][] | undefined
   if (req.profile) {
     const info = await tf.profile(step)
@@ -68,5 +72,14 @@ export async function runBench(req: BenchRequest): Promise<BenchResult> {
     peakRssMb: Math.max(peakRss, process.memoryUsage().rss) / 2 ** 20,
     leakedTensorsPerStep: leaked,
     ...(profile ? { profile } : {}),
+    ...(countsPerStep ? { counters: countsPerStep } : {}),
   }
+}
+
+/** The counters on the webgpu backend's device; other backends have no GPU calls to count. */
+function gpuCounters(backend: string): GpuCounters {
+  const device = (tf.backend() as unknown as { device?: object }).device
+  if (backend !== 'webgpu' || !device)
+    throw new Error(`--counters counts WebGPU calls; the ${backend} backend has none (use --backends webgpu)`)
+  return installGpuCounters(device)
 }
