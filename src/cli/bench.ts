@@ -46,7 +46,7 @@ async function benchOurs(
   backend: BackendId,
   batchSize: number,
   seconds: number,
-  extra: { profile?: boolean; counters?: boolean; minSteps?: number } = {},
+  extra: { profile?: boolean; counters?: boolean; minSteps?: number; readEvery?: number } = {},
 ): Promise<NonNullable<Row['ours']>> {
   const spawnTrainer = createForkSpawner(join(here, 'trainer.js'), { silent: true })
   const t = spawnTrainer({ env: trainerEnv(process.env) })
@@ -115,6 +115,7 @@ interface BenchOptions {
   profile?: boolean
   counters?: boolean
   minSteps: string
+  readEvery?: string
   seconds: string
   batch: string
   models: string
@@ -142,6 +143,7 @@ async function measureAll(
           profile: Boolean(o.profile),
           counters: Boolean(o.counters),
           minSteps: Number(o.minSteps),
+          ...(o.readEvery ? { readEvery: Number(o.readEvery) } : {}),
         })
       } catch (err) {
         row.error = err instanceof Error ? err.message : String(err)
@@ -243,6 +245,10 @@ const program = new Command('bench')
     'count GPU calls per training step: dispatches, submits, readbacks, pipelines, buffers (webgpu)',
   )
   .option('--min-steps <n>', 'measure at least this many steps, however long they take', '1')
+  .option(
+    '--read-every <n>',
+    "steps between loss readbacks (default: the training loop's: 1 on CPU, 16 on WebGPU)",
+  )
   .option('--seconds <n>', 'seconds measured per model and backend', '10')
   .option('--batch <n>', 'batch size', '128')
   .option('--models <list>', 'reference models', 'mnist-cnn,resnet20')

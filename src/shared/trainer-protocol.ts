@@ -108,6 +108,8 @@ export interface BenchRequest {
   counters?: boolean
   /** Measure at least this many steps (after the 3 warm-up steps), however long they take. */
   minSteps?: number
+  /** Steps between loss readbacks (default: the training loop's, 1 on CPU backends, 16 on WebGPU). */
+  readEvery?: number
 }
 
 export interface BenchResult {
