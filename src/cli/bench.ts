@@ -46,7 +46,7 @@ async function benchOurs(
   backend: BackendId,
   batchSize: number,
   seconds: number,
-  profile = false,
+  extra: { profile?: boolean; counters?: boolean; minSteps?: number; readEvery?: number } = {},
 ): Promise<NonNullable<Row['ours']>> {
   const spawnTrainer = createForkSpawner(join(here, 'trainer.js'), { silent: true })
   const t = spawnTrainer({ env: trainerEnv(process.env) })
@@ -68,7 +68,7 @@ async function benchOurs(
         batchSize,
         seconds,
         backend,
-        profile,
+        ...extra,
       })
     })
     return { ...result, hostLoopDelayMaxMs: loop.max / 1e6, hostLoopDelayP99Ms: loop.percentile(99) / 1e6 }
@@ -113,6 +113,9 @@ interface BenchOptions {
   peerDevice: string
   json?: boolean
   profile?: boolean
+  counters?: boolean
+  minSteps: string
+  readEvery?: string
   seconds: string
   batch: string
   models: string
@@ -136,7 +139,12 @@ async function measureAll(
       log(`${model} on ${backend}...`)
       const row: Row = { model, backend }
       try {
-        row.ours = await benchOurs(model, backend, batch, seconds, Boolean(o.profile))
+        row.ours = await benchOurs(model, backend, batch, seconds, {
+          profile: Boolean(o.profile),
+          counters: Boolean(o.counters),
+          minSteps: Number(o.minSteps),
+          ...(o.readEvery ? { readEvery: Number(o.readEvery) } : {}),
+        })
       } catch (err) {
         row.error = err instanceof Error ? err.message : String(err)
       }
@@ -167,6 +175,7 @@ function printJson(rows: readonly Row[], batch: number, seconds: number): void {
           hostLoopDelayMaxMs: r.ours.hostLoopDelayMaxMs,
           device: r.ours.device,
           ...(r.ours.profile ? { profile: r.ours.profile } : {}),
+          ...(r.ours.counters ?? {}),
           peerSamplesPerSec: r.peer && 'samplesPerSec' in r.peer ? r.peer.samplesPerSec : null,
           ratio: r.ratio ?? null,
         }
@@ -211,6 +220,15 @@ function printTable(rows: readonly Row[], withPeer: boolean): void {
       `\nprofile of one step, ${r.model} on ${r.backend} (kernel ms):\n${r.ours!.profile!.map(([k, ms]) => `  ${k.padEnd(28)} ${Number.isFinite(ms) ? ms.toFixed(1) : 'n/a'}`).join('\n')}\n`,
     )
   }
+  for (const r of rows.filter((x) => x.ours?.counters)) {
+    const c = r.ours!.counters!
+    process.stdout.write(
+      `\nGPU calls per steady-state step, ${r.model} on ${r.backend} (${r.ours!.steps} steps): ` +
+        `${c.dispatchesPerStep.toFixed(1)} dispatches, ${c.submitsPerStep.toFixed(1)} submits, ` +
+        `${c.readbacksPerStep.toFixed(1)} readbacks, ${c.buffersPerStep.toFixed(1)} buffers created, ` +
+        `${c.bindGroupsPerStep.toFixed(1)} bind groups; ${c.pipelinesAfterWarmup} pipelines created after warm-up\n`,
+    )
+  }
   if (!withPeer) return
   const failed = rows.find((r) => r.peer && 'error' in r.peer)
   if (failed?.peer && 'error' in failed.peer)
@@ -222,6 +240,15 @@ const program = new Command('bench')
   .option('--peer-device <device>', 'where the peer runs: cpu (all cores) or cuda', 'cpu')
   .option('--json', 'print one JSON object')
   .option('--profile', 'also profile one step per model and backend and print the longest kernels')
+  .option(
+    '--counters',
+    'count GPU calls per training step: dispatches, submits, readbacks, pipelines, buffers (webgpu)',
+  )
+  .option('--min-steps <n>', 'measure at least this many steps, however long they take', '1')
+  .option(
+    '--read-every <n>',
+    "steps between loss readbacks (default: the training loop's: 1 on CPU, 16 on WebGPU)",
+  )
   .option('--seconds <n>', 'seconds measured per model and backend', '10')
   .option('--batch <n>', 'batch size', '128')
   .option('--models <list>', 'reference models', 'mnist-cnn,resnet20')

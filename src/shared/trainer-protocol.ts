@@ -2,6 +2,7 @@
  * Messages between a host and its trainer child process (Electron utilityProcess or a forked Node
  * process). The host is the only database writer: the trainer reports, the host records.
  */
+import type { GpuCountersPerStep } from './gpu-counters'
 import type {
   BackendId,
   BackendReport,
@@ -103,6 +104,12 @@ export interface BenchRequest {
   backend: BackendId
   /** Also profile one step and report the kernels that took longest. */
   profile?: boolean
+  /** Count what each steady-state step asks of the GPU (webgpu only). */
+  counters?: boolean
+  /** Measure at least this many steps (after the 3 warm-up steps), however long they take. */
+  minSteps?: number
+  /** Steps between loss readbacks (default: the training loop's, 1 on CPU backends, 16 on WebGPU). */
+  readEvery?: number
 }
 
 export interface BenchResult {
@@ -117,6 +124,8 @@ export interface BenchResult {
   leakedTensorsPerStep: number
   /** Top kernels of one profiled step: [name, total ms], longest first. */
   profile?: [string, number][]
+  /** With `counters`: dispatches, submits, readbacks, buffers per step; pipelines created after warm-up. */
+  counters?: GpuCountersPerStep
 }
 
 export type HostToTrainer =

@@ -35,7 +35,12 @@ function splits(config: RunConfig): DatasetSplits {
 
 const baseline: TrainLoss = makeLoss('baseline')
 
-async function train(config: RunConfig, loss: TrainLoss = baseline, signal?: AbortSignal) {
+async function train(
+  config: RunConfig,
+  loss: TrainLoss = baseline,
+  signal?: AbortSignal,
+  statsReadEvery?: number,
+) {
   const model = buildModel(config.model, {
     inputShape: [28, 28, 1],
     numClasses: 10,
@@ -49,6 +54,7 @@ async function train(config: RunConfig, loss: TrainLoss = baseline, signal?: Abo
       config,
       loss,
       signal,
+      statsReadEvery,
       hooks: { onEpoch: (m) => void epochs.push(m) },
     })
     return { result, epochs }
@@ -104,6 +110,34 @@ describe('training loop', () => {
     await expect(
       train(resolveRunConfig({ model: 'mlp', epochs: 1, maxTrainSamples: 640, weightDecay: 0 }), poisoned),
     ).rejects.toThrow('non-finite loss at epoch 1, step 3')
+  })
+
+  it('reads the step statistics once every N steps (as on WebGPU) with the same training', async () => {
+    const config = resolveRunConfig({ model: 'mlp', epochs: 2, maxTrainSamples: 640, weightDecay: 0 })
+    const every1 = await train(config, baseline, undefined, 1)
+    const every4 = await train(config, baseline, undefined, 4)
+    // Reading later changes nothing in the training: same weights, so the same validation and test.
+    expect(every4.result.testAccuracy).toBe(every1.result.testAccuracy)
+    for (const [a, b] of every4.epochs.map((m, i) => [m, every1.epochs[i]!] as const)) {
+      expect(a.valAccuracy).toBe(b.valAccuracy)
+      expect(a.trainAccuracy).toBe(b.trainAccuracy)
+      // The loss sum runs in float32 on the device instead of float64 on the host.
+      expect(a.trainLoss).toBeCloseTo(b.trainLoss, 5)
+    }
+  })
+
+  it('names the window of steps when a deferred read finds a non-finite loss', async () => {
+    let calls = 0
+    const poisoned: TrainLoss = ({ logits, labels, numClasses }) =>
+      tf.tidy(() => {
+        calls++
+        const l = crossEntropy(logits, labels, numClasses)
+        return (calls === 3 ? tf.mul(l, NaN) : l) as tf.Scalar
+      })
+    const config = resolveRunConfig({ model: 'mlp', epochs: 1, maxTrainSamples: 640, weightDecay: 0 })
+    await expect(train(config, poisoned, undefined, 4)).rejects.toThrow(
+      'non-finite loss at epoch 1, one of steps 1-4',
+    )
   })
 
   it('cancels between batches', async () => {

@@ -63,6 +63,15 @@ function factsOf(adapter: DawnAdapter): WebGpuAdapterFacts {
   }
 }
 
+/**
+ * `TFKD_WEBGPU_SOFTWARE=1` lets the rung take a software adapter (SwiftShader): for tests and
+ * benchmarks of the WebGPU code on a machine without a GPU, never for training by default, since the
+ * wasm rung is far faster on a CPU.
+ */
+export function softwareAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.TFKD_WEBGPU_SOFTWARE === '1'
+}
+
 let pending: Promise<AdapterResult> | null = null
 
 async function request(): Promise<AdapterResult> {
@@ -91,10 +100,10 @@ async function request(): Promise<AdapterResult> {
   if (!adapter)
     return { ok: false, reason: 'no WebGPU adapter found (no Vulkan/Metal/D3D12 driver for a GPU)' }
   const facts = factsOf(adapter)
-  if (facts.isFallback) {
+  if (facts.isFallback && !softwareAllowed()) {
     return {
       ok: false,
-      reason: `only a software (CPU) WebGPU adapter was found (${facts.name}); the wasm rung is faster on a CPU`,
+      reason: `only a software (CPU) WebGPU adapter was found (${facts.name}); the wasm rung is faster on a CPU (TFKD_WEBGPU_SOFTWARE=1 allows it, for tests)`,
     }
   }
   return { ok: true, gpu, adapter, facts }

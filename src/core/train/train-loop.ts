@@ -71,6 +71,8 @@ export interface TrainArgs {
   resumeFrom?: string
   /** Minimum ms between progress reports. */
   progressEveryMs?: number
+  /** Steps between readbacks of the training loss and hits (default: 1 on CPU backends, 16 on WebGPU). */
+  statsReadEvery?: number
 }
 
 export class CancelledError extends Error {
@@ -81,11 +83,16 @@ export class CancelledError extends Error {
 }
 
 export class NonFiniteLossError extends Error {
-  constructor(epoch: number, step: number, value: number) {
-    super(`non-finite loss at epoch ${epoch}, step ${step} (${value})`)
+  /** `firstStep`: where the statistics are read every few steps, the first step of the window read. */
+  constructor(epoch: number, step: number, value: number, firstStep = step) {
+    const where = firstStep === step ? `step ${step}` : `one of steps ${firstStep}-${step}`
+    super(`non-finite loss at epoch ${epoch}, ${where} (${value})`)
     this.name = 'NonFiniteLossError'
   }
 }
+
+/** On WebGPU the step's statistics stay on the GPU for this many steps between readbacks. */
+export const GPU_STATS_READ_EVERY = 16
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
@@ -263,6 +270,8 @@ interface Session {
   bestWeights: tf.Tensor[] | null
   currentLr: number
   progress: { t0: number; samplesDone: number; lastProgress: number }
+  /** Steps between readbacks of the loss and hits: 1 on CPU backends, more on a GPU (see StepStats). */
+  statsReadEvery: number
 }
 
 export async function trainModel(args: TrainArgs): Promise<TestResult & { lastEpoch: number }> {
@@ -316,6 +325,7 @@ function openSession(args: TrainArgs): Session {
     bestWeights: null,
     currentLr: baseLearningRate(config),
     progress: { t0: 0, samplesDone: 0, lastProgress: 0 },
+    statsReadEvery: args.statsReadEvery ?? (tf.getBackend() === 'webgpu' ? GPU_STATS_READ_EVERY : 1),
   }
 }
 
@@ -375,6 +385,56 @@ function batchPreparer(s: Session, epoch: number): (step: number) => void {
   }
 }
 
+/**
+ * The steps' [loss, hits] on the device. On a GPU backend the running sums stay there and are read
+ * back once every `statsReadEvery` steps and at the epoch's end, so a step never waits on a readback
+ * (issue 21); on a CPU backend every step is read, as before, and the sums are exactly as before.
+ */
+interface StepStats {
+  lossSum: number
+  correct: number
+  /** [sum of loss x n, hits] of the steps not read yet, on the device. */
+  pending: tf.Tensor | null
+  pendingSamples: number
+  pendingSteps: number
+}
+
+/** Adds one step's [loss, hits] (disposing it); reads when due. Returns the mean loss read, or null. */
+async function addStepStats(
+  s: Session,
+  st: StepStats,
+  stats: tf.Tensor,
+  at: { epoch: number; step: number; n: number; last: boolean },
+): Promise<number | null> {
+  const every = s.statsReadEvery
+  if (every > 1) {
+    const weighted = tf.tidy(() => tf.mul(stats, tf.tensor1d([at.n, 1])))
+    stats.dispose()
+    const old = st.pending
+    st.pending = old ? tf.add(old, weighted) : weighted
+    if (old) {
+      old.dispose()
+      weighted.dispose()
+    }
+    st.pendingSamples += at.n
+    if (++st.pendingSteps < every && !at.last) return null
+  }
+  const t = every > 1 ? st.pending! : stats
+  const [a, hits] = await t.data()
+  t.dispose()
+  const samples = every > 1 ? st.pendingSamples : at.n
+  const meanLoss = every > 1 ? a! / samples : a!
+  if (!Number.isFinite(meanLoss)) {
+    const first = every > 1 ? at.step + 2 - st.pendingSteps : at.step + 1
+    throw new NonFiniteLossError(at.epoch, at.step + 1, meanLoss, first)
+  }
+  st.lossSum += every > 1 ? a! : a! * at.n
+  st.correct += hits!
+  s.progress.samplesDone += samples
+  Object.assign(st, { pending: null, pendingSamples: 0, pendingSteps: 0 })
+  return meanLoss
+}
+
 /** One epoch: every step, then validation, best-epoch selection, hooks and checkpoints. */
 async function runEpoch(s: Session, epoch: number): Promise<void> {
   const { config, signal, data } = s.args
@@ -382,37 +442,36 @@ async function runEpoch(s: Session, epoch: number): Promise<void> {
   const n0 = data.train.n
   const epochStart = performance.now()
   const prepare = batchPreparer(s, epoch)
-  let lossSum = 0
-  let correct = 0
+  const st: StepStats = { lossSum: 0, correct: 0, pending: null, pendingSamples: 0, pendingSteps: 0 }
   prepare(0)
-  for (let step = 0; step < stepsPerEpoch; step++) {
-    if (signal?.aborted) throw new CancelledError()
-    const n = Math.min(bs, n0 - step * bs)
-    // The teacher of the next batch runs aside while this step trains.
-    if (ahead && step + 1 < stepsPerEpoch) prepare(step + 1)
-    const waitStart = performance.now()
-    const teacherForward = teacher ? await s.teacherPending[step % 2] : undefined
-    const stepStart = performance.now()
-    s.cost.waitMs += stepStart - waitStart
-    const lr = learningRateAt(config, (epoch - 1) * stepsPerEpoch + step, stepsPerEpoch)
-    if (lr !== s.currentLr) {
-      setLearningRate(s.optimizer, lr)
-      s.currentLr = lr
+  try {
+    for (let step = 0; step < stepsPerEpoch; step++) {
+      if (signal?.aborted) throw new CancelledError()
+      const n = Math.min(bs, n0 - step * bs)
+      // The teacher of the next batch runs aside while this step trains.
+      if (ahead && step + 1 < stepsPerEpoch) prepare(step + 1)
+      const waitStart = performance.now()
+      const teacherForward = teacher ? await s.teacherPending[step % 2] : undefined
+      const stepStart = performance.now()
+      s.cost.waitMs += stepStart - waitStart
+      const lr = learningRateAt(config, (epoch - 1) * stepsPerEpoch + step, stepsPerEpoch)
+      if (lr !== s.currentLr) {
+        setLearningRate(s.optimizer, lr)
+        s.currentLr = lr
+      }
+      const stats = trainStep(s, step, n, teacherForward)
+      // The step's tensors are gone (tidy); the other buffer takes the next batch meanwhile.
+      if (!ahead && step + 1 < stepsPerEpoch) prepare(step + 1)
+      const meanLoss = await addStepStats(s, st, stats, { epoch, step, n, last: step === stepsPerEpoch - 1 })
+      s.cost.studentMs += performance.now() - stepStart
+      s.cost.steps++
+      if (meanLoss !== null) reportProgress(s, epoch, step, meanLoss)
+      await yieldToEventLoop()
     }
-    const stats = trainStep(s, step, n, teacherForward)
-    // The step's tensors are gone (tidy); the other buffer takes the next batch meanwhile.
-    if (!ahead && step + 1 < stepsPerEpoch) prepare(step + 1)
-    const [stepLoss, stepHits] = await stats.data()
-    stats.dispose()
-    s.cost.studentMs += performance.now() - stepStart
-    s.cost.steps++
-    if (!Number.isFinite(stepLoss!)) throw new NonFiniteLossError(epoch, step + 1, stepLoss!)
-    lossSum += stepLoss! * n
-    correct += stepHits!
-    s.progress.samplesDone += n
-    reportProgress(s, epoch, step, stepLoss!)
-    await yieldToEventLoop()
+  } finally {
+    st.pending?.dispose()
   }
+  const { lossSum, correct } = st
   await endEpoch(s, epoch, { lossSum, correct, epochStart, trainMs: performance.now() - epochStart })
 }
 
