@@ -11,6 +11,7 @@ SciPy alone (statsmodels' formulas, written out so that statsmodels need not be 
 - seeds_needed: the smallest n >= 2 whose paired_power reaches the target (None above max).
 - equivalence_power: exact TOST power (Owen 1965) by scipy.integrate.quad over s / sd ~ chi_df / sqrt df,
   each one-sided test at alpha / 2; cross-checked here against a seeded simulation of 400,000 studies.
+- effect_size_interval: the exact CI of d_z, brentq of nct.cdf(t, n - 1, nc) = 1 - tail and = tail, / sqrt n.
 
 Regenerate (Debian: apt-get install -y python3-scipy):  /usr/bin/python3 scripts/power-reference.py
 """
@@ -75,6 +76,15 @@ def simulated_equivalence_power(n, sd, margin, effect, alpha, reps=400_000, seed
     return float(np.mean(np.abs(m) < margin - crit * s / math.sqrt(n)))
 
 
+def effect_size_interval(t, n, level):
+    df = n - 1
+    tail = (1 - level) / 2
+    f = lambda target: (lambda nc: stats.nct.cdf(t, df, nc) - target)
+    lo = optimize.brentq(f(1 - tail), t - 60, t + 60, xtol=1e-13, rtol=1e-13)
+    hi = optimize.brentq(f(tail), t - 60, t + 60, xtol=1e-13, rtol=1e-13)
+    return [float(lo / math.sqrt(n)), float(hi / math.sqrt(n))]
+
+
 def main():
     out = {"scipy": __import__("scipy").__version__}
     cdf_cases = [
@@ -118,6 +128,8 @@ def main():
         assert abs(exact - sim) < 4e-3, (n, sd, m, e, a, exact, sim)
         rows.append([n, sd, m, e, a, exact])
     out["equivalence_power"] = rows
+    dz_cases = [(2.5, 3, 0.95), (-1.2, 5, 0.95), (0.0, 10, 0.95), (6.0, 4, 0.9), (3.1, 20, 0.99)]
+    out["effect_size_interval"] = [[t, n, lv, effect_size_interval(t, n, lv)] for t, n, lv in dz_cases]
     path = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "power-reference.json")
     with open(path, "w") as f:
         json.dump(out, f, indent=1)

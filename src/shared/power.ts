@@ -202,3 +202,38 @@ export function equivalencePower({ n, sd, margin, effect = 0, alpha = 0.05 }: Eq
   for (let i = 1; i < panels; i++) sum += (i % 2 ? 4 : 2) * integrand(i * h)
   return Math.min(1, Math.max(0, (sum * h) / 3))
 }
+
+export interface EffectSizeIntervalInput {
+  /** The paired t statistic, mean / (sd / sqrt n). */
+  t: number
+  n: number
+  /** Confidence level (default 0.95). */
+  level?: number
+}
+
+/**
+ * Exact confidence interval of Cohen's d_z = mean / sd of paired differences (Steiger & Fouladi 1997):
+ * the noncentralities nc with noncentral-t CDF(t; n - 1, nc) = 1 - (1 - level) / 2 and (1 - level) / 2,
+ * divided by sqrt(n). NaN below two pairs or for a non-finite t.
+ */
+export function effectSizeInterval({ t, n, level = 0.95 }: EffectSizeIntervalInput): [number, number] {
+  check('level', level, level > 0 && level < 1, 'a confidence level in (0, 1)')
+  if (!(n >= 2) || !Number.isFinite(t)) return [NaN, NaN]
+  const df = n - 1
+  const tail = (1 - level) / 2
+  // CDF(t; nc) falls as nc grows: find nc with CDF = target by bracketing and bisection.
+  const solve = (target: number): number => {
+    let lo = t - 1
+    let hi = t + 1
+    while (noncentralTCdf(t, df, lo) < target) lo -= 2 * (hi - lo)
+    while (noncentralTCdf(t, df, hi) > target) hi += 2 * (hi - lo)
+    for (let i = 0; i < 200 && hi - lo > 1e-11 * Math.max(1, Math.abs(hi)); i++) {
+      const mid = (lo + hi) / 2
+      if (noncentralTCdf(t, df, mid) > target) lo = mid
+      else hi = mid
+    }
+    return (lo + hi) / 2
+  }
+  const root = Math.sqrt(n)
+  return [solve(1 - tail) / root, solve(tail) / root]
+}

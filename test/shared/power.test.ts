@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
+  effectSizeInterval,
   equivalencePower,
   minDetectableEffect,
   noncentralTCdf,
@@ -22,6 +23,7 @@ interface Reference {
   min_detectable_effect: [number, number, number, number, Sided, number][]
   seeds_needed: [number, number, number, number, Sided, number, number | null][]
   equivalence_power: [number, number, number, number, number, number][]
+  effect_size_interval: [number, number, number, [number, number]][]
 }
 
 const ref = JSON.parse(
@@ -97,5 +99,16 @@ describe('TOST equivalence power', () => {
         1e-6,
         `tost n=${n} margin=${margin}`,
       )
+  })
+})
+
+describe('d_z interval', () => {
+  it('inverts the noncentral t as SciPy does', () => {
+    for (const [t, n, level, [lo, hi]] of ref.effect_size_interval) {
+      const [gotLo, gotHi] = effectSizeInterval({ t, n, level })
+      near(gotLo, lo, 1e-8, 1e-7, `dz lo t=${t} n=${n}`)
+      near(gotHi, hi, 1e-8, 1e-7, `dz hi t=${t} n=${n}`)
+    }
+    expect(effectSizeInterval({ t: Infinity, n: 3 })).toEqual([NaN, NaN])
   })
 })
