@@ -56,22 +56,30 @@ export interface PairedTTest {
 
 /**
  * Paired t-test of a - b (SciPy `ttest_rel`). n < 2 gives NaN; differences that are all equal give
- * t = +-Infinity and p = 0 (all zero: t = NaN, p = NaN, as SciPy does).
+ * t = +-Infinity and p = 0 (all zero: t = NaN, p = NaN, as SciPy does) unless `sdFloor` > 0: then the
+ * sd of the differences is at least sdFloor (the metric's resolution, 1 / test-set size), so identical
+ * differences of one test image give a finite t, p and d_z. `stdDiff` stays the observed sd.
  */
-export function pairedTTest(a: readonly number[], b: readonly number[], confidence = 0.95): PairedTTest {
+export function pairedTTest(
+  a: readonly number[],
+  b: readonly number[],
+  confidence = 0.95,
+  sdFloor = 0,
+): PairedTTest {
   const d = pairedDiffs(a, b)
   const n = d.length
   const m = mean(d)
-  const s = sampleStd(d)
+  const observed = sampleStd(d)
+  const s = Math.max(observed, sdFloor)
   const df = n - 1
-  if (n < 2) return { n, meanDiff: m, stdDiff: s, t: NaN, df, p: NaN, ci: [NaN, NaN], dz: NaN }
+  if (n < 2) return { n, meanDiff: m, stdDiff: observed, t: NaN, df, p: NaN, ci: [NaN, NaN], dz: NaN }
   const se = s / Math.sqrt(n)
   const t = s === 0 ? (m === 0 ? NaN : m > 0 ? Infinity : -Infinity) : m / se
   const q = studentTQuantile(0.5 + confidence / 2, df)
   return {
     n,
     meanDiff: m,
-    stdDiff: s,
+    stdDiff: observed,
     t,
     df,
     p: studentTTwoSidedP(t, df),
