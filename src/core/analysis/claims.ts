@@ -546,7 +546,14 @@ function decide(
       verdict: 'supported',
       reason: "every part holds after Holm's correction, every premise measured and met",
     }
-  return { verdict: 'inconclusive', reason: `no decision for ${open.map(detail).join('; ')}` }
+  const power = (c: ClaimComparison) =>
+    c.kind === 'improves' && Number.isFinite(c.power.minDetectable)
+      ? ` (80% power only for differences of ${(100 * c.power.minDetectable).toFixed(2)} pp or more)`
+      : ''
+  return {
+    verdict: 'inconclusive',
+    reason: `no decision for ${open.map((c) => detail(c) + power(c)).join('; ')}`,
+  }
 }
 
 /** What the primary comparison could see, in one sentence. */

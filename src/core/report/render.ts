@@ -196,6 +196,15 @@ export function renderLatex(r: ReproReport): string {
   L.push('\\midrule', '\\multicolumn{8}{l}{Paper (CIFAR-100 top-1 \\%):} \\\\')
   for (const c of r.claims) for (const t of paperText(c)) L.push(`\\multicolumn{8}{l}{${tex(t)}} \\\\`)
   L.push('\\bottomrule', '\\end{tabular}', `% ${tex(methodText(r))}`, `% rerun: ${tex(r.command)}`)
+  // Printed under the table (a % comment would be dropped): each verdict's reason, power and premises.
+  L.push('\\par\\smallskip', '{\\footnotesize')
+  for (const c of r.claims) {
+    const premises = c.premises.map((pc) => tex(premiseText(pc))).join(' ')
+    L.push(
+      `\\textbf{${tex(c.title)}}: ${tex(c.verdict)} (${tex(c.reason)}). ${tex(c.power)} ${premises}\\par`,
+    )
+  }
+  L.push('}')
   return L.join('\n') + '\n'
 }
 
