@@ -106,6 +106,8 @@ const snapshotOf = (s: StudyStudent) =>
   s.teacherSnapshot ?? (s.teacherEpoch !== null ? `epoch ${s.teacherEpoch}` : null)
 const partName = (c: { variant: string; reference: string; snapshot: string | null }) =>
   `${c.variant}${c.snapshot ? ` (${c.snapshot})` : ''} vs ${c.reference}`
+/** A premise's sentence inside a reason (the renderer closes the reason with its own full stop). */
+const sentence = (measured: string) => measured.replace(/\.$/, '')
 const keyOf = (c: Part) => `${partName(c)} (${c.kind})`
 
 interface PairStats {
@@ -518,10 +520,13 @@ function decide(
           : `${partName(few)} has ${few.n} matched seed(s), ${minSeeds} needed`,
     }
   const failed = checks.find((c) => c.ok === false)
-  if (failed) return { verdict: 'invalid premise', reason: `${failed.premise}: ${failed.measured}` }
+  if (failed) return { verdict: 'invalid premise', reason: `${failed.premise}: ${sentence(failed.measured)}` }
   const unmeasured = checks.find((c) => c.ok === null)
   if (unmeasured)
-    return { verdict: 'unverified premise', reason: `${unmeasured.premise}: ${unmeasured.measured}` }
+    return {
+      verdict: 'unverified premise',
+      reason: `${unmeasured.premise}: ${sentence(unmeasured.measured)}`,
+    }
   const detail = (c: ClaimComparison) =>
     `${partName(c)}: Δ ${ppText(c.delta)}, ${(100 * c.ciLevel).toPrecision(3)}% CI ${ppText(c.ciAdjusted[0])}..${ppText(c.ciAdjusted[1])}, p (Holm) ${c.pHolm.toPrecision(2)}`
   const claimFails = cs.filter((c) => c.role === 'claim' && c.outcome === 'fails')
