@@ -339,6 +339,11 @@ function registerCompareCommand(program: Command, openCore: () => AppCore): void
           metric: o.metric,
         })
         process.stdout.write(`${core.plans.format(t, o.format as CompareFormat)}\n`)
+        // md and json carry the family in the table; csv and latex name it on stderr (stdout stays data).
+        if ((o.format === 'csv' || o.format === 'latex') && t.holmFamily)
+          process.stderr.write(
+            `p (Holm) is adjusted over this table's ${t.holmFamily.length} comparison(s) with ${t.baseline}: ${t.holmFamily.join('; ') || 'none'}\n`,
+          )
       } finally {
         await core.close()
       }

@@ -6,7 +6,16 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { InvalidArgumentError, Option, type Command } from 'commander'
 import { AppError } from '../shared/errors'
-import { REPRODUCE_SCALES, reproducePlan, SCALE_DESCRIPTIONS, type ReproduceScale } from '../shared/reproduce'
+import {
+  checkMarginPp,
+  DEFAULT_MARGIN_PP,
+  MARGIN_MAX_PP,
+  MARGIN_MIN_PP,
+  REPRODUCE_SCALES,
+  reproducePlan,
+  SCALE_DESCRIPTIONS,
+  type ReproduceScale,
+} from '../shared/reproduce'
 import type { AppCore } from '../core/app/app-core'
 import { buildReport } from '../core/report/report'
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../core/report/render'
@@ -22,22 +31,22 @@ function positiveInt(name: string) {
   }
 }
 
-function margin(v: string): number {
-  const n = Number(v)
-  if (!(n >= 0 && n < 50))
-    throw new InvalidArgumentError(`--margin is in percentage points (0..50), got "${v}"`)
-  return n / 100
+/** `--margin <pp>`: percentage points, in the range the plan accepts; returned in pp. */
+function marginPp(v: string): number {
+  try {
+    return checkMarginPp(Number(v.trim() === '' ? NaN : v), '--margin')
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message)
+  }
 }
 
+const MARGIN_HELP =
+  `margin of "comparable to" (TOST) and "at least as good as" (non-inferiority), in percentage points ` +
+  `(${MARGIN_MIN_PP} to ${MARGIN_MAX_PP}; default ${DEFAULT_MARGIN_PP}, i.e. ±${DEFAULT_MARGIN_PP} pp of accuracy)`
+
 /** Writes the report files; returns their paths. */
-function writeReport(
-  core: AppCore,
-  experimentId: number,
-  dir: string,
-  version: string,
-  marginFrac: number,
-): string[] {
-  const report = buildReport(core.store, experimentId, { appVersion: version, margin: marginFrac })
+function writeReport(core: AppCore, experimentId: number, dir: string, version: string): string[] {
+  const report = buildReport(core.store, experimentId, { appVersion: version })
   mkdirSync(dir, { recursive: true })
   return (['md', 'html'] as const).map((f) => {
     const path = join(dir, `tfkd-report-${experimentId}.${f}`)
@@ -47,20 +56,14 @@ function writeReport(
 }
 
 /** Writes the report files and prints each claim's verdict with its first comparison. */
-function printVerdicts(
-  core: AppCore,
-  experimentId: number,
-  out: string,
-  version: string,
-  margin: number,
-): void {
-  const paths = writeReport(core, experimentId, out, version, margin)
-  const report = buildReport(core.store, experimentId, { appVersion: version, margin })
+function printVerdicts(core: AppCore, experimentId: number, out: string, version: string): void {
+  const paths = writeReport(core, experimentId, out, version)
+  const report = buildReport(core.store, experimentId, { appVersion: version })
   process.stdout.write('\n')
   for (const c of report.claims) {
     const p = c.comparisons[0]!
     process.stdout.write(
-      `${c.verdict.toUpperCase().padEnd(16)} ${c.title}\n${''.padEnd(17)}${p.variant} vs ${p.reference}: Δ ${(100 * p.delta).toFixed(2)} pp, p (Holm) ${Number.isNaN(p.pHolm) ? '-' : p.pHolm.toPrecision(3)}; ${c.reason}\n`,
+      `${c.verdict.toUpperCase().padEnd(18)} ${c.title}\n${''.padEnd(19)}${p.variant} vs ${p.reference}: Δ ${(100 * p.delta).toFixed(2)} pp, p (Holm) ${Number.isNaN(p.pHolm) ? '-' : p.pHolm.toPrecision(3)}; ${c.reason}\n${''.padEnd(19)}${c.power}\n`,
     )
   }
   process.stdout.write(`\nreport: ${paths.join(', ')}\n`)
@@ -80,7 +83,7 @@ export function registerReproduceCommands(program: Command, openCore: () => AppC
     )
     .option('--seeds <n>', 'number of seeds (at least 3 for a verdict)', positiveInt('--seeds'), 3)
     .option('--out <dir>', 'folder for tfkd-report-<id>.md and .html', '.')
-    .option('--margin <pp>', 'non-inferiority margin for "comparable", in percentage points', margin, 0.005)
+    .option('--margin <pp>', `${MARGIN_HELP}; stored in the plan before the study runs`, marginPp)
     .option('--dry-run', 'print the plan (runs, teachers) without running it')
     .option('--no-progress', 'no progress bars')
     .action(
@@ -89,11 +92,16 @@ export function registerReproduceCommands(program: Command, openCore: () => AppC
         scale: ReproduceScale
         seeds: number
         out: string
-        margin: number
+        margin?: number
         dryRun?: boolean
         progress: boolean
       }) => {
-        const plan = reproducePlan({ dataset: o.dataset, scale: o.scale, seeds: o.seeds })
+        const plan = reproducePlan({
+          dataset: o.dataset,
+          scale: o.scale,
+          seeds: o.seeds,
+          ...(o.margin !== undefined ? { margin: o.margin } : {}),
+        })
         if (o.dryRun) {
           const core = openCore()
           try {
@@ -105,7 +113,7 @@ export function registerReproduceCommands(program: Command, openCore: () => AppC
         }
         await withTrainingCore(openCore, async (core) => {
           const exp = await runPlan(core, plan, o.progress !== false && process.stderr.isTTY)
-          printVerdicts(core, exp.id, resolve(o.out), version, o.margin)
+          printVerdicts(core, exp.id, resolve(o.out), version)
           return exp.runs.map((r) => r.status)
         })
       },
@@ -122,8 +130,12 @@ function registerReportCommand(program: Command, openCore: () => AppCore, versio
     .option('--experiment <id>', 'experiment id (default: the latest)')
     .option('--format <fmt>', `output format: ${REPORT_FORMATS.join(', ')}`, 'md')
     .option('--out <file>', 'write to this file instead of stdout')
-    .option('--margin <pp>', 'non-inferiority margin for "comparable", in percentage points', margin, 0.005)
-    .action(async (o: { experiment?: string; format: string; out?: string; margin: number }) => {
+    .option(
+      '--margin <pp>',
+      `${MARGIN_HELP}; default: the margin the plan stored before the study (overriding it is reported as not pre-registered)`,
+      marginPp,
+    )
+    .action(async (o: { experiment?: string; format: string; out?: string; margin?: number }) => {
       if (!(REPORT_FORMATS as readonly string[]).includes(o.format)) {
         throw new AppError(
           'invalid_input',
@@ -139,7 +151,10 @@ function registerReportCommand(program: Command, openCore: () => AppCore, versio
             o.experiment ? `experiment "${o.experiment}" not found` : 'no experiments yet',
           )
         const text = renderReport(
-          buildReport(core.store, id, { appVersion: version, margin: o.margin }),
+          buildReport(core.store, id, {
+            appVersion: version,
+            ...(o.margin !== undefined ? { margin: o.margin / 100 } : {}),
+          }),
           o.format as ReportFormat,
         )
         if (o.out) writeFileSync(o.out, text)

@@ -105,6 +105,12 @@ export interface ComparisonTable {
   warnings: string[]
   /** The backends/devices the compared runs trained on, with their run counts. */
   devices?: { device: string; runs: number }[]
+  /**
+   * The comparisons Holm's adjustment is over ("variant vs baseline", one per compared row with a
+   * t-test): this table's family, which is not the reproduction report's (that one holds every claim
+   * comparison that can decide a verdict).
+   */
+  holmFamily?: string[]
   /** How the numbers were computed, for footnotes. */
   method: string
 }

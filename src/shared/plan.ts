@@ -16,6 +16,7 @@ import {
   type TeacherSlot,
 } from './variants'
 import { TEACHER_LOGITS_MODES, type TeacherLogitsMode } from './onnx'
+import { MARGIN_MAX_PP, MARGIN_MIN_PP } from './reproduce'
 
 export const PRESET_IDS = ['quick', 'paper-cifar100', 'de-kd-sweep'] as const
 export type PresetId = (typeof PRESET_IDS)[number]
@@ -125,7 +126,12 @@ export const experimentPlanInput = z
     variantParams: z.partialRecord(z.enum(VARIANT_IDS), z.record(z.string(), z.unknown())).optional(),
     /** Set by `tfkd reproduce` / "Reproduce the paper": the study's scale, for its report and rerun. */
     reproduce: z
-      .object({ scale: z.enum(['smoke', 'small', 'paper']), seeds: z.number().int().min(1).max(100) })
+      .object({
+        scale: z.enum(['smoke', 'small', 'paper']),
+        seeds: z.number().int().min(1).max(100),
+        /** Margin of "comparable" / "at least as good as", in pp, fixed before the study runs. */
+        margin: z.number().min(MARGIN_MIN_PP).max(MARGIN_MAX_PP).optional(),
+      })
       .strict()
       .optional(),
   })
@@ -152,7 +158,7 @@ export interface ResolvedPlan {
   teacherLogits: TeacherLogitsMode
   training: TrainingConfig
   variantParams: Partial<Record<VariantId, Record<string, unknown>>>
-  reproduce: { scale: 'smoke' | 'small' | 'paper'; seeds: number } | null
+  reproduce: { scale: 'smoke' | 'small' | 'paper'; seeds: number; margin?: number } | null
 }
 
 /**

@@ -9,7 +9,7 @@ import { DEFAULT_RUN_CONFIG } from './defaults'
 import { AppError } from './errors'
 import { augmentFields, experimentPlanInput, trainingFields } from './plan'
 import { VARIANT_PARAMS, resolveVariantParams } from './variants'
-import { REPRODUCE_SCALES } from './reproduce'
+import { MARGIN_MAX_PP, MARGIN_MIN_PP, REPRODUCE_SCALES } from './reproduce'
 import { ON_BAD_ROWS } from './import-fields'
 import { MODEL_EXPORT_FORMATS, ONNX_EXECUTION_PROVIDERS, TEACHER_LOGITS_MODES, TENSOR_LAYOUTS } from './onnx'
 
@@ -89,6 +89,9 @@ export function resolveRunConfig(input: RunConfigInput): RunConfig {
   }
 }
 
+/** A claims margin in percentage points (src/shared/reproduce.ts): the range `tfkd report --margin` takes. */
+const marginPp = z.number().min(MARGIN_MIN_PP).max(MARGIN_MAX_PP)
+
 export const inputSchemas = {
   'app:info': z.object({}).strict(),
   'runs:list': z
@@ -125,12 +128,12 @@ export const inputSchemas = {
       seeds: z.number().int().min(1).max(100).optional(),
     })
     .strict(),
-  'report:get': z.object({ experimentId: id, marginPp: z.number().min(0).max(50).optional() }).strict(),
+  'report:get': z.object({ experimentId: id, marginPp: marginPp.optional() }).strict(),
   'report:render': z
     .object({
       experimentId: id,
       format: z.enum(['md', 'latex', 'html']),
-      marginPp: z.number().min(0).max(50).optional(),
+      marginPp: marginPp.optional(),
     })
     .strict(),
   'variants:list': z.object({}).strict(),

@@ -117,7 +117,7 @@ describe.skipIf(skip)('Report view end to end (a real CI-sized reproduction stud
     expect(await page.getByTestId('report-experiment').inputValue()).toBe(String(experimentId))
 
     const report = await core.handlers['report:get']({ experimentId })
-    expect(report.study).toEqual({ scale: 'smoke', seeds: 3 })
+    expect(report.study).toEqual({ scale: 'smoke', seeds: 3, margin: 0.5 })
     const teacherAcc = report.teachers.map((t) => `${(100 * t.accuracy!).toFixed(2)}%`)
     expect(teacherAcc).toHaveLength(3)
     for (const id of CLAIM_IDS) {
@@ -126,7 +126,9 @@ describe.skipIf(skip)('Report view end to end (a real CI-sized reproduction stud
       const claim = report.claims.find((c) => c.id === id)!
       // Title, a verdict, the comparison, n = 3 matched seeds, delta, CIs, Holm p, d_z, premises.
       expect(cells[0]).toContain(claim.title)
-      expect(cells[1]!.trim()).toMatch(/^(supported|contradicted|inconclusive|invalid premise)$/)
+      expect(cells[1]!.trim()).toMatch(
+        /^(supported|not reproduced in this regime|inconclusive|reference failed|invalid premise|unverified premise|insufficient seeds|not run)$/,
+      )
       expect(cells[1]!.trim()).toBe(claim.verdict)
       expect(cells[3]!.trim()).toBe('3')
       expect(cells[7]!.trim()).toMatch(/^(\d\.\d{3}|\d\.\de-\d+)$/)

@@ -11,7 +11,11 @@ export function createReportHandlers({
   app,
 }: HandlerContext): DomainHandlers<'report'> & Pick<Handlers, 'reproduce:start'> {
   const build = (experimentId: number, marginPp: number | undefined) =>
-    buildReport(store, experimentId, { appVersion: app.version, margin: (marginPp ?? 0.5) / 100 })
+    // No margin given: the one the plan stored before the study ran.
+    buildReport(store, experimentId, {
+      appVersion: app.version,
+      ...(marginPp !== undefined ? { margin: marginPp / 100 } : {}),
+    })
   return {
     'reproduce:start': (req) => plans.start(reproducePlan(req)),
     'report:get': ({ experimentId, marginPp }) => build(experimentId, marginPp),

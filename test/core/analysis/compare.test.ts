@@ -260,3 +260,40 @@ describe('measured teacher premises', () => {
     expect(formatMarkdown(t)).toMatch(/\| 33\.80 @ e2 \|/)
   })
 })
+
+describe('identical paired differences (issue 25 item 9) and the Holm family', () => {
+  const N = 2000
+  const baseK = [1800, 1810, 1790, 1805, 1795]
+  const one = (variant: string, d: number) =>
+    baseK.map((k, i): ComparedRun => ({ variant, seed: i + 1, bestTestAccuracy: (k + d) / N }))
+
+  it('every seed exactly one test image better: finite p and d_z (sd floored at 1 / test-set size)', () => {
+    const t = compareRuns([...one('baseline', 0), ...one('kd', 1), ...one('lsr', -1)], { resolution: 1 / N })
+    const kd = t.rows.find((r) => r.variant === 'kd')!
+    expect(kd.pT).toBeGreaterThan(0)
+    expect(Number.isFinite(kd.t)).toBe(true)
+    expect(kd.dz).toBeCloseTo(1, 12) // one image / one image
+    expect(kd.t).toBeCloseTo(Math.sqrt(5), 10)
+    expect(kd.verdict).toBe('no evidence')
+    const md = formatMarkdown(t)
+    expect(md).not.toMatch(/Infinity/)
+    expect(md).not.toMatch(/\| 0\.0000 \|/)
+  })
+
+  it('without a known test-set size, identical differences give no t-test rather than p = 0', () => {
+    const t = compareRuns([...one('baseline', 0), ...one('kd', 1)])
+    const kd = t.rows.find((r) => r.variant === 'kd')!
+    expect(kd.pT).toBeNaN()
+    expect(kd.dz).toBeNaN()
+    expect(kd.warnings.join(' ')).toMatch(/differences are all equal and the test-set size is unknown/)
+  })
+
+  it('names the comparisons its Holm-adjusted p-values are over', () => {
+    const t = compareRuns([...one('baseline', 0), ...one('kd', 1), ...one('lsr', -1)], { resolution: 1 / N })
+    expect(t.holmFamily).toEqual(['lsr vs baseline', 'kd vs baseline'])
+    expect(t.method).toMatch(
+      /Holm family: the 2 comparison\(s\) of this table with baseline \(lsr vs baseline; kd vs baseline\), not the reproduction report's family/,
+    )
+    expect(formatMarkdown(t)).toMatch(/Holm family: the 2 comparison/)
+  })
+})
