@@ -106,7 +106,6 @@ function receive(
 /** The browser's file name as the user knows it, for messages: its last part, printable, bounded. */
 export function uploadDisplayName(name: string | null): string {
   const last = (name ?? '').split(/[\\/]/).pop()!
-  // eslint-disable-next-line no-control-regex
   const shown = last.replace(/[\u0000-\u001f\u007f]+/g, '').slice(0, 120)
   return shown || 'upload'
 }
