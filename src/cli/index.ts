@@ -23,6 +23,7 @@ import { parseTeacherRef, registerTeacherCommands } from './teachers'
 import { ONNX_EXECUTION_PROVIDERS, TEACHER_LOGITS_MODES } from '../shared/onnx'
 
 import { registerDoctorCommand } from './doctor'
+import { errorPath, storageAppError } from '../core/storage-errors'
 import { runOneFromFlags, runPlanFromFlags } from './run-command'
 
 const VERSION = '0.1.0'
@@ -192,7 +193,9 @@ registerClusterCommands(program, () => openCore('cli'), { trainerEntry })
 registerDoctorCommand(program, () => openCore('cli'))
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  const e = AppError.from(err)
+  // A storage failure no command explained: name its file, the cause and the way out.
+  const path = errorPath(err)
+  const e = (path ? storageAppError(err, 'cannot write', path) : null) ?? AppError.from(err)
   process.stderr.write(`tfkd: ${e.message}\n`)
   process.exit(e.code === 'invalid_input' ? 2 : 1)
 })

@@ -156,4 +156,5 @@ export type TrainerToHost =
   | { type: 'job-progress'; done: number; total: number }
   | { type: 'onnx-eval-result'; result: OnnxEvalResult }
   | { type: 'export-result'; result: ModelExportResult }
-  | { type: 'job-failed'; reason: string }
+  /** `code` when the failure is not the input's fault (e.g. `storage`: the output folder is read-only). */
+  | { type: 'job-failed'; reason: string; code?: 'storage' }

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto'
 import { lstat, rm } from 'node:fs/promises'
-import { basename, isAbsolute, join, resolve } from 'node:path'
+import { basename, isAbsolute, join, relative, resolve } from 'node:path'
 import { AppError } from '../../shared/errors'
 import { neutralFieldNames, type FieldNamer, type OnBadRows } from '../../shared/import-fields'
 import type { AppInfo } from '../../shared/types'
@@ -27,6 +27,7 @@ import {
 } from '../data/importers/index'
 import { previewFromCache, previewFromSets, writeSampleGrid, type DatasetPreview } from '../data/preview'
 import type { DataPaths } from '../paths'
+import { errorPath, storageAppError } from '../storage-errors'
 import type { DatasetRecord, NewDataset, Store } from '../store/store'
 
 export interface DatasetImportOptions {
@@ -335,12 +336,23 @@ function storeDataset(
 }
 
 /** The error an import failure is reported as: cancellation, a bad source, or the error itself. */
-function importFailure(err: unknown, signal: AbortSignal, skipped: SkippedFile[]): AppError {
+function importFailure(
+  err: unknown,
+  signal: AbortSignal,
+  skipped: SkippedFile[],
+  paths: DataPaths,
+): AppError {
   if (err instanceof AppError) return err
   if ((err as Error)?.name === 'AbortError' || signal.aborted)
     return new AppError('cancelled', 'import cancelled')
   if (err instanceof ImportError)
     return new AppError('bad_dataset', err.message, { skipped: skipped.slice(0, 100) })
+  // Writing the cache (full disk, read-only or unwritable data folder): a storage error naming the
+  // datasets folder, the same from every host. Reading the source stays a bad dataset.
+  const path = errorPath(err)
+  const inData = path === undefined || !relative(paths.home, path).startsWith('..')
+  const storage = inData ? storageAppError(err, 'cannot write the dataset cache in', paths.datasets) : null
+  if (storage) return storage
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR')
@@ -391,7 +403,7 @@ export async function importDataset(args: ImportDatasetArgs): Promise<ImportData
   } catch (err) {
     await writer?.abort()
     if (cachePath) await rm(cachePath, { force: true })
-    throw importFailure(err, signal, skipped)
+    throw importFailure(err, signal, skipped, args.paths)
   }
 }
 

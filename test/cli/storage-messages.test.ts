@@ -1,0 +1,184 @@
+/**
+ * Issue 25 item 7: storage errors name the path, the cause (read-only, full, damaged) and the way
+ * out, and the web host answers the same code and message as the CLI for the same failure. Real
+ * parts only: a read-only tmpfs, a 1 MB tmpfs that fills up, a damaged database file, the real
+ * `tfkd` process and the real web host over HTTP.
+ *
+ * The mounts need root; where that is impossible the mount cases say so and skip (CI runs as root).
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createAppCore } from '../../src/core/app/app-core'
+import { startWebServer } from '../../src/server/index'
+import type { SerializedAppError } from '../../src/shared/errors'
+import { CLI_ENTRY, ROOT, tempHome } from '../helpers'
+
+const TOKEN = 'storage-messages-token-0123456789'
+const tmp = tempHome('tfkd-storage-msg-')
+const mounts: string[] = []
+afterAll(() => {
+  for (const m of mounts.reverse()) spawnSync('umount', ['-l', m])
+  tmp.cleanup()
+})
+
+function mountTmpfs(dir: string, options: string): boolean {
+  if (process.getuid?.() !== 0) return false
+  mkdirSync(dir, { recursive: true })
+  const ok = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]).status === 0
+  if (ok) mounts.push(dir)
+  return ok
+}
+
+function tfkd(home: string, args: string[]) {
+  const r = spawnSync(process.execPath, [CLI_ENTRY, ...args], {
+    env: { ...process.env, TFKD_HOME: home },
+    encoding: 'utf8',
+    timeout: 120_000,
+    cwd: ROOT,
+  })
+  return { code: r.status, out: r.stdout, err: r.stderr }
+}
+
+/** The CLI's one error line, without the `tfkd: ` prefix. */
+function cliError(err: string): string {
+  const line = err.split('\n').find((l) => l.startsWith('tfkd: '))
+  expect(line, err).toBeDefined()
+  return line!.slice('tfkd: '.length)
+}
+
+/** datasets:import through a real web host over HTTP, on the data folder `home`. */
+async function webImport(home: string, path: string): Promise<SerializedAppError> {
+  const core = createAppCore({
+    dataHome: home,
+    host: 'web',
+    spawnTrainer: () => {
+      throw new Error('no training in this test')
+    },
+  })
+  const server = await startWebServer({ core, staticDir: join(home, 'static'), token: TOKEN })
+  try {
+    const body = JSON.stringify({ path, jobId: 'storage-1' })
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          method: 'POST',
+          path: '/api/invoke/datasets:import',
+          headers: { 'content-type': 'application/json', 'x-tfkd-token': TOKEN },
+        },
+        (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () => resolve(Buffer.concat(chunks).toString()))
+        },
+      )
+      req.on('error', reject)
+      req.end(body)
+    })
+    const envelope = JSON.parse(text) as { ok: boolean; error?: SerializedAppError }
+    expect(envelope.ok, text).toBe(false)
+    return envelope.error!
+  } finally {
+    await server.close()
+    await core.close()
+  }
+}
+
+/** A CSV of `rows` rows of 64 features and a label (the last column): two classes. */
+function csv(file: string, rows: number): string {
+  const lines = [[...Array.from({ length: 64 }, (_, i) => `f${i}`), 'label'].join(',')]
+  for (let r = 0; r < rows; r++) {
+    const features = Array.from({ length: 64 }, (_, i) => (r * 7 + i) % 97)
+    lines.push([...features, r % 2 ? 'odd' : 'even'].join(','))
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`)
+  return file
+}
+
+describe('a damaged run database', () => {
+  it('names the file and how to recover, deletes nothing; serve says the same', () => {
+    const home = join(tmp.dir, 'damaged')
+    mkdirSync(home)
+    const db = join(home, 'tfkd.sqlite')
+    const junk = Buffer.alloc(8192, 0x5a)
+    writeFileSync(db, junk)
+    const r = tfkd(home, ['runs'])
+    expect(r.code).toBe(1)
+    const message = cliError(r.err)
+    expect(message).toMatch(
+      new RegExp(
+        `^cannot open the run database ${db}: the file is damaged \\(not a readable SQLite database\\)`,
+      ),
+    )
+    expect(message).toContain(`move it aside (mv "${db}" "${db}.damaged"; do not delete it)`)
+    expect(message).not.toMatch(/showing a read-only copy/)
+    expect(readFileSync(db).equals(junk)).toBe(true)
+    // The web host (and so the app) refuses to start with the same words.
+    const serve = tfkd(home, ['serve', '--port', '0'])
+    expect(serve.code).toBe(1)
+    expect(cliError(serve.err)).toBe(message)
+  })
+})
+
+const roDir = join(tmp.dir, 'ro')
+const haveRo = mountTmpfs(roDir, 'size=1m,ro')
+const roHome = join(tmp.dir, 'ro-home')
+const haveRoHome = haveRo && mountTmpfs(roHome, 'size=16m')
+if (!haveRoHome) console.warn('skipping the read-only cases: mounting a tmpfs needs root (mount -t tmpfs)')
+
+describe.skipIf(!haveRoHome)('a read-only mount', () => {
+  it('a data folder to create on it: read-only, not "ENOENT ... mkdir"', () => {
+    const home = join(roDir, 'tfkd-home')
+    const r = tfkd(home, ['runs'])
+    expect(r.code).toBe(1)
+    const message = cliError(r.err)
+    expect(message).not.toMatch(/ENOENT/)
+    expect(message).toMatch(
+      new RegExp(
+        `^cannot create the data folder ${home}: it is on a read-only file system: remount it writable, or set TFKD_HOME`,
+      ),
+    )
+  })
+
+  it('datasets import into a read-only data folder: CLI and web host give the same code and message', async () => {
+    expect(tfkd(roHome, ['runs']).code).toBe(0)
+    expect(spawnSync('mount', ['-o', 'remount,ro', roHome]).status).toBe(0)
+    const source = csv(join(tmp.dir, 'small.csv'), 40)
+    const r = tfkd(roHome, ['datasets', 'import', source])
+    expect(r.code).toBe(1)
+    const message = cliError(r.err)
+    expect(message).toMatch(
+      new RegExp(
+        `^cannot write the dataset cache in ${join(roHome, 'datasets')}: it is on a read-only file system`,
+      ),
+    )
+    expect(message).not.toMatch(/^EROFS/)
+    expect(await webImport(roHome, source)).toEqual({ code: 'storage', message })
+  })
+})
+
+const fullHome = join(tmp.dir, 'full')
+const haveFull = mountTmpfs(fullHome, 'size=1m')
+if (!haveFull)
+  console.warn('skipping the full-disk import: mounting a 1 MB tmpfs needs root (mount -t tmpfs)')
+
+describe.skipIf(!haveFull)('a full disk during an import (1 MB tmpfs)', () => {
+  it('the web host answers `storage` naming the folder, as the CLI does (not `internal`)', async () => {
+    expect(tfkd(fullHome, ['runs']).code).toBe(0)
+    const source = csv(join(tmp.dir, 'big.csv'), 20_000)
+    const web = await webImport(fullHome, source)
+    expect(web.code).toBe('storage')
+    expect(web.message).toMatch(
+      new RegExp(
+        `^cannot write the dataset cache in ${join(fullHome, 'datasets')}: no space left on the disk holding it: free some space`,
+      ),
+    )
+    const r = tfkd(fullHome, ['datasets', 'import', source])
+    expect(r.code).toBe(1)
+    expect(cliError(r.err)).toBe(web.message)
+  }, 60_000)
+})
