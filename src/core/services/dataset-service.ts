@@ -7,7 +7,12 @@ import { createHash } from 'node:crypto'
 import { lstat, rm } from 'node:fs/promises'
 import { basename, isAbsolute, join, relative, resolve } from 'node:path'
 import { AppError } from '../../shared/errors'
-import { neutralFieldNames, type FieldNamer, type OnBadRows } from '../../shared/import-fields'
+import {
+  neutralFieldNames,
+  type CsvEncoding,
+  type FieldNamer,
+  type OnBadRows,
+} from '../../shared/import-fields'
 import type { AppInfo } from '../../shared/types'
 import { createCacheWriter, loadDatasetCache } from '../data/cache'
 import { MNIST_10K } from '../data/bundled'
@@ -44,6 +49,8 @@ export interface DatasetImportOptions {
   labelMode?: 'fine' | 'coarse'
   /** CSV rows that cannot be used: refuse the file (default) or skip them and list them. */
   onBadRows?: OnBadRows
+  /** CSV text encoding: utf8 (default, checked), latin1 or utf16le. */
+  encoding?: CsvEncoding
   /** Validation fraction runs carve from train by default (recorded with the dataset). Default 0.1. */
   validationFraction?: number
   /** Test fraction held out at import when the source has no test split. Default 0.2. */
@@ -202,6 +209,7 @@ function planImport(args: ImportDatasetArgs): ImportPlan {
     labelColumn: o.labelColumn,
     labelMode: o.labelMode,
     onBadRows: o.onBadRows,
+    encoding: o.encoding,
     fieldName: args.fieldName,
     testFraction: fraction(o.testFraction, 0.2, 'test fraction'),
     seed: o.seed ?? 0,
@@ -272,6 +280,8 @@ async function checkNotImported(
     options.color ?? null,
     options.testFraction,
     options.seed,
+    // Only when given, so datasets imported before the option keep their hash.
+    ...(options.encoding && options.encoding !== 'utf8' ? [options.encoding] : []),
   ])
   const contentHash = createHash('sha256').update(`${sourceHash}\0${settings}`).digest('hex')
   const existing = store.datasets.byHash(contentHash)
