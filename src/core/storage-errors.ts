@@ -106,10 +106,7 @@ export function errorPath(err: unknown): string | undefined {
   return typeof p === 'string' ? p : undefined
 }
 
-/**
- * An AppError with code `storage` and the explained message for a storage failure (the path is
- * the error's own when it names one, else `path`); null for any other error.
- */
+/** An AppError with code `storage` and the explained message for a storage failure; null for any other error. */
 export function storageAppError(err: unknown, action: string, path: string, way?: string): AppError | null {
   if (err instanceof AppError || !storageTrouble(err)) return null
   return new AppError('storage', explainStorageError(err, action, path, way))

@@ -72,6 +72,8 @@ export interface ModelExportRequest {
   epoch: number
   format: ModelExportFormat
   outDir: string
+  /** What a storage failure's message tells the user to do, when `outDir` is theirs (not the data folder's). */
+  storageWayOut?: string
 }
 import type { WebGpuAdapterFacts } from './doctor'
 import type { TeacherFieldTable } from './teacher-fields'

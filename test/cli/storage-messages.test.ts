@@ -1,7 +1,7 @@
 /**
  * Issue 25 item 7: storage errors name the path, the cause (read-only, full, damaged) and the way
  * out, and the web host answers the same code and message as the CLI for the same failure. Real
- * parts only: a read-only tmpfs, a 1 MB tmpfs that fills up, a damaged database file, the real
+ * parts only: a read-only tmpfs, a 512 KB tmpfs that fills up, a damaged database file, the real
  * `tfkd` process and the real web host over HTTP.
  *
  * The mounts need root; where that is impossible the mount cases say so and skip (CI runs as root).
@@ -12,9 +12,10 @@ import { request } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createAppCore } from '../../src/core/app/app-core'
+import { createForkSpawner } from '../../src/core/services/fork-trainer'
 import { startWebServer } from '../../src/server/index'
 import type { SerializedAppError } from '../../src/shared/errors'
-import { CLI_ENTRY, ROOT, tempHome } from '../helpers'
+import { CLI_ENTRY, requireBuiltTrainer, ROOT, tempHome } from '../helpers'
 
 const TOKEN = 'storage-messages-token-0123456789'
 const tmp = tempHome('tfkd-storage-msg-')
@@ -49,25 +50,22 @@ function cliError(err: string): string {
   return line!.slice('tfkd: '.length)
 }
 
-/** datasets:import through a real web host over HTTP, on the data folder `home`. */
-async function webImport(home: string, path: string): Promise<SerializedAppError> {
+/** One invoke through a real web host over HTTP, on the data folder `home`; its error. */
+async function webError(home: string, channel: string, input: unknown): Promise<SerializedAppError> {
   const core = createAppCore({
     dataHome: home,
     host: 'web',
-    spawnTrainer: () => {
-      throw new Error('no training in this test')
-    },
+    spawnTrainer: createForkSpawner(requireBuiltTrainer(), { silent: true }),
   })
   const server = await startWebServer({ core, staticDir: join(home, 'static'), token: TOKEN })
   try {
-    const body = JSON.stringify({ path, jobId: 'storage-1' })
     const text = await new Promise<string>((resolve, reject) => {
       const req = request(
         {
           host: '127.0.0.1',
           port: server.port,
           method: 'POST',
-          path: '/api/invoke/datasets:import',
+          path: `/api/invoke/${channel}`,
           headers: { 'content-type': 'application/json', 'x-tfkd-token': TOKEN },
         },
         (res) => {
@@ -77,7 +75,7 @@ async function webImport(home: string, path: string): Promise<SerializedAppError
         },
       )
       req.on('error', reject)
-      req.end(body)
+      req.end(JSON.stringify(input))
     })
     const envelope = JSON.parse(text) as { ok: boolean; error?: SerializedAppError }
     expect(envelope.ok, text).toBe(false)
@@ -87,6 +85,9 @@ async function webImport(home: string, path: string): Promise<SerializedAppError
     await core.close()
   }
 }
+
+const webImport = (home: string, path: string) =>
+  webError(home, 'datasets:import', { path, jobId: 'storage-1' })
 
 /** A CSV of `rows` rows of 64 features and a label (the last column): two classes. */
 function csv(file: string, rows: number): string {
@@ -162,14 +163,14 @@ describe.skipIf(!haveRoHome)('a read-only mount', () => {
 })
 
 const fullHome = join(tmp.dir, 'full')
-const haveFull = mountTmpfs(fullHome, 'size=1m')
+const haveFull = mountTmpfs(fullHome, 'size=512k')
 if (!haveFull)
-  console.warn('skipping the full-disk import: mounting a 1 MB tmpfs needs root (mount -t tmpfs)')
+  console.warn('skipping the full-disk import: mounting a 512 KB tmpfs needs root (mount -t tmpfs)')
 
-describe.skipIf(!haveFull)('a full disk during an import (1 MB tmpfs)', () => {
+describe.skipIf(!haveFull)('a full disk during an import (512 KB tmpfs)', () => {
   it('the web host answers `storage` naming the folder, as the CLI does (not `internal`)', async () => {
     expect(tfkd(fullHome, ['runs']).code).toBe(0)
-    const source = csv(join(tmp.dir, 'big.csv'), 20_000)
+    const source = csv(join(tmp.dir, 'big.csv'), 10_000)
     const web = await webImport(fullHome, source)
     expect(web.code).toBe('storage')
     expect(web.message).toMatch(
@@ -181,4 +182,48 @@ describe.skipIf(!haveFull)('a full disk during an import (1 MB tmpfs)', () => {
     expect(r.code).toBe(1)
     expect(cliError(r.err)).toBe(web.message)
   }, 60_000)
+})
+
+const exportHome = join(tmp.dir, 'export-home')
+const exportsRo = join(exportHome, 'exports')
+const haveExportsRo = mountTmpfs(exportsRo, 'size=1m,ro')
+if (!haveExportsRo)
+  console.warn('skipping the export-model case: mounting a tmpfs needs root (mount -t tmpfs)')
+
+describe.skipIf(!haveExportsRo)('export-model to a read-only folder', () => {
+  it('names the folder and the cause (not a raw EROFS), the same from the CLI and the web host', async () => {
+    requireBuiltTrainer()
+    const run = tfkd(exportHome, [
+      'run',
+      '--model',
+      'mlp',
+      '--epochs',
+      '1',
+      '--max-train',
+      '128',
+      '--no-progress',
+    ])
+    expect(run.code, run.err).toBe(0)
+    const r = tfkd(exportHome, ['export-model', '1', '--format', 'onnx'])
+    expect(r.code, r.err).toBe(1)
+    const message = cliError(r.err)
+    expect(message).toMatch(
+      new RegExp(
+        `^cannot write the export to ${join(exportsRo, 'run-1-best-onnx')}: it is on a read-only file system: remount it writable`,
+      ),
+    )
+    expect(await webError(exportHome, 'exports:model', { runId: 1, format: 'onnx' })).toEqual({
+      code: 'storage',
+      message,
+    })
+    // A folder the user chose (--out): the way out is another folder.
+    const out = join(roDir, 'mine')
+    const mine = tfkd(exportHome, ['export-model', '1', '--format', 'onnx', '--out', out])
+    expect(mine.code).toBe(1)
+    expect(cliError(mine.err)).toMatch(
+      new RegExp(
+        `^cannot write the export to ${out}: it is on a read-only file system: choose another output folder`,
+      ),
+    )
+  }, 120_000)
 })

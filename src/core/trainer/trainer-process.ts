@@ -166,12 +166,7 @@ onMessage((msg) => {
         .then((result) => send({ type: 'export-result', result }))
         .catch((err: unknown) => {
           // A read-only, full or unwritable output folder: name it, the cause and the way out.
-          const storage = storageAppError(
-            err,
-            'cannot write the export to',
-            msg.outDir,
-            'choose another output folder',
-          )
+          const storage = storageAppError(err, 'cannot write the export to', msg.outDir, msg.storageWayOut)
           if (storage) send({ type: 'job-failed', reason: storage.message, code: 'storage' })
           else send({ type: 'job-failed', reason: err instanceof Error ? err.message : String(err) })
         })
