@@ -56,6 +56,9 @@ function open(name: string, length: number): ClientRequest {
     port: server.port,
     method: 'POST',
     path: `/api/upload?name=${encodeURIComponent(name)}`,
+    // A fresh connection each time (a kept-alive one may be closed by the server while the next
+    // archive is built, which resets the next request).
+    agent: false,
     headers: {
       'content-type': 'application/octet-stream',
       'content-length': String(length),

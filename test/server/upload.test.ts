@@ -39,14 +39,19 @@ function post(
   // An empty value drops the header (a chunked body has no Content-Length).
   for (const [k, v] of Object.entries(all)) if (v === '') delete all[k]
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path, headers: all }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString()
-        resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : {} })
-      })
-    })
+    // A fresh connection each time: a kept-alive one the server closes while the next archive is
+    // built (its keep-alive timeout is 5 s) would reset the next request.
+    const req = request(
+      { host: '127.0.0.1', port, method: 'POST', path, headers: all, agent: false },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString()
+          resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : {} })
+        })
+      },
+    )
     // The server may answer (413) and close before the body is sent: that is the point.
     req.on('error', (err) => reject(err))
     req.end(body)
