@@ -20,6 +20,7 @@ import {
   type ExtractLimits,
   type ExtractResult,
 } from '../core/data/archive-extract'
+import { storageAppError } from '../core/storage-errors'
 import type { Auth } from './auth'
 import { HttpError, sendJson } from './http'
 import { refuseAndClose } from './invoke'
@@ -192,6 +193,9 @@ export function createUploadRoute(opts: UploadOptions | undefined, auth: Auth) {
       sendJson(res, 200, { ok: true, value: await upload(req, url, gone.signal) })
     } catch (err) {
       if (err instanceof UploadError) throw new HttpError(err.status, 'invalid_input', err.message)
+      // A full, read-only or unwritable uploads folder: 507 with the storage code and the folder.
+      const storage = opts ? storageAppError(err, 'cannot store the upload in', opts.dir) : null
+      if (storage) throw new HttpError(507, 'storage', storage.message)
       throw err
     } finally {
       req.socket.off('close', onClose)

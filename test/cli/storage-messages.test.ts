@@ -1,16 +1,18 @@
 /**
  * Issue 25 item 7: storage errors name the path, the cause (read-only, full, damaged) and the way
  * out, and the web host answers the same code and message as the CLI for the same failure. Real
- * parts only: a read-only tmpfs, a 512 KB tmpfs that fills up, a damaged database file, the real
+ * parts only: a read-only tmpfs, small tmpfs mounts that fill up (an import, an upload), a damaged database file, the real
  * `tfkd` process and the real web host over HTTP.
  *
  * The mounts need root; where that is impossible the mount cases say so and skip (CI runs as root).
  */
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import yazl from 'yazl'
 import { createAppCore } from '../../src/core/app/app-core'
 import { createForkSpawner } from '../../src/core/services/fork-trainer'
 import { startWebServer } from '../../src/server/index'
@@ -226,4 +228,91 @@ describe.skipIf(!haveExportsRo)('export-model to a read-only folder', () => {
       ),
     )
   }, 120_000)
+})
+
+const uploadHome = join(tmp.dir, 'upload-home')
+const uploadsFull = join(uploadHome, 'uploads')
+const haveUploadsFull = mountTmpfs(uploadsFull, 'size=1m')
+if (!haveUploadsFull)
+  console.warn('skipping the full-disk upload: mounting a tmpfs needs root (mount -t tmpfs)')
+
+/** POSTs an archive to /api/upload; the status and the error. */
+function upload(port: number, body: Buffer): Promise<{ status: number; error?: SerializedAppError }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/api/upload?name=set.zip',
+        agent: false,
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-length': String(body.length),
+          'x-tfkd-token': TOKEN,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          const json = JSON.parse(Buffer.concat(chunks).toString()) as { error?: SerializedAppError }
+          resolve({ status: res.statusCode ?? 0, error: json.error })
+        })
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+/** A zip of `n` stored (uncompressed) entries of random bytes: its size is what it unpacks to. */
+function storedZip(n: number, size: number): Promise<Buffer> {
+  const z = new yazl.ZipFile()
+  for (let i = 0; i < n; i++) z.addBuffer(randomBytes(size), `set/c${i % 2}/${i}.bin`, { compress: false })
+  z.end()
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    z.outputStream.on('data', (c: Buffer) => chunks.push(c))
+    z.outputStream.on('end', () => resolve(Buffer.concat(chunks)))
+    z.outputStream.on('error', reject)
+  })
+}
+
+describe.skipIf(!haveUploadsFull)('an upload onto a full disk (1 MB tmpfs)', () => {
+  it('answers 507 `storage` naming the uploads folder, mid-upload and mid-extraction, leaving nothing', async () => {
+    const core = createAppCore({
+      dataHome: uploadHome,
+      host: 'web',
+      spawnTrainer: () => {
+        throw new Error('no training in this test')
+      },
+    })
+    const server = await startWebServer({
+      core,
+      staticDir: join(uploadHome, 'static'),
+      token: TOKEN,
+      upload: { dir: uploadsFull },
+    })
+    try {
+      const expected = new RegExp(
+        `^cannot store the upload in ${uploadsFull}: no space left on the disk holding it: free some space`,
+      )
+      // 2 MB: the disk fills while the archive arrives.
+      const big = await upload(server.port, await storedZip(8, 256 * 1024))
+      expect(big.status, JSON.stringify(big)).toBe(507)
+      expect(big.error?.code).toBe('storage')
+      expect(big.error?.message).toMatch(expected)
+      expect(readdirSync(uploadsFull)).toEqual([])
+      // 640 KB: it arrives, and the disk fills while it unpacks.
+      const unpack = await upload(server.port, await storedZip(10, 64 * 1024))
+      expect(unpack.status, JSON.stringify(unpack)).toBe(507)
+      expect(unpack.error).toMatchObject({ code: 'storage' })
+      expect(unpack.error?.message).toMatch(expected)
+      expect(readdirSync(uploadsFull)).toEqual([])
+    } finally {
+      await server.close()
+      await core.close()
+    }
+  }, 60_000)
 })

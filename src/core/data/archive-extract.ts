@@ -28,6 +28,7 @@ import { Transform, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import tar from 'tar-stream'
+import { storageTrouble } from '../storage-errors'
 import yauzl from 'yauzl'
 
 export interface ExtractLimits {
@@ -345,7 +346,8 @@ async function extractZip(
   try {
     await new Promise<void>((resolve, reject) => {
       const fail = (err: unknown): void => {
-        reject(err instanceof ArchiveError ? err : new ArchiveError(`zip: ${(err as Error).message}`))
+        const keep = err instanceof ArchiveError || storageTrouble(err)
+        reject(keep ? err : new ArchiveError(`zip: ${(err as Error).message}`))
       }
       zip.on('error', fail)
       zip.on('end', resolve)
@@ -389,6 +391,8 @@ export async function extractArchive(
   } catch (err) {
     rmSync(dest, { recursive: true, force: true })
     if (signal?.aborted) throw new ArchiveError('extraction stopped: the upload was abandoned')
+    // A full or read-only disk is not the archive's fault: the caller explains it as storage.
+    if (storageTrouble(err)) throw err
     throw err instanceof ArchiveError ? err : new ArchiveError((err as Error).message)
   }
   if (budget.files === 0) {
