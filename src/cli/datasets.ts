@@ -7,7 +7,9 @@ import {
   ON_BAD_ROWS,
   type FieldNamer,
   type ImportField,
+  type CsvEncoding,
   type OnBadRows,
+  CSV_ENCODINGS,
 } from '../shared/import-fields'
 import type { AppCore } from '../core/app/app-core'
 import { dataPaths, type DataPaths } from '../core/paths'
@@ -58,6 +60,7 @@ const FLAGS: Record<ImportField, string> = {
   name: '--name',
   labelColumn: '--label',
   onBadRows: '--on-bad-rows',
+  encoding: '--encoding',
   size: '--size',
   color: '--grayscale or --rgb',
   labelMode: '--labels',
@@ -71,6 +74,7 @@ interface ImportFlags {
   name?: string
   label?: string
   onBadRows?: OnBadRows
+  encoding?: CsvEncoding
   labels?: 'fine' | 'coarse'
   size?: [number, number]
   grayscale?: boolean
@@ -97,6 +101,7 @@ function importOptionsOf(o: ImportFlags): DatasetImportOptions {
     name: o.name,
     labelColumn: o.label,
     onBadRows: o.onBadRows,
+    encoding: o.encoding,
     labelMode: o.labels,
     size: o.size,
     color: o.grayscale ? 'grayscale' : o.rgb ? 'rgb' : undefined,
@@ -278,6 +283,14 @@ function registerImportCommand(datasets: Command, openCore: () => AppCore): void
       )
         .choices([...ON_BAD_ROWS])
         .default('error'),
+    )
+    .addOption(
+      new Option(
+        '--encoding <name>',
+        'CSV text encoding: utf8 refuses a file that is not valid UTF-8 throughout, naming the first bad line',
+      )
+        .choices([...CSV_ENCODINGS])
+        .default('utf8'),
     )
     .addOption(new Option('--labels <kind>', 'CIFAR-100 labels').choices(['fine', 'coarse']))
     .option(

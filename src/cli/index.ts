@@ -23,6 +23,7 @@ import { parseTeacherRef, registerTeacherCommands } from './teachers'
 import { ONNX_EXECUTION_PROVIDERS, TEACHER_LOGITS_MODES } from '../shared/onnx'
 
 import { registerDoctorCommand } from './doctor'
+import { errorPath, storageAppError } from '../core/storage-errors'
 import { runOneFromFlags, runPlanFromFlags } from './run-command'
 import { EXIT_BAD_INPUT, EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, isBadInput } from './exit-codes'
 import { installSignalStop, signalExitCode } from '../core/services/host-signals'
@@ -208,6 +209,9 @@ registerClusterCommands(program, () => openCore('cli'), { trainerEntry })
 registerDoctorCommand(program, () => openCore('cli'))
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`tfkd: ${AppError.from(err).message}\n`)
+  // A storage failure no command explained: name its file, the cause and the way out.
+  const path = errorPath(err)
+  const e = (path ? storageAppError(err, 'cannot write', path) : null) ?? AppError.from(err)
+  process.stderr.write(`tfkd: ${e.message}\n`)
   process.exit(isBadInput(err) ? EXIT_BAD_INPUT : EXIT_FAILED)
 })

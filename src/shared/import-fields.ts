@@ -9,12 +9,20 @@
 export const ON_BAD_ROWS = ['error', 'skip'] as const
 export type OnBadRows = (typeof ON_BAD_ROWS)[number]
 
+/**
+ * The text encoding of a CSV. `utf8` (the default) refuses a file that is not valid UTF-8
+ * throughout, naming the first bad line; `latin1` (ISO-8859-1) reads every byte as one character.
+ */
+export const CSV_ENCODINGS = ['utf8', 'latin1', 'utf16le'] as const
+export type CsvEncoding = (typeof CSV_ENCODINGS)[number]
+
 /** Each import setting's name in words (lower case, for use inside a sentence). */
 export const IMPORT_FIELD_NAMES = {
   format: 'format',
   name: 'name',
   labelColumn: 'label column',
   onBadRows: 'bad rows',
+  encoding: 'encoding',
   size: 'image size',
   color: 'colour',
   labelMode: 'CIFAR-100 labels (fine or coarse)',

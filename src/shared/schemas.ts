@@ -10,7 +10,7 @@ import { AppError } from './errors'
 import { augmentFields, experimentPlanInput, trainingFields } from './plan'
 import { VARIANT_PARAMS, resolveVariantParams } from './variants'
 import { MARGIN_MAX_PP, MARGIN_MIN_PP, REPRODUCE_SCALES } from './reproduce'
-import { ON_BAD_ROWS } from './import-fields'
+import { CSV_ENCODINGS, ON_BAD_ROWS } from './import-fields'
 import { MODEL_EXPORT_FORMATS, ONNX_EXECUTION_PROVIDERS, TEACHER_LOGITS_MODES, TENSOR_LAYOUTS } from './onnx'
 
 /** A run's imported ONNX teacher (`tfkd teachers import`); the host adds the file's hash. */
@@ -156,6 +156,8 @@ export const inputSchemas = {
       /** CSV: the label column by header name or 0-based index; the last column when absent. */
       labelColumn: z.string().trim().min(1).max(200).optional(),
       onBadRows: z.enum(ON_BAD_ROWS).optional(),
+      /** CSV: the file's text encoding; utf8 (checked, the default), latin1 or utf16le. */
+      encoding: z.enum(CSV_ENCODINGS).optional(),
     })
     .strict(),
   'datasets:formats': z.object({}).strict(),

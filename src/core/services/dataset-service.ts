@@ -5,9 +5,14 @@
  */
 import { createHash } from 'node:crypto'
 import { lstat, rm } from 'node:fs/promises'
-import { basename, isAbsolute, join, resolve } from 'node:path'
+import { basename, isAbsolute, join, relative, resolve } from 'node:path'
 import { AppError } from '../../shared/errors'
-import { neutralFieldNames, type FieldNamer, type OnBadRows } from '../../shared/import-fields'
+import {
+  neutralFieldNames,
+  type CsvEncoding,
+  type FieldNamer,
+  type OnBadRows,
+} from '../../shared/import-fields'
 import type { AppInfo } from '../../shared/types'
 import { createCacheWriter, loadDatasetCache } from '../data/cache'
 import { MNIST_10K } from '../data/bundled'
@@ -27,6 +32,7 @@ import {
 } from '../data/importers/index'
 import { previewFromCache, previewFromSets, writeSampleGrid, type DatasetPreview } from '../data/preview'
 import type { DataPaths } from '../paths'
+import { errorPath, storageAppError } from '../storage-errors'
 import type { DatasetRecord, NewDataset, Store } from '../store/store'
 
 export interface DatasetImportOptions {
@@ -43,6 +49,8 @@ export interface DatasetImportOptions {
   labelMode?: 'fine' | 'coarse'
   /** CSV rows that cannot be used: refuse the file (default) or skip them and list them. */
   onBadRows?: OnBadRows
+  /** CSV text encoding: utf8 (default, checked), latin1 or utf16le. */
+  encoding?: CsvEncoding
   /** Validation fraction runs carve from train by default (recorded with the dataset). Default 0.1. */
   validationFraction?: number
   /** Test fraction held out at import when the source has no test split. Default 0.2. */
@@ -201,6 +209,7 @@ function planImport(args: ImportDatasetArgs): ImportPlan {
     labelColumn: o.labelColumn,
     labelMode: o.labelMode,
     onBadRows: o.onBadRows,
+    encoding: o.encoding,
     fieldName: args.fieldName,
     testFraction: fraction(o.testFraction, 0.2, 'test fraction'),
     seed: o.seed ?? 0,
@@ -271,6 +280,8 @@ async function checkNotImported(
     options.color ?? null,
     options.testFraction,
     options.seed,
+    // Only when given, so datasets imported before the option keep their hash.
+    ...(options.encoding && options.encoding !== 'utf8' ? [options.encoding] : []),
   ])
   const contentHash = createHash('sha256').update(`${sourceHash}\0${settings}`).digest('hex')
   const existing = store.datasets.byHash(contentHash)
@@ -335,12 +346,23 @@ function storeDataset(
 }
 
 /** The error an import failure is reported as: cancellation, a bad source, or the error itself. */
-function importFailure(err: unknown, signal: AbortSignal, skipped: SkippedFile[]): AppError {
+function importFailure(
+  err: unknown,
+  signal: AbortSignal,
+  skipped: SkippedFile[],
+  paths: DataPaths,
+): AppError {
   if (err instanceof AppError) return err
   if ((err as Error)?.name === 'AbortError' || signal.aborted)
     return new AppError('cancelled', 'import cancelled')
   if (err instanceof ImportError)
     return new AppError('bad_dataset', err.message, { skipped: skipped.slice(0, 100) })
+  // Writing the cache (full disk, read-only or unwritable data folder): a storage error naming the
+  // datasets folder, the same from every host. Reading the source stays a bad dataset.
+  const path = errorPath(err)
+  const inData = path === undefined || !relative(paths.home, path).startsWith('..')
+  const storage = inData ? storageAppError(err, 'cannot write the dataset cache in', paths.datasets) : null
+  if (storage) return storage
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR')
@@ -391,7 +413,7 @@ export async function importDataset(args: ImportDatasetArgs): Promise<ImportData
   } catch (err) {
     await writer?.abort()
     if (cachePath) await rm(cachePath, { force: true })
-    throw importFailure(err, signal, skipped)
+    throw importFailure(err, signal, skipped, args.paths)
   }
 }
 

@@ -75,6 +75,8 @@ export function createExportService(deps: {
           epoch,
           format: input.format,
           outDir,
+          // A folder the user chose: the way out of a read-only or full one is another folder.
+          ...(input.outDir ? { storageWayOut: 'choose another output folder' } : {}),
         },
         { env: deps.env, signal: opts.signal },
       )

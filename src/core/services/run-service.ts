@@ -57,6 +57,13 @@ export interface RunServiceDeps {
 
 /** How often a final state that could not be written is retried. */
 const RECORD_RETRY_MS = 2000
+/**
+ * What happens to a run whose end could not be recorded. The retry timer does not keep a process
+ * alive (the CLI exits when its work is done), so the message says both outcomes.
+ */
+export const UNRECORDED_NOTE =
+  `it is retried every ${RECORD_RETRY_MS / 1000} s while this process runs; ` +
+  'if it exits first, the next start records the run as interrupted'
 
 interface QueueState {
   deps: RunServiceDeps
@@ -156,9 +163,7 @@ function finalize(q: QueueState, runId: number, outcome: FinalOutcome): void {
     }
     const error = explainStorageError(err, 'cannot write to the run database', q.deps.paths.database)
     q.unrecorded.set(runId, { outcome, error })
-    q.deps.log?.(
-      `run ${runId} ended ${outcome.status} but ${error}; retrying every ${RECORD_RETRY_MS / 1000} s`,
-    )
+    q.deps.log?.(`run ${runId} ended ${outcome.status} but ${error}; ${UNRECORDED_NOTE}`)
     scheduleRecordRetry(q)
   }
   settle(q, runId)

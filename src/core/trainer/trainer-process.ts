@@ -15,6 +15,7 @@ import { exportModel } from '../export/model-export'
 import { buildModel } from '../models/registry'
 import { runOnnxEval } from '../onnx/eval-job'
 import { deriveSeed } from '../random'
+import { storageAppError } from '../storage-errors'
 import { runBench } from '../train/bench-step'
 import { openTeacher } from '../train/open-teacher'
 import type { TeacherSource } from '../train/teacher-source'
@@ -186,9 +187,12 @@ onMessage((msg) => {
       ensureBackend(msg.config.backend)
         .then(() => exportModel(msg, loadData(msg)))
         .then((result) => send({ type: 'export-result', result }))
-        .catch((err: unknown) =>
-          send({ type: 'job-failed', reason: err instanceof Error ? err.message : String(err) }),
-        )
+        .catch((err: unknown) => {
+          // A read-only, full or unwritable output folder: name it, the cause and the way out.
+          const storage = storageAppError(err, 'cannot write the export to', msg.outDir, msg.storageWayOut)
+          if (storage) send({ type: 'job-failed', reason: storage.message, code: 'storage' })
+          else send({ type: 'job-failed', reason: err instanceof Error ? err.message : String(err) })
+        })
       break
     case 'cancel':
       abort.abort()

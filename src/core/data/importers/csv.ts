@@ -6,6 +6,8 @@
  *   otherwise each column is scaled from its [min, max] to 0..255.
  * - manifest: `path,label` rows naming image files relative to the CSV (they must stay under its
  *   folder), decoded like an image folder.
+ * The text is UTF-8 unless `encoding` says otherwise (latin1, utf16le); bytes that are not valid
+ * UTF-8 refuse the file naming the first bad line (text-decode.ts), never turn into U+FFFD.
  * The delimiter is always ',' (auto-detection guesses wrong on some inputs); a BOM is stripped; empty
  * lines are skipped; over-long records and broken quoting are errors that name the line. A bad row
  * (a field count unlike the first row's, a non-numeric or non-finite feature, an empty label) is an
@@ -22,6 +24,7 @@ import { hashFile, resolveInside, statRegularFile } from './fs-safe'
 import { naturalOrder } from './image-folder'
 import { importImageList, isImageName, type ImageItem } from './image-list'
 import { createTestSplitter } from './split'
+import { decodeToUtf8 } from './text-decode'
 import {
   DETECT,
   fieldName,
@@ -51,6 +54,18 @@ const parseOptions = (options: ImportOptions) => ({
   relax_column_count: true,
 })
 
+/** The file's bytes as UTF-8 by its encoding; bytes that are not UTF-8 (the default) refuse the file. */
+function decoder(file: string, options: ImportOptions) {
+  return decodeToUtf8(
+    options.encoding ?? 'utf8',
+    (line, offset) =>
+      new ImportError(
+        `${file}: line ${line}: byte offset ${offset} is not valid UTF-8 (the file is in another encoding, ` +
+          `or mixes two); give its ${fieldName(options, 'encoding')}, e.g. latin1 for ISO-8859-1, or save it as UTF-8`,
+      ),
+  )
+}
+
 /** Streams the CSV's non-empty records. (Line numbers cost a copy per record; see `lineOf`.) */
 async function* rows(
   file: string,
@@ -60,7 +75,7 @@ async function* rows(
 ): AsyncGenerator<Row> {
   const parser = parse({ ...parseOptions(options), info: withLines })
   const input = createReadStream(file, { highWaterMark: 256 * 1024, signal })
-  pipeline(input, parser, () => {})
+  pipeline(input, decoder(file, options), parser, () => {})
   let index = 0
   try {
     if (withLines) {
@@ -70,7 +85,7 @@ async function* rows(
     } else
       for await (const r of parser as AsyncIterable<string[]>) yield { index: index++, fields: r, line: -1 }
   } catch (err) {
-    if ((err as Error)?.name === 'AbortError') throw err
+    if ((err as Error)?.name === 'AbortError' || err instanceof ImportError) throw err
     const e = err as Error & { lines?: number; code?: string }
     const msg = (e?.message ?? String(err)).replace(/^Invalid Record Length: /, '')
     throw new ImportError(`${file}${e?.lines ? `: line ${e.lines}` : ''}: ${msg}`)
@@ -89,7 +104,7 @@ async function lineOf(
 ): Promise<number> {
   const parser = parse({ ...parseOptions(options), info: true })
   const input = createReadStream(file, { highWaterMark: 256 * 1024, signal })
-  pipeline(input, parser, () => {})
+  pipeline(input, decoder(file, options), parser, () => {})
   let i = 0
   try {
     for await (const r of parser as AsyncIterable<{ info: Info }>) if (i++ === index) return r.info.lines
@@ -466,7 +481,7 @@ export const csvImporter = {
   title: 'CSV',
   description:
     'numeric features and a label column (the last unless chosen), or path,label rows naming images',
-  fields: ['labelColumn', 'onBadRows'],
+  fields: ['labelColumn', 'onBadRows', 'encoding'],
   extensions: ['.csv'],
   detect: ({ kind, name }) => (kind === 'file' && name.endsWith('.csv') ? DETECT.certain : DETECT.no),
   async fingerprint(source, options, ctx) {

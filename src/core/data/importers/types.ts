@@ -9,6 +9,7 @@ import {
   neutralFieldNames,
   type FieldNamer,
   type ImportField,
+  type CsvEncoding,
   type OnBadRows,
 } from '../../../shared/import-fields'
 
@@ -59,6 +60,8 @@ export interface ImportOptions {
   labelMode?: 'fine' | 'coarse'
   /** CSV: refuse the file at the first unusable row (default), or skip such rows and list them. */
   onBadRows?: OnBadRows
+  /** CSV: the text encoding; utf8 (default) refuses bytes that are not UTF-8, naming the line. */
+  encoding?: CsvEncoding
   /** How messages name a setting (the CLI adds its flags); host-neutral words when absent. */
   fieldName?: FieldNamer
   /** Fraction of the samples held out as test when the source has no test split. */
