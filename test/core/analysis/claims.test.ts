@@ -26,7 +26,7 @@ const baseK = [1800, 1810, 1790, 1805, 1795]
 const plus = (d: number[]) => baseK.map((k, i) => k + d[i]!)
 
 function study(over: Partial<Record<VariantId, StudyStudent[]>> = {}): StudyStudent[] {
-  const all: Record<VariantId, StudyStudent[]> = {
+  const all: Partial<Record<VariantId, StudyStudent[]>> = {
     baseline: students('baseline', baseK),
     lsr: students('lsr', plus([4, 6, 5, 3, 5])),
     kd: students('kd', plus([12, 14, 10, 13, 11]), { accuracy: 0.95, epoch: 3 }),
