@@ -14,6 +14,7 @@ import { evaluateClaims, type StudyStudent } from '../analysis/claims'
 import { compareRuns } from '../analysis/compare'
 import { mean } from '../analysis/stats'
 import { kWarnings, teacherMeasure } from '../services/plan-compare'
+import { extraArms } from './extra-arms'
 import type { Store } from '../store/store'
 
 export interface ReportOptions {
@@ -132,6 +133,7 @@ export function buildReport(store: Store, experimentId: number, opts: ReportOpti
     margin,
     resolution,
     claims: evaluateClaims(students, { alpha, margin, resolution }),
+    extraArms: extraArms(students, { resolution }),
     perSeed: students.map((s) => ({ variant: s.variant, seed: s.seed, accuracy: s.accuracy })),
     curves: [...curves].map(([variant, byEpoch]) => ({
       variant,
