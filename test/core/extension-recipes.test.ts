@@ -350,3 +350,35 @@ describe('a test-only KD-style variant gets K-matching from its declaration', ()
     expect(klPerSample(p, 10)).toBeCloseTo(10 * klPerSample(p, 100), 3)
   })
 })
+
+describe('a loss that changes during training', () => {
+  it('receives the progress (fractional epochs done, of the plan) at every step, as DKD warm-up reads it', async () => {
+    const { config, data } = smallData('mlp')
+    const seen: { epoch: number; epochs: number }[] = []
+    const recorder: LossEntry<'test-progress', object> = {
+      teacher: 'none',
+      resolve: () => ({}),
+      impl: (_p, a) => {
+        if (a.progress) seen.push(a.progress)
+        return crossEntropy(a.logits, a.labels, a.numClasses)
+      },
+    }
+    const model = buildModel('mlp', { inputShape: [28, 28, 1], numClasses: 10, seed: 3 })
+    try {
+      await trainModel({
+        model,
+        data,
+        config: { ...config, epochs: 2, batchSize: 32 },
+        loss: makeLossIn({ 'test-progress': recorder }, 'test-progress'),
+      })
+    } finally {
+      model.dispose()
+    }
+    const steps = Math.ceil(data.train.n / 32)
+    expect(seen).toHaveLength(2 * steps)
+    expect(seen.every((p) => p.epochs === 2)).toBe(true)
+    expect(seen[0]!.epoch).toBeCloseTo(1 / steps, 12)
+    expect(seen[steps - 1]!.epoch).toBeCloseTo(1, 12)
+    expect(seen.at(-1)!.epoch).toBeCloseTo(2, 12)
+  })
+})
