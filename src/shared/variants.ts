@@ -232,7 +232,7 @@ export const VARIANTS = {
     paper: 'Hinton, Vinyals and Dean, Distilling the Knowledge in a Neural Network, 2015',
     tests: 'standard distillation from a stronger pretrained teacher',
     teacher: 'stronger',
-    loss: '(1-alpha) CE + alpha T^2 m KL(softmax_T(t) || softmax_T(z))',
+    loss: '(1-alpha) CE + alpha T^2 m KL(softmax_T(t) || softmax_T(z)); standardize: z-scored logits in the KL term',
     params: VARIANT_PARAMS.kd,
     kDependence: KD_STYLE,
   },
