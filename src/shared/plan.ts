@@ -4,7 +4,14 @@
  * so the CLI, the UI and tests see the same expansion the planner executes.
  */
 import { z } from 'zod'
-import { BACKEND_IDS, LR_SCHEDULES, OPTIMIZER_IDS, VARIANT_IDS, type VariantId } from './types'
+import {
+  BACKEND_IDS,
+  LR_SCHEDULES,
+  OPTIMIZER_IDS,
+  PAPER_VARIANT_IDS,
+  VARIANT_IDS,
+  type VariantId,
+} from './types'
 import type { RunConfig, RunRole } from './types'
 import { DEFAULT_TRAINING, type TrainingConfig } from './defaults'
 import {
@@ -18,7 +25,7 @@ import {
 import { TEACHER_LOGITS_MODES, type TeacherLogitsMode } from './onnx'
 import { MARGIN_MAX_PP, MARGIN_MIN_PP } from './reproduce'
 
-export const PRESET_IDS = ['quick', 'paper-cifar100', 'de-kd-sweep'] as const
+export const PRESET_IDS = ['quick', 'paper-cifar100', 'de-kd-sweep', 'logit-kd-baselines'] as const
 export type PresetId = (typeof PRESET_IDS)[number]
 
 /** Training fields shared by a single run's config (schemas.ts) and a plan's `training`. */
@@ -193,13 +200,13 @@ const CIFAR100_IMPORT =
 export const PRESETS: Record<PresetId, PresetDef> = {
   quick: {
     description:
-      'MNIST-sized: cnn-small student, resnet8 / mlp teachers, 3 epochs, every variant; minutes on a laptop CPU',
+      "MNIST-sized: cnn-small student, resnet8 / mlp teachers, 3 epochs, the paper's seven variants; minutes on a laptop CPU",
     plan: {
       dataset: 'mnist-10k',
       student: 'cnn-small',
       strongerTeacher: 'resnet8',
       weakerTeacher: 'mlp',
-      variants: [...VARIANT_IDS],
+      variants: [...PAPER_VARIANT_IDS],
       seeds: [1, 2, 3],
       training: { epochs: 3, batchSize: 64, learningRate: 0.1, lrSchedule: 'constant', maxTrainSamples: 0 },
     },
@@ -217,7 +224,7 @@ export const PRESETS: Record<PresetId, PresetDef> = {
       student: 'mobilenetv2',
       strongerTeacher: 'resnet20',
       weakerTeacher: 'resnet8',
-      variants: [...VARIANT_IDS],
+      variants: [...PAPER_VARIANT_IDS],
       seeds: [230, 231, 232],
       training: {
         epochs: 200,
@@ -247,6 +254,30 @@ export const PRESETS: Record<PresetId, PresetDef> = {
       deKdEpochs: [1, 2, 3, 5],
       teacherEpochs: 5,
       training: { epochs: 3, batchSize: 64 },
+    },
+  },
+  'logit-kd-baselines': {
+    description:
+      'Tf-KD against the later logit-KD baselines on any dataset: baseline, kd, dkd, dist, kd-std (KD + logit ' +
+      'standardization), tfkd-self, tfkd-reg; one resnet8 teacher shared by kd, dkd, dist and kd-std; cnn-small ' +
+      "student, 5 epochs (teachers 8), each method's reference defaults (DKD's 20-epoch warm-up scaled to 20 x 5 / 240)",
+    plan: {
+      student: 'cnn-small',
+      strongerTeacher: 'resnet8',
+      weakerTeacher: 'mlp',
+      variants: ['baseline', 'kd', 'dkd', 'dist', 'kd-std', 'tfkd-self', 'tfkd-reg'],
+      seeds: [1, 2, 3],
+      teacherEpochs: 8,
+      training: {
+        epochs: 5,
+        batchSize: 64,
+        learningRate: 0.1,
+        lrSchedule: 'multistep',
+        lrMilestones: [3],
+        lrGamma: 0.2,
+        warmupEpochs: 0,
+        validationFraction: 0.1,
+      },
     },
   },
 }
@@ -289,7 +320,7 @@ export function resolvePlan(input: ExperimentPlanInput): ResolvedPlan {
     ...p.training,
     augment: { ...DEFAULT_TRAINING.augment, ...preset.training?.augment, ...p.training?.augment },
   }
-  const variants = pick('variants') ?? [...VARIANT_IDS]
+  const variants = pick('variants') ?? [...PAPER_VARIANT_IDS]
   const seeds = pick('seeds') ?? [1, 2, 3]
   const student = pick('student') ?? 'cnn-small'
   // A preset that declares its data never falls back to the bundled digits ('' = none chosen; the

@@ -266,6 +266,31 @@ export interface ReportEnvironment {
   devices: string[]
 }
 
+/**
+ * A variant outside the paper's seven (a later logit baseline such as dkd or dist): reported beside
+ * the four claims, never in them, as paired comparisons with the baseline and with KD.
+ */
+export interface ExtraArm {
+  variant: VariantId
+  name: string
+  paper: string
+  /** Seeds of the arm and its mean accuracy over them. */
+  n: number
+  accuracy: number
+  comparisons: {
+    reference: VariantId
+    /** Matched seeds. */
+    n: number
+    /** Mean paired difference (arm - reference), differences rounded to the resolution. */
+    delta: number
+    /** Unadjusted 95% t-interval of delta. */
+    ci: [number, number]
+    /** Two-sided paired t-test, unadjusted. */
+    p: number
+    dz: number
+  }[]
+}
+
 export interface ReproReport {
   experimentId: number
   name: string
@@ -282,6 +307,8 @@ export interface ReproReport {
   family: string[]
   resolution: number
   claims: ClaimResult[]
+  /** Later baselines planned beside the paper's variants (absent in reports made before them). */
+  extraArms?: ExtraArm[]
   /** Per variant (and seed): the student's accuracy; for dot plots. */
   perSeed: { variant: VariantId; seed: number; accuracy: number }[]
   /** Per variant: mean validation accuracy per epoch over seeds; for the curves. */

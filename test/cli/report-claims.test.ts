@@ -14,7 +14,7 @@ import { ensureBundledDatasets } from '../../src/core/services/open-store'
 import { resolvePlan } from '../../src/shared/plan'
 import { reproducePlan } from '../../src/shared/reproduce'
 import { resolveRunConfig } from '../../src/shared/schemas'
-import type { EvalReport, TeacherRef, VariantId } from '../../src/shared/types'
+import { PAPER_VARIANT_IDS, type EvalReport, type TeacherRef, type VariantId } from '../../src/shared/types'
 import { CLI_ENTRY, requireBuiltTrainer, tempHome } from '../helpers'
 
 const home = tempHome('tfkd-report-claims-')
@@ -102,7 +102,7 @@ function completedRun(
 
 interface Study {
   /** Per variant: test-image offsets from the baseline, per seed. */
-  offsets: Record<Exclude<VariantId, 'baseline'>, number[]>
+  offsets: Record<Exclude<(typeof PAPER_VARIANT_IDS)[number], 'baseline'>, number[]>
   teachers: { stronger: number; weaker: number; self: number }
   /** The de-kd snapshot's validation accuracy at epoch 1 (its test accuracy is never measured). */
   deKdSnapshotVal: number

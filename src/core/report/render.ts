@@ -5,6 +5,7 @@
 import { escapeLatex } from '../../shared/comparison'
 import type { ClaimComparison, ClaimResult, ReproReport } from '../../shared/reproduce'
 import { isSelectedOnTest, selectionTitle } from '../../shared/selection'
+import { extraArmsHtml, extraArmsLatex, extraArmsMarkdown } from './extra-arms'
 
 export const REPORT_FORMATS = ['md', 'latex', 'html'] as const
 export type ReportFormat = (typeof REPORT_FORMATS)[number]
@@ -125,6 +126,7 @@ export function renderMarkdown(r: ReproReport): string {
   L.push('', `_${methodText(r)}._`, '')
   L.push(`Holm family (${r.family.length} comparisons): ${r.family.join('; ') || 'none'}.`, '')
   for (const c of r.claims) L.push(...claimSection(c))
+  L.push(...extraArmsMarkdown(r))
   L.push(
     '## Teachers',
     '',
@@ -205,6 +207,7 @@ export function renderLatex(r: ReproReport): string {
     )
   }
   L.push('}')
+  L.push(...extraArmsLatex(r))
   return L.join('\n') + '\n'
 }
 
@@ -413,6 +416,7 @@ ${r.warnings.map((w) => `<p class="warn">⚠ ${esc(w)}</p>`).join('')}
 <p class="paper" id="family">Holm family (${r.family.length} comparisons): ${esc(r.family.join('; ') || 'none')}.</p>
 <h2>Figures</h2><div class="figs">${curvesPlot(r)}${deKdPlot(r)}</div>
 ${details}
+${extraArmsHtml(r)}
 <h2>Teachers</h2><table><tr><th>run</th><th>model</th><th>seed</th><th>test acc %</th><th>epochs</th></tr>${teachers}</table>
 <h2>Environment</h2><ul><li>tfkd-studio ${esc(env.appVersion)}, Node ${esc(env.node)}, ${esc(env.platform)}</li><li>${esc(env.cpu)}, ${env.cores} cores, ${env.memoryGiB} GiB</li><li>backends: ${esc(env.backends.join(', ') || '-')}; devices: ${esc(env.devices.join(', ') || '-')}</li><li>runs: ${esc(JSON.stringify(r.runCounts))}</li></ul>
 <h2>Rerun</h2><pre>${esc(r.command)}</pre>

@@ -14,6 +14,7 @@ import { evaluateStudy, type StudyStudent } from '../analysis/claims'
 import { compareRuns } from '../analysis/compare'
 import { mean } from '../analysis/stats'
 import { kWarnings } from '../services/plan-compare'
+import { extraArms } from './extra-arms'
 import type { Store } from '../store/store'
 
 export interface ReportOptions {
@@ -193,6 +194,7 @@ export function buildReport(store: Store, experimentId: number, opts: ReportOpti
     family: evaluation.family,
     resolution,
     claims: evaluation.claims,
+    extraArms: extraArms(students, { resolution }),
     perSeed: students.map((s) => ({ variant: s.variant, seed: s.seed, accuracy: s.accuracy })),
     curves: [...curves].map(([variant, byEpoch]) => ({
       variant,

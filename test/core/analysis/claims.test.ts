@@ -42,7 +42,7 @@ const same = (x: number) => [x, x, x, x, x]
 
 /** A clean study in which every claim holds (gains of ~20-24 test images, about 1 pp). */
 function clean(over: Partial<Record<VariantId, StudyStudent[]>> = {}): StudyStudent[] {
-  const all: Record<VariantId, StudyStudent[]> = {
+  const all: Partial<Record<VariantId, StudyStudent[]>> = {
     baseline: students('baseline', same(0)),
     lsr: students('lsr', [14, 16, 15, 13, 15]),
     kd: students('kd', [22, 24, 20, 23, 21], { accuracy: 0.95 }),
