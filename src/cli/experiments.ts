@@ -235,7 +235,9 @@ async function resumeExperiment(core: AppCore, id: number): Promise<RunStatus[]>
 }
 
 export function registerExperimentCommands(program: Command, openCore: () => AppCore): void {
-  const experiments = program.command('experiments').description('list, show, cancel, resume, export (plan) or duplicate experiments')
+  const experiments = program
+    .command('experiments')
+    .description('list, show, cancel, resume, export (plan) or duplicate experiments')
   experiments
     .command('list', { isDefault: true })
     .description('list experiments')
