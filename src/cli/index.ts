@@ -17,6 +17,7 @@ import { registerExportCommand } from './export'
 import { registerReproduceCommands } from './reproduce'
 import { isPlanRun, registerExperimentCommands, type PlanFlags } from './experiments'
 import { addPlanOptions, addTrainingOptions, int } from './run-options'
+import { registerPlanFileCommands } from './experiment-plan'
 import { registerClusterCommands } from './cluster'
 import { deviceText, duration, pct, table } from './format'
 import { parseTeacherRef, registerTeacherCommands } from './teachers'
@@ -202,6 +203,7 @@ program
 
 registerDatasetCommands(program, () => openCore('cli'))
 registerExperimentCommands(program, () => openCore('cli'))
+registerPlanFileCommands(program, () => openCore('cli'))
 registerExportCommand(program, () => openCore('cli'))
 registerReproduceCommands(program, () => openCore('cli'), VERSION)
 registerTeacherCommands(program, () => openCore('cli'))

@@ -27,7 +27,7 @@ import type {
   VariantId,
 } from './types'
 import type { DoctorReport } from './doctor'
-import type { PresetDataRequirement, PresetId } from './plan'
+import type { ExperimentPlanInput, PresetDataRequirement, PresetId } from './plan'
 import type { ReproReport } from './reproduce'
 import type { ModelExportResult, OnnxTeacherSummary } from './onnx'
 import type {
@@ -62,6 +62,8 @@ export interface Invokes {
   'experiments:get': { input: In<'experiments:get'>; output: ExperimentDetail }
   'experiments:cancel': { input: In<'experiments:cancel'>; output: ExperimentDetail }
   'experiments:resume': { input: In<'experiments:resume'>; output: ExperimentDetail }
+  /** The experiment's plan as a plan file (what `experiments:start` and `tfkd run --plan` accept). */
+  'experiments:plan': { input: In<'experiments:plan'>; output: ExperimentPlanInput }
   'compare:get': { input: In<'compare:get'>; output: ComparisonTable }
   /** Plans and queues the reproduction study (the four claims) on a dataset. */
   'reproduce:start': { input: In<'reproduce:start'>; output: ExperimentDetail }
@@ -195,6 +197,7 @@ export const invokeChannels: { [K in InvokeChannel]: true } = {
   'experiments:get': true,
   'experiments:cancel': true,
   'experiments:resume': true,
+  'experiments:plan': true,
   'compare:get': true,
   'reproduce:start': true,
   'report:get': true,

@@ -453,3 +453,17 @@ export function expandPlanIn(kinds: TeacherKindTable, plan: ResolvedPlan): Plann
 }
 
 export { needsTeacher }
+
+/**
+ * A stored (resolved) plan as the plan file that `tfkd run --plan` and the UI's "Load plan…" accept:
+ * every field explicit, so it plans the same runs again; the dataset by name (ids differ between
+ * data folders). Null fields and keys this version does not know are left out; the result is
+ * checked against the schema, so an export is always a loadable plan.
+ */
+export function planFileOf(stored: unknown, datasetName: string): ExperimentPlanInput {
+  const known = Object.keys(experimentPlanInput.shape)
+  const entries = Object.entries((stored ?? {}) as Record<string, unknown>).filter(
+    ([k, v]) => known.includes(k) && v !== null && v !== undefined,
+  )
+  return experimentPlanInput.parse({ ...Object.fromEntries(entries), dataset: datasetName })
+}

@@ -114,6 +114,7 @@ export const inputSchemas = {
   'experiments:get': z.object({ experimentId: id }).strict(),
   'experiments:cancel': z.object({ experimentId: id }).strict(),
   'experiments:resume': z.object({ experimentId: id }).strict(),
+  'experiments:plan': z.object({ experimentId: id }).strict(),
   'compare:get': z
     .object({
       experimentId: id.optional(),

@@ -11,6 +11,7 @@ export function createExperimentHandlers({
     'experiments:get': ({ experimentId }) => plans.get(experimentId),
     'experiments:cancel': ({ experimentId }) => plans.cancel(experimentId),
     'experiments:resume': ({ experimentId }) => plans.resume(experimentId),
+    'experiments:plan': ({ experimentId }) => plans.planFile(experimentId),
     'compare:get': (opts) => plans.compare(opts),
   }
 }

@@ -8,6 +8,7 @@ import { ZodError } from 'zod'
 import { AppError } from '../../shared/errors'
 import {
   expandPlan,
+  planFileOf,
   presetDataProblem,
   resolvePlan,
   type ExperimentPlanInput,
@@ -304,6 +305,16 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
     /** What a plan would run, without storing or queueing anything. */
     preview: (input: ExperimentPlanInput): PlanPreview => previewPlan(prepare(input)),
     get: detail,
+    /** The experiment's plan as a plan file (`tfkd run --plan`, the UI's "Load plan…"). */
+    planFile(id: number): ExperimentPlanInput {
+      const e = store.experiments.get(id)
+      if (!e) throw new AppError('not_found', `experiment ${id} not found`)
+      try {
+        return planFileOf(e.plan, e.datasetName)
+      } catch (err) {
+        zodToAppError(err, `experiment ${id}'s stored plan: `)
+      }
+    },
     list: () => store.experiments.list(),
     latest: () => store.experiments.latest(),
     /**
