@@ -17,7 +17,7 @@ import {
   deKdPoints,
   type CurveGroup,
 } from './analysis'
-import type { HeaderLine } from './layout'
+import { forFile, type HeaderLine } from './layout'
 
 export const EXPORT_CHART_SIZE = { width: 800, height: 480 } as const
 
@@ -29,6 +29,13 @@ export interface ChartFile {
   width: number
   height: number
 }
+
+/**
+ * The option a chart's file is rendered from (PNG and SVG, UI and `tfkd export`): the screen's
+ * option with every legend entry visible (a file cannot page a legend) and the plot moved below it.
+ */
+export const fileOption = (chart: Pick<ChartFile, 'option' | 'width'>): ChartOption =>
+  forFile(chart.option, chart.width)
 
 export interface TextFile {
   name: string

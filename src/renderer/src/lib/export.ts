@@ -4,7 +4,7 @@
  * Electron the same anchor download opens the save dialog.
  */
 import { init } from '../charts/register'
-import type { ChartFile } from '../../../shared/charts/export-bundle'
+import { fileOption, type ChartFile } from '../../../shared/charts/export-bundle'
 
 /**
  * SVG through ECharts' server-side mode: the document is built as a string with no DOM node, no
@@ -15,7 +15,7 @@ import type { ChartFile } from '../../../shared/charts/export-bundle'
 export function renderChartSvg(chart: ChartFile): string {
   const instance = init(null, null, { renderer: 'svg', ssr: true, width: chart.width, height: chart.height })
   try {
-    instance.setOption({ backgroundColor: '#ffffff', ...chart.option })
+    instance.setOption({ backgroundColor: '#ffffff', ...fileOption(chart) })
     return instance.renderToSVGString()
   } finally {
     instance.dispose()
@@ -29,7 +29,7 @@ export async function renderChartFile(chart: ChartFile, type: 'png' | 'svg'): Pr
   document.body.appendChild(host)
   const instance = init(host, undefined, { renderer: 'canvas', width: chart.width, height: chart.height })
   try {
-    instance.setOption({ backgroundColor: '#ffffff', ...chart.option })
+    instance.setOption({ backgroundColor: '#ffffff', ...fileOption(chart) })
     const url = instance.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: '#ffffff' })
     return dataUrlToBlob(url)
   } finally {
