@@ -35,13 +35,28 @@ export function buildClassBalanceOption(input: {
   const frame = chartFrame('Class balance', [], {})
   const most = Math.max(0, ...input.train, ...input.test)
   const y = sideName('samples', textWidth(String(most), 11))
+  // Names side by side ran into each other in a narrow card ("twothree"): turned upright once they
+  // would need more than ~2.4 characters a class, and a class every few when there are very many.
+  const longest = Math.max(0, ...input.classNames.map((n) => n.length))
+  const upright = input.classNames.length * longest > 24
+  const labelRoom = upright ? textWidth('x'.repeat(Math.min(longest, 16)), 10) : 0
   return {
     animation: false,
     title: frame.title,
     legend: frame.legend,
     tooltip: { trigger: 'axis' },
-    grid: gridFor(frame, { left: y.margin, right: 16, xName: false }),
-    xAxis: { type: 'category', data: [...input.classNames], axisLabel: { interval: 0, fontSize: 10 } },
+    grid: gridFor(frame, { left: y.margin, right: 16, xName: false, bottomExtra: labelRoom }),
+    xAxis: {
+      type: 'category',
+      data: [...input.classNames],
+      axisLabel: {
+        interval: input.classNames.length <= 20 ? 0 : 'auto',
+        fontSize: 10,
+        rotate: upright ? 90 : 0,
+        width: upright ? labelRoom : undefined,
+        overflow: upright ? 'truncate' : 'none',
+      },
+    },
     yAxis: { type: 'value', ...y.axis },
     series: [
       { id: 'train', name: 'train', type: 'bar', data: [...input.train], color: PALETTE[0] },
