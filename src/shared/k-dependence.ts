@@ -130,3 +130,35 @@ export function kDependenceWarnings(
   }
   return out
 }
+
+/** Which values a variant's form holds: the repository's, the K-matched ones, or the user's own. */
+export type KMode = 'repository' | 'k-matched' | 'custom'
+
+export function kMode(variant: VariantId, p: KParams, defaults: KParams, k: number): KMode {
+  const same = (a: number | undefined, b: number | undefined) =>
+    Math.abs((a ?? 1) - (b ?? 1)) <= 1e-6 * Math.max(1, Math.abs(b ?? 1))
+  const keys: (keyof KParams)[] = [
+    'alpha',
+    'temperature',
+    'reduction',
+    'correctProb',
+    'studentTemperature',
+    'epsilon',
+  ]
+  if (keys.some((key) => p[key] !== undefined && p[key] !== defaults[key])) return 'custom'
+  if (same(p.multiplier, defaults.multiplier)) return 'repository'
+  if (same(p.multiplier, kMatchedParams(variant, defaults, k).multiplier)) return 'k-matched'
+  return 'custom'
+}
+
+/**
+ * The effective weight (or smoothing) at K against the repository's own values at K = 100 (what the
+ * paper's numbers were tuned as), in words: "the same as", "10x stronger than", "3.2x weaker than".
+ */
+export function versusRepository(value: number | null, reference: number | null): string {
+  if (value === null || reference === null || !(reference > 0)) return ''
+  const r = value / reference
+  if (Math.abs(r - 1) < 0.02) return 'the same as'
+  const x = r > 1 ? r : 1 / r
+  return `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}× ${r > 1 ? 'stronger' : 'weaker'} than`
+}
