@@ -1,5 +1,6 @@
 // @vitest-environment happy-dom
 /**
+ * Issue 22, item 7: the form keeps what was typed when the view is left and opened again.
  * Issue 22, item 6: the New experiment form says which values a variant uses (K-matched or the
  * repository's), marks the active button, and after K-matched states the effective weight against
  * the repository's own at K = 100 ("the same as"), not as "3.8 (at K = 100: 0.38)", which read as a
@@ -96,5 +97,29 @@ describe('K-matched or repository values', () => {
     await w.find('[data-testid="param-tfkd-self-alpha"]').setValue('0.5')
     await flushPromises()
     expect(text('k-mode')).toBe('Using your own values')
+  })
+})
+
+describe('the form keeps its state', () => {
+  it('leaving the view and coming back finds the form as it was typed', async () => {
+    const pinia = createPinia()
+    const first = mount(NewExperimentView, { global: { plugins: [pinia] } })
+    await flushPromises()
+    await first.find('[data-testid="exp-name"]').setValue('fashion, second try')
+    await first.find('[data-testid="variant-toggle-tfkd-self"]').setValue(true)
+    await first.find('[data-testid="param-tfkd-self-alpha"]').setValue('0.7')
+    first.unmount()
+
+    const again = mount(NewExperimentView, { global: { plugins: [pinia] } })
+    await flushPromises()
+    expect((again.find('[data-testid="exp-name"]').element as HTMLInputElement).value).toBe(
+      'fashion, second try',
+    )
+    expect((again.find('[data-testid="variant-toggle-tfkd-self"]').element as HTMLInputElement).checked).toBe(
+      true,
+    )
+    expect((again.find('[data-testid="param-tfkd-self-alpha"]').element as HTMLInputElement).value).toBe(
+      '0.7',
+    )
   })
 })
