@@ -6,6 +6,9 @@
  *   off (History's Tags and Note, the Datasets preview at 1024, Report, Settings' doctor);
  * - no word is broken mid-word (Settings' doctor used `word-break: break-all`);
  * - axe-core finds 0 serious or critical violations.
+ * And the tab's state (item 7): views are in the address (reload, Back, a link to a run detail), and
+ * when the host stops the tab says "disconnected" and offers no Cancel on the stale "running" run;
+ * when it comes back under a new token the tab says so and reconnects with the pasted address.
  * Needs the built renderer and trainer (`npm run build`). Screenshots go to test-results/views.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -180,4 +183,62 @@ describe.skipIf(skipChromium)('every view at 1024x640 and 1280x800, light and da
       }, 180_000)
     }
   }
+
+  it('views live in the address: reload, Back and a link find them again', async () => {
+    const ctx = await browser.newContext({ viewport: SIZES[0] })
+    const page = await ctx.newPage()
+    await page.goto(server.url)
+    await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor()
+    await page.getByTestId('nav-compare').click()
+    await page.getByTestId('compare-table').waitFor()
+    await expect.poll(() => new URL(page.url()).hash).toMatch(/^#\/compare\/experiment\/\d+$/)
+    expect(new URL(page.url()).search).toBe('')
+    await page.reload()
+    await page.getByTestId('compare-table').waitFor()
+    await page.getByTestId('nav-diagnostics').click()
+    expect(new URL(page.url()).hash).toBe('#/settings')
+    await page.getByTestId('nav-new').click()
+    await page.getByTestId('exp-name').fill('kept across views')
+    await page.getByTestId('nav-datasets').click()
+    await page.goBack()
+    await page.getByTestId('new-experiment').waitFor()
+    expect(await page.getByTestId('exp-name').inputValue()).toBe('kept across views')
+    await page.goBack()
+    await page.getByTestId('doctor').waitFor()
+    await page.goto(`${new URL(server.url).origin}/#/history/run/${runId}`)
+    await page.getByTestId('run-detail-config').waitFor()
+    // The dataset by name, the learning rate as trained (item 9).
+    const config = (await page.getByTestId('run-detail-config').textContent()) ?? ''
+    expect(config).toMatch(/Datasetwords \(id /)
+    expect(config).toMatch(/Learning rate[\d.]+ as trained \(nominal 0\.1 x batch 32 \/ 128\)/)
+    await ctx.close()
+  }, 120_000)
+
+  it('host stopped: "disconnected", no Cancel on a stale run; back under a new token: says so, reconnects', async () => {
+    const long = core.runs.start(
+      resolveRunConfig({ dataset: 'words', model: 'mlp', epochs: 200, maxTrainSamples: 160, batchSize: 32 }),
+    )
+    const ctx = await browser.newContext({ viewport: SIZES[1] })
+    const page = await ctx.newPage()
+    await page.goto(`${server.url}`)
+    await page.getByTestId('nav-runs').click()
+    await page.getByTestId('cancel-run').waitFor({ timeout: 60_000 })
+    const port = server.port
+    await server.close()
+    const conn = page.getByTestId('connection')
+    await expect.poll(() => conn.textContent(), { timeout: 20_000 }).toMatch(/disconnected/)
+    await page.getByTestId('connection-banner').waitFor()
+    expect(await page.getByTestId('cancel-run').count()).toBe(0)
+
+    server = await startWebServer({ core, staticDir: STATIC_DIR, port })
+    await expect.poll(() => conn.textContent(), { timeout: 30_000 }).toBe('disconnected: new token')
+    await page.getByTestId('reconnect-url').fill(server.url)
+    await page.getByTestId('reconnect').click()
+    await expect.poll(() => conn.textContent(), { timeout: 30_000 }).toBe('live')
+    expect(new URL(page.url()).hash).toBe('#/runs')
+    await page.getByTestId('cancel-run').waitFor()
+    core.runs.cancel(long.id)
+    await core.runs.waitFor(long.id)
+    await ctx.close()
+  }, 180_000)
 })
