@@ -9,12 +9,13 @@
  * And the tab's state (item 7): views are in the address (reload, Back, a link to a run detail), and
  * when the host stops the tab says "disconnected" and offers no Cancel on the stale "running" run;
  * when it comes back under a new token the tab says so and reconnects with the pasted address.
+ * An ONNX export from History comes down to the browser, not into the host's folder (item 10).
  * Needs the built renderer and trainer (`npm run build`). Screenshots go to test-results/views.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { chromium, type Browser, type Download, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAppCore, type AppCore } from '../../src/core/app/app-core'
 import { createForkSpawner } from '../../src/core/services/fork-trainer'
@@ -211,6 +212,34 @@ describe.skipIf(skipChromium)('every view at 1024x640 and 1280x800, light and da
     const config = (await page.getByTestId('run-detail-config').textContent()) ?? ''
     expect(config).toMatch(/Datasetwords \(id /)
     expect(config).toMatch(/Learning rate[\d.]+ as trained \(nominal 0\.1 x batch 32 \/ 128\)/)
+    await ctx.close()
+  }, 120_000)
+
+  it('ONNX export from the browser downloads to the browser, and leaves nothing in the host folder', async () => {
+    const ctx = await browser.newContext({ viewport: SIZES[0], acceptDownloads: true })
+    const page = await ctx.newPage()
+    await page.goto(`${server.url}`)
+    await page.getByTestId('nav-history').click()
+    const downloads: Download[] = []
+    page.on('download', (d) => void downloads.push(d))
+    await page.getByTestId(`export-onnx-${runId}`).click()
+    await expect
+      .poll(() => page.getByTestId('history-message').textContent(), { timeout: 90_000 })
+      .toMatch(
+        new RegExp(
+          `^Run ${runId} \\(epoch 1\\) downloaded as run-${runId}-best\\.onnx, run-${runId}-best-preprocessing\\.json; checked with `,
+        ),
+      )
+    await expect.poll(() => downloads.length).toBe(2)
+    expect(downloads.map((d) => d.suggestedFilename()).sort()).toEqual([
+      `run-${runId}-best-preprocessing.json`,
+      `run-${runId}-best.onnx`,
+    ])
+    const file = join(dir, `run-${runId}-best.onnx`)
+    await downloads.find((d) => d.suggestedFilename().endsWith('.onnx'))!.saveAs(file)
+    expect(statSync(file).size).toBeGreaterThan(1000)
+    const exportsDir = join(dir, 'home', 'exports')
+    expect(existsSync(exportsDir) ? readdirSync(exportsDir) : []).toEqual([])
     await ctx.close()
   }, 120_000)
 

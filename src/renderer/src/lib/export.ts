@@ -38,14 +38,19 @@ export async function renderChartFile(chart: ChartFile, type: 'png' | 'svg'): Pr
   }
 }
 
+/** Base64 to bytes (atob; no fetch of a data: URL, which the CSP's connect-src refuses). */
+export function base64Bytes(data: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(data)
+  const bytes = new Uint8Array(bin.length)
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i)
+  return bytes
+}
+
 /** Decoded by hand: the CSP's connect-src does not allow fetch() of data: URLs. */
 export function dataUrlToBlob(url: string): Blob {
   const [head, data = ''] = url.split(',', 2)
   const mime = /data:([^;]+)/.exec(head ?? '')?.[1] ?? 'application/octet-stream'
-  const bin = atob(data)
-  const bytes = new Uint8Array(bin.length)
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i)
-  return new Blob([bytes], { type: mime })
+  return new Blob([base64Bytes(data)], { type: mime })
 }
 
 export function downloadBlob(blob: Blob, fileName: string): void {
