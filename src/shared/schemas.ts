@@ -116,6 +116,8 @@ export const inputSchemas = {
       experimentId: id.optional(),
       runIds: z.array(id).max(10_000).optional(),
       metric: z.enum(['best', 'last']).optional(),
+      /** The variant the others are compared with (default baseline). */
+      reference: z.string().min(1).max(100).optional(),
     })
     .strict(),
   'reproduce:start': z

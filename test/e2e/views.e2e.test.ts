@@ -194,6 +194,12 @@ describe.skipIf(skipChromium)('every view at 1024x640 and 1280x800, light and da
     await page.getByTestId('compare-table').waitFor()
     await expect.poll(() => new URL(page.url()).hash).toMatch(/^#\/compare\/experiment\/\d+$/)
     expect(new URL(page.url()).search).toBe('')
+    // A chosen reference variant: the others are compared with it (Most missed, issue 22).
+    await page.getByTestId('compare-reference').selectOption('tfkd-reg')
+    await expect.poll(() => page.getByTestId('compare-row-tfkd-reg').textContent()).toMatch(/● reference/)
+    await expect.poll(() => page.getByTestId('compare-row-baseline').textContent()).not.toMatch(/reference/)
+    expect(await page.getByTestId('chart-per-seed').count()).toBe(1)
+    await page.getByTestId('compare-reference').selectOption('baseline')
     await page.reload()
     await page.getByTestId('compare-table').waitFor()
     await page.getByTestId('nav-diagnostics').click()

@@ -6,11 +6,11 @@
  */
 import { describe, expect, it } from 'vitest'
 import { renderChartSvg } from '../../src/core/export/render-chart'
-import { buildExportBundle, fileOption } from '../../src/shared/charts/export-bundle'
+import { buildExportBundle, fileOption, poolReports } from '../../src/shared/charts/export-bundle'
 import { legendRows } from '../../src/shared/charts/layout'
 import type { VariantId } from '../../src/shared/types'
 import { chartLayout, overlaps } from '../support/chart-layout'
-import { DIGIT_WORDS, runOf } from './chart-fixtures'
+import { DIGIT_WORDS, reportOf, runOf } from './chart-fixtures'
 
 const VARIANTS: VariantId[] = ['baseline', 'lsr', 'kd', 're-kd', 'tfkd-self', 'tfkd-reg']
 
@@ -51,5 +51,25 @@ describe('exported figures show every legend entry', () => {
   it('packs legend entries into rows no wider than the figure', () => {
     const rows = legendRows(['a'.repeat(30), 'b'.repeat(30), 'c'.repeat(30)], 500)
     expect(rows).toEqual([['a'.repeat(30), 'b'.repeat(30)], ['c'.repeat(30)]])
+  })
+})
+
+describe('reports pooled over seeds', () => {
+  it('adds the confusion matrices, merges the reliability bins and recomputes ECE', () => {
+    const a = reportOf(0.8, 2)
+    const b = {
+      ...reportOf(0.6, 2),
+      reliability: { bins: 2, counts: [15, 5], confidence: [0.4, 0.9], accuracy: [0.3, 0.7] },
+    }
+    const p = poolReports([a, b])
+    expect(p.confusion[0]![0]).toBe(80 + 60)
+    expect(p.accuracy).toBeCloseTo(1.4 / 2, 12)
+    expect(p.reliability.counts).toEqual([20, 20])
+    expect(p.reliability.accuracy[0]).toBeCloseTo((0.5 * 5 + 0.3 * 15) / 20, 12)
+    expect(p.reliability.accuracy[1]).toBeCloseTo((0.85 * 15 + 0.7 * 5) / 20, 12)
+    const ece =
+      0.5 * Math.abs(p.reliability.accuracy[0]! - 0.4) + 0.5 * Math.abs(p.reliability.accuracy[1]! - 0.9)
+    expect(p.ece).toBeCloseTo(ece, 12)
+    expect(poolReports([a])).toBe(a)
   })
 })

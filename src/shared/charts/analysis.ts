@@ -220,6 +220,49 @@ export function buildReliabilityOption(
   }
 }
 
+/**
+ * Every seed's accuracy per variant, as dots in the variant's column, with the mean as a bar across
+ * it: how far the seeds spread, next to the means the comparison table tests.
+ */
+export function buildSeedSpreadOption(
+  groups: readonly { label: string; seeds: readonly { seed: number; accuracy: number }[] }[],
+  lines: readonly HeaderLine[] = [],
+): ChartOption {
+  const frame = chartFrame('Test accuracy per seed', lines, { data: ['seed', 'mean'] })
+  const y = sideName('test accuracy %', textWidth('100.0', 11))
+  const labels = groups.map((g) => g.label)
+  const mean = (g: (typeof groups)[number]) =>
+    g.seeds.length ? g.seeds.reduce((a, s) => a + s.accuracy, 0) / g.seeds.length : Number.NaN
+  return {
+    animation: false,
+    title: frame.title,
+    legend: frame.legend,
+    tooltip: { trigger: 'item' },
+    grid: gridFor(frame, { left: y.margin, right: 20, xName: false }),
+    xAxis: { type: 'category', data: labels, axisLabel: { interval: 0, fontSize: 10 } },
+    yAxis: { type: 'value', scale: true, ...y.axis },
+    series: [
+      {
+        id: 'seed',
+        name: 'seed',
+        type: 'scatter',
+        symbolSize: 8,
+        color: PALETTE[0],
+        data: groups.flatMap((g, i) => g.seeds.map((s) => [i, round(s.accuracy * 100, 2)])),
+      },
+      {
+        id: 'mean',
+        name: 'mean',
+        type: 'scatter',
+        symbol: 'rect',
+        symbolSize: [26, 3],
+        color: PALETTE[1],
+        data: groups.map((g, i) => [i, round(mean(g) * 100, 2)]),
+      },
+    ],
+  }
+}
+
 export interface DeKdPoint {
   /** Snapshot epoch of the poor teacher. */
   teacherEpoch: number
