@@ -180,3 +180,38 @@ export function kDependenceWarnings(
   }
   return out
 }
+
+/** Which values a variant's form holds: the repository's, the K-matched ones, or the user's own. */
+export type KMode = 'repository' | 'k-matched' | 'custom'
+
+export function kMode(
+  variant: string,
+  p: KParams,
+  defaults: KParams,
+  k: number,
+  table: KDependenceTable = VARIANT_K_DEPENDENCE,
+): KMode {
+  const d = kDependenceOf(variant, table)
+  const multiplier = d.kind === 'kd-weight' ? d.multiplier : null
+  const keys = new Set([...Object.keys(defaults), ...Object.keys(p)])
+  if ([...keys].some((key) => key !== multiplier && p[key] !== undefined && p[key] !== defaults[key]))
+    return 'custom'
+  if (multiplier === null) return 'repository'
+  const same = (a: number, b: number) => Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b))
+  const m = num(p, multiplier, 1)
+  if (same(m, num(defaults, multiplier, 1))) return 'repository'
+  if (same(m, num(kMatchedParams(variant, defaults, k, table), multiplier, 1))) return 'k-matched'
+  return 'custom'
+}
+
+/**
+ * The effective weight (or smoothing) at K against the repository's own values at K = 100 (what the
+ * paper's numbers were tuned as), in words: "the same as", "10x stronger than", "3.2x weaker than".
+ */
+export function versusRepository(value: number | null, reference: number | null): string {
+  if (value === null || reference === null || !(reference > 0)) return ''
+  const r = value / reference
+  if (Math.abs(r - 1) < 0.02) return 'the same as'
+  const x = r > 1 ? r : 1 / r
+  return `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}× ${r > 1 ? 'stronger' : 'weaker'} than`
+}

@@ -120,6 +120,8 @@ export const inputSchemas = {
       experimentId: id.optional(),
       runIds: z.array(id).max(10_000).optional(),
       metric: z.enum(['best', 'last']).optional(),
+      /** The variant the others are compared with (default baseline). */
+      reference: z.string().min(1).max(100).optional(),
     })
     .strict(),
   'reproduce:start': z
@@ -199,8 +201,10 @@ export const inputSchemas = {
     .object({
       runId: id,
       format: z.enum(MODEL_EXPORT_FORMATS),
-      // No output folder over IPC/HTTP: the UI's exports go to the data folder's exports/.
+      // No output folder over IPC/HTTP: the UI's exports go to the data folder's exports/, or, with
+      // deliver 'download' (a browser on the web host), come back in the answer and stay nowhere.
       checkpoint: z.enum(['best', 'last']).optional(),
+      deliver: z.enum(['folder', 'download']).optional(),
     })
     .strict(),
   'cluster:available': z.object({}).strict(),

@@ -13,10 +13,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { chromium, type Browser, type Download, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadMnist10k } from '../../src/core/data/mnist10k'
 import { createAppCore, type AppCore } from '../../src/core/app/app-core'
+import { dataPaths } from '../../src/core/paths'
 import { createForkSpawner } from '../../src/core/services/fork-trainer'
 import { startWebServer, type WebServer } from '../../src/server/index'
 import { pytorchPart, torchTeacher, type TorchTeacher } from '../onnx-helpers'
@@ -275,17 +276,29 @@ describe.skipIf(skip)('ONNX teachers in the web UI (PyTorch teacher, real traine
     expect(problems, problems.join('\n')).toEqual([])
     await page.setViewportSize(SIZES[0])
 
-    // 6. History: export the kd student as ONNX; the written file runs in onnxruntime-node.
+    // 6. History: export the kd student as ONNX. In the browser the files come down as downloads
+    //    (issue 22, item 10: not written to a folder on the host); the downloaded file runs in
+    //    onnxruntime-node.
     await page.getByTestId('nav-history').click()
+    const downloads: Download[] = []
+    page.on('download', (d) => void downloads.push(d))
     await page.getByTestId(`export-onnx-${kd.id}`).click()
     const historyMsg = page.getByTestId('history-message')
     await expect
       .poll(() => historyMsg.textContent(), { timeout: 60_000 })
-      .toMatch(/exported to .+; checked with onnxruntime/)
-    const outDir = /exported to (.+); checked/.exec((await historyMsg.textContent())!)![1]!
-    const onnxFile = join(outDir, 'model.onnx')
+      .toMatch(
+        new RegExp(
+          `downloaded as run-${kd.id}-best\\.onnx, run-${kd.id}-best-preprocessing\\.json; checked with onnxruntime`,
+        ),
+      )
+    await expect.poll(() => downloads.length).toBe(2)
+    const outDir = join(dir, 'downloads')
+    mkdirSync(outDir, { recursive: true })
+    for (const d of downloads) await d.saveAs(join(outDir, d.suggestedFilename()))
+    expect(existsSync(join(dataPaths(join(dir, 'home')).exports, `run-${kd.id}-best-onnx`))).toBe(false)
+    const onnxFile = join(outDir, `run-${kd.id}-best.onnx`)
     expect(existsSync(onnxFile)).toBe(true)
-    const pre = JSON.parse(readFileSync(join(outDir, 'preprocessing.json'), 'utf8')) as {
+    const pre = JSON.parse(readFileSync(join(outDir, `run-${kd.id}-best-preprocessing.json`), 'utf8')) as {
       input: { mean: number[]; std: number[]; layout: string }
     }
     expect(pre.input.layout).toBe('nchw')

@@ -15,6 +15,8 @@ export interface CompareRequest {
   experimentId?: number
   runIds?: number[]
   metric?: 'best' | 'last'
+  /** The variant the others are compared with (default baseline). */
+  reference?: string
 }
 
 /**
@@ -132,6 +134,7 @@ export function compareExperiment(store: Store, opts: CompareRequest): Compariso
   const testSize = testSizes.size === 1 ? [...testSizes][0]! : 0
   const table = compareRuns(rows, {
     metric: opts.metric ?? 'best',
+    ...(opts.reference ? { baseline: opts.reference } : {}),
     ...(testSize > 0 ? { resolution: 1 / testSize } : {}),
   })
   table.warnings.push(...kWarnings(store, list))

@@ -115,15 +115,20 @@ describe('formatters', () => {
     ...runs('re-kd', [0.71, 0.7], { teacher: 'cnn-small, "weak"' }),
   ])
 
-  it('csv: header, raw fractions, quoted cells', () => {
+  it('csv: units in the header, percent and points with fixed decimals (no float noise), quoted cells', () => {
     const csv = formatCsv(table).trim().split('\n')
     expect(csv[0]).toBe(
-      'variant,model,teacher,n,mean,std,matched,delta,ci_low,ci_high,t,p_t,p_t_holm,wilcoxon_w,p_wilcoxon,p_wilcoxon_holm,d_z,verdict,warnings,' +
-        'ci_adj_low,ci_adj_high,teacher_accuracy,teacher_epochs,teacher_fell_back,selection',
+      'variant,model,teacher,n,mean_pct,std_pct,matched,delta_pp,ci_low_pp,ci_high_pp,t,p_t,p_t_holm,wilcoxon_w,p_wilcoxon,p_wilcoxon_holm,d_z,verdict,warnings,' +
+        'ci_adj_low_pp,ci_adj_high_pp,teacher_accuracy_pct,teacher_epochs,teacher_fell_back,selection',
     )
     expect(csv[1]!.endsWith(',best-on-validation')).toBe(true)
     expect(csv).toHaveLength(4)
-    expect(csv[1]!.startsWith('baseline,,,5,0.7045')).toBe(true)
+    expect(csv[1]).toBe('baseline,,,5,70.46,0.53,0,,,,,,,,,,,reference,,,,,,,best-on-validation')
+    expect(csv[3]).toBe(
+      'tfkd-reg,,,5,71.18,0.51,5,0.72,0.45,0.99,7.426,0.0018,0.0035,0.0,0.0625,0.1250,3.321,better,,0.38,1.06,,,,best-on-validation',
+    )
+    // No cell carries a fraction's float noise (0.7128000000000001): at most 4 decimals anywhere.
+    expect(csv.join('\n')).not.toMatch(/\d\.\d{5,}/)
     // Registry order: re-kd before tfkd-reg, whatever order the runs came in.
     expect(csv[2]).toContain('"cnn-small, ""weak"""')
   })

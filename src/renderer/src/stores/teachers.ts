@@ -71,10 +71,11 @@ export const useTeachersStore = defineStore('teachers', () => {
     runId: number,
     format: ModelExportFormat,
     checkpoint: 'best' | 'last',
+    deliver: 'folder' | 'download' = 'folder',
   ): Promise<ModelExportResult> {
     exporting.value = runId
     try {
-      return await call('exports:model', { runId, format, checkpoint })
+      return await call('exports:model', { runId, format, checkpoint, deliver })
     } finally {
       exporting.value = null
     }
