@@ -6,7 +6,16 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { InvalidArgumentError, Option, type Command } from 'commander'
 import { AppError } from '../shared/errors'
-import { REPRODUCE_SCALES, reproducePlan, SCALE_DESCRIPTIONS, type ReproduceScale } from '../shared/reproduce'
+import {
+  REPRODUCE_HYPERPARAMETERS,
+  REPRODUCE_SCALES,
+  reproducePlan,
+  SCALE_DESCRIPTIONS,
+  shownVerdict,
+  type ReproduceHyperparameters,
+  type ReproduceScale,
+} from '../shared/reproduce'
+import { regimeSentences } from '../shared/regime'
 import type { AppCore } from '../core/app/app-core'
 import { buildReport } from '../core/report/report'
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../core/report/render'
@@ -56,10 +65,12 @@ function printVerdicts(
   const paths = writeReport(core, experimentId, out, version, margin)
   const report = buildReport(core.store, experimentId, { appVersion: version, margin })
   process.stdout.write('\n')
+  if (report.regime) for (const line of regimeSentences(report.regime)) process.stdout.write(`${line}\n`)
+  process.stdout.write('\n')
   for (const c of report.claims) {
     const p = c.comparisons[0]!
     process.stdout.write(
-      `${c.verdict.toUpperCase().padEnd(16)} ${c.title}\n${''.padEnd(17)}${p.variant} vs ${p.reference}: Δ ${(100 * p.delta).toFixed(2)} pp, p (Holm) ${Number.isNaN(p.pHolm) ? '-' : p.pHolm.toPrecision(3)}; ${c.reason}\n`,
+      `${shownVerdict(report, c).toUpperCase().padEnd(16)} ${c.title}\n${''.padEnd(17)}${p.variant} vs ${p.reference}: Δ ${(100 * p.delta).toFixed(2)} pp, p (Holm) ${Number.isNaN(p.pHolm) ? '-' : p.pHolm.toPrecision(3)}; ${c.reason}\n`,
     )
   }
   process.stdout.write(`\nreport: ${paths.join(', ')}\n`)
@@ -78,6 +89,14 @@ export function registerReproduceCommands(program: Command, openCore: () => AppC
         .default('smoke'),
     )
     .option('--seeds <n>', 'number of seeds (at least 3 for a verdict)', positiveInt('--seeds'), 3)
+    .addOption(
+      new Option(
+        '--hyperparameters <form>',
+        "k-matched: the KL multipliers scaled by K / 100, so the distillation weights are the repository's at K = 100; repository: its values as they are (tuned at K = 100)",
+      )
+        .choices([...REPRODUCE_HYPERPARAMETERS])
+        .default('k-matched'),
+    )
     .option('--out <dir>', 'folder for tfkd-report-<id>.md and .html', '.')
     .option('--margin <pp>', 'non-inferiority margin for "comparable", in percentage points', margin, 0.005)
     .option('--dry-run', 'print the plan (runs, teachers) without running it')
@@ -87,12 +106,18 @@ export function registerReproduceCommands(program: Command, openCore: () => AppC
         dataset: string
         scale: ReproduceScale
         seeds: number
+        hyperparameters: ReproduceHyperparameters
         out: string
         margin: number
         dryRun?: boolean
         progress: boolean
       }) => {
-        const plan = reproducePlan({ dataset: o.dataset, scale: o.scale, seeds: o.seeds })
+        const plan = reproducePlan({
+          dataset: o.dataset,
+          scale: o.scale,
+          seeds: o.seeds,
+          hyperparameters: o.hyperparameters,
+        })
         const core = openCore()
         try {
           if (o.dryRun) {

@@ -130,3 +130,30 @@ export function kDependenceWarnings(
   }
   return out
 }
+
+/**
+ * A plan's variant params with K-matched multipliers (m = K / 100) for every variant with a KL weight
+ * that sets no multiplier of its own; a multiplier given explicitly, and `batchmean`, are left as
+ * they are. Used by the planner for studies that ask for K-matched values.
+ */
+export function kMatchedVariantParams(
+  variants: readonly VariantId[],
+  params: Partial<Record<VariantId, Record<string, unknown>>>,
+  k: number,
+): Partial<Record<VariantId, Record<string, unknown>>> {
+  const out = { ...params }
+  for (const v of variants) {
+    const p = params[v] ?? {}
+    if (!hasKWeight(v) || p.multiplier !== undefined) continue
+    out[v] = kMatchedParams(v, p as KParams & Record<string, unknown>, k)
+  }
+  return out
+}
+
+/**
+ * Tf-KD reg's gradient scale: its loss has the gradient of (1 - alpha + w) times cross-entropy
+ * against the smoothed target (w = alpha * m / K), against 1 for plain cross-entropy.
+ */
+export function regGradientScale(p: KParams, k: number): number {
+  return 1 - (p.alpha ?? 0) + effectiveDistillWeight('tfkd-reg', p, k)!
+}

@@ -88,7 +88,10 @@ export const experimentPlanInput = z
      * so the variance over teachers enters the paired tests. Default false: one teacher for all seeds.
      */
     teacherPerSeed: z.boolean().optional(),
-    /** Epochs of the teacher runs (default: the students' epochs). */
+    /**
+     * Epochs of the stronger and weaker teacher runs (default: the students' epochs). The self teacher
+     * (Tf-KD self's) always trains the student's recipe: its model, epochs, data and schedule.
+     */
     teacherEpochs: z.number().int().min(1).max(10_000).optional(),
     /** de-kd teachers: the stronger teacher's checkpoints at these epochs (repository: 1). */
     deKdEpochs: z.array(z.number().int().min(1)).min(1).max(50).optional(),
@@ -125,7 +128,16 @@ export const experimentPlanInput = z
     variantParams: z.partialRecord(z.enum(VARIANT_IDS), z.record(z.string(), z.unknown())).optional(),
     /** Set by `tfkd reproduce` / "Reproduce the paper": the study's scale, for its report and rerun. */
     reproduce: z
-      .object({ scale: z.enum(['smoke', 'small', 'paper']), seeds: z.number().int().min(1).max(100) })
+      .object({
+        scale: z.enum(['smoke', 'small', 'paper']),
+        seeds: z.number().int().min(1).max(100),
+        /**
+         * 'k-matched' (the default of `tfkd reproduce`): the planner scales the KL multipliers by K / 100
+         * so the distillation weights are the repository's at K = 100; 'repository': its values as they
+         * are. Absent in studies planned before this was recorded (they ran the repository's values).
+         */
+        hyperparameters: z.enum(['k-matched', 'repository']).optional(),
+      })
       .strict()
       .optional(),
   })
@@ -152,7 +164,11 @@ export interface ResolvedPlan {
   teacherLogits: TeacherLogitsMode
   training: TrainingConfig
   variantParams: Partial<Record<VariantId, Record<string, unknown>>>
-  reproduce: { scale: 'smoke' | 'small' | 'paper'; seeds: number } | null
+  reproduce: {
+    scale: 'smoke' | 'small' | 'paper'
+    seeds: number
+    hyperparameters?: 'k-matched' | 'repository'
+  } | null
 }
 
 /**
@@ -324,6 +340,15 @@ export interface PlannedRun {
   teacher: { slot: TeacherSlot; key: string; epoch: number | null; targetAccuracy?: number } | null
 }
 
+/**
+ * A teacher run's epochs: the self teacher is the student trained normally (Tf-KD self), so it takes
+ * the student's epochs; the stronger teacher trains at least to its last De-KD snapshot.
+ */
+function teacherEpochsOf(plan: ResolvedPlan, slot: TeacherSlot, deKdMax: number): number {
+  if (slot === 'self') return plan.training.epochs
+  return slot === 'stronger' ? Math.max(plan.teacherEpochs, deKdMax) : plan.teacherEpochs
+}
+
 /** Teachers first (only those some student needs and no reused run covers), then students. */
 export function expandPlan(plan: ResolvedPlan): PlannedRun[] {
   return expandPlanIn(VARIANT_TEACHER_KINDS, plan)
@@ -362,7 +387,7 @@ export function expandPlanIn(kinds: TeacherKindTable, plan: ResolvedPlan): Plann
         config: {
           ...plan.training,
           splitSeed: splitSeedOf(seed),
-          epochs: slot === 'stronger' ? Math.max(plan.teacherEpochs, deKdMax) : plan.teacherEpochs,
+          epochs: teacherEpochsOf(plan, slot, deKdMax),
           dataset: plan.dataset,
           model: teacherModel[slot],
           variant: 'baseline',

@@ -7,9 +7,35 @@
 import type { ExperimentPlanInput } from './plan'
 import type { VariantId } from './types'
 import type { SelectionRule } from './selection'
+import type { StudyRegime } from './regime'
 
 export const REPRODUCE_SCALES = ['smoke', 'small', 'paper'] as const
 export type ReproduceScale = (typeof REPRODUCE_SCALES)[number]
+
+/**
+ * Which hyperparameters a study runs: 'k-matched' (default) scales the repository's KL multipliers by
+ * K / 100, so that at K classes the distillation weights (and Tf-KD reg's smoothing) are those its
+ * values were tuned for at K = 100; 'repository' runs its values as they are.
+ */
+export const REPRODUCE_HYPERPARAMETERS = ['k-matched', 'repository'] as const
+export type ReproduceHyperparameters = (typeof REPRODUCE_HYPERPARAMETERS)[number]
+
+/**
+ * Whether a study at this scale may print verdicts. The smoke scale (minutes, 2,000 images, 3 epochs)
+ * checks the pipeline only: its report and `tfkd reproduce` print "pipeline check: no verdicts"
+ * instead. The one switch every host reads (CLI, report renderers, the Report view).
+ */
+export function verdictsAllowed(scale: ReproduceScale | null | undefined): boolean {
+  return scale !== 'smoke'
+}
+
+/** What a report prints where verdicts are not allowed. */
+export const NO_VERDICTS = 'pipeline check: no verdicts'
+
+/** The verdict a report shows for a claim: its verdict, or NO_VERDICTS at the smoke scale. */
+export function shownVerdict(r: { study: { scale: ReproduceScale } | null }, c: { verdict: string }): string {
+  return verdictsAllowed(r.study?.scale) ? c.verdict : NO_VERDICTS
+}
 
 export interface ReproduceRequest {
   /** Dataset id or name. */
@@ -17,13 +43,15 @@ export interface ReproduceRequest {
   scale: ReproduceScale
   /** Number of seeds (1..n); default 3, the fewest that give a verdict. */
   seeds?: number
+  /** Default 'k-matched'. */
+  hyperparameters?: ReproduceHyperparameters
 }
 
 export const SCALE_DESCRIPTIONS: Record<ReproduceScale, string> = {
   smoke:
-    'a few minutes on a 2-core CPU (mnist-10k): cnn-small student, resnet8 / mlp teachers, 2,000 training images, 3 epochs (teachers 6); checks the pipeline, not the claims',
+    "a few minutes on a 2-core CPU (mnist-10k): cnn-small student, resnet8 / mlp teachers, 2,000 training images, 3 epochs (stronger and weaker teachers 6, the self teacher the student's 3); checks the pipeline: no verdicts",
   small:
-    '~2 h on 2 cores for a 60,000-image 28x28 dataset: cnn-small student, resnet8 / mlp teachers, all images, 5 epochs (teachers 8), one teacher per seed',
+    "~2 h on 2 cores for a 60,000-image 28x28 dataset: cnn-small student, resnet8 / mlp teachers, all images, 5 epochs (stronger and weaker teachers 8, the self teacher the student's 5), one teacher per seed",
   paper:
     "the repository's CIFAR-100 recipe (preset paper-cifar100: 200 epochs, mobilenetv2 student), one teacher per seed; days on a CPU, hours on a GPU",
 }
@@ -38,7 +66,7 @@ export function reproducePlan(req: ReproduceRequest): ExperimentPlanInput {
     name: `reproduce the paper (${req.scale}) on ${req.dataset}, ${n} seeds`,
     dataset: req.dataset,
     seeds,
-    reproduce: { scale: req.scale, seeds: n },
+    reproduce: { scale: req.scale, seeds: n, hyperparameters: req.hyperparameters ?? 'k-matched' },
   } satisfies ExperimentPlanInput
   switch (req.scale) {
     case 'smoke':
@@ -48,8 +76,9 @@ export function reproducePlan(req: ReproduceRequest): ExperimentPlanInput {
         strongerTeacher: 'resnet8',
         weakerTeacher: 'mlp',
         variants: ['baseline', 'lsr', 'kd', 're-kd', 'de-kd', 'tfkd-self', 'tfkd-reg'],
-        // Teachers train longer than students so that the KD teacher is measurably stronger; the
-        // de-kd teacher is its first-epoch snapshot.
+        // The stronger and weaker teachers train longer than students so that the KD teacher is
+        // measurably stronger; the de-kd teacher is its first-epoch snapshot. The self teacher trains
+        // the student's recipe (expandPlan).
         teacherEpochs: 6,
         deKdEpochs: [1],
         training: {
@@ -94,8 +123,14 @@ export function reproducePlan(req: ReproduceRequest): ExperimentPlanInput {
 }
 
 /** The command that reruns a study. */
-export function reproduceCommand(req: { dataset: string; scale: ReproduceScale; seeds: number }): string {
-  return `tfkd reproduce --dataset ${req.dataset} --scale ${req.scale} --seeds ${req.seeds}`
+export function reproduceCommand(req: {
+  dataset: string
+  scale: ReproduceScale
+  seeds: number
+  hyperparameters?: ReproduceHyperparameters
+}): string {
+  const hp = req.hyperparameters === 'repository' ? ' --hyperparameters repository' : ''
+  return `tfkd reproduce --dataset ${req.dataset} --scale ${req.scale} --seeds ${req.seeds}${hp}`
 }
 
 export const CLAIM_IDS = ['re-kd', 'de-kd', 'tfkd-self', 'tfkd-reg'] as const
@@ -169,7 +204,9 @@ export interface ReproReport {
   name: string
   datasetName: string
   /** The study's scale and seeds when it was planned by `tfkd reproduce` (else null). */
-  study: { scale: ReproduceScale; seeds: number } | null
+  study: { scale: ReproduceScale; seeds: number; hyperparameters?: ReproduceHyperparameters } | null
+  /** K, hyperparameters and what they amount to, epochs, convergence, whether verdicts are given. */
+  regime: StudyRegime | null
   selection: SelectionRule
   alpha: number
   /** Non-inferiority margin for "comparable" / "at least as good" (accuracy fraction). */

@@ -9,7 +9,7 @@ import { DEFAULT_RUN_CONFIG } from './defaults'
 import { AppError } from './errors'
 import { augmentFields, experimentPlanInput, trainingFields } from './plan'
 import { VARIANT_PARAMS, resolveVariantParams } from './variants'
-import { REPRODUCE_SCALES } from './reproduce'
+import { REPRODUCE_HYPERPARAMETERS, REPRODUCE_SCALES } from './reproduce'
 import { ON_BAD_ROWS } from './import-fields'
 import { MODEL_EXPORT_FORMATS, ONNX_EXECUTION_PROVIDERS, TEACHER_LOGITS_MODES, TENSOR_LAYOUTS } from './onnx'
 
@@ -123,6 +123,7 @@ export const inputSchemas = {
       dataset: z.string().min(1),
       scale: z.enum(REPRODUCE_SCALES),
       seeds: z.number().int().min(1).max(100).optional(),
+      hyperparameters: z.enum(REPRODUCE_HYPERPARAMETERS).optional(),
     })
     .strict(),
   'report:get': z.object({ experimentId: id, marginPp: z.number().min(0).max(50).optional() }).strict(),

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAppCore, type AppCore } from '../../src/core/app/app-core'
 import { createForkSpawner } from '../../src/core/services/fork-trainer'
 import { startWebServer, type WebServer } from '../../src/server/index'
-import { CLAIM_IDS, reproducePlan } from '../../src/shared/reproduce'
+import { CLAIM_IDS, NO_VERDICTS, reproducePlan } from '../../src/shared/reproduce'
 import type { ExperimentPlanInput } from '../../src/shared/plan'
 import { digits, writeImageFolder } from '../core/data/fixtures'
 import { seriousAxeViolations } from '../support/axe'
@@ -126,8 +126,9 @@ describe.skipIf(skip)('Report view end to end (a real CI-sized reproduction stud
       const claim = report.claims.find((c) => c.id === id)!
       // Title, a verdict, the comparison, n = 3 matched seeds, delta, CIs, Holm p, d_z, premises.
       expect(cells[0]).toContain(claim.title)
-      expect(cells[1]!.trim()).toMatch(/^(supported|contradicted|inconclusive|invalid premise)$/)
-      expect(cells[1]!.trim()).toBe(claim.verdict)
+      // A smoke-scale study checks the pipeline: no verdicts (the claim's own verdict is not shown).
+      expect(cells[1]!.trim()).toBe(NO_VERDICTS)
+      expect(claim.verdict).toMatch(/\w/)
       expect(cells[3]!.trim()).toBe('3')
       expect(cells[7]!.trim()).toMatch(/^(\d\.\d{3}|\d\.\de-\d+)$/)
       expect(cells[8]!.trim()).toMatch(/^-?\d+\.\d{2}$/)
@@ -137,6 +138,13 @@ describe.skipIf(skip)('Report view end to end (a real CI-sized reproduction stud
       // The paper's own numbers beside ours.
       expect(cells[10]).toMatch(/\d+\.\d{2} vs \d+\.\d{2}/)
     }
+    // The regime: K, K-matched values, what Tf-KD reg amounts to, epochs, the baseline's convergence.
+    const regime = (await page.getByTestId('report-regime').textContent())!
+    expect(regime).toContain('K = 10 classes; hyperparameters: K-matched')
+    expect(regime).toMatch(/Tf-KD reg acts as label smoothing with eps = \d\.\d\d at \d\.\d\dx the gradient/)
+    expect(regime).toContain('Baseline convergence: unknown') // 1 epoch: nothing to compare
+    expect(regime).toContain('no verdicts are given')
+    expect(await page.getByTestId('report-regime-table').locator('tbody tr').count()).toBe(7)
     // The teachers' measured accuracies are listed.
     const teachers = (await page.getByTestId('report-teachers').textContent())!
     for (const a of teacherAcc) expect(teachers).toContain(a)

@@ -3,8 +3,15 @@
  * figures, inline style, no script, no external resource: it opens from disk in any browser).
  */
 import { escapeLatex } from '../../shared/comparison'
-import type { ClaimComparison, ClaimResult, ReproReport } from '../../shared/reproduce'
+import {
+  shownVerdict,
+  type ClaimComparison,
+  type ClaimResult,
+  type ReproReport,
+} from '../../shared/reproduce'
 import { isSelectedOnTest, selectionTitle } from '../../shared/selection'
+import { regimeSentences } from '../../shared/regime'
+import { regimeHtml, regimeMarkdown } from './regime'
 
 export const REPORT_FORMATS = ['md', 'latex', 'html'] as const
 export type ReportFormat = (typeof REPORT_FORMATS)[number]
@@ -35,9 +42,9 @@ function methodText(r: ReproReport): string {
 }
 
 /** Markdown: one claim's comparisons, premise checks, per-seed pairs and the paper's numbers. */
-function claimSection(c: ReproReport['claims'][number]): string[] {
+function claimSection(r: ReproReport, c: ReproReport['claims'][number]): string[] {
   const L: string[] = []
-  L.push(`### ${c.title}`, '', `**Verdict: ${c.verdict}** (${c.reason}).`, '')
+  L.push(`### ${c.title}`, '', `**Verdict: ${shownVerdict(r, c)}** (${c.reason}).`, '')
   L.push('| comparison | n | Δ (pp) | 95% CI | adj. CI | p | p (Holm) | d_z | outcome |')
   L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
   for (const x of c.comparisons) {
@@ -68,6 +75,7 @@ export function renderMarkdown(r: ReproReport): string {
   )
   L.push(`Numbers: **${selectionTitle(r)}**.`, '')
   for (const w of r.warnings) L.push(`> ⚠ ${w}`, '')
+  L.push(...regimeMarkdown(r.regime))
   L.push('## Claims', '')
   L.push(
     '| claim | verdict | compared | n | Δ (pp) | 95% CI (unadj.) | adj. CI | p | p (Holm) | d_z | paper (CIFAR-100) |',
@@ -76,11 +84,11 @@ export function renderMarkdown(r: ReproReport): string {
   for (const c of r.claims) {
     const p = c.comparisons[0]!
     L.push(
-      `| ${c.title} | **${c.verdict}** | ${compLabel(p)} | ${p.n} | ${spp(p.delta)} | ${ci(p.ci)} | ${ci(p.ciAdjusted)} | ${pval(p.p)} | ${pval(p.pHolm)} | ${num(p.dz)} | ${paperText(c)[0] ?? '-'} |`,
+      `| ${c.title} | **${shownVerdict(r, c)}** | ${compLabel(p)} | ${p.n} | ${spp(p.delta)} | ${ci(p.ci)} | ${ci(p.ciAdjusted)} | ${pval(p.p)} | ${pval(p.pHolm)} | ${num(p.dz)} | ${paperText(c)[0] ?? '-'} |`,
     )
   }
   L.push('', `_${methodText(r)}._`, '')
-  for (const c of r.claims) L.push(...claimSection(c))
+  for (const c of r.claims) L.push(...claimSection(r, c))
   L.push(
     '## Teachers',
     '',
@@ -145,13 +153,14 @@ export function renderLatex(r: ReproReport): string {
         ci(p.ciAdjusted),
         pval(p.pHolm),
         num(p.dz),
-        tex(c.verdict),
+        tex(shownVerdict(r, c)),
       ].join(' & ') + ' \\\\',
     )
   }
   L.push('\\midrule', '\\multicolumn{8}{l}{Paper (CIFAR-100 top-1 \\%):} \\\\')
   for (const c of r.claims) for (const t of paperText(c)) L.push(`\\multicolumn{8}{l}{${tex(t)}} \\\\`)
   L.push('\\bottomrule', '\\end{tabular}', `% ${tex(methodText(r))}`, `% rerun: ${tex(r.command)}`)
+  if (r.regime) for (const line of regimeSentences(r.regime)) L.push(`% ${tex(line)}`)
   return L.join('\n') + '\n'
 }
 
@@ -306,7 +315,8 @@ export function renderHtml(r: ReproReport): string {
   const rows = r.claims
     .map((c) => {
       const p = c.comparisons[0]!
-      return `<tr><td>${esc(c.title)}</td><td class="v ${VERDICT_CLASS[c.verdict]}">${esc(c.verdict)}</td><td>${esc(compLabel(p))}</td><td>${p.n}</td><td>${spp(p.delta)}</td><td>${ci(p.ci)}</td><td>${ci(p.ciAdjusted)}</td><td>${pval(p.p)}</td><td>${pval(p.pHolm)}</td><td>${num(p.dz)}</td><td class="paper">${paperText(c).map(esc).join('<br>')}</td></tr>`
+      const v = shownVerdict(r, c)
+      return `<tr><td>${esc(c.title)}</td><td class="v ${VERDICT_CLASS[v] ?? 'meh'}">${esc(v)}</td><td>${esc(compLabel(p))}</td><td>${p.n}</td><td>${spp(p.delta)}</td><td>${ci(p.ci)}</td><td>${ci(p.ciAdjusted)}</td><td>${pval(p.p)}</td><td>${pval(p.pHolm)}</td><td>${num(p.dz)}</td><td class="paper">${paperText(c).map(esc).join('<br>')}</td></tr>`
     })
     .join('')
   const details = r.claims
@@ -326,7 +336,8 @@ export function renderHtml(r: ReproReport): string {
       const plots = c.comparisons
         .map((x) => dotPlot(x, `${x.variant} vs ${x.reference}, per seed (${selectionTitle(r)})`))
         .join('')
-      return `<section class="claim"><h3>${esc(c.title)}</h3><p><b class="v ${VERDICT_CLASS[c.verdict]}">${esc(c.verdict)}</b>: ${esc(c.reason)}</p><table><tr><th>comparison</th><th>n</th><th>Δ pp</th><th>95% CI (unadj.)</th><th>adj. CI</th><th>p</th><th>p (Holm)</th><th>d_z</th><th>outcome</th></tr>${comps}</table><ul>${prem}</ul><div class="figs">${plots}</div></section>`
+      const v = shownVerdict(r, c)
+      return `<section class="claim"><h3>${esc(c.title)}</h3><p><b class="v ${VERDICT_CLASS[v] ?? 'meh'}">${esc(v)}</b>: ${esc(c.reason)}</p><table><tr><th>comparison</th><th>n</th><th>Δ pp</th><th>95% CI (unadj.)</th><th>adj. CI</th><th>p</th><th>p (Holm)</th><th>d_z</th><th>outcome</th></tr>${comps}</table><ul>${prem}</ul><div class="figs">${plots}</div></section>`
     })
     .join('')
   const teachers = r.teachers
@@ -350,6 +361,7 @@ figure{margin:4px 0}figcaption{font-size:12px;color:#555;max-width:620px}pre{bac
 <p>Experiment ${r.experimentId} on <b>${esc(r.datasetName)}</b>${r.study ? `, scale <b>${r.study.scale}</b>, ${r.study.seeds} seeds` : ''}.</p>
 <p class="${onTest ? 'warn' : ''}" id="selection">Numbers: ${esc(selectionTitle(r))}</p>
 ${r.warnings.map((w) => `<p class="warn">⚠ ${esc(w)}</p>`).join('')}
+${regimeHtml(r.regime)}
 <h2>Claims</h2>
 <table id="claims"><tr><th>claim</th><th>verdict</th><th>compared</th><th>n</th><th>Δ pp</th><th>95% CI (unadj.)</th><th>adj. CI</th><th>p</th><th>p (Holm)</th><th>d_z</th><th>paper (CIFAR-100 top-1 %)</th></tr>${rows}</table>
 <p class="paper">${esc(methodText(r))}</p>

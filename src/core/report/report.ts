@@ -14,6 +14,7 @@ import { evaluateClaims, type StudyStudent } from '../analysis/claims'
 import { compareRuns } from '../analysis/compare'
 import { mean } from '../analysis/stats'
 import { kWarnings, teacherMeasure } from '../services/plan-compare'
+import { studyRegime } from './regime'
 import type { Store } from '../store/store'
 
 export interface ReportOptions {
@@ -46,6 +47,8 @@ function rerunCommand(plan: ResolvedPlan | null, datasetName: string, experiment
       dataset: datasetName,
       scale: plan.reproduce.scale,
       seeds: plan.reproduce.seeds,
+      // Studies planned before the choice was recorded ran the repository's values.
+      hyperparameters: plan.reproduce.hyperparameters ?? 'repository',
     })
   }
   return `tfkd run --plan plan.json   # plan.json: the configuration below (experiment ${experimentId})`
@@ -127,6 +130,7 @@ export function buildReport(store: Store, experimentId: number, opts: ReportOpti
     name: e.name,
     datasetName: e.datasetName,
     study: plan?.reproduce ?? null,
+    regime: ds ? studyRegime(store, runs, ds.classNames.length, plan?.reproduce ?? null) : null,
     selection: table.selection,
     alpha,
     margin,
