@@ -78,8 +78,18 @@ export function hyperparameterSentence(r: StudyRegime): string {
   return `K = ${k} classes; hyperparameters: ${what[r.hyperparameters]}${asked}.`
 }
 
+/** In words: the effective KD weight of each distilling variant, and the repository's at K = 100. */
+export function weightSentence(r: StudyRegime): string | null {
+  const kd = r.variants.filter((v) => v.weight !== null && v.variant !== 'tfkd-reg')
+  if (!kd.length) return null
+  return (
+    `Effective KD weight w = alpha T^2 m / K: ${kd.map((v) => `${v.variant} ${n2(v.weight)}`).join(', ')} ` +
+    `(the repository's values at K = 100: ${kd.map((v) => n2(v.weightAt100)).join(', ')}).`
+  )
+}
+
 /** In words: what Tf-KD reg amounts to. */
-function regSentence(r: StudyRegime): string | null {
+export function regSentence(r: StudyRegime): string | null {
   const reg = r.variants.find((v) => v.variant === 'tfkd-reg')
   if (!reg || reg.smoothing === null) return null
   const lsr = r.variants.find((v) => v.variant === 'lsr')
@@ -106,7 +116,7 @@ export function regimeSentences(r: StudyRegime): string[] {
   const teachers = r.epochs.teachers.map((t) => `${t.model} ${t.epochs}`).join(', ')
   return [
     hyperparameterSentence(r),
-    ...(regSentence(r) ? [regSentence(r)!] : []),
+    ...[weightSentence(r), regSentence(r)].filter((x): x is string => x !== null),
     `Epochs: students ${r.epochs.students.join('/') || '-'}${teachers ? `; teachers ${teachers}` : ''}.`,
     convergenceSentence(r.convergence),
     ...(r.verdicts

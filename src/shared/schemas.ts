@@ -126,6 +126,13 @@ export const inputSchemas = {
       hyperparameters: z.enum(REPRODUCE_HYPERPARAMETERS).optional(),
     })
     .strict(),
+  'reproduce:power': z
+    .object({
+      dataset: z.string().min(1),
+      scale: z.enum(REPRODUCE_SCALES),
+      seeds: z.number().int().min(1).max(100),
+    })
+    .strict(),
   'report:get': z.object({ experimentId: id, marginPp: z.number().min(0).max(50).optional() }).strict(),
   'report:render': z
     .object({

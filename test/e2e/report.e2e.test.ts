@@ -170,6 +170,13 @@ describe.skipIf(skip)('Report view end to end (a real CI-sized reproduction stud
       .toMatch(
         /Will plan 24 runs \(3 teachers, 21 students\) on mnist-10k: baseline, lsr, kd, re-kd, de-kd, tfkd-self, tfkd-reg over 3 seeds; about \S+/,
       )
+    // ... and the power those seeds will have, from an assumed spread (no earlier smoke study on
+    // mnist-10k), with a suggested seed count one click away.
+    const power = page.getByTestId('repro-power')
+    await expect.poll(() => power.textContent()).toMatch(/Power with 3 seeds .*sd 0\.50 pp, assumed/)
+    expect(await power.textContent()).toMatch(/re-kd vs baseline, the paper's \+1\.41 pp: power 0\.\d\d/)
+    await page.getByTestId('repro-use-suggested').click()
+    await expect.poll(() => page.getByTestId('repro-seeds').inputValue()).toBe('5')
     await page.getByTestId('repro-seeds').fill('2')
     await expect.poll(() => plan.textContent()).toMatch(/Will plan 17 runs \(3 teachers, 14 students\)/)
     expect(await page.getByTestId('repro-start').isEnabled()).toBe(true)

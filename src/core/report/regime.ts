@@ -14,8 +14,11 @@ import {
 import {
   CONVERGENCE_TOLERANCE,
   REGIME_HEAD,
+  hyperparameterSentence,
   regimeRows,
   regimeSentences,
+  regSentence,
+  weightSentence,
   type Convergence,
   type HyperparameterForm,
   type RegimeVariant,
@@ -153,4 +156,41 @@ export function regimeHtml(r: StudyRegime | null): string {
     .map((row) => `<tr>${row.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
     .join('')
   return `<h2>Regime</h2><ul id="regime">${items}</ul><table id="regime-table"><tr>${REGIME_HEAD.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${body}</table>`
+}
+
+/**
+ * Before a study runs: what its planned hyperparameters amount to at K (the first planned student of
+ * each variant), in the words the report will use, with a warning for the repository's values at
+ * K != 100.
+ */
+export function plannedRegimeLines(
+  k: number,
+  requested: 'k-matched' | 'repository',
+  configs: readonly { variant: VariantId; variantParams: Record<string, unknown> }[],
+): string[] {
+  const variants = (Object.keys(VARIANTS) as VariantId[]).flatMap((v) => {
+    const c = configs.find((x) => x.variant === v)
+    return c ? [regimeVariant(v, c.variantParams, k)] : []
+  })
+  const forms = new Set(variants.map((v) => v.form).filter((f) => f !== null))
+  const r: StudyRegime = {
+    classes: k,
+    requested,
+    hyperparameters: forms.size > 1 ? 'mixed' : ([...forms][0] ?? 'repository'),
+    variants,
+    epochs: { students: [], teachers: [] },
+    convergence: baselineConvergence([]),
+    verdicts: true,
+  }
+  const warn =
+    requested === 'repository' && k !== REFERENCE_CLASSES
+      ? [
+          `warning: the repository's values were tuned at K = 100; at K = ${k} they are a different loss (drop --hyperparameters repository for K-matched values)`,
+        ]
+      : []
+  return [
+    hyperparameterSentence(r),
+    ...[weightSentence(r), regSentence(r)].filter((x): x is string => x !== null),
+    ...warn,
+  ]
 }
