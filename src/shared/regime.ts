@@ -4,6 +4,7 @@
  * effective KD weight, Tf-KD reg's smoothing and gradient scale), the epochs, and whether the baseline
  * had converged. Built by core/report/regime.ts; TF-free so the Report view reads the same data.
  */
+import { shortParams } from './appendix'
 import { REFERENCE_CLASSES } from './k-dependence'
 import type { VariantId } from './types'
 
@@ -129,9 +130,7 @@ export function regimeSentences(r: StudyRegime): string[] {
 export function regimeRows(r: StudyRegime): string[][] {
   return r.variants.map((v) => [
     v.variant,
-    Object.entries(v.params)
-      .map(([key, x]) => `${key} ${typeof x === 'number' ? Number(x.toPrecision(4)) : String(x)}`)
-      .join(', ') || '-',
+    shortParams(v.params),
     v.form ?? '-',
     v.weight === null ? '-' : `${n2(v.weight)} (K = 100: ${n2(v.weightAt100)})`,
     n2(v.smoothing),

@@ -8,6 +8,7 @@ import type { ExperimentPlanInput } from './plan'
 import type { VariantId } from './types'
 import type { SelectionRule } from './selection'
 import type { StudyRegime } from './regime'
+import type { ReportAppendix } from './appendix'
 
 export const REPRODUCE_SCALES = ['smoke', 'small', 'paper'] as const
 export type ReproduceScale = (typeof REPRODUCE_SCALES)[number]
@@ -207,6 +208,8 @@ export interface ReproReport {
   study: { scale: ReproduceScale; seeds: number; hyperparameters?: ReproduceHyperparameters } | null
   /** K, hyperparameters and what they amount to, epochs, convergence, whether verdicts are given. */
   regime: StudyRegime | null
+  /** Per-variant mean ± sd with hyperparameters, effects with intervals, per-class effects. */
+  appendix: ReportAppendix | null
   selection: SelectionRule
   alpha: number
   /** Non-inferiority margin for "comparable" / "at least as good" (accuracy fraction). */

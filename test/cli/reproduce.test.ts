@@ -84,7 +84,8 @@ describe('tfkd reproduce (smoke) and tfkd report', () => {
       expect(md).toContain('Numbers: **Test accuracy at the epoch chosen on validation**')
       expect(md).toContain('tfkd reproduce --dataset mnist-10k --scale smoke --seeds 3')
       expect(md).toMatch(/backends: (wasm|tensorflow|cpu|webgpu|tensorflow-gpu)/)
-      expect(md).toContain("The paper's numbers (CIFAR-100 top-1 %)")
+      expect(md).toContain("The paper's numbers (CIFAR-100 top-1 %, other architectures, selected on test):")
+      expect(md).toContain('## Appendix: per-variant results')
     },
     TEN_MINUTES + 60_000,
   )

@@ -145,6 +145,13 @@ describe.skipIf(skip)('Report view end to end (a real CI-sized reproduction stud
     expect(regime).toContain('Baseline convergence: unknown') // 1 epoch: nothing to compare
     expect(regime).toContain('no verdicts are given')
     expect(await page.getByTestId('report-regime-table').locator('tbody tr').count()).toBe(7)
+    // The appendix: one row per variant with mean ± sd and hyperparameters, per-class effects.
+    const appendix = page.getByTestId('report-appendix')
+    expect(await appendix.locator('tbody tr').count()).toBe(7)
+    expect(await appendix.locator('tbody tr').nth(2).textContent()).toMatch(
+      /kd\s*alpha 0\.95, T 20, m 0\.1\s*k-matched\s*3\s*\d+\.\d\d ± \d+\.\d\d/,
+    )
+    expect(await page.getByTestId('report-per-class').locator('tbody tr').count()).toBe(10)
     // The teachers' measured accuracies are listed.
     const teachers = (await page.getByTestId('report-teachers').textContent())!
     for (const a of teacherAcc) expect(teachers).toContain(a)

@@ -12,6 +12,7 @@ import {
 import { isSelectedOnTest, selectionTitle } from '../../shared/selection'
 import { regimeSentences } from '../../shared/regime'
 import { regimeHtml, regimeMarkdown } from './regime'
+import { appendixHtml, appendixLatex, appendixMarkdown } from './appendix'
 
 export const REPORT_FORMATS = ['md', 'latex', 'html'] as const
 export type ReportFormat = (typeof REPORT_FORMATS)[number]
@@ -60,7 +61,7 @@ function claimSection(r: ReproReport, c: ReproReport['claims'][number]): string[
     L.push(
       `- ${x.variant} vs ${x.reference}: ${x.pairs.map(([s, a, b]) => `seed ${s} ${pct(a)} / ${pct(b)}`).join('; ')}`,
     )
-  L.push('', "The paper's numbers (CIFAR-100 top-1 %):", '')
+  L.push('', "The paper's numbers (CIFAR-100 top-1 %, other architectures, selected on test):", '')
   for (const t of paperText(c)) L.push(`- ${t}`)
   L.push('')
   return L
@@ -78,7 +79,7 @@ export function renderMarkdown(r: ReproReport): string {
   L.push(...regimeMarkdown(r.regime))
   L.push('## Claims', '')
   L.push(
-    '| claim | verdict | compared | n | Δ (pp) | 95% CI (unadj.) | adj. CI | p | p (Holm) | d_z | paper (CIFAR-100) |',
+    '| claim | verdict | compared | n | Δ (pp) | 95% CI (unadj.) | adj. CI | p | p (Holm) | d_z | paper (CIFAR-100, other architectures, selected on test) |',
   )
   L.push('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
   for (const c of r.claims) {
@@ -89,6 +90,7 @@ export function renderMarkdown(r: ReproReport): string {
   }
   L.push('', `_${methodText(r)}._`, '')
   for (const c of r.claims) L.push(...claimSection(r, c))
+  L.push(...appendixMarkdown(r))
   L.push(
     '## Teachers',
     '',
@@ -157,10 +159,14 @@ export function renderLatex(r: ReproReport): string {
       ].join(' & ') + ' \\\\',
     )
   }
-  L.push('\\midrule', '\\multicolumn{8}{l}{Paper (CIFAR-100 top-1 \\%):} \\\\')
+  L.push(
+    '\\midrule',
+    '\\multicolumn{8}{l}{Paper (CIFAR-100 top-1 \\%, other architectures, selected on test):} \\\\',
+  )
   for (const c of r.claims) for (const t of paperText(c)) L.push(`\\multicolumn{8}{l}{${tex(t)}} \\\\`)
   L.push('\\bottomrule', '\\end{tabular}', `% ${tex(methodText(r))}`, `% rerun: ${tex(r.command)}`)
   if (r.regime) for (const line of regimeSentences(r.regime)) L.push(`% ${tex(line)}`)
+  L.push(...appendixLatex(r))
   return L.join('\n') + '\n'
 }
 
@@ -363,10 +369,11 @@ figure{margin:4px 0}figcaption{font-size:12px;color:#555;max-width:620px}pre{bac
 ${r.warnings.map((w) => `<p class="warn">⚠ ${esc(w)}</p>`).join('')}
 ${regimeHtml(r.regime)}
 <h2>Claims</h2>
-<table id="claims"><tr><th>claim</th><th>verdict</th><th>compared</th><th>n</th><th>Δ pp</th><th>95% CI (unadj.)</th><th>adj. CI</th><th>p</th><th>p (Holm)</th><th>d_z</th><th>paper (CIFAR-100 top-1 %)</th></tr>${rows}</table>
+<table id="claims"><tr><th>claim</th><th>verdict</th><th>compared</th><th>n</th><th>Δ pp</th><th>95% CI (unadj.)</th><th>adj. CI</th><th>p</th><th>p (Holm)</th><th>d_z</th><th>paper (CIFAR-100 top-1 %, other architectures, selected on test)</th></tr>${rows}</table>
 <p class="paper">${esc(methodText(r))}</p>
 <h2>Figures</h2><div class="figs">${curvesPlot(r)}${deKdPlot(r)}</div>
 ${details}
+${appendixHtml(r)}
 <h2>Teachers</h2><table><tr><th>run</th><th>model</th><th>seed</th><th>test acc %</th><th>epochs</th></tr>${teachers}</table>
 <h2>Environment</h2><ul><li>tfkd-studio ${esc(env.appVersion)}, Node ${esc(env.node)}, ${esc(env.platform)}</li><li>${esc(env.cpu)}, ${env.cores} cores, ${env.memoryGiB} GiB</li><li>backends: ${esc(env.backends.join(', ') || '-')}; devices: ${esc(env.devices.join(', ') || '-')}</li><li>runs: ${esc(JSON.stringify(r.runCounts))}</li></ul>
 <h2>Rerun</h2><pre>${esc(r.command)}</pre>

@@ -15,6 +15,7 @@ import { compareRuns } from '../analysis/compare'
 import { mean } from '../analysis/stats'
 import { kWarnings, teacherMeasure } from '../services/plan-compare'
 import { studyRegime } from './regime'
+import { buildAppendix } from './appendix'
 import type { Store } from '../store/store'
 
 export interface ReportOptions {
@@ -131,6 +132,7 @@ export function buildReport(store: Store, experimentId: number, opts: ReportOpti
     datasetName: e.datasetName,
     study: plan?.reproduce ?? null,
     regime: ds ? studyRegime(store, runs, ds.classNames.length, plan?.reproduce ?? null) : null,
+    appendix: ds ? buildAppendix(store, runs, ds.classNames, resolution) : null,
     selection: table.selection,
     alpha,
     margin,
