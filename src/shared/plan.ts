@@ -95,6 +95,13 @@ export const experimentPlanInput = z
     teacherEpochs: z.number().int().min(1).max(10_000).optional(),
     /** de-kd teachers: the stronger teacher's checkpoints at these epochs (repository: 1). */
     deKdEpochs: z.array(z.number().int().min(1)).min(1).max(50).optional(),
+    /**
+     * de-kd teachers as their own runs: the stronger teacher's recipe (model, seed, split) trained for
+     * exactly each `deKdEpochs` count, so the poor teacher's accuracy is measured on the test split at
+     * its last epoch (a snapshot of a longer run has only a validation accuracy at that epoch). Set by
+     * `tfkd reproduce`; default false (snapshots).
+     */
+    poorTeacherRuns: z.boolean().optional(),
     /** de-kd teachers by accuracy instead: the first snapshot reaching each validation accuracy (0..1). */
     deKdTargetAccuracies: z.array(z.number().gt(0).lt(1)).min(1).max(50).optional(),
     /** Existing completed runs to use as teachers instead of training new ones. */
@@ -159,6 +166,7 @@ export interface ResolvedPlan {
   teacherEpochs: number
   deKdEpochs: number[]
   deKdTargetAccuracies: number[] | null
+  poorTeacherRuns: boolean
   reuseTeachers: { stronger?: number; weaker?: number; self?: number }
   importedTeachers: { stronger?: number; weaker?: number; self?: number }
   teacherLogits: TeacherLogitsMode
@@ -321,6 +329,7 @@ export function resolvePlan(input: ExperimentPlanInput): ResolvedPlan {
     teacherEpochs: pick('teacherEpochs') ?? training.epochs,
     deKdEpochs: pick('deKdEpochs') ?? [1],
     deKdTargetAccuracies: pick('deKdTargetAccuracies') ?? null,
+    poorTeacherRuns: p.poorTeacherRuns ?? false,
     reuseTeachers: pick('reuseTeachers') ?? {},
     importedTeachers: p.importedTeachers ?? {},
     teacherLogits: p.teacherLogits ?? 'per-batch',
@@ -437,7 +446,29 @@ export function expandPlanIn(kinds: TeacherKindTable, plan: ResolvedPlan): Plann
       }
     }
   }
-  return runs
+  return plan.poorTeacherRuns ? withPoorTeacherRuns(runs) : runs
+}
+
+/**
+ * `poorTeacherRuns`: every student taught by a snapshot (epoch e of a planned teacher run) gets its
+ * own teacher run instead, that teacher's config trained for exactly e epochs (key `<teacher>@e<e>`),
+ * and learns from its final epoch; teachers no student needs any more are dropped.
+ */
+function withPoorTeacherRuns(runs: readonly PlannedRun[]): PlannedRun[] {
+  const teachers = new Map(runs.filter((r) => r.role === 'teacher').map((r) => [r.key, r]))
+  const poor = new Map<string, PlannedRun>()
+  const students = runs
+    .filter((r) => r.role !== 'teacher')
+    .map((r): PlannedRun => {
+      const t = r.teacher
+      const base = t && t.epoch !== null ? teachers.get(t.key) : undefined
+      if (!t || !base || t.epoch === null) return r
+      const key = `${t.key}@e${t.epoch}`
+      if (!poor.has(key)) poor.set(key, { ...base, key, config: { ...base.config, epochs: t.epoch } })
+      return { ...r, teacher: { ...t, key, epoch: null } }
+    })
+  const used = new Set(students.map((r) => r.teacher?.key))
+  return [...[...teachers.values(), ...poor.values()].filter((t) => used.has(t.key)), ...students]
 }
 
 export { needsTeacher }

@@ -68,6 +68,8 @@ export function reproducePlan(req: ReproduceRequest): ExperimentPlanInput {
     dataset: req.dataset,
     seeds,
     reproduce: { scale: req.scale, seeds: n, hyperparameters: req.hyperparameters ?? 'k-matched' },
+    // The De-KD teacher is its own run of deKdEpochs epochs, so its accuracy is measured on test.
+    poorTeacherRuns: true,
   } satisfies ExperimentPlanInput
   switch (req.scale) {
     case 'smoke':
@@ -225,6 +227,8 @@ export interface ReproReport {
     seed: number
     teacherEpoch: number
     teacherAccuracy: number
+    /** 'test': the teacher's own run ended at the snapshot (poorTeacherRuns); else validation. */
+    teacherAccuracySplit?: 'test' | 'validation' | null
     studentAccuracy: number
     fellBack: boolean
   }[]

@@ -39,7 +39,7 @@ describe('tfkd reproduce: power before the study', () => {
   it('states the power of the planned seeds from an assumed spread, the suggestion, and the K-matched regime', () => {
     const r = tfkd('--scale', 'small', '--seeds', '3')
     expect(r.code, r.err).toBe(0)
-    expect(runsOf(r.out)).toBe(30) // stdout stays the plan's JSON
+    expect(runsOf(r.out)).toBe(33) // stdout stays the plan's JSON
     const expected = studyPower(3, { sd: ASSUMED_SD, source: 'assumed', detail: '' })
     expect(r.err).toMatch(
       /^Power with 3 seeds \(two-sided paired t-test at alpha 0\.0125 per claim.*sd 0\.50 pp, assumed: no earlier small study on mnist-10k/m,
@@ -59,11 +59,11 @@ describe('tfkd reproduce: power before the study', () => {
   it('--seeds auto takes the suggestion, lowered to what --budget runs allow; a budget too small is refused', () => {
     const tight = tfkd('--scale', 'small', '--seeds', 'auto', '--budget', '45')
     expect(tight.code, tight.err).toBe(0)
-    expect(tight.err).toContain('--seeds auto: 4 seeds, 40 runs, the most that fit --budget 45')
-    expect(runsOf(tight.out)).toBe(40) // small: 3 teachers + 7 students per seed
+    expect(tight.err).toContain('--seeds auto: 4 seeds, 44 runs, the most that fit --budget 45')
+    expect(runsOf(tight.out)).toBe(44) // small: 4 teachers + 7 students per seed
     const over = tfkd('--scale', 'small', '--seeds', '5', '--budget', '40')
     expect(over.code).not.toBe(0)
-    expect(over.err).toContain('--budget: 5 seeds plan 50 runs, more than the budget of 40')
+    expect(over.err).toContain('--budget: 5 seeds plan 55 runs, more than the budget of 40')
     // The choice itself, with the same run counts.
     const runsFor = (n: number) => 10 * n
     expect(seedsWithinBudget(5, null, runsFor)).toEqual({ seeds: 5, runs: 50, limitedBy: 'power' })

@@ -1,6 +1,6 @@
 /**
  * The reproduction study end to end, as a user runs it: `tfkd reproduce --scale smoke` on mnist-10k
- * in a real process (real training, 24 runs), its Markdown and HTML reports, `tfkd report` in every
+ * in a real process (real training, 25 runs), its Markdown and HTML reports, `tfkd report` in every
  * format, and the HTML report opened in real Chromium with its figures (screenshot in
  * docs/screenshots/report.png). The smoke scale must finish in under 10 minutes on a 2-core CPU.
  */
@@ -53,7 +53,7 @@ describe('tfkd reproduce (smoke) and tfkd report', () => {
       process.stderr.write(`tfkd reproduce --scale smoke: ${(wallMs / 1000).toFixed(0)} s wall\n`)
       expect(r.signal, 'the smoke study ran past 10 minutes').toBeNull()
       expect(r.code, r.err).toBe(0)
-      expect(r.out).toMatch(/24 runs \(3 teachers\)/)
+      expect(r.out).toMatch(/25 runs \(4 teachers\)/)
       for (const title of [
         /\(a\) KD from a weaker teacher/,
         /\(b\) A poorly trained teacher/,

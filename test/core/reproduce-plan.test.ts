@@ -30,7 +30,7 @@ describe('reproduction plans', () => {
     const core = openCore()
     try {
       const p = core.plans.preview(reproducePlan({ dataset: 'mnist-10k', scale: 'smoke', seeds: 3 }))
-      expect(p.teachers).toBe(3)
+      expect(p.teachers).toBe(4)
       expect(p.students).toBe(21)
       expect(new Set(p.runs.map((r) => r.splitSeed))).toEqual(new Set([1]))
       // The stronger and weaker teachers train 6 epochs; the self teacher the student's recipe (3).
@@ -38,11 +38,17 @@ describe('reproduction plans', () => {
         ['teacher:stronger', 'resnet8', 6],
         ['teacher:weaker', 'mlp', 6],
         ['teacher:self', 'cnn-small', 3],
+        // De-KD's poor teacher: the stronger teacher's recipe for exactly 1 epoch, its own run, so its
+        // accuracy is measured on the test split at its last epoch.
+        ['teacher:stronger@e1', 'resnet8', 1],
       ])
       const self = p.runs.find((r) => r.key === 'teacher:self')!
       const student = p.runs.find((r) => r.key === 'student:baseline:1')!
       expect([self.maxTrainSamples, self.splitSeed]).toEqual([student.maxTrainSamples, student.splitSeed])
-      expect(p.runs.find((r) => r.key === 'student:de-kd@1:2')?.teacher).toBe('teacher:stronger@1')
+      expect(p.runs.find((r) => r.key === 'student:de-kd@1:2')?.teacher).toBe('teacher:stronger@e1')
+      const strong = p.runs.find((r) => r.key === 'teacher:stronger')!
+      const poor = p.runs.find((r) => r.key === 'teacher:stronger@e1')!
+      expect([poor.seed, poor.splitSeed]).toEqual([strong.seed, strong.splitSeed])
       expect(core.plans.list()).toHaveLength(0) // a preview stores nothing
     } finally {
       await core.close()
@@ -109,7 +115,7 @@ describe('reproduction plans', () => {
       expect(r.dataset.counts).toMatchObject({ train: 60_000, test: 10_000 })
       const p = core.plans.preview(reproducePlan({ dataset: 'fashion-mnist', scale: 'small', seeds: 3 }))
       expect(p.dataset).toMatchObject({ inputShape: [28, 28, 1], classes: 10 })
-      expect(p.teachers).toBe(9) // stronger, weaker, self x 3 seeds
+      expect(p.teachers).toBe(12) // stronger, weaker, self, the 1-epoch poor teacher x 3 seeds
       expect(p.students).toBe(21)
       const teachers = p.runs.filter((x) => x.role === 'teacher')
       expect(teachers.map((t) => [t.key, t.seed, t.splitSeed, t.epochs])).toContainEqual([
@@ -120,7 +126,7 @@ describe('reproduction plans', () => {
       ])
       // student seed i learns from teacher i and holds out the same validation images
       for (const s of p.runs.filter((x) => x.role === 'student' && x.teacher)) {
-        expect(s.teacher).toMatch(new RegExp(`:${s.seed}(@\\d+)?$`))
+        expect(s.teacher).toMatch(new RegExp(`:${s.seed}(@e?\\d+)?$`))
         expect(s.splitSeed).toBe(s.seed)
       }
       expect(p.runs.every((x) => x.maxTrainSamples === 0)).toBe(true)

@@ -119,7 +119,7 @@ describe.skipIf(skip)('Report view end to end (a real CI-sized reproduction stud
     const report = await core.handlers['report:get']({ experimentId })
     expect(report.study).toEqual({ scale: 'smoke', seeds: 3 })
     const teacherAcc = report.teachers.map((t) => `${(100 * t.accuracy!).toFixed(2)}%`)
-    expect(teacherAcc).toHaveLength(3)
+    expect(teacherAcc).toHaveLength(4)
     for (const id of CLAIM_IDS) {
       const row = page.getByTestId(`claim-${id}`)
       const cells = await row.locator('td').allTextContents()
@@ -175,7 +175,7 @@ describe.skipIf(skip)('Report view end to end (a real CI-sized reproduction stud
     await expect
       .poll(() => plan.textContent())
       .toMatch(
-        /Will plan 24 runs \(3 teachers, 21 students\) on mnist-10k: baseline, lsr, kd, re-kd, de-kd, tfkd-self, tfkd-reg over 3 seeds; about \S+/,
+        /Will plan 25 runs \(4 teachers, 21 students\) on mnist-10k: baseline, lsr, kd, re-kd, de-kd, tfkd-self, tfkd-reg over 3 seeds; about \S+/,
       )
     // ... and the power those seeds will have, from an assumed spread (no earlier smoke study on
     // mnist-10k), with a suggested seed count one click away.
@@ -185,7 +185,7 @@ describe.skipIf(skip)('Report view end to end (a real CI-sized reproduction stud
     await page.getByTestId('repro-use-suggested').click()
     await expect.poll(() => page.getByTestId('repro-seeds').inputValue()).toBe('5')
     await page.getByTestId('repro-seeds').fill('2')
-    await expect.poll(() => plan.textContent()).toMatch(/Will plan 17 runs \(3 teachers, 14 students\)/)
+    await expect.poll(() => plan.textContent()).toMatch(/Will plan 18 runs \(4 teachers, 14 students\)/)
     expect(await page.getByTestId('repro-start').isEnabled()).toBe(true)
     await page.getByTestId('repro-scale').selectOption('paper')
     await page.getByTestId('repro-data-problem').waitFor()

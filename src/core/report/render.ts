@@ -103,7 +103,7 @@ export function renderMarkdown(r: ReproReport): string {
     L.push('', 'De-KD snapshots (teacher accuracy at the snapshot → student):', '')
     for (const d of r.deKd)
       L.push(
-        `- seed ${d.seed}: teacher epoch ${d.teacherEpoch} ${pct(d.teacherAccuracy)}% → student ${pct(d.studentAccuracy)}%${d.fellBack ? ' (fell back to the best epoch)' : ''}`,
+        `- seed ${d.seed}: teacher epoch ${d.teacherEpoch} ${pct(d.teacherAccuracy)}% (${d.teacherAccuracySplit ?? 'validation'}) → student ${pct(d.studentAccuracy)}%${d.fellBack ? ' (fell back to the best epoch)' : ''}`,
       )
   }
   L.push('', '## Environment', '')

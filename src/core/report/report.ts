@@ -89,6 +89,7 @@ function collectStudents(
         seed: r.seed,
         teacherEpoch: s.teacherEpoch,
         teacherAccuracy: s.teacherAccuracy,
+        teacherAccuracySplit: m.teacherAccuracySplit ?? null,
         studentAccuracy: s.accuracy,
         fellBack: s.teacherFellBack,
       })

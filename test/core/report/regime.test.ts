@@ -25,7 +25,12 @@ afterAll(() => core.close())
 /** Every student at 90% + a per-variant offset; baselines rising by `rise` per epoch. */
 function outcome(rise: number) {
   return (r: SyntheticRun) => {
-    const acc = r.role === 'teacher' ? 0.95 : 0.9 + (r.variant === 'kd' ? 0.01 : 0) + r.seed * 0.001
+    const acc =
+      r.role === 'teacher'
+        ? r.epochs === 1
+          ? 0.3
+          : 0.95
+        : 0.9 + (r.variant === 'kd' ? 0.01 : 0) + r.seed * 0.001
     const val = Array.from({ length: r.epochs }, (_, i) =>
       r.variant === 'baseline' ? acc - rise * (r.epochs - 1 - i) : acc,
     )
@@ -57,8 +62,14 @@ describe('the report states the regime', () => {
         { model: 'resnet8', epochs: 6 },
         { model: 'mlp', epochs: 6 },
         { model: 'cnn-small', epochs: 3 },
+        { model: 'resnet8', epochs: 1 },
       ],
     })
+    // De-KD's poor teacher is its own 1-epoch run: its accuracy is its test accuracy.
+    expect(r.deKd).toHaveLength(3)
+    for (const d of r.deKd)
+      expect(d).toMatchObject({ teacherEpoch: 1, teacherAccuracy: 0.3, teacherAccuracySplit: 'test' })
+    expect(renderReport(r, 'md')).toMatch(/teacher epoch 1 30\.00% \(test\) → student/)
     // 2 pp per epoch: from epoch 2 to 3 the baseline rose by 2 pp in every seed.
     expect(g.convergence).toMatchObject({ status: 'unconverged', from: 2, epochs: 3, rising: 3, seeds: 3 })
     expect(g.convergence.rise).toBeCloseTo(0.02, 10)
@@ -67,7 +78,7 @@ describe('the report states the regime', () => {
     expect(md).toContain('## Regime')
     expect(md).toContain('K = 10 classes; hyperparameters: K-matched (KL multiplier m = K / 100 = 0.100')
     expect(md).toMatch(/Tf-KD reg acts as label smoothing with eps = 0\.14 at 0\.06x the gradient/)
-    expect(md).toContain('Epochs: students 3; teachers resnet8 6, mlp 6, cnn-small 3.')
+    expect(md).toContain('Epochs: students 3; teachers resnet8 6, mlp 6, cnn-small 3, resnet8 1.')
     expect(md).toContain(
       'Baseline UNCONVERGED: its validation accuracy (mean over 3 seeds) changed by +2.00 pp from epoch 2 to 3',
     )
