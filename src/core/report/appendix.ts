@@ -17,6 +17,7 @@ import { escapeLatex } from '../../shared/comparison'
 import type { KParams } from '../../shared/k-dependence'
 import { effectSizeInterval } from '../../shared/power'
 import type { ReproReport } from '../../shared/reproduce'
+import { selectionTitle } from '../../shared/selection'
 import type { RunDetail, VariantId } from '../../shared/types'
 import { VARIANTS } from '../../shared/variants'
 import { roundTo } from '../analysis/compare'
@@ -113,13 +114,15 @@ export function buildAppendix(
   }
 }
 
-const APPENDIX_NOTE =
-  'Test accuracy at the epoch chosen on validation, over seeds; Δ = paired difference to the baseline over matched seeds (95% t-interval, unadjusted); d_z = mean / sd of the differences with its exact 95% interval (noncentral t).'
+const NOTE =
+  'Δ = paired difference to the baseline over matched seeds (95% t-interval, unadjusted); d_z = mean / sd of the differences with its exact 95% interval (noncentral t).'
+/** What the appendix's numbers are, with the report's selection rule. */
+const appendixNote = (r: ReproReport) => `${selectionTitle(r)}, over seeds. ${NOTE}`
 
 export function appendixMarkdown(r: ReproReport): string[] {
   const a = r.appendix
   if (!a) return []
-  const L = ['## Appendix: per-variant results', '', `_${APPENDIX_NOTE}_`, '']
+  const L = ['## Appendix: per-variant results', '', `_${appendixNote(r)}_`, '']
   L.push(`| ${APPENDIX_HEAD.join(' | ')} |`, `| ${APPENDIX_HEAD.map(() => '---').join(' | ')} |`)
   for (const row of appendixRows(a)) L.push(`| ${row.join(' | ')} |`)
   if (a.perClass) {
@@ -153,7 +156,7 @@ export function appendixHtml(r: ReproReport): string {
         .map((x) => tr(x))
         .join('')}</table></div>`
     : ''
-  return `<h2>Appendix: per-variant results</h2><p class="paper">${esc(APPENDIX_NOTE)}</p><table id="appendix">${tr(APPENDIX_HEAD, 'th')}${appendixRows(
+  return `<h2>Appendix: per-variant results</h2><p class="paper">${esc(appendixNote(r))}</p><table id="appendix">${tr(APPENDIX_HEAD, 'th')}${appendixRows(
     a,
   )
     .map((x) => tr(x))
@@ -199,7 +202,7 @@ export function appendixLatex(r: ReproReport): string[] {
   L.push(
     '\\bottomrule',
     '\\end{tabular}',
-    `\\par\\smallskip\\footnotesize ${tex(APPENDIX_NOTE)} ${tex(`Beside ours, ${PAPER_LABEL}.`)}`,
+    `\\par\\smallskip\\footnotesize ${tex(appendixNote(r))} ${tex(`Beside ours, ${PAPER_LABEL}.`)}`,
     '\\end{table}',
   )
   return L
