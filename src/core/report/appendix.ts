@@ -47,16 +47,27 @@ function effect(
   const refs = seeds.map((s) => b.get(s)![0]!)
   const vars = seeds.map((s, i) => refs[i]! + roundTo(a.get(s)![0]! - refs[i]!, resolution))
   const t = pairedTTest(vars, refs)
+  // The sd of the differences is floored at the metric's resolution (float noise in rounded
+  // differences is not a spread); the d_z interval is computed where |t| <= MAX_T_FOR_INTERVAL.
+  const sd = Math.max(t.stdDiff, resolution)
+  const dz = t.n >= 2 ? t.meanDiff / sd : NaN
+  const tStat = dz * Math.sqrt(t.n)
   return {
     variant,
     reference: 'baseline',
     n: t.n,
     delta: t.meanDiff,
     ci: t.ci,
-    dz: t.dz,
-    dzCi: effectSizeInterval({ t: t.t, n: t.n }),
+    dz,
+    dzCi: Math.abs(tStat) <= MAX_T_FOR_INTERVAL ? effectSizeInterval({ t: tStat, n: t.n }) : [NaN, NaN],
   }
 }
+
+/**
+ * Beyond this |t| the exact d_z interval is not computed (shown as "-"): inverting the noncentral t
+ * there takes seconds to minutes, and the effect is unambiguous anyway.
+ */
+const MAX_T_FOR_INTERVAL = 60
 
 /** Per-class effects: mean over matched seeds of (variant - baseline) per-class test accuracy. */
 function perClass(students: readonly RunDetail[], variants: VariantId[], classes: string[]) {

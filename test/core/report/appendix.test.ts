@@ -116,4 +116,23 @@ describe('the report appendix', () => {
     expect(table).toContain('selected on test')
     expect(table.trim().endsWith('\\end{table}')).toBe(true)
   })
+
+  it('identical differences (float noise only) floor the sd at the resolution instead of hanging on t ~ 1e15', () => {
+    const same = writeSyntheticStudy(
+      core,
+      reproducePlan({ dataset: 'mnist-10k', scale: 'small', seeds: 3 }),
+      (x) => {
+        const base = 0.9 + 0.001 * x.seed
+        return { accuracy: x.role === 'teacher' ? 0.95 : x.variant === 'tfkd-reg' ? base + 0.01 : base }
+      },
+    )
+    const t0 = Date.now()
+    const report = buildReport(core.store, same, { appVersion: 't', now: 0 })
+    expect(Date.now() - t0).toBeLessThan(20_000)
+    const e = report.appendix!.effects.find((x) => x.variant === 'tfkd-reg')!
+    const resolution = report.resolution
+    expect(e.delta).toBeCloseTo(0.01, 10)
+    expect(e.dz).toBeCloseTo(0.01 / resolution, 6) // sd floored at 1 / test-set size
+    expect(Number.isFinite(e.dzCi[0]) || Number.isNaN(e.dzCi[0])).toBe(true)
+  })
 })
