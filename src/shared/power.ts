@@ -36,28 +36,31 @@ export function noncentralTCdf(t: number, df: number, nc: number): number {
   const b = df / 2
   const lambda = (nc * nc) / 2
   if (lambda === 0) return base + 0.5 * regularizedIncompleteBeta(x, 0.5, b)
-  const logLambda = Math.log(lambda)
-  const logAbsNc = Math.log(Math.abs(nc))
   const sign = nc < 0 ? -1 : 1
-  // [term, bound on |term| and every later term's]: I_x(a, b) falls as a grows.
-  const term = (j: number): [number, number] => {
-    const p = Math.exp(-lambda + j * logLambda - logGamma(j + 1))
-    const q = Math.exp(-lambda + j * logLambda + logAbsNc - 0.5 * Math.LN2 - logGamma(j + 1.5))
-    const odd = regularizedIncompleteBeta(x, j + 0.5, b)
-    return [p * odd + sign * q * regularizedIncompleteBeta(x, j + 1, b), (p + q) * odd]
-  }
+  // Poisson weights at the mode from log-gamma, then by their ratios outward.
   const mode = Math.floor(lambda)
+  const logLambda = Math.log(lambda)
+  const p0 = Math.exp(-lambda + mode * logLambda - logGamma(mode + 1))
+  const q0 = Math.exp(
+    -lambda + mode * logLambda + Math.log(Math.abs(nc)) - 0.5 * Math.LN2 - logGamma(mode + 1.5),
+  )
+  const term = (j: number, p: number, q: number) =>
+    p * regularizedIncompleteBeta(x, j + 0.5, b) + sign * q * regularizedIncompleteBeta(x, j + 1, b)
   let sum = 0
-  for (let j = mode; ; j++) {
-    const [value, bound] = term(j)
-    sum += value
-    if (bound < TINY) break
+  // Upward: I_x(a, b) falls as a grows, so (p + q) I_x(j + 1/2, b) bounds this and every later term.
+  for (let j = mode, p = p0, q = q0; ; j++) {
+    const odd = regularizedIncompleteBeta(x, j + 0.5, b)
+    sum += p * odd + sign * q * regularizedIncompleteBeta(x, j + 1, b)
+    if ((p + q) * odd < TINY) break
+    p *= lambda / (j + 1)
+    q *= lambda / (j + 1.5)
   }
-  for (let j = mode - 1; j >= 0; j--) {
-    const p = Math.exp(-lambda + j * logLambda - logGamma(j + 1))
-    sum += term(j)[0]
-    // Poisson weights fall geometrically below the mode; Q_j <= P_j sqrt(lambda / (j + 1/2)) there.
-    if (p * (1 + Math.sqrt(lambda / (j + 0.5))) < TINY) break
+  // Downward: the weights fall geometrically below the mode.
+  for (let j = mode - 1, p = (p0 * mode) / lambda, q = (q0 * (mode + 0.5)) / lambda; j >= 0; j--) {
+    sum += term(j, p, q)
+    if (p + q < TINY) break
+    p *= j / lambda
+    q *= (j + 0.5) / lambda
   }
   return Math.min(1, Math.max(0, base + 0.5 * sum))
 }
@@ -171,7 +174,7 @@ export interface EquivalencePowerInput {
 /**
  * Exact power of the paired TOST equivalence test (Owen 1965): it concludes equivalence when
  * |mean d| < margin - t_{1-alpha/2, n-1} s / sqrt(n). Integrates over s / sd ~ sqrt(chi2_df / df)
- * (Simpson's rule, 4,000 panels over the region where the rejection set is not empty).
+ * (Simpson's rule, 600 panels over the region where the rejection set is not empty).
  */
 export function equivalencePower({ n, sd, margin, effect = 0, alpha = 0.05 }: EquivalencePowerInput): number {
   checkLevel(alpha)
@@ -196,7 +199,7 @@ export function equivalencePower({ n, sd, margin, effect = 0, alpha = 0.05 }: Eq
     Math.max(0, normalCdf(upper - crit * u) - normalCdf(lower + crit * u)) * density(u)
   // Beyond u = 1 + 40 / sqrt(df) the chi density is below 1e-300 relative; cap the range there.
   const end = Math.min(uMax, 1 + 40 / Math.sqrt(df) + 10)
-  const panels = 4000
+  const panels = 600
   const h = end / panels
   let sum = integrand(0) + integrand(end)
   for (let i = 1; i < panels; i++) sum += (i % 2 ? 4 : 2) * integrand(i * h)
@@ -221,16 +224,32 @@ export function effectSizeInterval({ t, n, level = 0.95 }: EffectSizeIntervalInp
   if (!(n >= 2) || !Number.isFinite(t)) return [NaN, NaN]
   const df = n - 1
   const tail = (1 - level) / 2
-  // CDF(t; nc) falls as nc grows: find nc with CDF = target by bracketing and bisection.
+  // CDF(t; nc) falls as nc grows: bracket the nc with CDF = target around the normal approximation
+  // nc ~ t -+ z sqrt(1 + t^2 / (2 df)), then regula falsi (Illinois) to 1e-10.
+  const spread = Math.sqrt(1 + (t * t) / (2 * df))
   const solve = (target: number): number => {
-    let lo = t - 1
-    let hi = t + 1
-    while (noncentralTCdf(t, df, lo) < target) lo -= 2 * (hi - lo)
-    while (noncentralTCdf(t, df, hi) > target) hi += 2 * (hi - lo)
-    for (let i = 0; i < 200 && hi - lo > 1e-11 * Math.max(1, Math.abs(hi)); i++) {
-      const mid = (lo + hi) / 2
-      if (noncentralTCdf(t, df, mid) > target) lo = mid
-      else hi = mid
+    const f = (nc: number) => noncentralTCdf(t, df, nc) - target
+    let lo = t - 4 * spread
+    let hi = t + 4 * spread
+    let fLo = f(lo)
+    let fHi = f(hi)
+    while (fLo < 0) [lo, fLo] = [lo - 4 * spread, f(lo - 4 * spread)]
+    while (fHi > 0) [hi, fHi] = [hi + 4 * spread, f(hi + 4 * spread)]
+    let side = 0
+    for (let i = 0; i < 200 && hi - lo > 1e-10 * Math.max(1, Math.abs(hi)); i++) {
+      const mid = (lo * fHi - hi * fLo) / (fHi - fLo)
+      const fMid = f(mid)
+      if (fMid === 0) return mid
+      if (fMid > 0) {
+        ;[lo, fLo] = [mid, fMid]
+        if (side === 1) fHi /= 2
+        side = 1
+      } else {
+        ;[hi, fHi] = [mid, fMid]
+        if (side === -1) fLo /= 2
+        side = -1
+      }
+      if (Math.abs(fMid) < 1e-14) return mid
     }
     return (lo + hi) / 2
   }
