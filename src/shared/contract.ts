@@ -29,6 +29,7 @@ import type {
 import type { DoctorReport } from './doctor'
 import type { ExperimentPlanInput, PresetDataRequirement, PresetId } from './plan'
 import type { ReproReport } from './reproduce'
+import type { StudyPower } from './study-power'
 import type { ModelExportResult, OnnxTeacherSummary } from './onnx'
 import type {
   ClusterAvailability,
@@ -67,6 +68,8 @@ export interface Invokes {
   'compare:get': { input: In<'compare:get'>; output: ComparisonTable }
   /** Plans and queues the reproduction study (the four claims) on a dataset. */
   'reproduce:start': { input: In<'reproduce:start'>; output: ExperimentDetail }
+  /** Before a study: the power its seeds give (pilot or assumed spread) and the seeds it suggests. */
+  'reproduce:power': { input: In<'reproduce:power'>; output: StudyPower }
   /** The reproduction report of an experiment, as data. */
   'report:get': { input: In<'report:get'>; output: ReproReport }
   /** The same report as Markdown, LaTeX or self-contained HTML, with a file name. */
@@ -200,6 +203,7 @@ export const invokeChannels: { [K in InvokeChannel]: true } = {
   'experiments:plan': true,
   'compare:get': true,
   'reproduce:start': true,
+  'reproduce:power': true,
   'report:get': true,
   'report:render': true,
   'variants:list': true,

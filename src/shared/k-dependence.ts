@@ -215,3 +215,39 @@ export function versusRepository(value: number | null, reference: number | null)
   const x = r > 1 ? r : 1 / r
   return `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}× ${r > 1 ? 'stronger' : 'weaker'} than`
 }
+
+/**
+ * A plan's variant params with K-matched multipliers (m = K / 100) for every variant with a KL weight
+ * that sets no multiplier of its own; a multiplier given explicitly, and `batchmean`, are left as
+ * they are. Used by the planner for studies that ask for K-matched values.
+ */
+export function kMatchedVariantParams<V extends string>(
+  variants: readonly V[],
+  params: Partial<Record<V, Record<string, unknown>>>,
+  k: number,
+  table: KDependenceTable = VARIANT_K_DEPENDENCE,
+): Partial<Record<V, Record<string, unknown>>> {
+  const out = { ...params }
+  for (const v of variants) {
+    const d = kDependenceOf(v, table)
+    const p = params[v] ?? {}
+    if (d.kind !== 'kd-weight' || p[d.multiplier] !== undefined) continue
+    out[v] = kMatchedParams(v, p, k, table)
+  }
+  return out
+}
+
+/**
+ * Tf-KD reg's gradient scale: its loss has the gradient of (1 - alpha + w) times cross-entropy
+ * against the smoothed target (w = alpha * m / K), against 1 for plain cross-entropy.
+ */
+export function regGradientScale(
+  p: KParams,
+  k: number,
+  variant = 'tfkd-reg',
+  table: KDependenceTable = VARIANT_K_DEPENDENCE,
+): number {
+  const d = kDependenceOf(variant, table)
+  const alpha = d.kind === 'kd-weight' ? num(p, d.weight, 0) : 0
+  return 1 - alpha + (effectiveDistillWeight(variant, p, k, table) ?? 0)
+}

@@ -96,10 +96,20 @@ export const experimentPlanInput = z
      * so the variance over teachers enters the paired tests. Default false: one teacher for all seeds.
      */
     teacherPerSeed: z.boolean().optional(),
-    /** Epochs of the teacher runs (default: the students' epochs). */
+    /**
+     * Epochs of the stronger and weaker teacher runs (default: the students' epochs). The self teacher
+     * (Tf-KD self's) always trains the student's recipe: its model, epochs, data and schedule.
+     */
     teacherEpochs: z.number().int().min(1).max(10_000).optional(),
     /** de-kd teachers: the stronger teacher's checkpoints at these epochs (repository: 1). */
     deKdEpochs: z.array(z.number().int().min(1)).min(1).max(50).optional(),
+    /**
+     * de-kd teachers as their own runs: the stronger teacher's recipe (model, seed, split) trained for
+     * exactly each `deKdEpochs` count, so the poor teacher's accuracy is measured on the test split at
+     * its last epoch (a snapshot of a longer run has only a validation accuracy at that epoch). Set by
+     * `tfkd reproduce`; default false (snapshots).
+     */
+    poorTeacherRuns: z.boolean().optional(),
     /** de-kd teachers by accuracy instead: the first snapshot reaching each validation accuracy (0..1). */
     deKdTargetAccuracies: z.array(z.number().gt(0).lt(1)).min(1).max(50).optional(),
     /** Existing completed runs to use as teachers instead of training new ones. */
@@ -138,6 +148,12 @@ export const experimentPlanInput = z
         seeds: z.number().int().min(1).max(100),
         /** Margin of "comparable" / "at least as good as", in pp, fixed before the study runs. */
         margin: z.number().min(MARGIN_MIN_PP).max(MARGIN_MAX_PP).optional(),
+        /**
+         * 'k-matched' (the default of `tfkd reproduce`): the planner scales the KL multipliers by K / 100
+         * so the distillation weights are the repository's at K = 100; 'repository': its values as they
+         * are. Absent in studies planned before this was recorded (they ran the repository's values).
+         */
+        hyperparameters: z.enum(['k-matched', 'repository']).optional(),
       })
       .strict()
       .optional(),
@@ -160,12 +176,18 @@ export interface ResolvedPlan {
   teacherEpochs: number
   deKdEpochs: number[]
   deKdTargetAccuracies: number[] | null
+  poorTeacherRuns: boolean
   reuseTeachers: { stronger?: number; weaker?: number; self?: number }
   importedTeachers: { stronger?: number; weaker?: number; self?: number }
   teacherLogits: TeacherLogitsMode
   training: TrainingConfig
   variantParams: Partial<Record<VariantId, Record<string, unknown>>>
-  reproduce: { scale: 'smoke' | 'small' | 'paper'; seeds: number; margin?: number } | null
+  reproduce: {
+    scale: 'smoke' | 'small' | 'paper'
+    seeds: number
+    margin?: number
+    hyperparameters?: 'k-matched' | 'repository'
+  } | null
 }
 
 /**
@@ -342,6 +364,7 @@ export function resolvePlan(input: ExperimentPlanInput): ResolvedPlan {
     teacherEpochs: pick('teacherEpochs') ?? training.epochs,
     deKdEpochs: pick('deKdEpochs') ?? [1],
     deKdTargetAccuracies: pick('deKdTargetAccuracies') ?? null,
+    poorTeacherRuns: p.poorTeacherRuns ?? false,
     reuseTeachers: pick('reuseTeachers') ?? {},
     importedTeachers: p.importedTeachers ?? {},
     teacherLogits: p.teacherLogits ?? 'per-batch',
@@ -359,6 +382,15 @@ export interface PlannedRun {
   role: RunRole
   config: Omit<RunConfig, 'teacher'>
   teacher: { slot: TeacherSlot; key: string; epoch: number | null; targetAccuracy?: number } | null
+}
+
+/**
+ * A teacher run's epochs: the self teacher is the student trained normally (Tf-KD self), so it takes
+ * the student's epochs; the stronger teacher trains at least to its last De-KD snapshot.
+ */
+function teacherEpochsOf(plan: ResolvedPlan, slot: TeacherSlot, deKdMax: number): number {
+  if (slot === 'self') return plan.training.epochs
+  return slot === 'stronger' ? Math.max(plan.teacherEpochs, deKdMax) : plan.teacherEpochs
 }
 
 /** Teachers first (only those some student needs and no reused run covers), then students. */
@@ -399,7 +431,7 @@ export function expandPlanIn(kinds: TeacherKindTable, plan: ResolvedPlan): Plann
         config: {
           ...plan.training,
           splitSeed: splitSeedOf(seed),
-          epochs: slot === 'stronger' ? Math.max(plan.teacherEpochs, deKdMax) : plan.teacherEpochs,
+          epochs: teacherEpochsOf(plan, slot, deKdMax),
           dataset: plan.dataset,
           model: teacherModel[slot],
           variant: 'baseline',
@@ -449,7 +481,29 @@ export function expandPlanIn(kinds: TeacherKindTable, plan: ResolvedPlan): Plann
       }
     }
   }
-  return runs
+  return plan.poorTeacherRuns ? withPoorTeacherRuns(runs) : runs
+}
+
+/**
+ * `poorTeacherRuns`: every student taught by a snapshot (epoch e of a planned teacher run) gets its
+ * own teacher run instead, that teacher's config trained for exactly e epochs (key `<teacher>@e<e>`),
+ * and learns from its final epoch; teachers no student needs any more are dropped.
+ */
+function withPoorTeacherRuns(runs: readonly PlannedRun[]): PlannedRun[] {
+  const teachers = new Map(runs.filter((r) => r.role === 'teacher').map((r) => [r.key, r]))
+  const poor = new Map<string, PlannedRun>()
+  const students = runs
+    .filter((r) => r.role !== 'teacher')
+    .map((r): PlannedRun => {
+      const t = r.teacher
+      const base = t && t.epoch !== null ? teachers.get(t.key) : undefined
+      if (!t || !base || t.epoch === null) return r
+      const key = `${t.key}@e${t.epoch}`
+      if (!poor.has(key)) poor.set(key, { ...base, key, config: { ...base.config, epochs: t.epoch } })
+      return { ...r, teacher: { ...t, key, epoch: null } }
+    })
+  const used = new Set(students.map((r) => r.teacher?.key))
+  return [...[...teachers.values(), ...poor.values()].filter((t) => used.has(t.key)), ...students]
 }
 
 export { needsTeacher }

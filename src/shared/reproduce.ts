@@ -7,9 +7,36 @@
 import type { ExperimentPlanInput } from './plan'
 import type { VariantId } from './types'
 import type { SelectionRule } from './selection'
+import type { StudyRegime } from './regime'
+import type { ReportAppendix } from './appendix'
 
 export const REPRODUCE_SCALES = ['smoke', 'small', 'paper'] as const
 export type ReproduceScale = (typeof REPRODUCE_SCALES)[number]
+
+/**
+ * Which hyperparameters a study runs: 'k-matched' (default) scales the repository's KL multipliers by
+ * K / 100, so that at K classes the distillation weights (and Tf-KD reg's smoothing) are those its
+ * values were tuned for at K = 100; 'repository' runs its values as they are.
+ */
+export const REPRODUCE_HYPERPARAMETERS = ['k-matched', 'repository'] as const
+export type ReproduceHyperparameters = (typeof REPRODUCE_HYPERPARAMETERS)[number]
+
+/**
+ * Whether a study at this scale may print verdicts. The smoke scale (minutes, 2,000 images, 3 epochs)
+ * checks the pipeline only: its report and `tfkd reproduce` print "pipeline check: no verdicts"
+ * instead. The one switch every host reads (CLI, report renderers, the Report view).
+ */
+export function verdictsAllowed(scale: ReproduceScale | null | undefined): boolean {
+  return scale !== 'smoke'
+}
+
+/** What a report prints where verdicts are not allowed. */
+export const NO_VERDICTS = 'pipeline check: no verdicts'
+
+/** The verdict a report shows for a claim: its verdict, or NO_VERDICTS at the smoke scale. */
+export function shownVerdict(r: { study: { scale: ReproduceScale } | null }, c: { verdict: string }): string {
+  return verdictsAllowed(r.study?.scale) ? c.verdict : NO_VERDICTS
+}
 
 export interface ReproduceRequest {
   /** Dataset id or name. */
@@ -19,6 +46,8 @@ export interface ReproduceRequest {
   seeds?: number
   /** Margin of "comparable" / "at least as good", in pp, stored in the plan (default DEFAULT_MARGIN_PP). */
   margin?: number
+  /** Default 'k-matched'. */
+  hyperparameters?: ReproduceHyperparameters
 }
 
 /**
@@ -28,9 +57,9 @@ export interface ReproduceRequest {
  */
 export const SCALE_DESCRIPTIONS: Record<ReproduceScale, string> = {
   smoke:
-    'a pipeline check (mnist-10k): cnn-small student, resnet8 / mlp teachers, 2,000 training images, 3 epochs (teachers 6); checks the pipeline, not the claims',
+    "a pipeline check (mnist-10k): cnn-small student, resnet8 / mlp teachers, 2,000 training images, 3 epochs (stronger and weaker teachers 6, the self teacher the student's 3); checks the pipeline: no verdicts",
   small:
-    'for a 60,000-image 28x28 dataset: cnn-small student, resnet8 / mlp teachers, all images, 5 epochs (teachers 8), one teacher per seed',
+    "for a 60,000-image 28x28 dataset: cnn-small student, resnet8 / mlp teachers, all images, 5 epochs (stronger and weaker teachers 8, the self teacher the student's 5), one teacher per seed",
   paper:
     "the repository's CIFAR-100 recipe (preset paper-cifar100: 200 epochs, mobilenetv2 student), one teacher per seed",
 }
@@ -49,7 +78,10 @@ export function reproducePlan(req: ReproduceRequest): ExperimentPlanInput {
       scale: req.scale,
       seeds: n,
       margin: checkMarginPp(req.margin ?? DEFAULT_MARGIN_PP, '--margin'),
+      hyperparameters: req.hyperparameters ?? 'k-matched',
     },
+    // The De-KD teacher is its own run of deKdEpochs epochs, so its accuracy is measured on test.
+    poorTeacherRuns: true,
   } satisfies ExperimentPlanInput
   switch (req.scale) {
     case 'smoke':
@@ -59,8 +91,9 @@ export function reproducePlan(req: ReproduceRequest): ExperimentPlanInput {
         strongerTeacher: 'resnet8',
         weakerTeacher: 'mlp',
         variants: ['baseline', 'lsr', 'kd', 're-kd', 'de-kd', 'tfkd-self', 'tfkd-reg'],
-        // Teachers train longer than students so that the KD teacher is measurably stronger; the
-        // de-kd teacher is its first-epoch snapshot.
+        // The stronger and weaker teachers train longer than students so that the KD teacher is
+        // measurably stronger; the de-kd teacher is its first-epoch snapshot. The self teacher trains
+        // the student's recipe (expandPlan).
         teacherEpochs: 6,
         deKdEpochs: [1],
         training: {
@@ -110,9 +143,11 @@ export function reproduceCommand(req: {
   scale: ReproduceScale
   seeds: number
   margin?: number
+  hyperparameters?: ReproduceHyperparameters
 }): string {
   const margin = req.margin !== undefined && req.margin !== DEFAULT_MARGIN_PP ? ` --margin ${req.margin}` : ''
-  return `tfkd reproduce --dataset ${req.dataset} --scale ${req.scale} --seeds ${req.seeds}${margin}`
+  const hp = req.hyperparameters === 'repository' ? ' --hyperparameters repository' : ''
+  return `tfkd reproduce --dataset ${req.dataset} --scale ${req.scale} --seeds ${req.seeds}${margin}${hp}`
 }
 
 export const CLAIM_IDS = ['re-kd', 'de-kd', 'tfkd-self', 'tfkd-reg'] as const
@@ -301,7 +336,16 @@ export interface ReproReport {
   name: string
   datasetName: string
   /** The study's scale and seeds when it was planned by `tfkd reproduce` (else null). */
-  study: { scale: ReproduceScale; seeds: number; margin?: number } | null
+  study: {
+    scale: ReproduceScale
+    seeds: number
+    margin?: number
+    hyperparameters?: ReproduceHyperparameters
+  } | null
+  /** K, hyperparameters and what they amount to, epochs, convergence, whether verdicts are given. */
+  regime: StudyRegime | null
+  /** Per-variant mean ± sd with hyperparameters, effects with intervals, per-class effects. */
+  appendix: ReportAppendix | null
   selection: SelectionRule
   alpha: number
   /** Margin of "comparable" (TOST) and "at least as good" (non-inferiority), accuracy fraction. */
@@ -323,6 +367,8 @@ export interface ReproReport {
     seed: number
     teacherEpoch: number
     teacherAccuracy: number
+    /** 'test': the teacher's own run ended at the snapshot (poorTeacherRuns); else validation. */
+    teacherAccuracySplit?: 'test' | 'validation' | null
     studentAccuracy: number
     fellBack: boolean
   }[]

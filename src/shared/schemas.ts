@@ -9,7 +9,7 @@ import { DEFAULT_RUN_CONFIG } from './defaults'
 import { AppError } from './errors'
 import { augmentFields, experimentPlanInput, trainingFields } from './plan'
 import { VARIANT_PARAMS, resolveVariantParams } from './variants'
-import { MARGIN_MAX_PP, MARGIN_MIN_PP, REPRODUCE_SCALES } from './reproduce'
+import { MARGIN_MAX_PP, MARGIN_MIN_PP, REPRODUCE_HYPERPARAMETERS, REPRODUCE_SCALES } from './reproduce'
 import { CSV_ENCODINGS, ON_BAD_ROWS } from './import-fields'
 import { MODEL_EXPORT_FORMATS, ONNX_EXECUTION_PROVIDERS, TEACHER_LOGITS_MODES, TENSOR_LAYOUTS } from './onnx'
 
@@ -129,6 +129,14 @@ export const inputSchemas = {
       dataset: z.string().min(1),
       scale: z.enum(REPRODUCE_SCALES),
       seeds: z.number().int().min(1).max(100).optional(),
+      hyperparameters: z.enum(REPRODUCE_HYPERPARAMETERS).optional(),
+    })
+    .strict(),
+  'reproduce:power': z
+    .object({
+      dataset: z.string().min(1),
+      scale: z.enum(REPRODUCE_SCALES),
+      seeds: z.number().int().min(1).max(100),
     })
     .strict(),
   'report:get': z.object({ experimentId: id, marginPp: marginPp.optional() }).strict(),

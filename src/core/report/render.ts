@@ -3,9 +3,17 @@
  * figures, inline style, no script, no external resource: it opens from disk in any browser).
  */
 import { escapeLatex } from '../../shared/comparison'
-import type { ClaimComparison, ClaimResult, ReproReport } from '../../shared/reproduce'
+import {
+  shownVerdict,
+  type ClaimComparison,
+  type ClaimResult,
+  type ReproReport,
+} from '../../shared/reproduce'
 import { isSelectedOnTest, selectionTitle } from '../../shared/selection'
 import { extraArmsHtml, extraArmsLatex, extraArmsMarkdown } from './extra-arms'
+import { regimeSentences } from '../../shared/regime'
+import { regimeHtml, regimeMarkdown } from './regime'
+import { appendixHtml, appendixLatex, appendixMarkdown } from './appendix'
 
 export const REPORT_FORMATS = ['md', 'latex', 'html'] as const
 export type ReportFormat = (typeof REPORT_FORMATS)[number]
@@ -80,9 +88,16 @@ function methodText(r: ReproReport): string {
 }
 
 /** Markdown: one claim's comparisons, premise checks, per-seed pairs and the paper's numbers. */
-function claimSection(c: ReproReport['claims'][number]): string[] {
+function claimSection(r: ReproReport, c: ReproReport['claims'][number]): string[] {
   const L: string[] = []
-  L.push(`### ${c.title}`, '', `**Verdict: ${c.verdict}** (${c.reason}).`, '', `Power: ${c.power}`, '')
+  L.push(
+    `### ${c.title}`,
+    '',
+    `**Verdict: ${shownVerdict(r, c)}** (${c.reason}).`,
+    '',
+    `Power: ${c.power}`,
+    '',
+  )
   L.push(
     "| comparison | n | Δ (pp) | 95% CI | decisive CI | p | p (Holm) | d_z [95% CI] | detectable at 80% (pp) | seeds for the paper's effect | outcome |",
   )
@@ -97,7 +112,7 @@ function claimSection(c: ReproReport['claims'][number]): string[] {
   L.push('', 'Per seed (variant / reference, %):', '')
   for (const x of c.comparisons)
     L.push(`- ${compLabel(x)}: ${x.pairs.map(([s, a, b]) => `seed ${s} ${pct(a)} / ${pct(b)}`).join('; ')}`)
-  L.push('', "The paper's numbers (CIFAR-100 top-1 %):", '')
+  L.push('', "The paper's numbers (CIFAR-100 top-1 %, other architectures, selected on test):", '')
   for (const t of paperText(c)) L.push(`- ${t}`)
   L.push('')
   return L
@@ -112,21 +127,23 @@ export function renderMarkdown(r: ReproReport): string {
   )
   L.push(`Numbers: **${selectionTitle(r)}**.`, '')
   for (const w of r.warnings) L.push(`> ⚠ ${w}`, '')
+  L.push(...regimeMarkdown(r.regime))
   L.push('## Claims', '')
   L.push(
-    "| claim | verdict | compared | n | Δ (pp) | 95% CI (unadj.) | decisive CI | p | p (Holm) | d_z | d_z 95% CI | detectable at 80% (pp) | seeds for the paper's effect | paper (CIFAR-100) |",
+    "| claim | verdict | compared | n | Δ (pp) | 95% CI (unadj.) | decisive CI | p | p (Holm) | d_z | d_z 95% CI | detectable at 80% (pp) | seeds for the paper's effect | paper (CIFAR-100, other architectures, selected on test) |",
   )
   L.push('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
   for (const c of r.claims) {
     const p = c.comparisons[0]!
     L.push(
-      `| ${c.title} | **${c.verdict}** | ${compLabel(p)} | ${p.n} | ${spp(p.delta)} | ${ci(p.ci)} | ${decisive(p)} | ${pval(p.p)} | ${pval(p.pHolm)} | ${num(p.dz)} | ${dzCi(p) || '-'} | ${mdeText(p)} | ${seedsText(p)} | ${paperText(c)[0] ?? '-'} |`,
+      `| ${c.title} | **${shownVerdict(r, c)}** | ${compLabel(p)} | ${p.n} | ${spp(p.delta)} | ${ci(p.ci)} | ${decisive(p)} | ${pval(p.p)} | ${pval(p.pHolm)} | ${num(p.dz)} | ${dzCi(p) || '-'} | ${mdeText(p)} | ${seedsText(p)} | ${paperText(c)[0] ?? '-'} |`,
     )
   }
   L.push('', `_${methodText(r)}._`, '')
   L.push(`Holm family (${r.family.length} comparisons): ${r.family.join('; ') || 'none'}.`, '')
-  for (const c of r.claims) L.push(...claimSection(c))
+  for (const c of r.claims) L.push(...claimSection(r, c))
   L.push(...extraArmsMarkdown(r))
+  L.push(...appendixMarkdown(r))
   L.push(
     '## Teachers',
     '',
@@ -139,7 +156,7 @@ export function renderMarkdown(r: ReproReport): string {
     L.push('', 'De-KD snapshots (teacher accuracy at the snapshot → student):', '')
     for (const d of r.deKd)
       L.push(
-        `- seed ${d.seed}: teacher epoch ${d.teacherEpoch} ${pct(d.teacherAccuracy)}% → student ${pct(d.studentAccuracy)}%${d.fellBack ? ' (fell back to the best epoch)' : ''}`,
+        `- seed ${d.seed}: teacher epoch ${d.teacherEpoch} ${pct(d.teacherAccuracy)}% (${d.teacherAccuracySplit ?? 'validation'}) → student ${pct(d.studentAccuracy)}%${d.fellBack ? ' (fell back to the best epoch)' : ''}`,
       )
   }
   L.push('', '## Environment', '')
@@ -191,11 +208,14 @@ export function renderLatex(r: ReproReport): string {
         decisive(p),
         pval(p.pHolm),
         num(p.dz),
-        tex(c.verdict),
+        tex(shownVerdict(r, c)),
       ].join(' & ') + ' \\\\',
     )
   }
-  L.push('\\midrule', '\\multicolumn{8}{l}{Paper (CIFAR-100 top-1 \\%):} \\\\')
+  L.push(
+    '\\midrule',
+    '\\multicolumn{8}{l}{Paper (CIFAR-100 top-1 \\%, other architectures, selected on test):} \\\\',
+  )
   for (const c of r.claims) for (const t of paperText(c)) L.push(`\\multicolumn{8}{l}{${tex(t)}} \\\\`)
   L.push('\\bottomrule', '\\end{tabular}', `% ${tex(methodText(r))}`, `% rerun: ${tex(r.command)}`)
   // Printed under the table (a % comment would be dropped): each verdict's reason, power and premises.
@@ -203,11 +223,13 @@ export function renderLatex(r: ReproReport): string {
   for (const c of r.claims) {
     const premises = c.premises.map((pc) => tex(premiseText(pc))).join(' ')
     L.push(
-      `\\textbf{${tex(c.title)}}: ${tex(c.verdict)} (${tex(c.reason)}). ${tex(c.power)} ${premises}\\par`,
+      `\\textbf{${tex(c.title)}}: ${tex(shownVerdict(r, c))} (${tex(c.reason)}). ${tex(c.power)} ${premises}\\par`,
     )
   }
   L.push('}')
+  if (r.regime) for (const line of regimeSentences(r.regime)) L.push(`% ${tex(line)}`)
   L.push(...extraArmsLatex(r))
+  L.push(...appendixLatex(r))
   return L.join('\n') + '\n'
 }
 
@@ -349,7 +371,8 @@ function deKdPlot(r: ReproReport): string {
   return svg(f, body, 'De-KD: the poor teacher snapshot accuracy (x, labelled) vs its student (y)')
 }
 
-const VERDICT_CLASS: Record<ClaimResult['verdict'], string> = {
+/** CSS class per verdict word (a smoke study's "pipeline check" falls back to 'meh'). */
+const VERDICT_CLASS: Partial<Record<string, string>> & Record<ClaimResult['verdict'], string> = {
   supported: 'ok',
   'not reproduced in this regime': 'bad',
   inconclusive: 'meh',
@@ -366,7 +389,8 @@ export function renderHtml(r: ReproReport): string {
   const rows = r.claims
     .map((c) => {
       const p = c.comparisons[0]!
-      return `<tr><td>${esc(c.title)}</td><td class="v ${VERDICT_CLASS[c.verdict]}">${esc(c.verdict)}</td><td>${esc(compLabel(p))}</td><td>${p.n}</td><td>${spp(p.delta)}</td><td>${ci(p.ci)}</td><td>${esc(decisive(p))}</td><td>${pval(p.p)}</td><td>${pval(p.pHolm)}</td><td>${num(p.dz)} ${dzCi(p)}</td><td>${esc(mdeText(p))}</td><td>${seedsText(p)}</td><td class="paper">${paperText(c).map(esc).join('<br>')}</td></tr>`
+      const v = shownVerdict(r, c)
+      return `<tr><td>${esc(c.title)}</td><td class="v ${VERDICT_CLASS[v] ?? 'meh'}">${esc(v)}</td><td>${esc(compLabel(p))}</td><td>${p.n}</td><td>${spp(p.delta)}</td><td>${ci(p.ci)}</td><td>${esc(decisive(p))}</td><td>${pval(p.p)}</td><td>${pval(p.pHolm)}</td><td>${num(p.dz)} ${dzCi(p)}</td><td>${esc(mdeText(p))}</td><td>${seedsText(p)}</td><td class="paper">${paperText(c).map(esc).join('<br>')}</td></tr>`
     })
     .join('')
   const details = r.claims
@@ -386,7 +410,8 @@ export function renderHtml(r: ReproReport): string {
       const plots = c.comparisons
         .map((x) => dotPlot(x, `${compLabel(x)}, per seed (${selectionTitle(r)})`))
         .join('')
-      return `<section class="claim"><h3>${esc(c.title)}</h3><p><b class="v ${VERDICT_CLASS[c.verdict]}">${esc(c.verdict)}</b>: ${esc(c.reason)}</p><p class="power">Power: ${esc(c.power)}</p><table><tr><th>comparison</th><th>n</th><th>Δ pp</th><th>95% CI (unadj.)</th><th>decisive CI</th><th>p</th><th>p (Holm)</th><th>d_z [95% CI]</th><th>detectable at 80% (pp)</th><th>seeds for the paper's effect</th><th>outcome</th></tr>${comps}</table><p>Premises (measured on the test split):</p><ul>${prem}</ul><div class="figs">${plots}</div></section>`
+      const v = shownVerdict(r, c)
+      return `<section class="claim"><h3>${esc(c.title)}</h3><p><b class="v ${VERDICT_CLASS[v] ?? 'meh'}">${esc(v)}</b>: ${esc(c.reason)}</p><p class="power">Power: ${esc(c.power)}</p><table><tr><th>comparison</th><th>n</th><th>Δ pp</th><th>95% CI (unadj.)</th><th>decisive CI</th><th>p</th><th>p (Holm)</th><th>d_z [95% CI]</th><th>detectable at 80% (pp)</th><th>seeds for the paper's effect</th><th>outcome</th></tr>${comps}</table><p>Premises (measured on the test split):</p><ul>${prem}</ul><div class="figs">${plots}</div></section>`
     })
     .join('')
   const teachers = r.teachers
@@ -410,13 +435,15 @@ figure{margin:4px 0}figcaption{font-size:12px;color:#555;max-width:620px}pre{bac
 <p>Experiment ${r.experimentId} on <b>${esc(r.datasetName)}</b>${r.study ? `, scale <b>${r.study.scale}</b>, ${r.study.seeds} seeds` : ''}.</p>
 <p class="${onTest ? 'warn' : ''}" id="selection">Numbers: ${esc(selectionTitle(r))}</p>
 ${r.warnings.map((w) => `<p class="warn">⚠ ${esc(w)}</p>`).join('')}
+${regimeHtml(r.regime)}
 <h2>Claims</h2>
-<table id="claims"><tr><th>claim</th><th>verdict</th><th>compared</th><th>n</th><th>Δ pp</th><th>95% CI (unadj.)</th><th>decisive CI</th><th>p</th><th>p (Holm)</th><th>d_z [95% CI]</th><th>detectable at 80% (pp)</th><th>seeds for the paper's effect</th><th>paper (CIFAR-100 top-1 %)</th></tr>${rows}</table>
+<table id="claims"><tr><th>claim</th><th>verdict</th><th>compared</th><th>n</th><th>Δ pp</th><th>95% CI (unadj.)</th><th>decisive CI</th><th>p</th><th>p (Holm)</th><th>d_z [95% CI]</th><th>detectable at 80% (pp)</th><th>seeds for the paper's effect</th><th>paper (CIFAR-100 top-1 %, other architectures, selected on test)</th></tr>${rows}</table>
 <p class="paper">${esc(methodText(r))}</p>
 <p class="paper" id="family">Holm family (${r.family.length} comparisons): ${esc(r.family.join('; ') || 'none')}.</p>
 <h2>Figures</h2><div class="figs">${curvesPlot(r)}${deKdPlot(r)}</div>
 ${details}
 ${extraArmsHtml(r)}
+${appendixHtml(r)}
 <h2>Teachers</h2><table><tr><th>run</th><th>model</th><th>seed</th><th>test acc %</th><th>epochs</th></tr>${teachers}</table>
 <h2>Environment</h2><ul><li>tfkd-studio ${esc(env.appVersion)}, Node ${esc(env.node)}, ${esc(env.platform)}</li><li>${esc(env.cpu)}, ${env.cores} cores, ${env.memoryGiB} GiB</li><li>backends: ${esc(env.backends.join(', ') || '-')}; devices: ${esc(env.devices.join(', ') || '-')}</li><li>runs: ${esc(JSON.stringify(r.runCounts))}</li></ul>
 <h2>Rerun</h2><pre>${esc(r.command)}</pre>

@@ -15,6 +15,8 @@ import { compareRuns } from '../analysis/compare'
 import { mean } from '../analysis/stats'
 import { kWarnings } from '../services/plan-compare'
 import { extraArms } from './extra-arms'
+import { studyRegime } from './regime'
+import { buildAppendix } from './appendix'
 import type { Store } from '../store/store'
 
 export interface ReportOptions {
@@ -51,6 +53,8 @@ function rerunCommand(plan: ResolvedPlan | null, datasetName: string, experiment
       scale: plan.reproduce.scale,
       seeds: plan.reproduce.seeds,
       ...(plan.reproduce.margin !== undefined ? { margin: plan.reproduce.margin } : {}),
+      // Studies planned before the choice was recorded ran the repository's values.
+      hyperparameters: plan.reproduce.hyperparameters ?? 'repository',
     })
   }
   return `tfkd run --plan plan.json   # plan.json: the configuration below (experiment ${experimentId})`
@@ -133,6 +137,7 @@ function collectStudents(
         seed: r.seed,
         teacherEpoch: s.teacherEpoch,
         teacherAccuracy: s.teacherAccuracy,
+        teacherAccuracySplit: s.teacherSplit ?? null,
         studentAccuracy: s.accuracy,
         fellBack: s.teacherFellBack,
       })
@@ -187,6 +192,8 @@ export function buildReport(store: Store, experimentId: number, opts: ReportOpti
     name: e.name,
     datasetName: e.datasetName,
     study: plan?.reproduce ?? null,
+    regime: ds ? studyRegime(store, runs, ds.classNames.length, plan?.reproduce ?? null) : null,
+    appendix: ds ? buildAppendix(store, runs, ds.classNames, resolution) : null,
     selection: table.selection,
     alpha,
     margin,

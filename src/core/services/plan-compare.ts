@@ -31,6 +31,8 @@ export function teacherMeasure(
   teacherAccuracy?: number | null
   teacherEpoch?: number | null
   teacherFellBack?: boolean
+  /** Which split `teacherAccuracy` was measured on (test only at a teacher run's last epoch). */
+  teacherAccuracySplit?: 'test' | 'validation' | null
 } {
   const ref = d.config.teacher
   if (!ref) return {}
@@ -44,7 +46,13 @@ export function teacherMeasure(
     ref.epoch === null && ref.targetAccuracy !== null && atEpoch !== undefined
       ? atEpoch.valAccuracy < ref.targetAccuracy
       : false
-  return { teacherAccuracy: accuracy, teacherEpoch: epoch, teacherFellBack: fellBack }
+  const onTest = Boolean(t.result && epoch === t.result.last.epoch)
+  return {
+    teacherAccuracy: accuracy,
+    teacherEpoch: epoch,
+    teacherFellBack: fellBack,
+    teacherAccuracySplit: accuracy === null ? null : onTest ? 'test' : 'validation',
+  }
 }
 
 /** An imported teacher in a comparison: its name, measured test accuracy and file hash (lineage). */

@@ -16,6 +16,7 @@ import {
   type ResolvedPlan,
   type TeacherSlot,
 } from '../../shared/plan'
+import { kMatchedVariantParams } from '../../shared/k-dependence'
 import { resolveRunConfig } from '../../shared/schemas'
 import { teacherSlotOf, variantsTaughtBy } from '../../shared/variants'
 import type { ExperimentDetail, RunConfig } from '../../shared/types'
@@ -210,6 +211,12 @@ export function preparePlan(store: Store, input: ExperimentPlanInput): PreparedP
   }
   checkModels(plan)
   const ds = planDataset(store, plan)
+  // A reproduction study with K-matched values: the multipliers follow the dataset's K (stored).
+  if (plan.reproduce?.hyperparameters === 'k-matched')
+    plan = {
+      ...plan,
+      variantParams: kMatchedVariantParams(plan.variants, plan.variantParams, ds.classNames.length),
+    }
   checkReusedTeachers(store, plan, ds)
   const importedRefs = checkImportedTeachers(store, plan, ds)
   const planned = expandPlan(plan)

@@ -40,6 +40,8 @@ function report(): ReproReport {
     name: 'synthetic',
     datasetName: 'mnist-10k',
     study: { scale: 'small', seeds: 5, margin: 0.5 },
+    regime: null,
+    appendix: null,
     selection: 'best-on-validation',
     alpha: 0.05,
     margin: 0.005,
