@@ -1,6 +1,6 @@
 /**
  * Training losses of the seven variants, in the form of the authors' repository by default
- * (../shared/TFKD-SPEC.md): KL with PyTorch's `elementwise_mean` (sum / (N*K)), T^2 where the
+ * (docs/method-spec.md): KL with PyTorch's `elementwise_mean` (sum / (N*K)), T^2 where the
  * repository has it, the multiplier m, and the virtual teacher v = softmax(p_d / T) of tfkd-reg.
  *
  * Shapes: logits and teacher logits [N, K] float32, labels [N] int32; every loss returns a scalar.
