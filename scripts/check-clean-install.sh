@@ -35,7 +35,7 @@ node -e "const D=require('better-sqlite3');const db=new D('$work/check.db');db.e
 
 echo "== the native CPU kernels"
 if command -v c++ >/dev/null || command -v g++ >/dev/null; then
-  node -e "const k=require('@tfkd/cpu-kernels');console.log('cpu-kernels exports:', Object.keys(k).join(', '))"
+  node -e "const k=require('@tfkd/cpu-kernels');if(typeof k.conv2d!=='function')throw new Error('no conv2d');console.log('cpu-kernels:', Object.getOwnPropertyNames(k).join(', '))"
 else
   echo "no C++ compiler: the kernels are skipped by design (apt-get install -y g++ make python3)"
 fi
@@ -44,7 +44,8 @@ echo "== npx tfkd serve answers the UI"
 export TFKD_HOME="$work/home"
 npx tfkd serve --port 0 >"$work/serve.log" 2>&1 &
 serve_pid=$!
-for _ in $(seq 1 60); do
+# npx and the first start are slow on a loaded machine: wait up to 3 minutes for the URL.
+for _ in $(seq 1 360); do
   url=$(grep -o 'http://127.0.0.1:[0-9]*/?token=[^ ]*' "$work/serve.log" || true)
   [[ -n $url ]] && break
   sleep 0.5
