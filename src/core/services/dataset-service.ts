@@ -7,7 +7,12 @@ import { createHash } from 'node:crypto'
 import { lstat, rm } from 'node:fs/promises'
 import { basename, isAbsolute, join, resolve } from 'node:path'
 import { AppError } from '../../shared/errors'
-import { neutralFieldNames, type FieldNamer, type OnBadRows } from '../../shared/import-fields'
+import {
+  IMPORT_FORM_FIELDS,
+  neutralFieldNames,
+  type FieldNamer,
+  type OnBadRows,
+} from '../../shared/import-fields'
 import type { AppInfo } from '../../shared/types'
 import { createCacheWriter, loadDatasetCache } from '../data/cache'
 import { MNIST_10K } from '../data/bundled'
@@ -202,6 +207,11 @@ function planImport(args: ImportDatasetArgs): ImportPlan {
     labelMode: o.labelMode,
     onBadRows: o.onBadRows,
     fieldName: args.fieldName,
+    // The CLI has a flag for every setting; the app's form has the ones IMPORT_FORM_FIELDS lists.
+    offers:
+      args.fieldName !== undefined || (args.host ?? 'cli') === 'cli'
+        ? undefined
+        : (field) => IMPORT_FORM_FIELDS.includes(field),
     testFraction: fraction(o.testFraction, 0.2, 'test fraction'),
     seed: o.seed ?? 0,
     limits: { ...DEFAULT_LIMITS, ...o.limits },
@@ -311,7 +321,50 @@ async function runImporter(
       `${args.source}: no training samples were imported${counts.test ? ` (only ${counts.test} test samples)` : ''}`,
     )
   }
+  const tooSmall = splitSizeProblem(counts, plan.options.testFraction, plan.validationFraction)
+  if (tooSmall) throw new ImportError(`${args.source}: ${tooSmall}`)
   return result
+}
+
+/** The three splits a run uses: test from the import, validation carved from train by the run's seed. */
+function splitSizes(total: number, testFraction: number, validationFraction: number) {
+  const test = Math.round(total * testFraction)
+  const validation = Math.round((total - test) * validationFraction)
+  return { train: total - test - validation, validation, test }
+}
+
+/**
+ * Why the imported samples are too few for a run to have a training, a validation and a test sample
+ * (each asked-for split non-empty), with the smallest size that works; null when they suffice.
+ */
+export function splitSizeProblem(
+  counts: { train: number; test: number },
+  testFraction: number,
+  validationFraction: number,
+): string | null {
+  const validation = Math.round(counts.train * validationFraction)
+  const empty = [
+    counts.train - validation < 1 ? 'train' : null,
+    validationFraction > 0 && validation < 1 ? 'validation' : null,
+    testFraction > 0 && counts.test < 1 ? 'test' : null,
+  ].filter((x) => x !== null)
+  if (empty.length === 0) return null
+  const total = counts.train + counts.test
+  let enough = total + 1
+  for (; enough < 100_000; enough++) {
+    const z = splitSizes(enough, testFraction, validationFraction)
+    if (
+      z.train >= 1 &&
+      (validationFraction === 0 || z.validation >= 1) &&
+      (testFraction === 0 || z.test >= 1)
+    )
+      break
+  }
+  return (
+    `${total} samples are too few to split: at test fraction ${testFraction} and validation fraction ` +
+    `${validationFraction} they give ${counts.train - validation} train, ${validation} validation and ${counts.test} test ` +
+    `samples, so the ${empty.join(' and ')} split${empty.length > 1 ? 's are' : ' is'} empty; import at least ${enough} samples`
+  )
 }
 
 /** Inserts the dataset record in one transaction, re-checking the hash and name against a racing import. */

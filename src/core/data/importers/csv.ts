@@ -275,6 +275,33 @@ function rowProblem(r: Row, cols: Columns, featureName: (j: number) => string): 
   return null
 }
 
+/**
+ * What to do about a refused row. A text value in a feature column of the *first* data row is a
+ * column of text, most often the class labels in a column other than the last: choosing skip would
+ * drop every row, so the advice names that column as the label column instead.
+ */
+function badRowAdvice(
+  problem: string,
+  r: Row,
+  cols: Columns,
+  firstRow: boolean,
+  options: ImportOptions,
+): string {
+  const textColumn =
+    r.fields.length === cols.width
+      ? r.fields.findIndex((f, col) => col !== cols.labelIndex && !isNumber(f))
+      : -1
+  if (firstRow && textColumn >= 0) {
+    const name = cols.header ? cols.header[textColumn]! : String(textColumn)
+    const label = cols.header ? `column "${name}"` : `column ${textColumn + 1} (0-based index ${textColumn})`
+    return (
+      `${problem}; if ${label} holds the class labels, choose it as the ${fieldName(options, 'labelColumn')}: ${name}` +
+      ` (skipping bad rows would skip every row that has text there)`
+    )
+  }
+  return `${problem}; to import the other rows, choose skip for ${fieldName(options, 'onBadRows')}`
+}
+
 /** The data rows of the file (its header, if any, left out). */
 async function* dataRows(file: string, cols: Columns, options: ImportOptions, signal: AbortSignal) {
   let first = true
@@ -312,12 +339,7 @@ async function scanTabular(file: string, cols: Columns, options: ImportOptions, 
     }
     const problem = rowProblem(r, cols, featureName)
     if (problem !== null) {
-      if (options.onBadRows !== 'skip') {
-        await fail(
-          r,
-          `${problem}; to import the other rows, choose skip for ${fieldName(options, 'onBadRows')}`,
-        )
-      }
+      if (options.onBadRows !== 'skip') await fail(r, badRowAdvice(problem, r, cols, scan.n === 0, options))
       scan.bad.count++
       scan.bad.indices.push(r.index)
       if (scan.bad.listed.length < LISTED_BAD_ROWS) scan.bad.listed.push({ index: r.index, reason: problem })

@@ -15,7 +15,7 @@ import {
   type ImportContext,
   type ImportOptions,
   type SplitId,
-  fieldName,
+  changeHint,
 } from './types'
 
 export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif'])
@@ -58,7 +58,7 @@ async function chooseTarget(
         height = Math.max(1, Math.round(height * scale))
         width = Math.max(1, Math.round(width * scale))
         notes.push(
-          `images resized to ${height}x${width} (from the first image, ${item.rel}); choose the ${fieldName(options, 'size')} to change it`,
+          `images resized to ${height}x${width} (from the first image, ${item.rel})${changeHint(options, 'size')}`,
         )
       }
       let channels: 1 | 3
@@ -66,7 +66,7 @@ async function chooseTarget(
       else {
         channels = (await looksGrayscale(bytes, maxPixelsPerImage)) ? 1 : 3
         notes.push(
-          `${channels === 1 ? 'grayscale' : 'RGB'} chosen from the first image (${item.rel}); choose the ${fieldName(options, 'color')} to change it`,
+          `${channels === 1 ? 'grayscale' : 'RGB'} chosen from the first image (${item.rel})${changeHint(options, 'color')}`,
         )
       }
       return { height, width, channels }
