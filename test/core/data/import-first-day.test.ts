@@ -8,6 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cliFieldNames } from '../../../src/cli/datasets'
+import { loadDatasetCache } from '../../../src/core/data/cache'
+import { createStratifiedSplitter } from '../../../src/core/data/importers/split'
 import { dataPaths, type DataPaths } from '../../../src/core/paths'
 import {
   importDataset,
@@ -131,5 +133,51 @@ describe('a dataset too small to split', () => {
     expect(splitSizeProblem({ train: 4, test: 1 }, 0.2, 0.1)).toMatch(/import at least 6 samples/)
     expect(splitSizeProblem({ train: 2, test: 0 }, 0, 0)).toBeNull()
     expect(splitSizeProblem({ train: 1, test: 0 }, 0.2, 0)).toMatch(/the test split is empty/)
+  })
+})
+
+describe('stratified test split at import', () => {
+  const testPerClass = (cachePath: string, k: number): number[] => {
+    const c = loadDatasetCache(cachePath)
+    const out = new Array<number>(k).fill(0)
+    for (const l of c.test.labels) out[l]!++
+    return out
+  }
+
+  it('every class gives its share to test, whatever the seed (CSV and image folder)', async () => {
+    // 44 of "a", 6 of "b": 20 % is 8.8 + 1.2, so 9 a and 1 b (10 = round(50 * 0.2)) for every seed.
+    const lines = [
+      'x,y,label',
+      ...Array.from({ length: 50 }, (_, i) => `${i},${i % 7},${i % 25 < 3 ? 'b' : 'a'}`),
+    ]
+    const f = csv(lines)
+    for (let seed = 0; seed < 6; seed++) {
+      const r = await imp(f, { seed, name: `strat-${seed}` })
+      expect({ seed, test: testPerClass(r.dataset.cachePath!, 2) }).toEqual({ seed, test: [9, 1] })
+    }
+    const dir = folder('strat-images')
+    await writeImageFolder(dir, digits(7), { splits: false, kinds: ['png'] })
+    const r = await imp(dir, { seed: 3 })
+    // 70 images, 14 to test: 1.4 per class, so 1 each and the 4 largest remainders (ties: lower label) 2.
+    expect(testPerClass(r.dataset.cachePath!, 10).reduce((a, b) => a + b, 0)).toBe(14)
+    expect(testPerClass(r.dataset.cachePath!, 10).every((c) => c === 1 || c === 2)).toBe(true)
+  })
+
+  it('quotas add up to round(n * fraction), are deterministic and never exceed a class', () => {
+    const draw = (counts: number[], f: number, seed: number) => {
+      const split = createStratifiedSplitter(counts, f, seed)
+      const got = counts.map(() => 0)
+      counts.forEach((c, label) => {
+        for (let i = 0; i < c; i++) if (split(label) === 'test') got[label]!++
+      })
+      return got
+    }
+    expect(draw([3, 3, 3], 0.5, 1).reduce((a, b) => a + b)).toBe(5)
+    expect(draw([1, 1, 98], 0.2, 2)).toEqual([0, 0, 20])
+    expect(draw([10, 0, 10], 0.2, 3)).toEqual([2, 0, 2])
+    expect(draw([2, 2], 1, 4)).toEqual([2, 2])
+    const a = createStratifiedSplitter([5, 5], 0.4, 9)
+    const b = createStratifiedSplitter([5, 5], 0.4, 9)
+    for (let i = 0; i < 10; i++) expect(a(i % 2)).toBe(b(i % 2))
   })
 })

@@ -21,7 +21,7 @@ import { parse, type Info } from 'csv-parse'
 import { hashFile, resolveInside, statRegularFile } from './fs-safe'
 import { naturalOrder } from './image-folder'
 import { importImageList, isImageName, type ImageItem } from './image-list'
-import { createTestSplitter } from './split'
+import { createStratifiedSplitter } from './split'
 import {
   DETECT,
   fieldName,
@@ -246,6 +246,7 @@ interface Scan {
   max: Float64Array
   /** Every feature an integer in 0..255: kept as it is (MNIST as CSV). */
   isBytes: boolean
+  /** Each label and how many good rows have it. */
   classes: Map<string, number>
   bad: BadRows
 }
@@ -353,8 +354,9 @@ async function scanTabular(file: string, cols: Columns, options: ImportOptions, 
           `more than ${options.limits.maxClasses} distinct labels in the label column; is it a class label? Choose the ${fieldName(options, 'labelColumn')}`,
         )
       }
-      scan.classes.set(label, scan.classes.size)
+      scan.classes.set(label, 0)
     }
+    scan.classes.set(label, scan.classes.get(label)! + 1)
     for (let j = 0, col = 0; col < cols.width; col++) {
       if (col === cols.labelIndex) continue
       const v = Number(r.fields[col])
@@ -425,7 +427,9 @@ async function writeTabular(
 ) {
   const features = cols.width - 1
   const { n, min, max, isBytes } = scan
-  const carve = createTestSplitter(n, options.testFraction, options.seed)
+  const perClass = new Array<number>(index.size).fill(0)
+  for (const [label, count] of scan.classes) perClass[index.get(label)!] = count
+  const carve = createStratifiedSplitter(perClass, options.testFraction, options.seed)
   const px = new Uint8Array(features)
   const scale = Float64Array.from(min, (m, j) => (max[j]! > m ? 255 / (max[j]! - m) : 0))
   const changed = (detail = '') => new ImportError(`${file}: the file changed during the import${detail}`)
@@ -449,7 +453,7 @@ async function writeTabular(
     }
     const label = index.get(r.fields[cols.labelIndex]!.trim())
     if (label === undefined) throw changed()
-    await ctx.sink.add(carve(), px, label)
+    await ctx.sink.add(carve(label), px, label)
     i++
   }
   if (i !== n) throw changed(` (${i} rows, first pass saw ${n})`)

@@ -7,7 +7,7 @@ import { basename } from 'node:path'
 import { readRegularFile } from './fs-safe'
 import { checkImageHeader } from './image-header'
 import { decodeImage, looksGrayscale, type DecodeTarget } from './image-decode'
-import { createTestSplitter } from './split'
+import { createStratifiedSplitter } from './split'
 import {
   ImportError,
   ImportLimitError,
@@ -97,9 +97,14 @@ export async function importImageList(
     )
   }
   await ctx.sink.begin({ shape: [target.height, target.width, target.channels] })
-  const unsplit = items.filter((i) => i.split === null).length
-  const carve = createTestSplitter(unsplit, options.testFraction, options.seed)
-  const splits: SplitId[] = items.map((i) => i.split ?? carve())
+  const perClass: number[] = []
+  for (const i of items) if (i.split === null) perClass[i.label] = (perClass[i.label] ?? 0) + 1
+  const carve = createStratifiedSplitter(
+    Array.from(perClass, (c) => c ?? 0),
+    options.testFraction,
+    options.seed,
+  )
+  const splits: SplitId[] = items.map((i) => i.split ?? carve(i.label))
   let totalPixels = 0
   let added = 0
   const decodeOne = async (item: ImageItem): Promise<Uint8Array | null> => {
