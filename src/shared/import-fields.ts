@@ -20,6 +20,7 @@ export const IMPORT_FIELD_NAMES = {
   labelMode: 'CIFAR-100 labels (fine or coarse)',
   testFraction: 'test fraction',
   seed: 'seed',
+  classNames: 'class names',
 } as const
 export type ImportField = keyof typeof IMPORT_FIELD_NAMES
 

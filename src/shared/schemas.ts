@@ -153,6 +153,8 @@ export const inputSchemas = {
       /** CSV: the label column by header name or 0-based index; the last column when absent. */
       labelColumn: z.string().trim().min(1).max(200).optional(),
       onBadRows: z.enum(ON_BAD_ROWS).optional(),
+      /** Names of the classes in label order (label 0 first), replacing the source's labels. */
+      classNames: z.array(z.string().trim().min(1).max(200)).min(1).max(100_000).optional(),
     })
     .strict(),
   'datasets:formats': z.object({}).strict(),

@@ -54,6 +54,8 @@ export interface DatasetImportOptions {
   testFraction?: number
   /** Seed of the test split carved at import. Default 0. */
   seed?: number
+  /** Names of the classes in label order (label 0 first), replacing the source's labels (e.g. 0-9). */
+  classNames?: string[]
   limits?: Partial<ImportLimits>
 }
 
@@ -281,6 +283,8 @@ async function checkNotImported(
     options.color ?? null,
     options.testFraction,
     options.seed,
+    // Appended only when given, so the hash of an import without names stays what it was.
+    ...(o.classNames ? [o.classNames] : []),
   ])
   const contentHash = createHash('sha256').update(`${sourceHash}\0${settings}`).digest('hex')
   const existing = store.datasets.byHash(contentHash)
@@ -324,6 +328,30 @@ async function runImporter(
   const tooSmall = splitSizeProblem(counts, plan.options.testFraction, plan.validationFraction)
   if (tooSmall) throw new ImportError(`${args.source}: ${tooSmall}`)
   return result
+}
+
+/** The importer's result with the given class names in place of the source's labels (same count). */
+function withClassNames<R extends { classNames: string[]; notes: string[] }>(
+  result: R,
+  names: string[] | undefined,
+  source: string,
+  name: FieldNamer,
+): R {
+  if (!names) return result
+  const what = `${source}: the ${name('classNames')}`
+  if (names.length !== result.classNames.length) {
+    throw new ImportError(
+      `${what} list ${names.length} names, but the data has ${result.classNames.length} classes (${result.classNames.slice(0, 12).join(', ')}${result.classNames.length > 12 ? ', ...' : ''}); give one name per class, in label order`,
+    )
+  }
+  const dup = names.find((n, i) => names.indexOf(n) !== i)
+  if (dup !== undefined) throw new ImportError(`${what} name "${dup}" twice; each class needs its own name`)
+  const pairs = result.classNames.slice(0, 4).map((l, i) => `${l} = ${names[i]}`)
+  return {
+    ...result,
+    classNames: [...names],
+    notes: [...result.notes, `class names given: ${pairs.join(', ')}${names.length > 4 ? ', ...' : ''}`],
+  }
 }
 
 /** The three splits a run uses: test from the import, validation carved from train by the run's seed. */
@@ -414,7 +442,8 @@ export async function importDataset(args: ImportDatasetArgs): Promise<ImportData
     const { sourcePath, format } = await resolveSource(args, plan, pathNotes)
     const contentHash = await checkNotImported(args, plan, sourcePath, format, signal, onProgress)
     writer = await createCacheWriter(args.paths.datasets, { maxBytes: plan.options.limits.maxDatasetBytes })
-    const result = await runImporter(args, plan, sourcePath, format, writer, signal, onProgress, skipped)
+    const imported = await runImporter(args, plan, sourcePath, format, writer, signal, onProgress, skipped)
+    const result = withClassNames(imported, plan.o.classNames, args.source, plan.name)
     const counts = writer.counts()
     if (signal.aborted) throw new AppError('cancelled', 'import cancelled')
     onProgress({ phase: 'writing', done: 0, total: 0, unit: 'bytes' })

@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cliFieldNames } from '../../../src/cli/datasets'
+import { cliFieldNames, readClassNames } from '../../../src/cli/datasets'
 import { loadDatasetCache } from '../../../src/core/data/cache'
 import { createStratifiedSplitter } from '../../../src/core/data/importers/split'
 import { dataPaths, type DataPaths } from '../../../src/core/paths'
@@ -179,5 +179,36 @@ describe('stratified test split at import', () => {
     const a = createStratifiedSplitter([5, 5], 0.4, 9)
     const b = createStratifiedSplitter([5, 5], 0.4, 9)
     for (let i = 0; i < 10; i++) expect(a(i % 2)).toBe(b(i % 2))
+  })
+})
+
+describe('class names at import', () => {
+  const numeric = () => csv(['a,b,label', ...Array.from({ length: 30 }, (_, i) => `${i},${i % 5},${i % 3}`)])
+
+  it('a names file (one per line or JSON) names the numeric labels, in label order', async () => {
+    const dir = folder('names')
+    writeFileSync(join(dir, 'names.txt'), 'T-shirt/top\nTrouser\r\nPullover\n')
+    writeFileSync(join(dir, 'names.json'), '["T-shirt/top", "Trouser", "Pullover"]')
+    expect(readClassNames(join(dir, 'names.txt'))).toEqual(['T-shirt/top', 'Trouser', 'Pullover'])
+    expect(readClassNames(join(dir, 'names.json'))).toEqual(['T-shirt/top', 'Trouser', 'Pullover'])
+    const r = await imp(numeric(), { classNames: readClassNames(join(dir, 'names.txt')) })
+    expect(r.dataset.classNames).toEqual(['T-shirt/top', 'Trouser', 'Pullover'])
+    expect(r.notes).toContain('class names given: 0 = T-shirt/top, 1 = Trouser, 2 = Pullover')
+    expect(loadDatasetCache(r.dataset.cachePath!).classNames).toEqual(['T-shirt/top', 'Trouser', 'Pullover'])
+  })
+
+  it('refuses a list of the wrong length or with a repeated name, and an unreadable file', async () => {
+    const short = await refusal(imp(numeric(), { classNames: ['x', 'y'] }, { fieldName: cliFieldNames }))
+    expect(short.message).toMatch(
+      /the class names \(--class-names\) list 2 names, but the data has 3 classes \(0, 1, 2\); give one name per class, in label order/,
+    )
+    const twice = await refusal(imp(numeric(), { classNames: ['x', 'y', 'x'] }))
+    expect(twice.message).toMatch(/the class names name "x" twice/)
+    const dir = folder('bad-names')
+    writeFileSync(join(dir, 'blank.txt'), 'a\n\nb\n')
+    expect(() => readClassNames(join(dir, 'blank.txt'))).toThrow(/one non-empty name per line/)
+    expect(() => readClassNames(join(dir, 'missing.txt'))).toThrow(
+      /--class-names .*missing\.txt: cannot read it/,
+    )
   })
 })
