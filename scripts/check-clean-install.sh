@@ -11,7 +11,8 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/tfkd-clean-install-XXXXXX")
 serve_pid=
 cleanup() {
-  if [[ -n $serve_pid ]]; then kill "$serve_pid" 2>/dev/null || true; fi
+  # npx runs tfkd as its child: stop the whole process group that setsid gave it.
+  if [[ -n $serve_pid ]]; then kill -- "-$serve_pid" 2>/dev/null || kill "$serve_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -42,7 +43,7 @@ fi
 
 echo "== npx tfkd serve answers the UI"
 export TFKD_HOME="$work/home"
-npx tfkd serve --port 0 >"$work/serve.log" 2>&1 &
+setsid npx tfkd serve --port 0 >"$work/serve.log" 2>&1 &
 serve_pid=$!
 # npx and the first start are slow on a loaded machine: wait up to 3 minutes for the URL.
 for _ in $(seq 1 360); do
