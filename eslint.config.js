@@ -3,7 +3,7 @@ import vue from 'eslint-plugin-vue'
 import vueParser from 'vue-eslint-parser'
 
 /**
- * The layers (DESIGN.md §1): src/shared imports nothing from the project; src/core only shared;
+ * The layers (docs/design.md §1): src/shared imports nothing from the project; src/core only shared;
  * src/renderer only shared; the hosts (main, preload, server, cli) core and shared, never each other
  * nor the renderer. Each entry lists the folders a layer must not import from; a relative import
  * that climbs into one of them (`../core/...`, `../../../main`) is an error.
@@ -97,7 +97,7 @@ const layerConfigs = [
     rules: coreFloorRule(folder),
   })),
   {
-    // The one host-to-host edge by design: `tfkd serve` starts the web host (DESIGN.md §1:
+    // The one host-to-host edge by design: `tfkd serve` starts the web host (docs/design.md §1:
     // "src/server: web host behind `tfkd serve`"). Only the CLI's entry may import it.
     files: ['src/cli/index.ts'],
     rules: layerRule(
@@ -162,7 +162,7 @@ export default tseslint.config(
     },
   },
   {
-    // Functions stay under ~80 lines (DESIGN.md, style): a longer one is split into named helpers, or
+    // Functions stay under ~80 lines (docs/design.md, style): a longer one is split into named helpers, or
     // carries `// eslint-disable-next-line max-lines-per-function -- <why>` where its length is the
     // clearer form (one command table, one declarative template, one protocol closure).
     // Vue SFCs are left out: a component's setup is its whole script.

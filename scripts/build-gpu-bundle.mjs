@@ -1,5 +1,5 @@
 // Bundles the benchmark and the trainer with every JS dependency inlined, for a machine that has no
-// node_modules (the borrowed GPU machine: `npm run gpu-check`, scripts/gpu-check.sh). Native packages stay
+// node_modules (a borrowed GPU machine with no registry access: `npm run gpu-check`, scripts/gpu-check.sh). Native packages stay
 // external; `webgpu` (Dawn) is copied next to the bundles by hand.
 import { build } from 'esbuild'
 

@@ -1,4 +1,5 @@
 /** `tfkd datasets import|list|show`: dataset import and previews from the command line. */
+import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import cliProgress from 'cli-progress'
 import { AppError } from '../shared/errors'
@@ -66,6 +67,7 @@ const FLAGS: Record<ImportField, string> = {
   labelMode: '--labels',
   testFraction: '--test-fraction',
   seed: '--seed',
+  classNames: '--class-names',
 }
 export const cliFieldNames: FieldNamer = (field) => `${IMPORT_FIELD_NAMES[field]} (${FLAGS[field]})`
 
@@ -81,6 +83,7 @@ interface ImportFlags {
   rgb?: boolean
   valFraction?: number
   testFraction?: number
+  classNames?: string
   seed?: number
   progress?: boolean
   json?: boolean
@@ -108,7 +111,34 @@ function importOptionsOf(o: ImportFlags): DatasetImportOptions {
     validationFraction: o.valFraction,
     testFraction: o.testFraction,
     seed: o.seed,
+    classNames: o.classNames === undefined ? undefined : readClassNames(o.classNames),
   }
+}
+
+/** A names file: a JSON array of strings, or one name per line (label 0 first). */
+export function readClassNames(file: string): string[] {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new AppError('invalid_input', `--class-names ${file}: cannot read it (${(err as Error).message})`)
+  }
+  const trimmed = text.trim()
+  let names: unknown
+  if (trimmed.startsWith('[')) {
+    try {
+      names = JSON.parse(trimmed)
+    } catch (err) {
+      throw new AppError('invalid_input', `--class-names ${file}: not valid JSON (${(err as Error).message})`)
+    }
+  } else names = trimmed.split(/\r?\n/).map((l) => l.trim())
+  if (!Array.isArray(names) || names.some((n) => typeof n !== 'string' || n.trim() === '')) {
+    throw new AppError(
+      'invalid_input',
+      `--class-names ${file}: expected one non-empty name per line or a JSON array of strings`,
+    )
+  }
+  return (names as string[]).map((n) => n.trim())
 }
 
 /** Ctrl-C cancels the import; a second Ctrl-C exits at once. `dispose` removes the handler. */
@@ -311,6 +341,7 @@ function registerImportCommand(datasets: Command, openCore: () => AppCore): void
       parseFraction('--test-fraction'),
     )
     .option('--seed <n>', 'seed of the test split carved at import', parseSeed)
+    .option('--class-names <file>', 'class names in label order: one per line, or a JSON array')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print the dataset record as JSON')
     .action((path: string, o: ImportFlags) => importAction(path, o, openCore))

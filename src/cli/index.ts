@@ -2,6 +2,7 @@
  * `tfkd`: the headless host. It uses the same core as the desktop app and writes to the same data
  * folder (TFKD_HOME or the OS app-data folder), so its runs show up in the app.
  */
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Command, Option } from 'commander'
@@ -185,6 +186,11 @@ program
     process.stdout.write(
       `tfkd-studio is serving at:\n    ${server.url}\n(the token in the URL is required; Ctrl-C to stop)\n`,
     )
+    if (!existsSync(join(staticDir, 'index.html')))
+      process.stderr.write(
+        `tfkd: the UI is not built (${staticDir} has no index.html): run \`npm run build:renderer\` ` +
+          `in the repository, then reload the page\n`,
+      )
     // Ctrl-C, SIGTERM, SIGHUP: the running run is cancelled at its next batch (killed after
     // SERVE_GRACE_MS), queued runs interrupted, and the host is gone within a second.
     installSignalStop({

@@ -28,8 +28,16 @@ export const IMPORT_FIELD_NAMES = {
   labelMode: 'CIFAR-100 labels (fine or coarse)',
   testFraction: 'test fraction',
   seed: 'seed',
+  classNames: 'class names',
 } as const
 export type ImportField = keyof typeof IMPORT_FIELD_NAMES
+
+/**
+ * The settings the app's import form (the Datasets view) lets a person set, besides the path; the
+ * format-specific ones (`ImportFormatInfo.fields`) show only for their formats. A note from the core
+ * suggests changing a setting only where the host offers it.
+ */
+export const IMPORT_FORM_FIELDS: readonly ImportField[] = ['format', 'name', 'labelColumn', 'onBadRows']
 
 /** Turns a setting into the words a message uses for it. */
 export type FieldNamer = (field: ImportField) => string

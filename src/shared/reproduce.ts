@@ -2,7 +2,7 @@
  * The reproduction study: one plan that tests the paper's four claims on the user's data, at a scale
  * (smoke: minutes on a laptop CPU; small: ~2 h on 2 cores for a 60,000-image 28x28 set; paper: the
  * repository's CIFAR-100 recipe), and the types of its report. TF-free, so the CLI, the UI and the
- * core build and read the same plan. The paper's own numbers come from ../shared/TFKD-SPEC.md.
+ * core build and read the same plan. The paper's own numbers come from docs/method-spec.md.
  */
 import type { ExperimentPlanInput } from './plan'
 import type { VariantId } from './types'
@@ -274,7 +274,7 @@ export interface PremiseCheck {
   snapshot?: string | null
 }
 
-/** The paper's numbers for one claim (CIFAR-100 top-1 %), from TFKD-SPEC.md. */
+/** The paper's numbers for one claim (CIFAR-100 top-1 %), from docs/method-spec.md. */
 export interface PaperFigure {
   setting: string
   variant: number

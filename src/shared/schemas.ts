@@ -169,6 +169,8 @@ export const inputSchemas = {
       onBadRows: z.enum(ON_BAD_ROWS).optional(),
       /** CSV: the file's text encoding; utf8 (checked, the default), latin1 or utf16le. */
       encoding: z.enum(CSV_ENCODINGS).optional(),
+      /** Names of the classes in label order (label 0 first), replacing the source's labels. */
+      classNames: z.array(z.string().trim().min(1).max(200)).min(1).max(100_000).optional(),
     })
     .strict(),
   'datasets:formats': z.object({}).strict(),

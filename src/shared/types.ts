@@ -357,6 +357,11 @@ export interface ModelInfo {
   params: number
   /** Forward MACs per sample at 32x32x3, 10 classes (conv, depthwise conv and dense layers). */
   macs: number
+  /**
+   * The smallest input [height, width] the model accepts, where valid-padded pooling shrinks each
+   * side (cnn-small: 4x4). Absent: any size, every layer keeps at least one row and column.
+   */
+  minInput?: readonly [number, number]
 }
 
 /** The web host's answer to a dataset archive upload (POST /api/upload): the folder to import. */

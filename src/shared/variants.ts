@@ -3,7 +3,7 @@
  * hyperparameters (zod schemas with the repository's defaults). TF-free, so every host (CLI, UI,
  * planner) can list variants and validate plans; the loss functions live in core/distill/losses.ts.
  *
- * Defaults follow ../shared/TFKD-SPEC.md ("Hyperparameters shipped"): the repository's values for
+ * Defaults follow docs/method-spec.md ("Hyperparameters shipped"): the repository's values for
  * the compact students (MobileNetV2 / ShuffleNetV2), which are what this app trains.
  */
 import { z } from 'zod'

@@ -1,6 +1,6 @@
 /**
  * Training losses of the variants. The seven of the Tf-KD paper take the form of the authors'
- * repository by default: KL with PyTorch's `elementwise_mean` (sum / (N*K)), T^2 where the
+ * repository by default (docs/method-spec.md): KL with PyTorch's `elementwise_mean` (sum / (N*K)), T^2 where the
  * repository has it, the multiplier m, and the virtual teacher v = softmax(p_d / T) of tfkd-reg.
  * The later logit baselines (dkd, dist, logit standardization) are in logit-baselines.ts.
  *

@@ -23,7 +23,7 @@ import type { ExperimentDetail, RunConfig } from '../../shared/types'
 import { isActiveRunStatus } from '../../shared/run-states'
 import { formatComparison, type ComparisonTable } from '../analysis/compare'
 import { compareExperiment, type CompareRequest } from './plan-compare'
-import { isModelId, MODEL_CATALOG, type ModelId } from '../models/catalog'
+import { isModelId, MODEL_CATALOG, modelInputProblem, type ModelId } from '../models/catalog'
 import type { DatasetRecord, Store } from '../store/store'
 import type { RunService } from './run-service'
 import type { ImportedTeacherRef } from '../../shared/onnx'
@@ -201,6 +201,22 @@ function resolveConfigs(
   })
 }
 
+/** Every model the plan trains takes the dataset's input shape (refused before anything is stored). */
+function checkModelInputs(plan: ResolvedPlan, planned: PlannedRun[], ds: DatasetRecord): void {
+  for (const model of new Set(planned.map((p) => p.config.model))) {
+    if (!isModelId(model)) continue
+    const problem = modelInputProblem(model, ds)
+    if (!problem) continue
+    const field =
+      model === plan.student
+        ? 'student'
+        : model === plan.strongerTeacher
+          ? 'strongerTeacher'
+          : 'weakerTeacher'
+    throw new AppError('invalid_input', `${field}: ${problem}`, { field })
+  }
+}
+
 /** Validates and expands a plan without storing anything (start and preview share it). */
 export function preparePlan(store: Store, input: ExperimentPlanInput): PreparedPlan {
   let plan: ResolvedPlan
@@ -220,6 +236,7 @@ export function preparePlan(store: Store, input: ExperimentPlanInput): PreparedP
   checkReusedTeachers(store, plan, ds)
   const importedRefs = checkImportedTeachers(store, plan, ds)
   const planned = expandPlan(plan)
+  checkModelInputs(plan, planned, ds)
   return { plan, ds, planned, configs: resolveConfigs(planned, ds, importedRefs) }
 }
 

@@ -13,7 +13,7 @@ import type { BackendReport, RunConfig, RunSummary } from '../../shared/types'
 import { isActiveRunStatus } from '../../shared/run-states'
 import { resolveRunConfig } from '../../shared/schemas'
 import { needsTeacher } from '../../shared/variants'
-import { isModelId } from '../models/catalog'
+import { isModelId, modelInputProblem, type ModelId } from '../models/catalog'
 import type { DataPaths } from '../paths'
 import { explainStorageError, storageTrouble } from '../storage-errors'
 import type { DatasetRecord, Store } from '../store/store'
@@ -508,6 +508,11 @@ function cancelRun(q: QueueState, runId: number): boolean {
   return true
 }
 
+/** The model takes the dataset's input shape: refused before the run is stored, naming both. */
+function checkModelInput(model: ModelId, ds: DatasetRecord): void {
+  const problem = modelInputProblem(model, ds)
+  if (problem) throw new AppError('invalid_input', problem, { field: 'model' })
+}
 export function createRunService(deps: RunServiceDeps) {
   const q: QueueState = {
     deps: { log: (m) => process.stderr.write(`tfkd: ${m}\n`), ...deps },
@@ -535,6 +540,7 @@ export function createRunService(deps: RunServiceDeps) {
       if (deps.readOnly) throw new AppError('storage', deps.readOnly)
       refuseWhileStopping(q)
       const ds = resolveDataset(store, config.dataset)
+      checkModelInput(config.model, ds)
       if (config.importedTeacher) config = withImportedTeacher(store, config, ds)
       else if (needsTeacher(config.variant)) checkTeacher(store, config, ds)
       const run = storageGuard(deps.paths, 'cannot record the run in', () =>

@@ -23,7 +23,7 @@ import { parse, type Info } from 'csv-parse'
 import { hashFile, resolveInside, statRegularFile } from './fs-safe'
 import { naturalOrder } from './image-folder'
 import { importImageList, isImageName, type ImageItem } from './image-list'
-import { createTestSplitter } from './split'
+import { createStratifiedSplitter } from './split'
 import { decodeToUtf8 } from './text-decode'
 import {
   DETECT,
@@ -261,6 +261,7 @@ interface Scan {
   max: Float64Array
   /** Every feature an integer in 0..255: kept as it is (MNIST as CSV). */
   isBytes: boolean
+  /** Each label and how many good rows have it. */
   classes: Map<string, number>
   bad: BadRows
 }
@@ -288,6 +289,33 @@ function rowProblem(r: Row, cols: Columns, featureName: (j: number) => string): 
     j++
   }
   return null
+}
+
+/**
+ * What to do about a refused row. A text value in a feature column of the *first* data row is a
+ * column of text, most often the class labels in a column other than the last: choosing skip would
+ * drop every row, so the advice names that column as the label column instead.
+ */
+function badRowAdvice(
+  problem: string,
+  r: Row,
+  cols: Columns,
+  firstRow: boolean,
+  options: ImportOptions,
+): string {
+  const textColumn =
+    r.fields.length === cols.width
+      ? r.fields.findIndex((f, col) => col !== cols.labelIndex && !isNumber(f))
+      : -1
+  if (firstRow && textColumn >= 0) {
+    const name = cols.header ? cols.header[textColumn]! : String(textColumn)
+    const label = cols.header ? `column "${name}"` : `column ${textColumn + 1} (0-based index ${textColumn})`
+    return (
+      `${problem}; if ${label} holds the class labels, choose it as the ${fieldName(options, 'labelColumn')}: ${name}` +
+      ` (skipping bad rows would skip every row that has text there)`
+    )
+  }
+  return `${problem}; to import the other rows, choose skip for ${fieldName(options, 'onBadRows')}`
 }
 
 /** The data rows of the file (its header, if any, left out). */
@@ -327,12 +355,7 @@ async function scanTabular(file: string, cols: Columns, options: ImportOptions, 
     }
     const problem = rowProblem(r, cols, featureName)
     if (problem !== null) {
-      if (options.onBadRows !== 'skip') {
-        await fail(
-          r,
-          `${problem}; to import the other rows, choose skip for ${fieldName(options, 'onBadRows')}`,
-        )
-      }
+      if (options.onBadRows !== 'skip') await fail(r, badRowAdvice(problem, r, cols, scan.n === 0, options))
       scan.bad.count++
       scan.bad.indices.push(r.index)
       if (scan.bad.listed.length < LISTED_BAD_ROWS) scan.bad.listed.push({ index: r.index, reason: problem })
@@ -346,8 +369,9 @@ async function scanTabular(file: string, cols: Columns, options: ImportOptions, 
           `more than ${options.limits.maxClasses} distinct labels in the label column; is it a class label? Choose the ${fieldName(options, 'labelColumn')}`,
         )
       }
-      scan.classes.set(label, scan.classes.size)
+      scan.classes.set(label, 0)
     }
+    scan.classes.set(label, scan.classes.get(label)! + 1)
     for (let j = 0, col = 0; col < cols.width; col++) {
       if (col === cols.labelIndex) continue
       const v = Number(r.fields[col])
@@ -418,7 +442,9 @@ async function writeTabular(
 ) {
   const features = cols.width - 1
   const { n, min, max, isBytes } = scan
-  const carve = createTestSplitter(n, options.testFraction, options.seed)
+  const perClass = new Array<number>(index.size).fill(0)
+  for (const [label, count] of scan.classes) perClass[index.get(label)!] = count
+  const carve = createStratifiedSplitter(perClass, options.testFraction, options.seed)
   const px = new Uint8Array(features)
   const scale = Float64Array.from(min, (m, j) => (max[j]! > m ? 255 / (max[j]! - m) : 0))
   const changed = (detail = '') => new ImportError(`${file}: the file changed during the import${detail}`)
@@ -442,7 +468,7 @@ async function writeTabular(
     }
     const label = index.get(r.fields[cols.labelIndex]!.trim())
     if (label === undefined) throw changed()
-    await ctx.sink.add(carve(), px, label)
+    await ctx.sink.add(carve(label), px, label)
     i++
   }
   if (i !== n) throw changed(` (${i} rows, first pass saw ${n})`)

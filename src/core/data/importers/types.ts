@@ -64,6 +64,8 @@ export interface ImportOptions {
   encoding?: CsvEncoding
   /** How messages name a setting (the CLI adds its flags); host-neutral words when absent. */
   fieldName?: FieldNamer
+  /** Whether the host lets the user set `field`, so a note may suggest it; every field when absent. */
+  offers?: (field: ImportField) => boolean
   /** Fraction of the samples held out as test when the source has no test split. */
   testFraction: number
   /** Seed of the test split carved at import (validation is carved later by each run's seed). */
@@ -176,6 +178,11 @@ export class ImportLimitError extends ImportError {
 /** A setting's name in a message, in the words of the host that will show it. */
 export function fieldName(options: Pick<ImportOptions, 'fieldName'>, field: ImportField): string {
   return (options.fieldName ?? neutralFieldNames)(field)
+}
+
+/** "; choose the <field> to change it" where the host offers that setting, else nothing. */
+export function changeHint(options: Pick<ImportOptions, 'fieldName' | 'offers'>, field: ImportField): string {
+  return (options.offers?.(field) ?? true) ? `; choose the ${fieldName(options, field)} to change it` : ''
 }
 
 export function throwIfAborted(signal: AbortSignal): void {
