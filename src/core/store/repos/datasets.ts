@@ -1,5 +1,7 @@
 /** The `datasets` table: imported and bundled datasets. */
+import { datasetShapeRecord } from '../../../shared/record-schemas'
 import type { DatasetSummary } from '../../../shared/types'
+import { parseStoredJson } from '../parse'
 import type { RepoDeps, Row } from './types'
 
 export interface NewDataset {
@@ -20,13 +22,14 @@ export interface DatasetRecord extends DatasetSummary {
 }
 
 function toDataset(r: Row): DatasetRecord {
+  const at = (column: string) => ({ record: 'dataset', id: r.id, column })
   return {
     id: r.id as number,
     name: r.name as string,
     format: r.format as string,
-    classNames: JSON.parse(r.class_names as string) as string[],
-    inputShape: JSON.parse(r.input_shape as string) as [number, number, number],
-    counts: JSON.parse(r.counts as string) as { train: number; test: number },
+    classNames: parseStoredJson(datasetShapeRecord.classNames, r.class_names, at('class_names')),
+    inputShape: parseStoredJson(datasetShapeRecord.inputShape, r.input_shape, at('input_shape')),
+    counts: parseStoredJson(datasetShapeRecord.counts, r.counts, at('counts')),
     createdAt: r.created_at as number,
     sourcePath: (r.source_path as string | null) ?? null,
     contentHash: (r.content_hash as string | null) ?? null,
