@@ -8,7 +8,7 @@ import type { RunConfig } from './types'
 import { DEFAULT_RUN_CONFIG } from './defaults'
 import { AppError } from './errors'
 import { augmentFields, experimentPlanInput, trainingFields } from './plan'
-import { VARIANT_PARAMS, resolveVariantParams } from './variants'
+import { VARIANT_PARAMS, completeVariantParams } from './variants'
 import { REPRODUCE_SCALES } from './reproduce'
 import { ON_BAD_ROWS } from './import-fields'
 import { MODEL_EXPORT_FORMATS, ONNX_EXECUTION_PROVIDERS, TEACHER_LOGITS_MODES, TENSOR_LAYOUTS } from './onnx'
@@ -82,10 +82,13 @@ export function resolveRunConfig(input: RunConfigInput): RunConfig {
   }
   return {
     ...merged,
-    variantParams: resolveVariantParams(merged.variant, merged.variantParams, merged.model) as Record<
-      string,
-      unknown
-    >,
+    // Completed from the one parse above, not parsed again.
+    variantParams: completeVariantParams(
+      merged.variant,
+      parsed.data,
+      merged.variantParams,
+      merged.model,
+    ) as Record<string, unknown>,
   }
 }
 

@@ -55,7 +55,7 @@ describe('trainer messages', () => {
 
   it('the host turns malformed reports into the failures their waiters understand', async () => {
     const handle = createForkSpawner(join(ROOT, 'test/fixtures/malformed-trainer.cjs'), { silent: true })({
-      env: process.env,
+      env: { ...process.env } as Record<string, string>,
     })
     const seen: TrainerToHost[] = []
     await new Promise<void>((resolve) => {
