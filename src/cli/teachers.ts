@@ -163,11 +163,7 @@ export function registerTeacherCommands(program: Command, openCore: () => AppCor
     .action(async (o: { dataset?: string; json?: boolean }) => {
       const core = openCore()
       try {
-        const ds = o.dataset
-          ? /^\d+$/.test(o.dataset)
-            ? core.store.datasets.get(Number(o.dataset))
-            : core.store.datasets.byName(o.dataset)
-          : undefined
+        const ds = o.dataset ? core.store.datasets.byRef(o.dataset) : undefined
         if (o.dataset && !ds) throw new AppError('not_found', `dataset "${o.dataset}" not found`)
         const list = core.teachers.list(ds?.id)
         if (o.json) {

@@ -140,11 +140,7 @@ export interface PlanPreview {
 
 /** The plan's dataset, by id or name; a preset's data requirements are checked against it. */
 function planDataset(store: Store, plan: ResolvedPlan): DatasetRecord {
-  const ds = plan.dataset
-    ? /^\d+$/.test(plan.dataset)
-      ? store.datasets.get(Number(plan.dataset))
-      : store.datasets.byName(plan.dataset)
-    : undefined
+  const ds = plan.dataset ? store.datasets.byRef(plan.dataset) : undefined
   if (plan.dataset && !ds)
     throw new AppError('not_found', `dataset "${plan.dataset}" not found`, { field: 'dataset' })
   const dataProblem = presetDataProblem(

@@ -47,17 +47,6 @@ export interface TeacherServiceDeps {
   env?: NodeJS.ProcessEnv
 }
 
-export function resolveDatasetRef(store: Store, ref: string): DatasetRecord {
-  const ds = /^\d+$/.test(ref) ? store.datasets.get(Number(ref)) : store.datasets.byName(ref)
-  if (!ds) {
-    const known = store.datasets.list().map((d) => `${d.id} (${d.name})`)
-    throw new AppError('not_found', `dataset "${ref}" not found; known datasets: ${known.join(', ')}`, {
-      field: 'dataset',
-    })
-  }
-  return ds
-}
-
 export function trainerDataset(ds: DatasetRecord): TrainerDataset {
   return ds.format === 'bundled'
     ? { kind: 'bundled', name: 'mnist-10k' }
@@ -131,7 +120,7 @@ export function createTeacherService(deps: TeacherServiceDeps) {
     ): Promise<{ teacher: OnnxTeacherSummary; warnings: string[] }> {
       const file = input.path
       const size = onnxFileSize(file)
-      const ds = resolveDatasetRef(store, input.dataset)
+      const ds = store.datasets.require(input.dataset)
       const classMap = input.classMap ? classMapOf(input.classMap, ds.classNames, input.fieldName) : null
       const answer = await runTrainerJob(
         deps.spawnTrainer,

@@ -2,6 +2,7 @@
 import { datasetShapeRecord } from '../../../shared/record-schemas'
 import type { DatasetSummary } from '../../../shared/types'
 import { parseStoredJson } from '../parse'
+import { AppError } from '../../../shared/errors'
 import type { RepoDeps, Row } from './types'
 
 export interface NewDataset {
@@ -65,6 +66,22 @@ export function createDatasetsRepo({ db, now }: RepoDeps) {
     byName(name: string): DatasetRecord | undefined {
       const r = db.prepare('SELECT * FROM datasets WHERE name = ?').get(name) as Row | undefined
       return r && toDataset(r)
+    },
+    /**
+     * The one "id or name" lookup every host and service uses: digits are an id first (then a name,
+     * since a dataset may be named "12"), anything else a name.
+     */
+    byRef(ref: string): DatasetRecord | undefined {
+      return (/^\d+$/.test(ref) ? repo.get(Number(ref)) : undefined) ?? repo.byName(ref)
+    },
+    /** `byRef`, or a not_found AppError naming the reference and the known datasets. */
+    require(ref: string): DatasetRecord {
+      const ds = repo.byRef(ref)
+      if (ds) return ds
+      const known = repo.list().map((d) => `${d.id} (${d.name})`)
+      throw new AppError('not_found', `dataset "${ref}" not found; known datasets: ${known.join(', ')}`, {
+        field: 'dataset',
+      })
     },
     list(): DatasetRecord[] {
       return (db.prepare('SELECT * FROM datasets ORDER BY id').all() as Row[]).map(toDataset)
