@@ -26,6 +26,25 @@ export const importedTeacherInput = z
   .strict()
 import { clusterJobRef, clusterSubmitInput } from './cluster'
 
+/** What importing an ONNX teacher takes (the UI's form, `tfkd teachers import`, teachers:import). */
+export const teacherImportInput = z
+  .object({
+    path: z.string().min(1).max(4096),
+    /** Dataset id or name. */
+    dataset: z.string().min(1).max(200),
+    name: z.string().min(1).max(100).optional(),
+    layout: z.enum(TENSOR_LAYOUTS).optional(),
+    mean: z.array(z.number().finite()).min(1).max(4).optional(),
+    std: z.array(z.number().positive()).min(1).max(4).optional(),
+    inputSize: z.tuple([z.number().int().min(1).max(4096), z.number().int().min(1).max(4096)]).optional(),
+    /** A class map file: teacher output j -> dataset class (JSON array or one name per line). */
+    classMap: z.string().min(1).max(4096).optional(),
+    executionProvider: z.enum(ONNX_EXECUTION_PROVIDERS).optional(),
+  })
+  .strict()
+
+export type TeacherImportFields = z.output<typeof teacherImportInput>
+
 export { DEFAULT_RUN_CONFIG }
 
 const id = z.number().int().positive()
@@ -174,22 +193,7 @@ export const inputSchemas = {
   'runs:details': z.object({ runIds: z.array(id).min(1).max(500) }).strict(),
   'throughput:get': z.object({}).strict(),
   'teachers:list': z.object({ datasetId: id.optional() }).strict(),
-  'teachers:import': z
-    .object({
-      jobId: z.string().min(1).max(100),
-      path: z.string().min(1).max(4096),
-      /** Dataset id or name. */
-      dataset: z.string().min(1).max(200),
-      name: z.string().min(1).max(100).optional(),
-      layout: z.enum(TENSOR_LAYOUTS).optional(),
-      mean: z.array(z.number().finite()).min(1).max(4).optional(),
-      std: z.array(z.number().positive()).min(1).max(4).optional(),
-      inputSize: z.tuple([z.number().int().min(1).max(4096), z.number().int().min(1).max(4096)]).optional(),
-      /** A class map file: teacher output j -> dataset class (JSON array or one name per line). */
-      classMap: z.string().min(1).max(4096).optional(),
-      executionProvider: z.enum(ONNX_EXECUTION_PROVIDERS).optional(),
-    })
-    .strict(),
+  'teachers:import': teacherImportInput.extend({ jobId: z.string().min(1).max(100) }).strict(),
   'teachers:cancel': z.object({ jobId: z.string().min(1).max(100) }).strict(),
   'teachers:delete': z.object({ teacherId: id }).strict(),
   'exports:model': z

@@ -8,14 +8,9 @@ import { createHash } from 'node:crypto'
 import { createReadStream, existsSync, mkdirSync, renameSync, copyFileSync, statSync, rmSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { AppError } from '../../shared/errors'
-import {
-  isNearChance,
-  type ImportedTeacherRef,
-  type OnnxExecutionProvider,
-  type OnnxTeacherSummary,
-  type TensorLayout,
-} from '../../shared/onnx'
+import { isNearChance, type ImportedTeacherRef, type OnnxTeacherSummary } from '../../shared/onnx'
 import { fieldTable, neutralTeacherFieldNames, type TeacherFieldNamer } from '../../shared/teacher-fields'
+import type { TeacherImportFields } from '../../shared/schemas'
 import type { TrainerDataset, TrainerOnnxTeacher } from '../../shared/trainer-protocol'
 import { readClassMap } from '../onnx/preprocess'
 import type { DataPaths } from '../paths'
@@ -24,18 +19,7 @@ import type { Store } from '../store/store'
 import type { SpawnTrainer } from '../train/trainer-handle'
 import { runTrainerJob } from './trainer-job'
 
-export interface TeacherImportInput {
-  path: string
-  /** Dataset id or name. */
-  dataset: string
-  name?: string
-  layout?: TensorLayout
-  mean?: number[]
-  std?: number[]
-  inputSize?: [number, number]
-  /** A class map file (see readClassMap). */
-  classMap?: string
-  executionProvider?: OnnxExecutionProvider
+export interface TeacherImportInput extends TeacherImportFields {
   /** How messages name a setting (the CLI adds its flags); neutral when not given. */
   fieldName?: TeacherFieldNamer
 }
