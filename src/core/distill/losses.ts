@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core'
 // side effect (not tfjs-core's deep `dist/register_all_gradients`: an ESM file that plain Node cannot
 // load, and a second copy of the engine next to the CommonJS one).
 import '@tensorflow/tfjs-layers'
-import type { VariantId } from '../../shared/types'
+import { VARIANT_IDS, type VariantId } from '../../shared/types'
 import {
   resolveVariantParams,
   VARIANTS,
@@ -179,14 +179,10 @@ const lossEntryOf = <V extends VariantId>(v: V): LossEntry<V, VariantParams<V>> 
 })
 
 /** The real loss registry: every registered variant (the table `makeLoss` reads). */
-export const LOSS_REGISTRY: { readonly [V in VariantId]: LossEntry<V, VariantParams<V>> } = {
-  baseline: lossEntryOf('baseline'),
-  lsr: lossEntryOf('lsr'),
-  kd: lossEntryOf('kd'),
-  're-kd': lossEntryOf('re-kd'),
-  'de-kd': lossEntryOf('de-kd'),
-  'tfkd-self': lossEntryOf('tfkd-self'),
-  'tfkd-reg': lossEntryOf('tfkd-reg'),
+// Built from VARIANT_IDS, the one list of ids: a new variant needs its IMPLS entry (a compile error
+// until it has one) and nothing here.
+export const LOSS_REGISTRY = Object.fromEntries(VARIANT_IDS.map((v) => [v, lossEntryOf(v)])) as {
+  readonly [V in VariantId]: LossEntry<V, VariantParams<V>>
 }
 
 /**
