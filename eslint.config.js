@@ -172,10 +172,22 @@ export default tseslint.config(
     },
   },
   {
-    // Pinia setup stores: like an SFC's setup, the store's closure is the whole module (state,
-    // getters, actions); its parts are the returned members, not nested functions.
-    files: ['src/renderer/src/stores/**/*.ts'],
-    rules: { 'max-lines-per-function': 'off' },
+    // Type-aware rules (typescript-eslint with the TypeScript project service): a promise nobody
+    // awaits or catches, a promise where a callback's void is expected, a switch over a union that
+    // misses a member, a cast the types already guarantee.
+    files: ['src/**/*.{ts,vue}', 'test/**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname, extraFileExtensions: ['.vue'] },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true, requireDefaultForNonUnion: false },
+      ],
+      '@typescript-eslint/no-unnecessary-type-assertion': 'error',
+    },
   },
   ...layerConfigs,
 )

@@ -75,7 +75,7 @@ addTrainingOptions(runCommand)
 addPlanOptions(runCommand)
   .option('--no-progress', 'no progress bar (one line per epoch only)')
   .action(async (o: Record<string, unknown>) => {
-    if (isPlanRun(o as PlanFlags)) await runPlanFromFlags(o, () => openCore('cli'))
+    if (isPlanRun(o)) await runPlanFromFlags(o, () => openCore('cli'))
     else await runOneFromFlags(o, () => openCore('cli'))
   })
 

@@ -137,6 +137,6 @@ export function buildMenuTemplate(opts: MenuOptions): MenuItemConstructorOptions
 export function menuItems(template: MenuItemConstructorOptions[]): MenuItemConstructorOptions[] {
   return template.flatMap((item) => [
     item,
-    ...(Array.isArray(item.submenu) ? menuItems(item.submenu as MenuItemConstructorOptions[]) : []),
+    ...(Array.isArray(item.submenu) ? menuItems(item.submenu) : []),
   ])
 }

@@ -107,7 +107,7 @@ export function resolveRunConfig(input: RunConfigInput): RunConfig {
       parsed.data,
       merged.variantParams,
       merged.model,
-    ) as Record<string, unknown>,
+    ),
   }
 }
 

@@ -175,7 +175,7 @@ export interface LossEntry<Id extends string = VariantId, P extends object = Var
 const lossEntryOf = <V extends VariantId>(v: V): LossEntry<V, VariantParams<V>> => ({
   teacher: VARIANTS[v].teacher,
   resolve: (input, model) => resolveVariantParams(v, input, model),
-  impl: IMPLS[v] as Impl<V>,
+  impl: IMPLS[v],
 })
 
 /** The real loss registry: every registered variant (the table `makeLoss` reads). */
@@ -194,7 +194,7 @@ export function makeLoss<V extends VariantId>(
   params: VariantParamsInput<V> | Record<string, unknown> = {},
   model?: string,
 ): DistillLoss {
-  return makeLossIn(LOSS_REGISTRY, variant, params, model) as DistillLoss
+  return makeLossIn(LOSS_REGISTRY, variant, params, model)
 }
 
 /**

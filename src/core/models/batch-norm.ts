@@ -73,7 +73,7 @@ export function batchNormTrain(
       ;[y, m, v] = tf.engine().runKernel(TRAIN, { x: xi!, gamma: g!, beta: b! }, {
         epsilon,
         activation,
-      } as unknown as tf.NamedAttrMap) as [tf.Tensor, tf.Tensor1D, tf.Tensor1D]
+      }) as [tf.Tensor, tf.Tensor1D, tf.Tensor1D]
     } else {
       m = tf.mean(xi!, axes)
       const centered = tf.sub(xi!, m)
@@ -94,7 +94,7 @@ export function batchNormTrain(
           return tf.engine().runKernel(TRAIN_GRAD, inputs, {
             epsilon,
             activation,
-          } as unknown as tf.NamedAttrMap) as tf.Tensor[]
+          }) as tf.Tensor[]
         }
         let gy = dy
         if (activation === 'relu') gy = tf.mul(dy, tf.step(sy!))

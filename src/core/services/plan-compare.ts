@@ -64,7 +64,7 @@ export function kWarnings(store: Store, list: readonly RunSummary[]): string[] {
   if (k < 2) return []
   const configs = students.flatMap((r) => {
     const c = store.runs.detail(r.id)?.config
-    return c ? [{ variant: c.variant, variantParams: c.variantParams as KParams }] : []
+    return c ? [{ variant: c.variant, variantParams: c.variantParams }] : []
   })
   return kDependenceWarnings(configs, k)
 }

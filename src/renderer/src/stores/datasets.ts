@@ -108,7 +108,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
   }
 
   async function loadPreview(datasetId: number, force = false): Promise<DatasetPreviewInfo | null> {
-    if (previews.value[datasetId] && !force) return previews.value[datasetId]!
+    if (previews.value[datasetId] && !force) return previews.value[datasetId]
     try {
       const p = await call('datasets:preview', { datasetId })
       previews.value = { ...previews.value, [datasetId]: p }
