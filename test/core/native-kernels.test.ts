@@ -118,7 +118,7 @@ describe('native kernels on the wasm backend', () => {
     expectClose(r.got, r.ref)
   })
 
-  it.each([
+  it.each<{ x: number[]; k: number; s: number; pad: Pad }>([
     { x: [4, 28, 28, 16], k: 2, s: 2, pad: 'valid' },
     { x: [3, 9, 7, 5], k: 3, s: 2, pad: 'same' },
     { x: [2, 8, 8, 3], k: 3, s: 1, pad: 'same' },

@@ -31,7 +31,7 @@ const FORMATS: ImportFormatInfo[] = [
 
 const fake = vi.hoisted(() => ({
   calls: [] as { channel: string; input: unknown }[],
-  importAnswer: null,
+  importAnswer: null as unknown,
   formats: [] as unknown[],
 }))
 

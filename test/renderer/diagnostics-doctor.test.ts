@@ -19,7 +19,7 @@ const report = await h100WithoutCudaLibraries()
 
 const fake = vi.hoisted(() => ({
   calls: [] as { channel: string; input: unknown }[],
-  report: null,
+  report: null as unknown,
 }))
 fake.report = report
 

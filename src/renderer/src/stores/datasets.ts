@@ -20,6 +20,7 @@ export interface ImportRequest {
   onBadRows?: OnBadRows
 }
 
+// eslint-disable-next-line max-lines-per-function -- a Pinia setup store's closure is the module: its state, getters and actions are the returned members (split the store, not the closure)
 export const useDatasetsStore = defineStore('datasets', () => {
   const datasets = shallowRef<DatasetSummary[]>([])
   const previews = shallowRef<Record<number, DatasetPreviewInfo>>({})
@@ -108,7 +109,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
   }
 
   async function loadPreview(datasetId: number, force = false): Promise<DatasetPreviewInfo | null> {
-    if (previews.value[datasetId] && !force) return previews.value[datasetId]
+    if (previews.value[datasetId] && !force) return previews.value[datasetId]!
     try {
       const p = await call('datasets:preview', { datasetId })
       previews.value = { ...previews.value, [datasetId]: p }
