@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import type { BrowserWindow, Dialog } from 'electron'
+import type { BrowserWindow } from 'electron'
 import { createDialogHandlers } from '../../src/main/dialogs'
 
 describe('desktop open dialog', () => {

@@ -7,7 +7,7 @@
  * filter, at dilation (sh, sw); its [Ci, kh, kw, Co] corner transposed to [kh, kw, Ci, Co] is dW.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import type { Conv2DBackpropFilterAttrs, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core'
+import type { Conv2DBackpropFilterAttrs, TensorInfo } from '@tensorflow/tfjs-core'
 
 function conv2dBackpropFilter(
   x: tf.Tensor4D,
@@ -234,7 +234,7 @@ function depthwiseBackpropInput(
         )
       }
     }
-    return (terms.length ? tf.addN(terms) : tf.zeros(inputShape))
+    return terms.length ? tf.addN(terms) : tf.zeros(inputShape)
   })
 }
 
@@ -249,11 +249,7 @@ export function registerWasmTrainingKernels(): void {
     backendName: 'wasm',
     kernelFunc: ({ inputs, attrs }) => {
       const { x, dy } = inputs
-      return conv2dBackpropFilter(
-        tensorOf(x!),
-        tensorOf(dy!),
-        attrs as unknown as Conv2DBackpropFilterAttrs,
-      )
+      return conv2dBackpropFilter(tensorOf(x!), tensorOf(dy!), attrs as unknown as Conv2DBackpropFilterAttrs)
     },
   })
   tf.registerKernel({

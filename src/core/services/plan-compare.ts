@@ -3,7 +3,7 @@
  * teachers, handed to the analysis engine (`compareRuns`), plus the K-dependence warnings.
  */
 import { AppError } from '../../shared/errors'
-import { kDependenceWarnings, type KParams } from '../../shared/k-dependence'
+import { kDependenceWarnings } from '../../shared/k-dependence'
 import type { RunDetail, RunSummary } from '../../shared/types'
 import { runDeviceLabel } from '../../shared/backends'
 import type { ImportedTeacherRef } from '../../shared/onnx'
