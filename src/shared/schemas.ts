@@ -102,12 +102,7 @@ export function resolveRunConfig(input: RunConfigInput): RunConfig {
   return {
     ...merged,
     // Completed from the one parse above, not parsed again.
-    variantParams: completeVariantParams(
-      merged.variant,
-      parsed.data,
-      merged.variantParams,
-      merged.model,
-    ),
+    variantParams: completeVariantParams(merged.variant, parsed.data, merged.variantParams, merged.model),
   }
 }
 

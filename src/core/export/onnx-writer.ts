@@ -316,7 +316,7 @@ export function toOnnx(model: tfl.LayersModel, meta: OnnxExportMeta = {}): Uint8
   names.set(input.id, 'input')
   for (const layer of model.layers) {
     if (layer.getClassName() === 'InputLayer') continue
-    const ins = (Array.isArray(layer.input) ? layer.input : [layer.input])
+    const ins = Array.isArray(layer.input) ? layer.input : [layer.input]
     const inNames = ins.map((t) => {
       const n = names.get(t.id)
       if (!n) throw new Error(`layer ${layer.name}: input ${t.name} is not produced by an earlier layer`)
