@@ -77,7 +77,7 @@ describe('migrations by name', () => {
       old
         .prepare(
           `INSERT INTO datasets (name, format, class_names, input_shape, counts, created_at)
-           VALUES ('kept', 'x', '["a"]', '[1,1,1]', '{}', 0)`,
+           VALUES ('kept', 'x', '["a"]', '[1,1,1]', '{"train":1,"test":1}', 0)`,
         )
         .run()
     }
