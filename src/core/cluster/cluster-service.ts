@@ -44,7 +44,7 @@ export interface ClusterServiceDeps {
   store: Store
   cluster: ClusterRepo
   paths: DataPaths
-  plans: Pick<PlanService, 'prepareParsed'>
+  plans: Pick<PlanService, 'prepare'>
   slurm: SlurmClient
   install: TfkdInstall
   uuid?: () => string
@@ -211,7 +211,8 @@ async function planJob(ctx: ClusterCtx, req: SubmitRequest): Promise<PlannedJob>
   // Before anything else: a dry run also says when the folder cannot be used.
   const workdir = isAbsolute(req.workdir) ? req.workdir : resolve(req.workdir)
   checkWorkdir(workdir)
-  const prepared = ctx.deps.plans.prepareParsed(req.plan)
+  // prepare parses: the CLI calls this service with a plan its flags built (not through the contract).
+  const prepared = ctx.deps.plans.prepare(req.plan)
   const jobUuid = ctx.uuid()
   const createdAt = ctx.now()
   const slug = slugOf(jobUuid, createdAt)
