@@ -16,7 +16,7 @@ import { startWebServer } from '../server/index'
 import { registerDatasetCommands } from './datasets'
 import { registerExportCommand } from './export'
 import { registerReproduceCommands } from './reproduce'
-import { isPlanRun, registerExperimentCommands, type PlanFlags } from './experiments'
+import { isPlanRun, registerExperimentCommands } from './experiments'
 import { addPlanOptions, addTrainingOptions, int } from './run-options'
 import { registerPlanFileCommands } from './experiment-plan'
 import { registerClusterCommands } from './cluster'
@@ -87,7 +87,7 @@ addTrainingOptions(runCommand)
 addPlanOptions(runCommand)
   .option('--no-progress', 'no progress bar (one line per epoch only)')
   .action(async (o: Record<string, unknown>) => {
-    if (isPlanRun(o as PlanFlags)) await runPlanFromFlags(o, () => openCore('cli'))
+    if (isPlanRun(o)) await runPlanFromFlags(o, () => openCore('cli'))
     else await runOneFromFlags(o, () => openCore('cli'))
   })
 

@@ -161,6 +161,8 @@ export const experimentPlanInput = z
   .strict()
 
 export type ExperimentPlanInput = z.input<typeof experimentPlanInput>
+/** A plan as experimentPlanInput outputs it: parsed once, where it entered (see resolveParsedPlan). */
+export type ExperimentPlan = z.output<typeof experimentPlanInput>
 
 export interface ResolvedPlan {
   name: string
@@ -332,8 +334,13 @@ export function presetDataProblem(
   )
 }
 
+/** Parses a plan and resolves it (for a plan that did not come through a host's contract). */
 export function resolvePlan(input: ExperimentPlanInput): ResolvedPlan {
-  const p = experimentPlanInput.parse(input)
+  return resolveParsedPlan(experimentPlanInput.parse(input))
+}
+
+/** Applies the preset and the defaults to a plan parsed where it entered; no second parse. */
+export function resolveParsedPlan(p: ExperimentPlan): ResolvedPlan {
   const preset = p.preset ? PRESETS[p.preset].plan : {}
   const pick = <K extends keyof typeof p & keyof typeof preset>(k: K) => p[k] ?? preset[k]
   const training: ResolvedPlan['training'] = {

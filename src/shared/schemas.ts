@@ -8,7 +8,7 @@ import type { RunConfig } from './types'
 import { DEFAULT_RUN_CONFIG } from './defaults'
 import { AppError } from './errors'
 import { augmentFields, experimentPlanInput, trainingFields } from './plan'
-import { VARIANT_PARAMS, resolveVariantParams } from './variants'
+import { VARIANT_PARAMS, completeVariantParams } from './variants'
 import { MARGIN_MAX_PP, MARGIN_MIN_PP, REPRODUCE_HYPERPARAMETERS, REPRODUCE_SCALES } from './reproduce'
 import { CSV_ENCODINGS, ON_BAD_ROWS } from './import-fields'
 import { MODEL_EXPORT_FORMATS, ONNX_EXECUTION_PROVIDERS, TEACHER_LOGITS_MODES, TENSOR_LAYOUTS } from './onnx'
@@ -25,6 +25,25 @@ export const importedTeacherInput = z
   })
   .strict()
 import { clusterJobRef, clusterSubmitInput } from './cluster'
+
+/** What importing an ONNX teacher takes (the UI's form, `tfkd teachers import`, teachers:import). */
+export const teacherImportInput = z
+  .object({
+    path: z.string().min(1).max(4096),
+    /** Dataset id or name. */
+    dataset: z.string().min(1).max(200),
+    name: z.string().min(1).max(100).optional(),
+    layout: z.enum(TENSOR_LAYOUTS).optional(),
+    mean: z.array(z.number().finite()).min(1).max(4).optional(),
+    std: z.array(z.number().positive()).min(1).max(4).optional(),
+    inputSize: z.tuple([z.number().int().min(1).max(4096), z.number().int().min(1).max(4096)]).optional(),
+    /** A class map file: teacher output j -> dataset class (JSON array or one name per line). */
+    classMap: z.string().min(1).max(4096).optional(),
+    executionProvider: z.enum(ONNX_EXECUTION_PROVIDERS).optional(),
+  })
+  .strict()
+
+export type TeacherImportFields = z.output<typeof teacherImportInput>
 
 export { DEFAULT_RUN_CONFIG }
 
@@ -82,10 +101,8 @@ export function resolveRunConfig(input: RunConfigInput): RunConfig {
   }
   return {
     ...merged,
-    variantParams: resolveVariantParams(merged.variant, merged.variantParams, merged.model) as Record<
-      string,
-      unknown
-    >,
+    // Completed from the one parse above, not parsed again.
+    variantParams: completeVariantParams(merged.variant, parsed.data, merged.variantParams, merged.model),
   }
 }
 
@@ -189,22 +206,7 @@ export const inputSchemas = {
   'runs:details': z.object({ runIds: z.array(id).min(1).max(500) }).strict(),
   'throughput:get': z.object({}).strict(),
   'teachers:list': z.object({ datasetId: id.optional() }).strict(),
-  'teachers:import': z
-    .object({
-      jobId: z.string().min(1).max(100),
-      path: z.string().min(1).max(4096),
-      /** Dataset id or name. */
-      dataset: z.string().min(1).max(200),
-      name: z.string().min(1).max(100).optional(),
-      layout: z.enum(TENSOR_LAYOUTS).optional(),
-      mean: z.array(z.number().finite()).min(1).max(4).optional(),
-      std: z.array(z.number().positive()).min(1).max(4).optional(),
-      inputSize: z.tuple([z.number().int().min(1).max(4096), z.number().int().min(1).max(4096)]).optional(),
-      /** A class map file: teacher output j -> dataset class (JSON array or one name per line). */
-      classMap: z.string().min(1).max(4096).optional(),
-      executionProvider: z.enum(ONNX_EXECUTION_PROVIDERS).optional(),
-    })
-    .strict(),
+  'teachers:import': teacherImportInput.extend({ jobId: z.string().min(1).max(100) }).strict(),
   'teachers:cancel': z.object({ jobId: z.string().min(1).max(100) }).strict(),
   'teachers:delete': z.object({ teacherId: id }).strict(),
   'exports:model': z

@@ -429,9 +429,26 @@ export function resolveVariantParams<V extends VariantId>(
   input: unknown = {},
   model?: string,
 ): VariantParams<V> {
+  return completeVariantParams(
+    variant,
+    VARIANT_PARAMS[variant].parse(input ?? {}) as VariantParams<V>,
+    input,
+    model,
+  )
+}
+
+/**
+ * `resolveVariantParams` after the parse: `given` is `input` parsed by the variant's schema (which
+ * filled its defaults); the repository's per-model values beat the defaults, `input`'s own keys beat both.
+ */
+export function completeVariantParams<V extends VariantId>(
+  variant: V,
+  given: VariantParams<V>,
+  input: unknown,
+  model?: string,
+): VariantParams<V> {
   const def: VariantDef<V> = VARIANTS[variant] as unknown as VariantDef<V>
   const overrides = (model && def.modelOverrides?.[model]) || {}
-  const given = VARIANT_PARAMS[variant].parse(input ?? {}) as VariantParams<V>
   // Only the keys the caller actually gave beat the model overrides.
   const explicit = typeof input === 'object' && input !== null ? Object.keys(input) : []
   const out: Record<string, unknown> = { ...given, ...overrides }

@@ -4,27 +4,19 @@
  * format, and the HTML report opened in real Chromium with its figures (screenshot in
  * docs/screenshots/report.png). The smoke scale must finish in under 10 minutes on a 2-core CPU.
  */
-import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import { afterAll, describe, expect, it } from 'vitest'
-import { CLI_ENTRY, ROOT, requireBuiltTrainer, tempHome } from '../helpers'
+import { ROOT, tempHome } from '../helpers'
+import { runTfkd } from '../support/cli'
 
 const home = tempHome('tfkd-reproduce-')
 afterAll(() => home.cleanup())
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const TEN_MINUTES = 10 * 60_000
 
-function tfkd(args: string[], timeout = 60_000) {
-  requireBuiltTrainer()
-  const r = spawnSync(process.execPath, [CLI_ENTRY, ...args], {
-    env: { ...process.env, TFKD_HOME: home.dir },
-    encoding: 'utf8',
-    timeout,
-  })
-  return { code: r.status, out: r.stdout, err: r.stderr, signal: r.signal }
-}
+const tfkd = (args: string[], timeout = 60_000) => runTfkd(home.dir, args, timeout)
 
 describe('tfkd reproduce (smoke) and tfkd report', () => {
   const out = join(home.dir, 'report')

@@ -79,7 +79,7 @@ const LIMIT_KEYS = [
 
 function factsOf(adapter: DawnAdapter): WebGpuAdapterFacts {
   const info = adapter.info ?? {}
-  const s = (k: string): string => (typeof info[k] === 'string' ? (info[k] as string) : '')
+  const s = (k: string): string => (typeof info[k] === 'string' ? info[k] : '')
   const limits: Record<string, number> = {}
   for (const k of LIMIT_KEYS) {
     const v = adapter.limits?.[k]

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core'
 // side effect (not tfjs-core's deep `dist/register_all_gradients`: an ESM file that plain Node cannot
 // load, and a second copy of the engine next to the CommonJS one).
 import '@tensorflow/tfjs-layers'
-import type { VariantId } from '../../shared/types'
+import { VARIANT_IDS, type VariantId } from '../../shared/types'
 import { dkdTerm, dkdWarmup, distTerm, standardizeLogits, type TrainingProgress } from './logit-baselines'
 import {
   resolveVariantParams,
@@ -208,21 +208,14 @@ export interface LossEntry<Id extends string = VariantId, P extends object = Var
 const lossEntryOf = <V extends VariantId>(v: V): LossEntry<V, VariantParams<V>> => ({
   teacher: VARIANTS[v].teacher,
   resolve: (input, model) => resolveVariantParams(v, input, model),
-  impl: IMPLS[v] as Impl<V>,
+  impl: IMPLS[v],
 })
 
 /** The real loss registry: every registered variant (the table `makeLoss` reads). */
-export const LOSS_REGISTRY: { readonly [V in VariantId]: LossEntry<V, VariantParams<V>> } = {
-  baseline: lossEntryOf('baseline'),
-  lsr: lossEntryOf('lsr'),
-  kd: lossEntryOf('kd'),
-  're-kd': lossEntryOf('re-kd'),
-  'de-kd': lossEntryOf('de-kd'),
-  'tfkd-self': lossEntryOf('tfkd-self'),
-  'tfkd-reg': lossEntryOf('tfkd-reg'),
-  dkd: lossEntryOf('dkd'),
-  dist: lossEntryOf('dist'),
-  'kd-std': lossEntryOf('kd-std'),
+// Built from VARIANT_IDS, the one list of ids: a new variant needs its IMPLS entry (a compile error
+// until it has one) and nothing here.
+export const LOSS_REGISTRY = Object.fromEntries(VARIANT_IDS.map((v) => [v, lossEntryOf(v)])) as {
+  readonly [V in VariantId]: LossEntry<V, VariantParams<V>>
 }
 
 /**
@@ -234,7 +227,7 @@ export function makeLoss<V extends VariantId>(
   params: VariantParamsInput<V> | Record<string, unknown> = {},
   model?: string,
 ): DistillLoss {
-  return makeLossIn(LOSS_REGISTRY, variant, params, model) as DistillLoss
+  return makeLossIn(LOSS_REGISTRY, variant, params, model)
 }
 
 /**

@@ -495,13 +495,6 @@ export async function importDataset(args: ImportDatasetArgs): Promise<ImportData
   }
 }
 
-/** A dataset by id (digits) or name. */
-export function findDataset(store: Store, idOrName: string): DatasetRecord {
-  const d = /^\d+$/.test(idOrName) ? store.datasets.get(Number(idOrName)) : store.datasets.byName(idOrName)
-  if (!d) throw new AppError('not_found', `no dataset "${idOrName}" (see \`tfkd datasets list\`)`)
-  return d
-}
-
 /** The train/test splits of a dataset record: its cache, or the bundled sample. */
 export function loadDatasetSplits(d: DatasetRecord): ReturnType<typeof loadDatasetCache> {
   if (d.cachePath) return loadDatasetCache(d.cachePath)
@@ -525,7 +518,7 @@ export async function describeDataset(args: {
   paths: DataPaths
   idOrName: string
 }): Promise<DatasetDetails> {
-  const dataset = findDataset(args.store, args.idOrName)
+  const dataset = args.store.datasets.require(args.idOrName)
   const splits = loadDatasetSplits(dataset)
   const preview = dataset.cachePath ? previewFromCache(dataset.cachePath) : previewFromSets(splits)
   const gridPath = await writeSampleGrid(

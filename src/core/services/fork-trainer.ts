@@ -1,6 +1,6 @@
 /** The Node hosts' (CLI, web server) trainer: a forked Node process running out/node/trainer.js. */
 import { fork } from 'node:child_process'
-import type { TrainerToHost } from '../../shared/trainer-protocol'
+import { parseTrainerToHost } from '../../shared/trainer-schemas'
 import type { SpawnTrainer, TrainerHandle } from '../train/trainer-handle'
 
 export function createForkSpawner(entry: string, opts: { silent?: boolean } = {}): SpawnTrainer {
@@ -23,7 +23,7 @@ export function createForkSpawner(entry: string, opts: { silent?: boolean } = {}
       send: (msg) => {
         if (child.connected) child.send(msg)
       },
-      onMessage: (listener) => child.on('message', (m) => listener(m as TrainerToHost)),
+      onMessage: (listener) => child.on('message', (m) => listener(parseTrainerToHost(m))),
       onExit: (listener) =>
         // A captured stderr is read to its end: 'close' comes after its last bytes (and after 'exit').
         child.once(captureStderr ? 'close' : 'exit', (code: number | null, signal: NodeJS.Signals | null) => {

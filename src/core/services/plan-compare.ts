@@ -3,7 +3,7 @@
  * teachers, handed to the analysis engine (`compareRuns`), plus the K-dependence warnings.
  */
 import { AppError } from '../../shared/errors'
-import { kDependenceWarnings, type KParams } from '../../shared/k-dependence'
+import { kDependenceWarnings } from '../../shared/k-dependence'
 import type { RunDetail, RunSummary } from '../../shared/types'
 import { runDeviceLabel } from '../../shared/backends'
 import type { ImportedTeacherRef } from '../../shared/onnx'
@@ -74,7 +74,7 @@ export function kWarnings(store: Store, list: readonly RunSummary[]): string[] {
   if (k < 2) return []
   const configs = students.flatMap((r) => {
     const c = store.runs.detail(r.id)?.config
-    return c ? [{ variant: c.variant, variantParams: c.variantParams as KParams }] : []
+    return c ? [{ variant: c.variant, variantParams: c.variantParams }] : []
   })
   return kDependenceWarnings(configs, k)
 }

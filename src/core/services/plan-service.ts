@@ -9,8 +9,10 @@ import { AppError } from '../../shared/errors'
 import {
   expandPlan,
   planFileOf,
+  experimentPlanInput,
   presetDataProblem,
-  resolvePlan,
+  resolveParsedPlan,
+  type ExperimentPlan,
   type ExperimentPlanInput,
   type PlannedRun,
   type ResolvedPlan,
@@ -28,6 +30,18 @@ import type { DatasetRecord, Store } from '../store/store'
 import type { RunService } from './run-service'
 import type { ImportedTeacherRef } from '../../shared/onnx'
 import { checkImportedTeacher } from './teacher-service'
+
+/**
+ * Parses a plan that did not come through a host's contract (a CLI's flags or plan file, a preset
+ * built in code): a bad field throws an AppError `plan: <field>: <what is wrong>`.
+ */
+export function parsePlan(input: unknown): ExperimentPlan {
+  try {
+    return experimentPlanInput.parse(input)
+  } catch (err) {
+    zodToAppError(err, 'plan: ')
+  }
+}
 
 function zodToAppError(err: unknown, prefix: string): never {
   if (err instanceof ZodError) {
@@ -128,11 +142,7 @@ export interface PlanPreview {
 
 /** The plan's dataset, by id or name; a preset's data requirements are checked against it. */
 function planDataset(store: Store, plan: ResolvedPlan): DatasetRecord {
-  const ds = plan.dataset
-    ? /^\d+$/.test(plan.dataset)
-      ? store.datasets.get(Number(plan.dataset))
-      : store.datasets.byName(plan.dataset)
-    : undefined
+  const ds = plan.dataset ? store.datasets.byRef(plan.dataset) : undefined
   if (plan.dataset && !ds)
     throw new AppError('not_found', `dataset "${plan.dataset}" not found`, { field: 'dataset' })
   const dataProblem = presetDataProblem(
@@ -218,13 +228,8 @@ function checkModelInputs(plan: ResolvedPlan, planned: PlannedRun[], ds: Dataset
 }
 
 /** Validates and expands a plan without storing anything (start and preview share it). */
-export function preparePlan(store: Store, input: ExperimentPlanInput): PreparedPlan {
-  let plan: ResolvedPlan
-  try {
-    plan = resolvePlan(input)
-  } catch (err) {
-    zodToAppError(err, 'plan: ')
-  }
+export function preparePlan(store: Store, input: ExperimentPlan): PreparedPlan {
+  let plan = resolveParsedPlan(input)
   checkModels(plan)
   const ds = planDataset(store, plan)
   // A reproduction study with K-matched values: the multipliers follow the dataset's K (stored).
@@ -305,7 +310,13 @@ function previewPlan({ plan, ds, planned, configs }: PreparedPlan): PlanPreview 
 
 export function createPlanService(deps: { store: Store; runs: RunService }) {
   const { store, runs } = deps
-  const prepare = (input: ExperimentPlanInput): PreparedPlan => preparePlan(store, input)
+  const prepareParsed = (plan: ExperimentPlan): PreparedPlan => preparePlan(store, plan)
+
+  function startParsed(plan: ExperimentPlan): ExperimentDetail {
+    const stored = storePlan(store, prepareParsed(plan))
+    runs.enqueue(stored.ids)
+    return detail(stored.experimentId)
+  }
 
   function detail(id: number): ExperimentDetail {
     const e = store.experiments.get(id)
@@ -319,15 +330,15 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
      * run with its resolved config. `start` stores and queues this; `tfkd cluster submit` writes it
      * to a job folder instead.
      */
-    prepare,
+    prepare: (input: ExperimentPlanInput): PreparedPlan => prepareParsed(parsePlan(input)),
+    /** `prepare` for a plan a host's contract parsed already (parsed once, not twice). */
+    prepareParsed,
     /** Validates, stores and queues a plan. Returns the experiment with its runs (all queued). */
-    start(input: ExperimentPlanInput): ExperimentDetail {
-      const stored = storePlan(store, prepare(input))
-      runs.enqueue(stored.ids)
-      return detail(stored.experimentId)
-    },
+    start: (input: ExperimentPlanInput): ExperimentDetail => startParsed(parsePlan(input)),
+    /** `start` for a plan a host's contract parsed already. */
+    startParsed,
     /** What a plan would run, without storing or queueing anything. */
-    preview: (input: ExperimentPlanInput): PlanPreview => previewPlan(prepare(input)),
+    preview: (input: ExperimentPlanInput): PlanPreview => previewPlan(prepareParsed(parsePlan(input))),
     get: detail,
     /** The experiment's plan as a plan file (`tfkd run --plan`, the UI's "Load plan…"). */
     planFile(id: number): ExperimentPlanInput {

@@ -84,16 +84,6 @@ interface QueueState {
 /** Who drives a non-final run: this host, another live host, or nobody (its host is gone). */
 export type RunOwner = { kind: 'this-host' } | { kind: 'other-host'; pid: number } | { kind: 'none' }
 
-function resolveDataset(store: Store, ref: string): DatasetRecord {
-  const byId = /^\d+$/.test(ref) ? store.datasets.get(Number(ref)) : undefined
-  const ds = byId ?? store.datasets.byName(ref)
-  if (!ds) {
-    const known = store.datasets.list().map((d) => `${d.id} (${d.name})`)
-    throw new AppError('not_found', `dataset "${ref}" not found; known datasets: ${known.join(', ')}`)
-  }
-  return ds
-}
-
 /** A database write that fails for storage reasons becomes an AppError naming the file and the fix. */
 export function storageGuard<T>(paths: DataPaths, action: string, write: () => T): T {
   try {
@@ -539,7 +529,7 @@ export function createRunService(deps: RunServiceDeps) {
       }
       if (deps.readOnly) throw new AppError('storage', deps.readOnly)
       refuseWhileStopping(q)
-      const ds = resolveDataset(store, config.dataset)
+      const ds = store.datasets.require(config.dataset)
       checkModelInput(config.model, ds)
       if (config.importedTeacher) config = withImportedTeacher(store, config, ds)
       else if (needsTeacher(config.variant)) checkTeacher(store, config, ds)

@@ -5,6 +5,7 @@
  * (process.send), so a native abort or a blocked thread never takes the app down.
  */
 import type { HostToTrainer, TrainerStart, TrainerToHost } from '../../shared/trainer-protocol'
+import { parseHostToTrainer } from '../../shared/trainer-schemas'
 import type { BackendReport } from '../../shared/types'
 import { loadBackend } from '../backend/ladder'
 import { requestWebGpuAdapter } from '../backend/webgpu-adapter'
@@ -56,9 +57,15 @@ process.on('disconnect', parentGone)
 process.on('SIGINT', () => undefined)
 process.on('SIGHUP', () => undefined)
 
+/** Hands on the host's messages, parsed; a malformed one is answered with the failure it causes. */
 function onMessage(listener: (msg: HostToTrainer) => void): void {
-  if (parentPort) parentPort.on('message', (e) => listener(e.data as HostToTrainer))
-  else process.on('message', (m) => listener(m as HostToTrainer))
+  const receive = (m: unknown): void => {
+    const parsed = parseHostToTrainer(m)
+    if (parsed.ok) listener(parsed.msg)
+    else send(parsed.reply)
+  }
+  if (parentPort) parentPort.on('message', (e) => receive(e.data))
+  else process.on('message', receive)
 }
 
 let backend: BackendReport | null = null

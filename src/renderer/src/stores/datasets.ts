@@ -22,6 +22,7 @@ export interface ImportRequest {
   encoding?: CsvEncoding
 }
 
+// eslint-disable-next-line max-lines-per-function -- a Pinia setup store's closure is the module: its state, getters and actions are the returned members (split the store, not the closure)
 export const useDatasetsStore = defineStore('datasets', () => {
   const datasets = shallowRef<DatasetSummary[]>([])
   const previews = shallowRef<Record<number, DatasetPreviewInfo>>({})

@@ -22,6 +22,7 @@ export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error'
 /** A [fractional epoch, batch loss] point of the live curve. */
 export type TrailPoint = [number, number]
 
+// eslint-disable-next-line max-lines-per-function -- a Pinia setup store's closure is the module: its state, getters and actions are the returned members (split the store, not the closure)
 export const useRunsStore = defineStore('runs', () => {
   // Series and maps live in shallowRefs and are replaced, never mutated, so Vue does not deep-proxy
   // thousands of points and watchers fire once per update.
