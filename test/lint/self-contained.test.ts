@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { isAbsolute, relative, resolve } from 'node:path'
+import { dirname, isAbsolute, relative, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 const REPO = resolve(__dirname, '../..')
@@ -42,6 +42,12 @@ function isSrcSharedImport(ref: string): boolean {
   return inside(target) && ['.ts', '.vue', '/index.ts'].some((ext) => existsSync(target + ext))
 }
 
+/** A relative reference that, from the file's own folder, names a file inside the repository (test/shared/x). */
+function isInsideFile(file: string, ref: string): boolean {
+  const target = resolve(REPO, dirname(file), ref)
+  return inside(target) && ['', '.ts', '.js', '.json'].some((ext) => existsSync(target + ext))
+}
+
 const OUTSIDE_PATTERNS: { re: RegExp; why: string }[] = [
   { re: /['"]\.\.['"]\s*,\s*['"]shared['"]/g, why: "a path joined from '..', 'shared'" },
   { re: /\bshared\/(?:golden|bench|device|notes|hooks)\b/g, why: 'a file of the sibling shared folder' },
@@ -58,7 +64,7 @@ function hitsIn(file: string): string[] {
   const lineOf = (index: number): number => text.slice(0, index).split('\n').length
   const hits: string[] = []
   for (const m of text.matchAll(/(?:\.\.\/)+shared\/[\w./-]*/g)) {
-    if (!isSrcSharedImport(m[0]))
+    if (!isSrcSharedImport(m[0]) && !isInsideFile(file, m[0]))
       hits.push(
         `${file}:${lineOf(m.index)}: ${m[0]} (not a module of src/shared: the folder beside the repository)`,
       )
@@ -100,6 +106,9 @@ describe('the repository is self-contained', () => {
     expect(isSrcSharedImport('../shared/TFKD-SPEC.md')).toBe(false)
     expect(isSrcSharedImport('../shared/golden/losses.json')).toBe(false)
     expect(isSrcSharedImport('../../../shared/bench/torch_train_speed.py')).toBe(false)
+    // test/shared is a folder of this repository: a test importing its fixtures is inside.
+    expect(isInsideFile('test/renderer/x.test.ts', '../shared/chart-fixtures')).toBe(true)
+    expect(isInsideFile('test/x.test.ts', '../shared/golden/losses.json')).toBe(false)
     const sample = ["resolve(root, '..', 'shared', 'golden')", 'see shared/bench/README', 'per DESIGN.md §1']
     for (const line of sample)
       expect(OUTSIDE_PATTERNS.some(({ re }) => new RegExp(re.source).test(line))).toBe(true)
