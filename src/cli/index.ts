@@ -221,5 +221,6 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   const path = errorPath(err)
   const e = (path ? storageAppError(err, 'cannot write', path) : null) ?? AppError.from(err)
   process.stderr.write(`tfkd: ${e.message}\n`)
-  process.exit(isBadInput(err) ? EXIT_BAD_INPUT : EXIT_FAILED)
+  // A storage failure is never bad input, whatever error carried it here.
+  process.exit(e.code !== 'storage' && (isBadInput(err) || isBadInput(e)) ? EXIT_BAD_INPUT : EXIT_FAILED)
 })

@@ -64,6 +64,9 @@ const benchRequest = z.object({
   seconds: z.number(),
   backend: z.enum(BACKEND_IDS),
   profile: z.boolean().optional(),
+  counters: z.boolean().optional(),
+  minSteps: int.optional(),
+  readEvery: int.optional(),
 })
 
 const onnxEvalRequest = z.object({
@@ -92,6 +95,7 @@ const modelExportRequest = z.object({
   epoch: int,
   format: z.enum(MODEL_EXPORT_FORMATS),
   outDir: z.string(),
+  storageWayOut: z.string().optional(),
 })
 
 export const hostToTrainerSchema = z.discriminatedUnion('type', [
@@ -153,7 +157,7 @@ export const trainerToHostSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('job-progress'), done: int, total: int }),
   z.object({ type: z.literal('onnx-eval-result'), result: objectOf<OnnxEvalResult>('an evaluation') }),
   z.object({ type: z.literal('export-result'), result: objectOf<ModelExportResult>('an export result') }),
-  z.object({ type: z.literal('job-failed'), reason: z.string() }),
+  z.object({ type: z.literal('job-failed'), reason: z.string(), code: z.literal('storage').optional() }),
 ])
 
 /** What is wrong with a message, in words: its type, its run (when it names one) and the field. */
@@ -209,4 +213,19 @@ type Mutual<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
 export const trainerSchemasMatchTypes: [
   Mutual<z.output<typeof hostToTrainerSchema>, HostToTrainer>,
   Mutual<z.output<typeof trainerToHostSchema>, TrainerToHost>,
+] = [true, true]
+
+/**
+ * Compile-time, per message type: the schema names the same keys as the type (optional ones
+ * included). Assignability alone lets a schema miss an optional field, which zod then strips at the
+ * boundary without a word (a bench's `counters`, a job failure's `code`).
+ */
+type KeysOf<U, T> = keyof Extract<U, { type: T }>
+type TypeKeysMatch<U extends { type: string }, S> = {
+  [T in U['type']]: Mutual<KeysOf<U, T>, KeysOf<S, T>>
+}[U['type']]
+type AllTrue<X> = false extends X ? false : true
+export const trainerSchemaKeysMatchTypes: [
+  AllTrue<TypeKeysMatch<HostToTrainer, z.output<typeof hostToTrainerSchema>>>,
+  AllTrue<TypeKeysMatch<TrainerToHost, z.output<typeof trainerToHostSchema>>>,
 ] = [true, true]
