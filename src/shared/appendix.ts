@@ -65,7 +65,13 @@ export function shortParams(p: Record<string, unknown>): string {
     Object.entries(p)
       .filter(([k, v]) => !(k === 'reduction' && v === 'elementwise_mean'))
       .filter(([k, v]) => !(k === 'studentTemperature' && v === 'one'))
-      .map(([k, v]) => `${short[k] ?? k} ${typeof v === 'number' ? Number(v.toPrecision(4)) : String(v)}`)
+      // A switch is named when on (standardize), left out when off.
+      .filter(([, v]) => v !== false)
+      .map(([k, v]) =>
+        v === true
+          ? (short[k] ?? k)
+          : `${short[k] ?? k} ${typeof v === 'number' ? Number(v.toPrecision(4)) : String(v)}`,
+      )
       .join(', ') || '-'
   )
 }
