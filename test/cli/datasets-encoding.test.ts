@@ -64,7 +64,7 @@ function mixed(): Buffer {
     latin1Cafe,
     l('\n7,8,tea\n1,3,'),
     utf8Cafe,
-    l('\n2,4,tea\n'),
+    l('\n2,4,tea\n9,1,tea\n2,9,tea\n'),
   ])
 }
 
@@ -93,7 +93,10 @@ describe('CSV text encoding', () => {
   it('with --encoding latin1 every byte is one character: the classes are named as Latin-1 reads them', async () => {
     const latin = file(
       'latin.csv',
-      Buffer.from('x,y,label\n1,2,café\n3,4,tea\n5,6,café\n7,8,tea\n', 'latin1'),
+      Buffer.from(
+        'x,y,label\n1,2,café\n3,4,tea\n5,6,café\n7,8,tea\n9,1,café\n2,9,tea\n4,2,café\n6,3,tea\n',
+        'latin1',
+      ),
     )
     const { out } = await tfkd('datasets', 'import', latin, '--encoding', 'latin1', '--json')
     expect(JSON.parse(out).classNames).toEqual(['café', 'tea'])
@@ -110,7 +113,13 @@ describe('CSV text encoding', () => {
     // The same through datasets:import (the app's and the web host's import).
     const c = core()
     const r = await c.dispatch('datasets:import', {
-      path: file('latin-web.csv', Buffer.from('x,y,label\n1,2,thé\n3,4,tea\n5,6,thé\n7,8,tea\n', 'latin1')),
+      path: file(
+        'latin-web.csv',
+        Buffer.from(
+          'x,y,label\n1,2,thé\n3,4,tea\n5,6,thé\n7,8,tea\n9,1,thé\n2,9,tea\n4,2,thé\n6,3,tea\n',
+          'latin1',
+        ),
+      ),
       jobId: 'enc-2',
       encoding: 'latin1',
     })
@@ -125,7 +134,10 @@ describe('CSV text encoding', () => {
   it('valid UTF-8 imports as before, also with a character cut across read chunks (256 KiB)', async () => {
     // A long header so that the 2-byte é of the first label straddles the first chunk boundary.
     const head = `x,y,${'l'.repeat(256 * 1024 - 10)}\n`
-    const body = Buffer.from(`${head}1,2,\u00e9t\u00e9\n3,4,tea\n5,6,\u00e9t\u00e9\n7,8,tea\n`, 'utf8')
+    const body = Buffer.from(
+      `${head}1,2,\u00e9t\u00e9\n3,4,tea\n5,6,\u00e9t\u00e9\n7,8,tea\n9,1,\u00e9t\u00e9\n2,9,tea\n4,2,\u00e9t\u00e9\n6,3,tea\n`,
+      'utf8',
+    )
     expect(body[256 * 1024 - 1]).toBe(0xc3) // the lead byte is the last of the first chunk
     const { out } = await tfkd('datasets', 'import', file('chunked.csv', body), '--json')
     expect(JSON.parse(out).classNames).toEqual(['été', 'tea'])
