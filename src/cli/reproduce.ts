@@ -91,6 +91,7 @@ interface ReproduceOptions {
   hyperparameters: ReproduceHyperparameters
   out: string
   margin?: number
+  maxTrain?: number
   dryRun?: boolean
   progress: boolean
 }
@@ -109,6 +110,7 @@ function planStudy(core: AppCore, o: ReproduceOptions): ExperimentPlanInput {
       seeds,
       hyperparameters: o.hyperparameters,
       ...(o.margin !== undefined ? { margin: o.margin } : {}),
+      ...(o.maxTrain !== undefined ? { maxTrain: o.maxTrain } : {}),
     })
   const prepared = core.plans.prepare(make(3))
   const runsFor = (seeds: number) => {
@@ -170,6 +172,11 @@ export function registerReproduceCommands(program: Command, openCore: () => AppC
     )
     .option('--out <dir>', 'folder for tfkd-report-<id>.md and .html', '.')
     .option('--margin <pp>', `${MARGIN_HELP}; stored in the plan before the study runs`, marginPp)
+    .option(
+      '--max-train <n>',
+      "train every run on at most N images: a quicker check of the pipeline (the report's rerun command keeps it)",
+      positiveInt('--max-train'),
+    )
     .option('--dry-run', 'print the plan (runs, teachers) and its power without running it')
     .option('--no-progress', 'no progress bars')
     .action(async (o: ReproduceOptions) => {

@@ -154,6 +154,8 @@ export const experimentPlanInput = z
          * are. Absent in studies planned before this was recorded (they ran the repository's values).
          */
         hyperparameters: z.enum(['k-matched', 'repository']).optional(),
+        /** `tfkd reproduce --max-train N`: every run trained on at most N images (a quicker check). */
+        maxTrain: z.number().int().min(1).optional(),
       })
       .strict()
       .optional(),
@@ -189,6 +191,7 @@ export interface ResolvedPlan {
     seeds: number
     margin?: number
     hyperparameters?: 'k-matched' | 'repository'
+    maxTrain?: number
   } | null
 }
 

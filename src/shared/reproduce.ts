@@ -48,6 +48,8 @@ export interface ReproduceRequest {
   margin?: number
   /** Default 'k-matched'. */
   hyperparameters?: ReproduceHyperparameters
+  /** Train every run on at most this many images (a quicker check of the pipeline); default: the scale's. */
+  maxTrain?: number
 }
 
 /**
@@ -66,6 +68,20 @@ export const SCALE_DESCRIPTIONS: Record<ReproduceScale, string> = {
 
 /** The plan of a reproduction study. Every variant is planned: the four claims need all seven. */
 export function reproducePlan(req: ReproduceRequest): ExperimentPlanInput {
+  const plan = scalePlan(req)
+  if (req.maxTrain === undefined) return plan
+  if (!Number.isInteger(req.maxTrain) || req.maxTrain < 1)
+    throw new Error(
+      `maxTrain: expected a whole number of images, at least 1, received ${String(req.maxTrain)}`,
+    )
+  return {
+    ...plan,
+    reproduce: { ...plan.reproduce!, maxTrain: req.maxTrain },
+    training: { ...plan.training, maxTrainSamples: req.maxTrain },
+  }
+}
+
+function scalePlan(req: ReproduceRequest): ExperimentPlanInput {
   const n = req.seeds ?? 3
   if (!Number.isInteger(n) || n < 1 || n > 100)
     throw new Error(`seeds: expected a whole number from 1 to 100, received ${String(req.seeds)}`)
@@ -144,10 +160,12 @@ export function reproduceCommand(req: {
   seeds: number
   margin?: number
   hyperparameters?: ReproduceHyperparameters
+  maxTrain?: number
 }): string {
   const margin = req.margin !== undefined && req.margin !== DEFAULT_MARGIN_PP ? ` --margin ${req.margin}` : ''
   const hp = req.hyperparameters === 'repository' ? ' --hyperparameters repository' : ''
-  return `tfkd reproduce --dataset ${req.dataset} --scale ${req.scale} --seeds ${req.seeds}${margin}${hp}`
+  const few = req.maxTrain !== undefined ? ` --max-train ${req.maxTrain}` : ''
+  return `tfkd reproduce --dataset ${req.dataset} --scale ${req.scale} --seeds ${req.seeds}${margin}${hp}${few}`
 }
 
 export const CLAIM_IDS = ['re-kd', 'de-kd', 'tfkd-self', 'tfkd-reg'] as const

@@ -55,6 +55,7 @@ function rerunCommand(plan: ResolvedPlan | null, datasetName: string, experiment
       ...(plan.reproduce.margin !== undefined ? { margin: plan.reproduce.margin } : {}),
       // Studies planned before the choice was recorded ran the repository's values.
       hyperparameters: plan.reproduce.hyperparameters ?? 'repository',
+      ...(plan.reproduce.maxTrain !== undefined ? { maxTrain: plan.reproduce.maxTrain } : {}),
     })
   }
   return `tfkd run --plan plan.json   # plan.json: the configuration below (experiment ${experimentId})`
