@@ -5,6 +5,7 @@
  * (The native kernels sum per-thread partials, so a different thread count moves the last bits:
  * the comparison pins the sequential plan to the packed trainers' share.)
  */
+import { existsSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createAppCore, type AppCore } from '../../src/core/app/app-core'
 import { createForkSpawner } from '../../src/core/services/fork-trainer'
@@ -83,6 +84,10 @@ describe('runs packed onto cores', () => {
     const teacher = two.done.find((r) => r.role === 'teacher')!
     const kd = two.done.find((r) => r.variant === 'kd')!
     expect(kd.startedAt!).toBeGreaterThanOrEqual(teacher.finishedAt!)
+    // The student had no augmentation: its teacher's logits came from the file beside the checkpoint.
+    const cost = two.core.store.runs.detail(kd.id)!.result?.teacherCost
+    expect(cost).toMatchObject({ kind: 'tfjs-run', logits: 'cached-unaugmented', cache: { hit: false } })
+    expect(existsSync(cost!.cache!.file)).toBe(true)
   })
 
   it('a signal stops every active run', async () => {
