@@ -24,6 +24,7 @@ import { ONNX_EXECUTION_PROVIDERS, TEACHER_LOGITS_MODES } from '../shared/onnx'
 
 import { registerDoctorCommand } from './doctor'
 import { runOneFromFlags, runPlanFromFlags } from './run-command'
+import { parseParallel } from '../core/services/parallel'
 import { EXIT_BAD_INPUT, EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, isBadInput } from './exit-codes'
 import { installSignalStop, signalExitCode } from '../core/services/host-signals'
 
@@ -92,6 +93,24 @@ addPlanOptions(runCommand)
   .action(async (o: Record<string, unknown>) => {
     if (isPlanRun(o as PlanFlags)) await runPlanFromFlags(o, () => openCore('cli'))
     else await runOneFromFlags(o, () => openCore('cli'))
+  })
+
+program
+  .command('settings')
+  .description('host settings, kept in the data folder')
+  .command('parallel [value]')
+  .description(
+    'how many runs train at once (N or auto; default 1), in every host (app, serve, run) unless tfkd run --parallel says otherwise; without a value, prints it',
+  )
+  .action(async (value: string | undefined) => {
+    const setting = value === undefined ? undefined : parseParallel(value, 'parallel')
+    const core = openCore('cli')
+    try {
+      if (setting !== undefined) core.runs.storeParallel(setting)
+      process.stdout.write(`runs.parallel = ${core.runs.parallel()}\n`)
+    } finally {
+      await core.close()
+    }
   })
 
 program

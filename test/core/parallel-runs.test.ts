@@ -90,9 +90,9 @@ describe('runs packed onto cores', () => {
     expect(existsSync(cost!.cache!.file)).toBe(true)
   })
 
-  it('a signal stops every active run', async () => {
+  it('a signal stops every active run (the stored setting, no --parallel)', async () => {
     const { core, peak } = startCore()
-    core.runs.setParallel(2)
+    core.runs.storeParallel(2)
     const exp = core.plans.start({
       ...plan,
       training: { ...plan.training, epochs: 50, maxTrainSamples: 2048 },

@@ -659,6 +659,8 @@ function parallelControls(q: QueueState) {
       q.parallel = value
       pump(q)
     },
+    /** How many runs train at once here: the --parallel override, else the stored setting (1). */
+    parallel: (): ParallelSetting => parallelSetting(q),
     /** The stored setting every host reads when no --parallel was given. */
     storeParallel(value: ParallelSetting): void {
       storageGuard(q.deps.paths, 'cannot store the setting in', () =>
