@@ -87,7 +87,7 @@ addPlanOptions(runCommand)
     '--parallel <N|auto>',
     'a plan: train up to N runs at once, each trainer on floor(CPUs / N) threads (TFKD_THREADS); ' +
       'auto: one run per 2 CPUs for small models (mlp, cnn-small), one per 8 CPUs for larger ones ' +
-      '(so 1 below 16 CPUs); default: the runs.parallel setting, else 1. Students still wait for their teachers',
+      '(so 1 below 16 CPUs), 1 for runs on a GPU; default: the runs.parallel setting, else 1. Students still wait for their teachers',
   )
   .option('--no-progress', 'no progress bar (one line per epoch only)')
   .action(async (o: Record<string, unknown>) => {

@@ -12,6 +12,7 @@ import { createForkSpawner } from '../../src/core/services/fork-trainer'
 import { parallelFor, parseParallel, threadsPerRun, usableCpuCount } from '../../src/core/services/parallel'
 import type { SpawnTrainer } from '../../src/core/train/trainer-handle'
 import type { EpochMetrics, RunSummary } from '../../src/shared/types'
+import { resolveRunConfig } from '../../src/shared/schemas'
 import { requireBuiltTrainer, tempHome } from '../helpers'
 
 const cleanups: (() => void)[] = []
@@ -107,6 +108,38 @@ describe('runs packed onto cores', () => {
     await core.runs.stop({ why: 'SIGINT', graceMs: 10_000 })
     const done = await Promise.all(exp.runs.map((r) => core.runs.waitFor(r.id)))
     expect(done.map((r) => r.status).sort()).toEqual(['cancelled', 'cancelled', 'interrupted'])
+  })
+
+  it('auto: small CPU runs pack (each on its share of the CPUs); a run pinned to a GPU trains alone', async () => {
+    const spawnedBy = async (backend: 'wasm' | 'webgpu') => {
+      const home = tempHome()
+      cleanups.push(home.cleanup)
+      const threads: (string | undefined)[] = []
+      // Trainers that never answer: the test only counts how many the queue starts at once.
+      const spawnTrainer: SpawnTrainer = (o) => {
+        threads.push(o.env.TFKD_THREADS)
+        const exits: ((i: { code: number | null; signal: string | null }) => void)[] = []
+        return {
+          pid: undefined,
+          send: () => undefined,
+          onMessage: () => undefined,
+          onExit: (l) => void exits.push(l),
+          kill: (signal) => exits.forEach((l) => l({ code: null, signal: signal ?? 'SIGTERM' })),
+        }
+      }
+      const env = { ...process.env, TFKD_THREADS: '8' }
+      const core = createAppCore({ dataHome: home.dir, host: 'cli', spawnTrainer, env })
+      cores.push(core)
+      core.runs.setParallel('auto')
+      for (let i = 0; i < 5; i++) core.runs.start(resolveRunConfig({ model: 'mlp', backend }))
+      // A GPU run first waits for the doctor's host probes.
+      for (let t = 0; t < 100 && threads.length === 0; t++) await new Promise((r) => setTimeout(r, 100))
+      await new Promise((r) => setTimeout(r, 200))
+      return threads
+    }
+    // 8 CPUs: mlp is small, one run per 2 CPUs: 4 at once, 2 threads each.
+    expect(await spawnedBy('wasm')).toEqual(['2', '2', '2', '2'])
+    expect(await spawnedBy('webgpu')).toEqual(['8'])
   })
 
   it('auto: one run per 2 CPUs for small models, one per 8 for larger; bad values named', () => {

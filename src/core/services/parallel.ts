@@ -7,6 +7,8 @@
  * multiply-adds per 32x32 image: mlp, cnn-small) scales poorly past a couple of threads, so it gets
  * one run per 2 CPUs; a larger one (the ResNets, MobileNet, ShuffleNet) one run per 8 CPUs (so one
  * run on a machine of fewer than 16). Runs of different sizes at once: the smallest of their counts.
+ * `auto` packs CPU work only: a run pinned to a GPU backend, or an `auto` one on a host whose last
+ * run got a GPU, trains alone.
  * Every run keeps its seeds, so its numbers do not depend on what else runs beside it.
  */
 import { AppError } from '../../shared/errors'

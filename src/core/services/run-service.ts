@@ -315,6 +315,12 @@ function parallelSetting(q: QueueState): ParallelSetting {
   }
 }
 
+function onGpu(q: QueueState, runId: number): boolean {
+  const backend = q.deps.store.runs.detail(runId)?.config.backend ?? 'auto'
+  const rung = backend === 'auto' ? q.lastBackend?.chosen : backend
+  return rung !== undefined && rungInfo(rung).isGpu
+}
+
 /**
  * How many runs may train at once with `runId` among them (null: no room now). The CPUs are
  * counted once per host (TFKD_THREADS in the host's env pins them).
@@ -322,10 +328,10 @@ function parallelSetting(q: QueueState): ParallelSetting {
 function roomFor(q: QueueState, runId: number): number | null {
   const model = q.deps.store.runs.get(runId)?.model ?? ''
   const cpus = usableCpuCount(q.deps.env ?? process.env)
-  const limit = Math.min(
-    parallelFor(parallelSetting(q), model, cpus),
-    ...[...q.active.values()].map((a) => a.limit),
-  )
+  const setting = parallelSetting(q)
+  // auto packs CPU work: a run that trains (or whose host last trained) on a GPU goes alone.
+  if (setting === 'auto' && onGpu(q, runId)) return q.active.size === 0 ? 1 : null
+  const limit = Math.min(parallelFor(setting, model, cpus), ...[...q.active.values()].map((a) => a.limit))
   return q.active.size < limit ? limit : null
 }
 
