@@ -2,7 +2,9 @@
  * A TF.js teacher's logits on an unaugmented training split are computed once, kept beside its
  * checkpoint, and read by the next student: the student trains exactly as with the teacher run in
  * its step (bit for bit), a second student does not run the teacher, and a damaged file is
- * recomputed, never used.
+ * recomputed, never used. The teacher is a resnet8 (convolutions with stride 2, batch norm, residual
+ * adds) on the wasm rung with the native kernels where they built: the cache relies on a sample's
+ * logits not depending on the batch it is in, which this test guards.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -82,7 +84,7 @@ const start = (config: RunConfig): TrainerStart => ({
   config,
   checkpointDir: dir,
   dataset: { kind: 'bundled', name: 'mnist-10k' },
-  teacher: { checkpointPath: teacherCkpt, model: 'cnn-small', runId: 1, epoch: 1 },
+  teacher: { checkpointPath: teacherCkpt, model: 'resnet8', runId: 1, epoch: 1 },
 })
 
 beforeAll(async () => {
@@ -91,7 +93,7 @@ beforeAll(async () => {
   const teacherDir = join(dir, 'checkpoints', '1')
   mkdirSync(teacherDir, { recursive: true })
   await trainOnce(
-    resolveRunConfig({ ...base, model: 'cnn-small', epochs: 1, seed: 4 }),
+    resolveRunConfig({ ...base, model: 'resnet8', epochs: 1, seed: 4 }),
     undefined,
     teacherDir,
   )
@@ -101,7 +103,7 @@ beforeAll(async () => {
 describe('teacher logits cache', () => {
   it('gives the student exactly the metrics of the teacher run in its step; the second student reads the file', async () => {
     // The old way: the frozen TF.js teacher evaluated in every step's graph.
-    const teacherModel = buildModel('cnn-small', { inputShape: [28, 28, 1], numClasses: 10, seed: 0 })
+    const teacherModel = buildModel('resnet8', { inputShape: [28, 28, 1], numClasses: 10, seed: 0 })
     loadWeightsInto(teacherModel, teacherCkpt)
     teacherModel.trainable = false
     const uncached = await trainOnce(studentConfig, teacherModel)
