@@ -92,11 +92,7 @@ beforeAll(async () => {
   full = loadMnist10k()
   const teacherDir = join(dir, 'checkpoints', '1')
   mkdirSync(teacherDir, { recursive: true })
-  await trainOnce(
-    resolveRunConfig({ ...base, model: 'resnet8', epochs: 1, seed: 4 }),
-    undefined,
-    teacherDir,
-  )
+  await trainOnce(resolveRunConfig({ ...base, model: 'resnet8', epochs: 1, seed: 4 }), undefined, teacherDir)
   teacherCkpt = join(teacherDir, 'epoch-0001.tfkd')
 })
 
