@@ -26,8 +26,14 @@ prepare() {
   mkdir -p "$nm/webgpu/dist/linux-x64" "$nm/@tfkd/cpu-kernels/build/Release" "$nm/@tensorflow/tfjs-backend-wasm/dist"
   cp node_modules/webgpu/package.json node_modules/webgpu/index.js "$nm/webgpu/"
   cp node_modules/webgpu/dist/linux-x64/dawn.node "$nm/webgpu/dist/linux-x64/"
-  cp native/cpu-kernels/package.json native/cpu-kernels/index.cjs "$nm/@tfkd/cpu-kernels/"
-  cp native/cpu-kernels/build/Release/tfkd_cpu_kernels.node "$nm/@tfkd/cpu-kernels/build/Release/"
+  # The installed addon (npm links it from native/cpu-kernels); without a compiler it was not built.
+  local kernels=node_modules/@tfkd/cpu-kernels
+  if [ -f "$kernels/build/Release/tfkd_cpu_kernels.node" ]; then
+    cp -L "$kernels/package.json" "$kernels/index.cjs" "$nm/@tfkd/cpu-kernels/"
+    cp -L "$kernels/build/Release/tfkd_cpu_kernels.node" "$nm/@tfkd/cpu-kernels/build/Release/"
+  else
+    echo "note: @tfkd/cpu-kernels is not built here; the CPU rung will use the pure wasm kernels there" >&2
+  fi
   cp node_modules/@tensorflow/tfjs-backend-wasm/package.json "$nm/@tensorflow/tfjs-backend-wasm/"
   cp node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.node.js \
     "$nm/@tensorflow/tfjs-backend-wasm/dist/"

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: training throughput of the two reference models on every backend that loads,
  * each in its own trainer process (as in the app), while this host process measures its own
- * event-loop delay. `--peer` runs the PyTorch peer (../shared/bench/torch_train_speed.py) with the
+ * event-loop delay. `--peer` runs the PyTorch peer (scripts/bench/torch_train_speed.py) with the
  * same settings in the same run and prints ours / peer.
  *
  *   npm run bench -- [--peer] [--json] [--seconds 10] [--batch 128]
@@ -22,7 +22,7 @@ import { table } from './format'
 const here = dirname(fileURLToPath(import.meta.url))
 const repoRoot = resolve(here, '..', '..')
 
-/** The reference models of ../shared/bench, mapped to our registry. */
+/** The reference models of scripts/bench/torch_train_speed.py, mapped to our registry. */
 const REFERENCE = {
   'mnist-cnn': { registry: 'cnn-small', inputShape: [28, 28, 1], numClasses: 10 },
   resnet20: { registry: 'resnet20', inputShape: [32, 32, 3], numClasses: 100 },
@@ -84,8 +84,7 @@ function benchPeer(
   seconds: number,
   device: string,
 ): Promise<Row['peer']> {
-  const script =
-    process.env.TFKD_PEER_SCRIPT ?? resolve(repoRoot, '..', 'shared', 'bench', 'torch_train_speed.py')
+  const script = process.env.TFKD_PEER_SCRIPT ?? resolve(repoRoot, 'scripts', 'bench', 'torch_train_speed.py')
   const python = process.env.TFKD_PEER_PYTHON ?? '/usr/bin/python3'
   if (!existsSync(script)) return Promise.resolve({ error: `peer script not found: ${script}` })
   return new Promise((resolvePromise) => {

@@ -1,4 +1,5 @@
 /** `tfkd datasets import|list|show`: dataset import and previews from the command line. */
+import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import cliProgress from 'cli-progress'
 import { AppError } from '../shared/errors'
@@ -7,7 +8,9 @@ import {
   ON_BAD_ROWS,
   type FieldNamer,
   type ImportField,
+  type CsvEncoding,
   type OnBadRows,
+  CSV_ENCODINGS,
 } from '../shared/import-fields'
 import type { AppCore } from '../core/app/app-core'
 import { dataPaths, type DataPaths } from '../core/paths'
@@ -58,11 +61,13 @@ const FLAGS: Record<ImportField, string> = {
   name: '--name',
   labelColumn: '--label',
   onBadRows: '--on-bad-rows',
+  encoding: '--encoding',
   size: '--size',
   color: '--grayscale or --rgb',
   labelMode: '--labels',
   testFraction: '--test-fraction',
   seed: '--seed',
+  classNames: '--class-names',
 }
 export const cliFieldNames: FieldNamer = (field) => `${IMPORT_FIELD_NAMES[field]} (${FLAGS[field]})`
 
@@ -71,12 +76,14 @@ interface ImportFlags {
   name?: string
   label?: string
   onBadRows?: OnBadRows
+  encoding?: CsvEncoding
   labels?: 'fine' | 'coarse'
   size?: [number, number]
   grayscale?: boolean
   rgb?: boolean
   valFraction?: number
   testFraction?: number
+  classNames?: string
   seed?: number
   progress?: boolean
   json?: boolean
@@ -97,13 +104,41 @@ function importOptionsOf(o: ImportFlags): DatasetImportOptions {
     name: o.name,
     labelColumn: o.label,
     onBadRows: o.onBadRows,
+    encoding: o.encoding,
     labelMode: o.labels,
     size: o.size,
     color: o.grayscale ? 'grayscale' : o.rgb ? 'rgb' : undefined,
     validationFraction: o.valFraction,
     testFraction: o.testFraction,
     seed: o.seed,
+    classNames: o.classNames === undefined ? undefined : readClassNames(o.classNames),
   }
+}
+
+/** A names file: a JSON array of strings, or one name per line (label 0 first). */
+export function readClassNames(file: string): string[] {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new AppError('invalid_input', `--class-names ${file}: cannot read it (${(err as Error).message})`)
+  }
+  const trimmed = text.trim()
+  let names: unknown
+  if (trimmed.startsWith('[')) {
+    try {
+      names = JSON.parse(trimmed)
+    } catch (err) {
+      throw new AppError('invalid_input', `--class-names ${file}: not valid JSON (${(err as Error).message})`)
+    }
+  } else names = trimmed.split(/\r?\n/).map((l) => l.trim())
+  if (!Array.isArray(names) || names.some((n) => typeof n !== 'string' || n.trim() === '')) {
+    throw new AppError(
+      'invalid_input',
+      `--class-names ${file}: expected one non-empty name per line or a JSON array of strings`,
+    )
+  }
+  return (names as string[]).map((n) => n.trim())
 }
 
 /** Ctrl-C cancels the import; a second Ctrl-C exits at once. `dispose` removes the handler. */
@@ -279,6 +314,14 @@ function registerImportCommand(datasets: Command, openCore: () => AppCore): void
         .choices([...ON_BAD_ROWS])
         .default('error'),
     )
+    .addOption(
+      new Option(
+        '--encoding <name>',
+        'CSV text encoding: utf8 refuses a file that is not valid UTF-8 throughout, naming the first bad line',
+      )
+        .choices([...CSV_ENCODINGS])
+        .default('utf8'),
+    )
     .addOption(new Option('--labels <kind>', 'CIFAR-100 labels').choices(['fine', 'coarse']))
     .option(
       '--size <HxW>',
@@ -298,6 +341,7 @@ function registerImportCommand(datasets: Command, openCore: () => AppCore): void
       parseFraction('--test-fraction'),
     )
     .option('--seed <n>', 'seed of the test split carved at import', parseSeed)
+    .option('--class-names <file>', 'class names in label order: one per line, or a JSON array')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print the dataset record as JSON')
     .action((path: string, o: ImportFlags) => importAction(path, o, openCore))

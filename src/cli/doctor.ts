@@ -55,6 +55,7 @@ export function formatDoctor(r: DoctorReport): string {
   } else {
     out.push(`WebGPU adapter: none (${r.webgpu.reason ?? 'not probed'})`)
   }
+  for (const m of r.webgpu.messages ?? []) out.push(`  driver said: ${m}`)
   out.push('', 'Backend rungs:')
   for (const v of r.verdicts) {
     out.push(`  [${MARK[v.state]}] ${v.id.padEnd(15)} ${v.summary}`)

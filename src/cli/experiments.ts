@@ -17,6 +17,8 @@ import { summarizePlan } from '../shared/plan-state'
 /** Options of `tfkd run` that make it a plan rather than one run. */
 export interface PlanFlags {
   plan?: string
+  /** The plan the flags start from when no --plan file is given (`tfkd experiments duplicate`). */
+  base?: ExperimentPlanInput
   preset?: string
   variants?: string
   seeds?: string
@@ -59,7 +61,7 @@ export function planFromFlags(
   training: Record<string, unknown>,
   variantParams: Record<string, unknown> | undefined,
 ): ExperimentPlanInput {
-  let plan: ExperimentPlanInput = {}
+  let plan: ExperimentPlanInput = o.base ?? {}
   if (o.plan) {
     let text: string
     try {
@@ -233,7 +235,9 @@ async function resumeExperiment(core: AppCore, id: number): Promise<RunStatus[]>
 }
 
 export function registerExperimentCommands(program: Command, openCore: () => AppCore): void {
-  const experiments = program.command('experiments').description('list, show, cancel or resume experiments')
+  const experiments = program
+    .command('experiments')
+    .description('list, show, cancel, resume, export (plan) or duplicate experiments')
   experiments
     .command('list', { isDefault: true })
     .description('list experiments')
@@ -339,6 +343,11 @@ function registerCompareCommand(program: Command, openCore: () => AppCore): void
           metric: o.metric,
         })
         process.stdout.write(`${core.plans.format(t, o.format as CompareFormat)}\n`)
+        // md and json carry the family in the table; csv and latex name it on stderr (stdout stays data).
+        if ((o.format === 'csv' || o.format === 'latex') && t.holmFamily)
+          process.stderr.write(
+            `p (Holm) is adjusted over this table's ${t.holmFamily.length} comparison(s) with ${t.baseline}: ${t.holmFamily.join('; ') || 'none'}\n`,
+          )
       } finally {
         await core.close()
       }

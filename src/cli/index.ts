@@ -2,6 +2,7 @@
  * `tfkd`: the headless host. It uses the same core as the desktop app and writes to the same data
  * folder (TFKD_HOME or the OS app-data folder), so its runs show up in the app.
  */
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Command, Option } from 'commander'
@@ -15,14 +16,16 @@ import { startWebServer } from '../server/index'
 import { registerDatasetCommands } from './datasets'
 import { registerExportCommand } from './export'
 import { registerReproduceCommands } from './reproduce'
-import { isPlanRun, registerExperimentCommands, type PlanFlags } from './experiments'
+import { isPlanRun, registerExperimentCommands } from './experiments'
 import { addPlanOptions, addTrainingOptions, int } from './run-options'
+import { registerPlanFileCommands } from './experiment-plan'
 import { registerClusterCommands } from './cluster'
 import { deviceText, duration, pct, table } from './format'
 import { parseTeacherRef, registerTeacherCommands } from './teachers'
 import { ONNX_EXECUTION_PROVIDERS, TEACHER_LOGITS_MODES } from '../shared/onnx'
 
 import { registerDoctorCommand } from './doctor'
+import { errorPath, storageAppError } from '../core/storage-errors'
 import { runOneFromFlags, runPlanFromFlags } from './run-command'
 import { parseParallel } from '../core/services/parallel'
 import { EXIT_BAD_INPUT, EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, isBadInput } from './exit-codes'
@@ -91,7 +94,7 @@ addPlanOptions(runCommand)
   )
   .option('--no-progress', 'no progress bar (one line per epoch only)')
   .action(async (o: Record<string, unknown>) => {
-    if (isPlanRun(o as PlanFlags)) await runPlanFromFlags(o, () => openCore('cli'))
+    if (isPlanRun(o)) await runPlanFromFlags(o, () => openCore('cli'))
     else await runOneFromFlags(o, () => openCore('cli'))
   })
 
@@ -208,6 +211,11 @@ program
     process.stdout.write(
       `tfkd-studio is serving at:\n    ${server.url}\n(the token in the URL is required; Ctrl-C to stop)\n`,
     )
+    if (!existsSync(join(staticDir, 'index.html')))
+      process.stderr.write(
+        `tfkd: the UI is not built (${staticDir} has no index.html): run \`npm run build:renderer\` ` +
+          `in the repository, then reload the page\n`,
+      )
     // Ctrl-C, SIGTERM, SIGHUP: the running run is cancelled at its next batch (killed after
     // SERVE_GRACE_MS), queued runs interrupted, and the host is gone within a second.
     installSignalStop({
@@ -226,6 +234,7 @@ program
 
 registerDatasetCommands(program, () => openCore('cli'))
 registerExperimentCommands(program, () => openCore('cli'))
+registerPlanFileCommands(program, () => openCore('cli'))
 registerExportCommand(program, () => openCore('cli'))
 registerReproduceCommands(program, () => openCore('cli'), VERSION)
 registerTeacherCommands(program, () => openCore('cli'))
@@ -233,6 +242,9 @@ registerClusterCommands(program, () => openCore('cli'), { trainerEntry })
 registerDoctorCommand(program, () => openCore('cli'))
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`tfkd: ${AppError.from(err).message}\n`)
+  // A storage failure no command explained: name its file, the cause and the way out.
+  const path = errorPath(err)
+  const e = (path ? storageAppError(err, 'cannot write', path) : null) ?? AppError.from(err)
+  process.stderr.write(`tfkd: ${e.message}\n`)
   process.exit(isBadInput(err) ? EXIT_BAD_INPUT : EXIT_FAILED)
 })

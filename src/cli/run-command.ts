@@ -17,7 +17,7 @@ import { importedTeacherRef, type parseTeacherRef } from './teachers'
 
 /** `--teacher run:ID` as a run config's teacher (undefined for onnx:ID or no flag). */
 function runTeacherOf(ref: unknown, epoch: unknown): { runId: number; epoch: number | null } | undefined {
-  if (!ref || !('run' in (ref as object))) return undefined
+  if (typeof ref !== 'object' || ref === null || !('run' in ref)) return undefined
   return { runId: (ref as { run: number }).run, epoch: (epoch as number | undefined) ?? null }
 }
 
@@ -71,7 +71,7 @@ function runConfigFromFlags(o: Record<string, unknown>): RunConfig {
           ? runTeacherOf(o.teacher, o.teacherEpoch)
           : { runId: o.teacherRun, epoch: (o.teacherEpoch as number | undefined) ?? null },
       importedTeacher:
-        o.teacher && 'onnx' in (o.teacher as object)
+        typeof o.teacher === 'object' && o.teacher !== null && 'onnx' in o.teacher
           ? importedTeacherRef(
               (o.teacher as { onnx: number }).onnx,
               o.teacherDevice as OnnxExecutionProvider | undefined,

@@ -66,7 +66,13 @@ export function addTrainingOptions(cmd: Command): Command {
         const m = /^([A-Za-z]\w*)=(.*)$/.exec(v)
         if (!m) throw new InvalidArgumentError(`--param expects key=value, got "${v}"`)
         const raw = m[2]!
-        acc[m[1]!] = raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw
+        // true / false are booleans (e.g. --param standardize=true), numbers numbers, the rest text.
+        acc[m[1]!] =
+          raw === 'true' || raw === 'false'
+            ? raw === 'true'
+            : raw !== '' && Number.isFinite(Number(raw))
+              ? Number(raw)
+              : raw
         return acc
       },
       {} as Record<string, unknown>,

@@ -12,9 +12,9 @@ import {
   type ModelExportFormat,
   type OnnxExecutionProvider,
   type OnnxTeacherSummary,
-  type TensorLayout,
 } from '../shared/onnx'
 import { TEACHER_FIELD_NAMES, type TeacherField, type TeacherFieldNamer } from '../shared/teacher-fields'
+import type { TeacherImportFields } from '../shared/schemas'
 import type { AppCore } from '../core/app/app-core'
 import { nearChanceWarning } from '../core/services/teacher-service'
 import { duration, pct, table } from './format'
@@ -112,14 +112,7 @@ export function registerTeacherCommands(program: Command, openCore: () => AppCor
     .action(
       async (
         file: string,
-        o: {
-          dataset: string
-          name?: string
-          layout?: TensorLayout
-          mean?: number[]
-          std?: number[]
-          inputSize?: [number, number]
-          classMap?: string
+        o: Omit<TeacherImportFields, 'path' | 'executionProvider'> & {
           device: OnnxExecutionProvider
           json?: boolean
         },
@@ -163,11 +156,7 @@ export function registerTeacherCommands(program: Command, openCore: () => AppCor
     .action(async (o: { dataset?: string; json?: boolean }) => {
       const core = openCore()
       try {
-        const ds = o.dataset
-          ? /^\d+$/.test(o.dataset)
-            ? core.store.datasets.get(Number(o.dataset))
-            : core.store.datasets.byName(o.dataset)
-          : undefined
+        const ds = o.dataset ? core.store.datasets.byRef(o.dataset) : undefined
         if (o.dataset && !ds) throw new AppError('not_found', `dataset "${o.dataset}" not found`)
         const list = core.teachers.list(ds?.id)
         if (o.json) {

@@ -84,7 +84,10 @@ function connectDesktop(opened: AppCore, getWindow: () => BrowserWindow | null):
     dialog,
     setApplicationMenu: (template) => Menu.setApplicationMenu(Menu.buildFromTemplate(template)),
     openFolder: (p) => openFolderSafe(p),
-    writeClipboard: (text) => clipboard.writeText(text),
+    // writeText answers a promise in this Electron (the renderer's clipboard is async): catch it.
+    writeClipboard: (text) => {
+      clipboard.writeText(text).catch((err: unknown) => console.error('[main] clipboard:', err))
+    },
     notify: Notification.isSupported()
       ? (n) =>
           new Notification({

@@ -135,8 +135,5 @@ export function buildMenuTemplate(opts: MenuOptions): MenuItemConstructorOptions
 
 /** Flattens a template (for tests and for finding an item by label). */
 export function menuItems(template: MenuItemConstructorOptions[]): MenuItemConstructorOptions[] {
-  return template.flatMap((item) => [
-    item,
-    ...(Array.isArray(item.submenu) ? menuItems(item.submenu as MenuItemConstructorOptions[]) : []),
-  ])
+  return template.flatMap((item) => [item, ...(Array.isArray(item.submenu) ? menuItems(item.submenu) : [])])
 }

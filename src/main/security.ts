@@ -1,5 +1,5 @@
 /**
- * Electron security defaults (DESIGN.md section 4, Electron's security checklist): isolated,
+ * Electron security defaults (docs/design.md section 4, Electron's security checklist): isolated,
  * sandboxed renderers without Node; a strict CSP; no navigation away from the app and no new
  * windows; every permission request denied. Each function takes the Electron object it hardens as
  * an argument so the tests can drive it with fakes.

@@ -4,7 +4,7 @@
  */
 import { constants } from 'node:os'
 import { app, utilityProcess, type ForkOptions } from 'electron'
-import type { TrainerToHost } from '../shared/trainer-protocol'
+import { parseTrainerToHost } from '../shared/trainer-schemas'
 import type { SpawnTrainer, TrainerHandle } from '../core/train/trainer-handle'
 
 export const TRAINER_SERVICE_NAME = 'tfkd-trainer'
@@ -150,7 +150,7 @@ export function createUtilitySpawner(entry: string, deps: UtilitySpawnerDeps = {
         if (alive) child.postMessage(msg)
       },
       onMessage(listener) {
-        child.on('message', (m) => listener(m as TrainerToHost))
+        child.on('message', (m) => listener(parseTrainerToHost(m)))
       },
       onExit(listener) {
         if (exitInfo) listener(exitInfo)

@@ -94,7 +94,8 @@ function answerRouteError(req: IncomingMessage, res: ServerResponse, err: unknow
     return
   }
   if (err instanceof HttpError) {
-    if (err.status === 413) answerAndLinger(req, res, err)
+    // Refused mid-body (too large, no room to store it): the client sees the answer, not a reset.
+    if (err.status === 413 || err.status === 507) answerAndLinger(req, res, err)
     else sendError(res, err.status, err.code, err.message)
     return
   }

@@ -4,7 +4,7 @@
  * of it are refused.
  */
 import { createReadStream } from 'node:fs'
-import { realpath, stat } from 'node:fs/promises'
+import { access, realpath, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { extname, isAbsolute, relative, resolve, sep } from 'node:path'
 import { TOKEN_COOKIE, type Auth } from './auth'
@@ -86,6 +86,40 @@ function tokenRedirect(res: ServerResponse, url: URL, auth: Auth, queryToken: st
   res.end()
 }
 
+/** How to build the UI when the host was started without it (a checkout where only out/node exists). */
+export function rendererMissingPage(root: string): string {
+  const esc = (t: string): string =>
+    t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8"><title>tfkd-studio: the UI is not built</title></head>',
+    '<body><h1>The tfkd-studio UI is not built</h1>',
+    `<p>This host serves the UI from <code>${esc(root)}</code>, which has no <code>index.html</code>.</p>`,
+    '<p>Build it in the repository folder, then reload this page:</p>',
+    '<pre>npm run build:renderer</pre>',
+    '<p>(<code>npm ci</code> builds it too; the API under <code>/api/</code> works without it.)</p>',
+    '</body></html>',
+    '',
+  ].join('\n')
+}
+
+/** Answers 503 with {@link rendererMissingPage} when the static folder has no index.html. */
+async function answeredRendererMissing(root: string, res: ServerResponse): Promise<boolean> {
+  try {
+    await access(resolve(root, 'index.html'))
+    return false
+  } catch {
+    const body = rendererMissingPage(root)
+    res.writeHead(503, {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+      'Cache-Control': 'no-store',
+    })
+    res.end(body)
+    return true
+  }
+}
+
 export function createStaticHandler(root: string, auth: Auth) {
   return async function handleStatic(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -108,6 +142,7 @@ export function createStaticHandler(root: string, auth: Auth) {
       file = await resolveStaticFile(root, url.pathname)
     } catch (err) {
       if (!(err instanceof HttpError)) throw err
+      if (err.status === 404 && (await answeredRendererMissing(root, res))) return
       sendError(res, err.status, err.code, err.message)
       return
     }

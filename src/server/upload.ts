@@ -3,7 +3,8 @@
  * tar.gz) as the raw body of `POST /api/upload?name=<file name>`; it is streamed to a temp file
  * under the data folder (size-capped as it arrives), extracted safely (core/data/archive-extract:
  * no traversal, no symlinks, bomb limits), and the answer names the folder to import with
- * datasets:import. Authentication and the Host/Origin checks are the server's (index.ts); this
+ * datasets:import. A client that goes away mid-upload or mid-extraction aborts it: extraction
+ * stops at the next chunk, what was written is removed and the upload slot is released. Authentication and the Host/Origin checks are the server's (index.ts); this
  * module also requires Content-Type application/octet-stream, which a cross-site form cannot send
  * without a CORS preflight the server never answers.
  */
@@ -19,6 +20,7 @@ import {
   type ExtractLimits,
   type ExtractResult,
 } from '../core/data/archive-extract'
+import { storageAppError } from '../core/storage-errors'
 import type { Auth } from './auth'
 import { HttpError, sendJson } from './http'
 import { refuseAndClose } from './invoke'
@@ -61,7 +63,12 @@ export function uploadBaseName(name: string | null): string {
  * not destroyed here (that would reset the socket before the 413 is sent): it is unpiped, and the
  * server closes the connection after answering.
  */
-function receive(req: IncomingMessage, file: string, maxBytes: number): Promise<number> {
+function receive(
+  req: IncomingMessage,
+  file: string,
+  maxBytes: number,
+  signal: AbortSignal | undefined,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     let size = 0
     let failed = false
@@ -86,6 +93,9 @@ function receive(req: IncomingMessage, file: string, maxBytes: number): Promise<
     })
     req.on('error', fail)
     req.on('aborted', () => fail(new UploadError(400, 'the upload was aborted')))
+    signal?.addEventListener('abort', () => fail(new UploadError(400, 'the upload was abandoned')), {
+      once: true,
+    })
     out.on('error', fail)
     out.on('finish', () => {
       if (!failed) resolve(size)
@@ -94,13 +104,24 @@ function receive(req: IncomingMessage, file: string, maxBytes: number): Promise<
   })
 }
 
+/** The browser's file name as the user knows it, for messages: its last part, printable, bounded. */
+export function uploadDisplayName(name: string | null): string {
+  const last = (name ?? '').split(/[\\/]/).pop()!
+  const shown = last.replace(/[\u0000-\u001f\u007f]+/g, '').slice(0, 120)
+  return shown || 'upload'
+}
+
+/**
+ * The upload handler. `signal` is aborted when the client goes away: the upload or the
+ * extraction stops, its folder is removed, and the slot is free again.
+ */
 export function createUploadHandler(
   opts: UploadOptions,
-): (req: IncomingMessage, url: URL) => Promise<ExtractResult> {
+): (req: IncomingMessage, url: URL, signal?: AbortSignal) => Promise<ExtractResult> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_UPLOAD_BYTES
   const limits = opts.limits ?? DEFAULT_EXTRACT_LIMITS
   let inFlight = 0
-  return async (req, url) => {
+  return async (req, url, signal) => {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
     if (type !== 'application/octet-stream') {
       throw new UploadError(415, `expected Content-Type application/octet-stream, got ${type || 'none'}`)
@@ -117,15 +138,20 @@ export function createUploadHandler(
     const part = join(opts.dir, `${id}.part`)
     try {
       mkdirSync(work, { recursive: true })
-      const size = await receive(req, part, maxBytes)
+      const size = await receive(req, part, maxBytes, signal)
       if (size === 0) throw new UploadError(400, 'the upload is empty')
+      const name = url.searchParams.get('name')
+      let result: ExtractResult
       try {
-        return await extractArchive(part, join(work, uploadBaseName(url.searchParams.get('name'))), limits)
+        result = await extractArchive(part, join(work, uploadBaseName(name)), limits, { signal })
       } catch (err) {
         if (err instanceof ArchiveError)
-          throw new UploadError(400, `${uploadBaseName(url.searchParams.get('name'))}: ${err.message}`)
+          throw new UploadError(400, `${uploadDisplayName(name)}: ${err.message}`)
         throw err
       }
+      // Gone while the last entry was written: nobody will import it, so it is not kept.
+      if (signal?.aborted) throw new UploadError(400, 'the upload was abandoned')
+      return result
     } catch (err) {
       rmSync(work, { recursive: true, force: true })
       throw err
@@ -156,11 +182,23 @@ export function createUploadRoute(opts: UploadOptions | undefined, auth: Auth) {
       refuseAndClose(res, 404, 'not_found', 'uploads are not enabled on this server')
       return
     }
+    // The client went away before the answer (closed tab, cancelled fetch): stop and clean up.
+    const gone = new AbortController()
+    const onClose = (): void => {
+      if (!res.writableFinished) gone.abort()
+    }
+    res.on('close', onClose)
+    req.socket.on('close', onClose)
     try {
-      sendJson(res, 200, { ok: true, value: await upload(req, url) })
+      sendJson(res, 200, { ok: true, value: await upload(req, url, gone.signal) })
     } catch (err) {
       if (err instanceof UploadError) throw new HttpError(err.status, 'invalid_input', err.message)
+      // A full, read-only or unwritable uploads folder: 507 with the storage code and the folder.
+      const storage = opts ? storageAppError(err, 'cannot store the upload in', opts.dir) : null
+      if (storage) throw new HttpError(507, 'storage', storage.message)
       throw err
+    } finally {
+      req.socket.off('close', onClose)
     }
   }
 }

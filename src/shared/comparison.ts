@@ -105,6 +105,12 @@ export interface ComparisonTable {
   warnings: string[]
   /** The backends/devices the compared runs trained on, with their run counts. */
   devices?: { device: string; runs: number }[]
+  /**
+   * The comparisons Holm's adjustment is over ("variant vs baseline", one per compared row with a
+   * t-test): this table's family, which is not the reproduction report's (that one holds every claim
+   * comparison that can decide a verdict).
+   */
+  holmFamily?: string[]
   /** How the numbers were computed, for footnotes. */
   method: string
 }
@@ -122,17 +128,22 @@ const pval = (p: number) => (Number.isNaN(p) ? '-' : p < 1e-4 ? p.toExponential(
 const num = (x: number, digits = 2) =>
   Number.isFinite(x) ? x.toFixed(digits) : Number.isNaN(x) ? '-' : String(x)
 
+/**
+ * The CSV's columns, units in the names: accuracies and their spread in percent (`_pct`),
+ * differences and intervals in percentage points (`_pp`), each written with fixed decimals so a
+ * fraction's float noise (0.7128000000000001) never reaches a paper's table.
+ */
 const CSV_HEADER = [
   'variant',
   'model',
   'teacher',
   'n',
-  'mean',
-  'std',
+  'mean_pct',
+  'std_pct',
   'matched',
-  'delta',
-  'ci_low',
-  'ci_high',
+  'delta_pp',
+  'ci_low_pp',
+  'ci_high_pp',
   't',
   'p_t',
   'p_t_holm',
@@ -142,13 +153,21 @@ const CSV_HEADER = [
   'd_z',
   'verdict',
   'warnings',
-  'ci_adj_low',
-  'ci_adj_high',
-  'teacher_accuracy',
+  'ci_adj_low_pp',
+  'ci_adj_high_pp',
+  'teacher_accuracy_pct',
   'teacher_epochs',
   'teacher_fell_back',
   'selection',
 ]
+
+/** A CSV number with fixed decimals; empty when not computed (NaN), `Infinity` spelled out. */
+const fixed = (x: number | null | undefined, digits: number): string | null =>
+  x === null || x === undefined || Number.isNaN(x) ? null : Number.isFinite(x) ? x.toFixed(digits) : String(x)
+/** A fraction as percent (or a difference of fractions as percentage points), 2 decimals. */
+const pctCell = (x: number | null | undefined) => (x === null || x === undefined ? null : fixed(100 * x, 2))
+/** p-values keep their small magnitudes: 4 decimals, or 2 significant digits below 0.0001. */
+const pCell = (p: number) => (Number.isFinite(p) && p > 0 && p < 1e-4 ? p.toExponential(1) : fixed(p, 4))
 
 function csvCell(v: unknown): string {
   const s =
@@ -162,7 +181,7 @@ function csvCell(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
 }
 
-/** CSV with raw numbers (accuracies as fractions, full precision), one row per variant. */
+/** CSV, one row per variant: percentages and percentage points with 2 decimals, p with 4. */
 export function formatCsv(table: ComparisonTable): string {
   const lines = [CSV_HEADER.join(',')]
   for (const r of table.rows) {
@@ -172,24 +191,24 @@ export function formatCsv(table: ComparisonTable): string {
         r.model,
         r.teacher,
         r.n,
-        r.mean,
-        r.std,
+        pctCell(r.mean),
+        pctCell(r.std),
         r.matched,
-        r.delta,
-        r.ci[0],
-        r.ci[1],
-        r.t,
-        r.pT,
-        r.pTHolm,
-        r.wilcoxonStatistic,
-        r.pWilcoxon,
-        r.pWilcoxonHolm,
-        r.dz,
+        pctCell(r.delta),
+        pctCell(r.ci[0]),
+        pctCell(r.ci[1]),
+        fixed(r.t, 3),
+        pCell(r.pT),
+        pCell(r.pTHolm),
+        fixed(r.wilcoxonStatistic, 1),
+        pCell(r.pWilcoxon),
+        pCell(r.pWilcoxonHolm),
+        fixed(r.dz, 3),
         r.verdict,
         r.warnings.join('; '),
-        r.ciAdjusted[0],
-        r.ciAdjusted[1],
-        r.teacherMeasure?.accuracy ?? null,
+        pctCell(r.ciAdjusted[0]),
+        pctCell(r.ciAdjusted[1]),
+        pctCell(r.teacherMeasure?.accuracy),
         r.teacherMeasure?.epochs.join(' ') ?? null,
         r.teacherMeasure?.fellBack ?? null,
         table.selection,

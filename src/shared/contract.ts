@@ -27,8 +27,9 @@ import type {
   VariantId,
 } from './types'
 import type { DoctorReport } from './doctor'
-import type { PresetDataRequirement, PresetId } from './plan'
+import type { ExperimentPlanInput, PresetDataRequirement, PresetId } from './plan'
 import type { ReproReport } from './reproduce'
+import type { StudyPower } from './study-power'
 import type { ModelExportResult, OnnxTeacherSummary } from './onnx'
 import type {
   ClusterAvailability,
@@ -62,9 +63,13 @@ export interface Invokes {
   'experiments:get': { input: In<'experiments:get'>; output: ExperimentDetail }
   'experiments:cancel': { input: In<'experiments:cancel'>; output: ExperimentDetail }
   'experiments:resume': { input: In<'experiments:resume'>; output: ExperimentDetail }
+  /** The experiment's plan as a plan file (what `experiments:start` and `tfkd run --plan` accept). */
+  'experiments:plan': { input: In<'experiments:plan'>; output: ExperimentPlanInput }
   'compare:get': { input: In<'compare:get'>; output: ComparisonTable }
   /** Plans and queues the reproduction study (the four claims) on a dataset. */
   'reproduce:start': { input: In<'reproduce:start'>; output: ExperimentDetail }
+  /** Before a study: the power its seeds give (pilot or assumed spread) and the seeds it suggests. */
+  'reproduce:power': { input: In<'reproduce:power'>; output: StudyPower }
   /** The reproduction report of an experiment, as data. */
   'report:get': { input: In<'report:get'>; output: ReproReport }
   /** The same report as Markdown, LaTeX or self-contained HTML, with a file name. */
@@ -195,8 +200,10 @@ export const invokeChannels: { [K in InvokeChannel]: true } = {
   'experiments:get': true,
   'experiments:cancel': true,
   'experiments:resume': true,
+  'experiments:plan': true,
   'compare:get': true,
   'reproduce:start': true,
+  'reproduce:power': true,
   'report:get': true,
   'report:render': true,
   'variants:list': true,

@@ -119,7 +119,15 @@ export interface DoctorReport {
   appLibraryDir: string
   /** The exact command that installs the missing libraries into appLibraryDir, or null if none miss. */
   installCommand: string | null
-  webgpu: { adapter: WebGpuAdapterFacts | null; reason: string | null }
+  webgpu: {
+    adapter: WebGpuAdapterFacts | null
+    reason: string | null
+    /**
+     * What native code (Dawn, the Vulkan loader) printed on stderr while the trainer probed, one line
+     * per message, e.g. "XDG_RUNTIME_DIR is invalid or not set in the environment."
+     */
+    messages?: string[]
+  }
   /** The ladder as a trainer climbed it just now (null when not probed or the probe failed). */
   ladder: BackendReport | null
   ladderProblem: string | null

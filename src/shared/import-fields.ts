@@ -9,19 +9,35 @@
 export const ON_BAD_ROWS = ['error', 'skip'] as const
 export type OnBadRows = (typeof ON_BAD_ROWS)[number]
 
+/**
+ * The text encoding of a CSV. `utf8` (the default) refuses a file that is not valid UTF-8
+ * throughout, naming the first bad line; `latin1` (ISO-8859-1) reads every byte as one character.
+ */
+export const CSV_ENCODINGS = ['utf8', 'latin1', 'utf16le'] as const
+export type CsvEncoding = (typeof CSV_ENCODINGS)[number]
+
 /** Each import setting's name in words (lower case, for use inside a sentence). */
 export const IMPORT_FIELD_NAMES = {
   format: 'format',
   name: 'name',
   labelColumn: 'label column',
   onBadRows: 'bad rows',
+  encoding: 'encoding',
   size: 'image size',
   color: 'colour',
   labelMode: 'CIFAR-100 labels (fine or coarse)',
   testFraction: 'test fraction',
   seed: 'seed',
+  classNames: 'class names',
 } as const
 export type ImportField = keyof typeof IMPORT_FIELD_NAMES
+
+/**
+ * The settings the app's import form (the Datasets view) lets a person set, besides the path; the
+ * format-specific ones (`ImportFormatInfo.fields`) show only for their formats. A note from the core
+ * suggests changing a setting only where the host offers it.
+ */
+export const IMPORT_FORM_FIELDS: readonly ImportField[] = ['format', 'name', 'labelColumn', 'onBadRows']
 
 /** Turns a setting into the words a message uses for it. */
 export type FieldNamer = (field: ImportField) => string

@@ -92,6 +92,8 @@ export interface ModelExportResult {
   files: string[]
   /** The check on test images: the exported model reloaded, logits against the app's own. */
   check: { images: number; maxAbsDiff: number; tolerance: number; runtime: string }
+  /** With deliver 'download': the files themselves (base64), for the browser to save; `dir` is then ''. */
+  downloads?: { name: string; mime: string; base64: string }[]
 }
 
 /** Teachers at or below this margin over chance accuracy are flagged. */

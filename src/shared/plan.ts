@@ -4,7 +4,14 @@
  * so the CLI, the UI and tests see the same expansion the planner executes.
  */
 import { z } from 'zod'
-import { BACKEND_IDS, LR_SCHEDULES, OPTIMIZER_IDS, VARIANT_IDS, type VariantId } from './types'
+import {
+  BACKEND_IDS,
+  LR_SCHEDULES,
+  OPTIMIZER_IDS,
+  PAPER_VARIANT_IDS,
+  VARIANT_IDS,
+  type VariantId,
+} from './types'
 import type { RunConfig, RunRole } from './types'
 import { DEFAULT_TRAINING, type TrainingConfig } from './defaults'
 import {
@@ -16,8 +23,9 @@ import {
   type TeacherSlot,
 } from './variants'
 import { TEACHER_LOGITS_MODES, type TeacherLogitsMode } from './onnx'
+import { MARGIN_MAX_PP, MARGIN_MIN_PP } from './reproduce'
 
-export const PRESET_IDS = ['quick', 'paper-cifar100', 'de-kd-sweep'] as const
+export const PRESET_IDS = ['quick', 'paper-cifar100', 'de-kd-sweep', 'logit-kd-baselines'] as const
 export type PresetId = (typeof PRESET_IDS)[number]
 
 /** Training fields shared by a single run's config (schemas.ts) and a plan's `training`. */
@@ -88,10 +96,20 @@ export const experimentPlanInput = z
      * so the variance over teachers enters the paired tests. Default false: one teacher for all seeds.
      */
     teacherPerSeed: z.boolean().optional(),
-    /** Epochs of the teacher runs (default: the students' epochs). */
+    /**
+     * Epochs of the stronger and weaker teacher runs (default: the students' epochs). The self teacher
+     * (Tf-KD self's) always trains the student's recipe: its model, epochs, data and schedule.
+     */
     teacherEpochs: z.number().int().min(1).max(10_000).optional(),
     /** de-kd teachers: the stronger teacher's checkpoints at these epochs (repository: 1). */
     deKdEpochs: z.array(z.number().int().min(1)).min(1).max(50).optional(),
+    /**
+     * de-kd teachers as their own runs: the stronger teacher's recipe (model, seed, split) trained for
+     * exactly each `deKdEpochs` count, so the poor teacher's accuracy is measured on the test split at
+     * its last epoch (a snapshot of a longer run has only a validation accuracy at that epoch). Set by
+     * `tfkd reproduce`; default false (snapshots).
+     */
+    poorTeacherRuns: z.boolean().optional(),
     /** de-kd teachers by accuracy instead: the first snapshot reaching each validation accuracy (0..1). */
     deKdTargetAccuracies: z.array(z.number().gt(0).lt(1)).min(1).max(50).optional(),
     /** Existing completed runs to use as teachers instead of training new ones. */
@@ -125,13 +143,26 @@ export const experimentPlanInput = z
     variantParams: z.partialRecord(z.enum(VARIANT_IDS), z.record(z.string(), z.unknown())).optional(),
     /** Set by `tfkd reproduce` / "Reproduce the paper": the study's scale, for its report and rerun. */
     reproduce: z
-      .object({ scale: z.enum(['smoke', 'small', 'paper']), seeds: z.number().int().min(1).max(100) })
+      .object({
+        scale: z.enum(['smoke', 'small', 'paper']),
+        seeds: z.number().int().min(1).max(100),
+        /** Margin of "comparable" / "at least as good as", in pp, fixed before the study runs. */
+        margin: z.number().min(MARGIN_MIN_PP).max(MARGIN_MAX_PP).optional(),
+        /**
+         * 'k-matched' (the default of `tfkd reproduce`): the planner scales the KL multipliers by K / 100
+         * so the distillation weights are the repository's at K = 100; 'repository': its values as they
+         * are. Absent in studies planned before this was recorded (they ran the repository's values).
+         */
+        hyperparameters: z.enum(['k-matched', 'repository']).optional(),
+      })
       .strict()
       .optional(),
   })
   .strict()
 
 export type ExperimentPlanInput = z.input<typeof experimentPlanInput>
+/** A plan as experimentPlanInput outputs it: parsed once, where it entered (see resolveParsedPlan). */
+export type ExperimentPlan = z.output<typeof experimentPlanInput>
 
 export interface ResolvedPlan {
   name: string
@@ -147,12 +178,18 @@ export interface ResolvedPlan {
   teacherEpochs: number
   deKdEpochs: number[]
   deKdTargetAccuracies: number[] | null
+  poorTeacherRuns: boolean
   reuseTeachers: { stronger?: number; weaker?: number; self?: number }
   importedTeachers: { stronger?: number; weaker?: number; self?: number }
   teacherLogits: TeacherLogitsMode
   training: TrainingConfig
   variantParams: Partial<Record<VariantId, Record<string, unknown>>>
-  reproduce: { scale: 'smoke' | 'small' | 'paper'; seeds: number } | null
+  reproduce: {
+    scale: 'smoke' | 'small' | 'paper'
+    seeds: number
+    margin?: number
+    hyperparameters?: 'k-matched' | 'repository'
+  } | null
 }
 
 /**
@@ -187,13 +224,13 @@ const CIFAR100_IMPORT =
 export const PRESETS: Record<PresetId, PresetDef> = {
   quick: {
     description:
-      'MNIST-sized: cnn-small student, resnet8 / mlp teachers, 3 epochs, every variant; minutes on a laptop CPU',
+      "MNIST-sized: cnn-small student, resnet8 / mlp teachers, 3 epochs, the paper's seven variants; minutes on a laptop CPU",
     plan: {
       dataset: 'mnist-10k',
       student: 'cnn-small',
       strongerTeacher: 'resnet8',
       weakerTeacher: 'mlp',
-      variants: [...VARIANT_IDS],
+      variants: [...PAPER_VARIANT_IDS],
       seeds: [1, 2, 3],
       training: { epochs: 3, batchSize: 64, learningRate: 0.1, lrSchedule: 'constant', maxTrainSamples: 0 },
     },
@@ -211,7 +248,7 @@ export const PRESETS: Record<PresetId, PresetDef> = {
       student: 'mobilenetv2',
       strongerTeacher: 'resnet20',
       weakerTeacher: 'resnet8',
-      variants: [...VARIANT_IDS],
+      variants: [...PAPER_VARIANT_IDS],
       seeds: [230, 231, 232],
       training: {
         epochs: 200,
@@ -241,6 +278,30 @@ export const PRESETS: Record<PresetId, PresetDef> = {
       deKdEpochs: [1, 2, 3, 5],
       teacherEpochs: 5,
       training: { epochs: 3, batchSize: 64 },
+    },
+  },
+  'logit-kd-baselines': {
+    description:
+      'Tf-KD against the later logit-KD baselines on any dataset: baseline, kd, dkd, dist, kd-std (KD + logit ' +
+      'standardization), tfkd-self, tfkd-reg; one resnet8 teacher shared by kd, dkd, dist and kd-std; cnn-small ' +
+      "student, 5 epochs (teachers 8), each method's reference defaults (DKD's 20-epoch warm-up scaled to 20 x 5 / 240)",
+    plan: {
+      student: 'cnn-small',
+      strongerTeacher: 'resnet8',
+      weakerTeacher: 'mlp',
+      variants: ['baseline', 'kd', 'dkd', 'dist', 'kd-std', 'tfkd-self', 'tfkd-reg'],
+      seeds: [1, 2, 3],
+      teacherEpochs: 8,
+      training: {
+        epochs: 5,
+        batchSize: 64,
+        learningRate: 0.1,
+        lrSchedule: 'multistep',
+        lrMilestones: [3],
+        lrGamma: 0.2,
+        warmupEpochs: 0,
+        validationFraction: 0.1,
+      },
     },
   },
 }
@@ -273,8 +334,13 @@ export function presetDataProblem(
   )
 }
 
+/** Parses a plan and resolves it (for a plan that did not come through a host's contract). */
 export function resolvePlan(input: ExperimentPlanInput): ResolvedPlan {
-  const p = experimentPlanInput.parse(input)
+  return resolveParsedPlan(experimentPlanInput.parse(input))
+}
+
+/** Applies the preset and the defaults to a plan parsed where it entered; no second parse. */
+export function resolveParsedPlan(p: ExperimentPlan): ResolvedPlan {
   const preset = p.preset ? PRESETS[p.preset].plan : {}
   const pick = <K extends keyof typeof p & keyof typeof preset>(k: K) => p[k] ?? preset[k]
   const training: ResolvedPlan['training'] = {
@@ -283,7 +349,7 @@ export function resolvePlan(input: ExperimentPlanInput): ResolvedPlan {
     ...p.training,
     augment: { ...DEFAULT_TRAINING.augment, ...preset.training?.augment, ...p.training?.augment },
   }
-  const variants = pick('variants') ?? [...VARIANT_IDS]
+  const variants = pick('variants') ?? [...PAPER_VARIANT_IDS]
   const seeds = pick('seeds') ?? [1, 2, 3]
   const student = pick('student') ?? 'cnn-small'
   // A preset that declares its data never falls back to the bundled digits ('' = none chosen; the
@@ -305,6 +371,7 @@ export function resolvePlan(input: ExperimentPlanInput): ResolvedPlan {
     teacherEpochs: pick('teacherEpochs') ?? training.epochs,
     deKdEpochs: pick('deKdEpochs') ?? [1],
     deKdTargetAccuracies: pick('deKdTargetAccuracies') ?? null,
+    poorTeacherRuns: p.poorTeacherRuns ?? false,
     reuseTeachers: pick('reuseTeachers') ?? {},
     importedTeachers: p.importedTeachers ?? {},
     teacherLogits: p.teacherLogits ?? 'per-batch',
@@ -322,6 +389,15 @@ export interface PlannedRun {
   role: RunRole
   config: Omit<RunConfig, 'teacher'>
   teacher: { slot: TeacherSlot; key: string; epoch: number | null; targetAccuracy?: number } | null
+}
+
+/**
+ * A teacher run's epochs: the self teacher is the student trained normally (Tf-KD self), so it takes
+ * the student's epochs; the stronger teacher trains at least to its last De-KD snapshot.
+ */
+function teacherEpochsOf(plan: ResolvedPlan, slot: TeacherSlot, deKdMax: number): number {
+  if (slot === 'self') return plan.training.epochs
+  return slot === 'stronger' ? Math.max(plan.teacherEpochs, deKdMax) : plan.teacherEpochs
 }
 
 /** Teachers first (only those some student needs and no reused run covers), then students. */
@@ -362,7 +438,7 @@ export function expandPlanIn(kinds: TeacherKindTable, plan: ResolvedPlan): Plann
         config: {
           ...plan.training,
           splitSeed: splitSeedOf(seed),
-          epochs: slot === 'stronger' ? Math.max(plan.teacherEpochs, deKdMax) : plan.teacherEpochs,
+          epochs: teacherEpochsOf(plan, slot, deKdMax),
           dataset: plan.dataset,
           model: teacherModel[slot],
           variant: 'baseline',
@@ -412,7 +488,43 @@ export function expandPlanIn(kinds: TeacherKindTable, plan: ResolvedPlan): Plann
       }
     }
   }
-  return runs
+  return plan.poorTeacherRuns ? withPoorTeacherRuns(runs) : runs
+}
+
+/**
+ * `poorTeacherRuns`: every student taught by a snapshot (epoch e of a planned teacher run) gets its
+ * own teacher run instead, that teacher's config trained for exactly e epochs (key `<teacher>@e<e>`),
+ * and learns from its final epoch; teachers no student needs any more are dropped.
+ */
+function withPoorTeacherRuns(runs: readonly PlannedRun[]): PlannedRun[] {
+  const teachers = new Map(runs.filter((r) => r.role === 'teacher').map((r) => [r.key, r]))
+  const poor = new Map<string, PlannedRun>()
+  const students = runs
+    .filter((r) => r.role !== 'teacher')
+    .map((r): PlannedRun => {
+      const t = r.teacher
+      const base = t && t.epoch !== null ? teachers.get(t.key) : undefined
+      if (!t || !base || t.epoch === null) return r
+      const key = `${t.key}@e${t.epoch}`
+      if (!poor.has(key)) poor.set(key, { ...base, key, config: { ...base.config, epochs: t.epoch } })
+      return { ...r, teacher: { ...t, key, epoch: null } }
+    })
+  const used = new Set(students.map((r) => r.teacher?.key))
+  return [...[...teachers.values(), ...poor.values()].filter((t) => used.has(t.key)), ...students]
 }
 
 export { needsTeacher }
+
+/**
+ * A stored (resolved) plan as the plan file that `tfkd run --plan` and the UI's "Load plan…" accept:
+ * every field explicit, so it plans the same runs again; the dataset by name (ids differ between
+ * data folders). Null fields and keys this version does not know are left out; the result is
+ * checked against the schema, so an export is always a loadable plan.
+ */
+export function planFileOf(stored: unknown, datasetName: string): ExperimentPlanInput {
+  const known = Object.keys(experimentPlanInput.shape)
+  const entries = Object.entries((stored ?? {}) as Record<string, unknown>).filter(
+    ([k, v]) => known.includes(k) && v !== null && v !== undefined,
+  )
+  return experimentPlanInput.parse({ ...Object.fromEntries(entries), dataset: datasetName })
+}

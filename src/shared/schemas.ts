@@ -8,9 +8,9 @@ import type { RunConfig } from './types'
 import { DEFAULT_RUN_CONFIG } from './defaults'
 import { AppError } from './errors'
 import { augmentFields, experimentPlanInput, trainingFields } from './plan'
-import { VARIANT_PARAMS, resolveVariantParams } from './variants'
-import { REPRODUCE_SCALES } from './reproduce'
-import { ON_BAD_ROWS } from './import-fields'
+import { VARIANT_PARAMS, completeVariantParams } from './variants'
+import { MARGIN_MAX_PP, MARGIN_MIN_PP, REPRODUCE_HYPERPARAMETERS, REPRODUCE_SCALES } from './reproduce'
+import { CSV_ENCODINGS, ON_BAD_ROWS } from './import-fields'
 import { MODEL_EXPORT_FORMATS, ONNX_EXECUTION_PROVIDERS, TEACHER_LOGITS_MODES, TENSOR_LAYOUTS } from './onnx'
 
 /** A run's imported ONNX teacher (`tfkd teachers import`); the host adds the file's hash. */
@@ -25,6 +25,25 @@ export const importedTeacherInput = z
   })
   .strict()
 import { clusterJobRef, clusterSubmitInput } from './cluster'
+
+/** What importing an ONNX teacher takes (the UI's form, `tfkd teachers import`, teachers:import). */
+export const teacherImportInput = z
+  .object({
+    path: z.string().min(1).max(4096),
+    /** Dataset id or name. */
+    dataset: z.string().min(1).max(200),
+    name: z.string().min(1).max(100).optional(),
+    layout: z.enum(TENSOR_LAYOUTS).optional(),
+    mean: z.array(z.number().finite()).min(1).max(4).optional(),
+    std: z.array(z.number().positive()).min(1).max(4).optional(),
+    inputSize: z.tuple([z.number().int().min(1).max(4096), z.number().int().min(1).max(4096)]).optional(),
+    /** A class map file: teacher output j -> dataset class (JSON array or one name per line). */
+    classMap: z.string().min(1).max(4096).optional(),
+    executionProvider: z.enum(ONNX_EXECUTION_PROVIDERS).optional(),
+  })
+  .strict()
+
+export type TeacherImportFields = z.output<typeof teacherImportInput>
 
 export { DEFAULT_RUN_CONFIG }
 
@@ -82,12 +101,13 @@ export function resolveRunConfig(input: RunConfigInput): RunConfig {
   }
   return {
     ...merged,
-    variantParams: resolveVariantParams(merged.variant, merged.variantParams, merged.model) as Record<
-      string,
-      unknown
-    >,
+    // Completed from the one parse above, not parsed again.
+    variantParams: completeVariantParams(merged.variant, parsed.data, merged.variantParams, merged.model),
   }
 }
+
+/** A claims margin in percentage points (src/shared/reproduce.ts): the range `tfkd report --margin` takes. */
+const marginPp = z.number().min(MARGIN_MIN_PP).max(MARGIN_MAX_PP)
 
 export const inputSchemas = {
   'app:info': z.object({}).strict(),
@@ -111,11 +131,14 @@ export const inputSchemas = {
   'experiments:get': z.object({ experimentId: id }).strict(),
   'experiments:cancel': z.object({ experimentId: id }).strict(),
   'experiments:resume': z.object({ experimentId: id }).strict(),
+  'experiments:plan': z.object({ experimentId: id }).strict(),
   'compare:get': z
     .object({
       experimentId: id.optional(),
       runIds: z.array(id).max(10_000).optional(),
       metric: z.enum(['best', 'last']).optional(),
+      /** The variant the others are compared with (default baseline). */
+      reference: z.string().min(1).max(100).optional(),
     })
     .strict(),
   'reproduce:start': z
@@ -123,14 +146,22 @@ export const inputSchemas = {
       dataset: z.string().min(1),
       scale: z.enum(REPRODUCE_SCALES),
       seeds: z.number().int().min(1).max(100).optional(),
+      hyperparameters: z.enum(REPRODUCE_HYPERPARAMETERS).optional(),
     })
     .strict(),
-  'report:get': z.object({ experimentId: id, marginPp: z.number().min(0).max(50).optional() }).strict(),
+  'reproduce:power': z
+    .object({
+      dataset: z.string().min(1),
+      scale: z.enum(REPRODUCE_SCALES),
+      seeds: z.number().int().min(1).max(100),
+    })
+    .strict(),
+  'report:get': z.object({ experimentId: id, marginPp: marginPp.optional() }).strict(),
   'report:render': z
     .object({
       experimentId: id,
       format: z.enum(['md', 'latex', 'html']),
-      marginPp: z.number().min(0).max(50).optional(),
+      marginPp: marginPp.optional(),
     })
     .strict(),
   'variants:list': z.object({}).strict(),
@@ -153,6 +184,10 @@ export const inputSchemas = {
       /** CSV: the label column by header name or 0-based index; the last column when absent. */
       labelColumn: z.string().trim().min(1).max(200).optional(),
       onBadRows: z.enum(ON_BAD_ROWS).optional(),
+      /** CSV: the file's text encoding; utf8 (checked, the default), latin1 or utf16le. */
+      encoding: z.enum(CSV_ENCODINGS).optional(),
+      /** Names of the classes in label order (label 0 first), replacing the source's labels. */
+      classNames: z.array(z.string().trim().min(1).max(200)).min(1).max(100_000).optional(),
     })
     .strict(),
   'datasets:formats': z.object({}).strict(),
@@ -171,30 +206,17 @@ export const inputSchemas = {
   'runs:details': z.object({ runIds: z.array(id).min(1).max(500) }).strict(),
   'throughput:get': z.object({}).strict(),
   'teachers:list': z.object({ datasetId: id.optional() }).strict(),
-  'teachers:import': z
-    .object({
-      jobId: z.string().min(1).max(100),
-      path: z.string().min(1).max(4096),
-      /** Dataset id or name. */
-      dataset: z.string().min(1).max(200),
-      name: z.string().min(1).max(100).optional(),
-      layout: z.enum(TENSOR_LAYOUTS).optional(),
-      mean: z.array(z.number().finite()).min(1).max(4).optional(),
-      std: z.array(z.number().positive()).min(1).max(4).optional(),
-      inputSize: z.tuple([z.number().int().min(1).max(4096), z.number().int().min(1).max(4096)]).optional(),
-      /** A class map file: teacher output j -> dataset class (JSON array or one name per line). */
-      classMap: z.string().min(1).max(4096).optional(),
-      executionProvider: z.enum(ONNX_EXECUTION_PROVIDERS).optional(),
-    })
-    .strict(),
+  'teachers:import': teacherImportInput.extend({ jobId: z.string().min(1).max(100) }).strict(),
   'teachers:cancel': z.object({ jobId: z.string().min(1).max(100) }).strict(),
   'teachers:delete': z.object({ teacherId: id }).strict(),
   'exports:model': z
     .object({
       runId: id,
       format: z.enum(MODEL_EXPORT_FORMATS),
-      // No output folder over IPC/HTTP: the UI's exports go to the data folder's exports/.
+      // No output folder over IPC/HTTP: the UI's exports go to the data folder's exports/, or, with
+      // deliver 'download' (a browser on the web host), come back in the answer and stay nowhere.
       checkpoint: z.enum(['best', 'last']).optional(),
+      deliver: z.enum(['folder', 'download']).optional(),
     })
     .strict(),
   'cluster:available': z.object({}).strict(),

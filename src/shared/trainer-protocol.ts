@@ -73,6 +73,8 @@ export interface ModelExportRequest {
   epoch: number
   format: ModelExportFormat
   outDir: string
+  /** What a storage failure's message tells the user to do, when `outDir` is theirs (not the data folder's). */
+  storageWayOut?: string
 }
 import type { WebGpuAdapterFacts } from './doctor'
 import type { TeacherFieldTable } from './teacher-fields'
@@ -165,4 +167,5 @@ export type TrainerToHost =
   | { type: 'job-progress'; done: number; total: number }
   | { type: 'onnx-eval-result'; result: OnnxEvalResult }
   | { type: 'export-result'; result: ModelExportResult }
-  | { type: 'job-failed'; reason: string }
+  /** `code` when the failure is not the input's fault (e.g. `storage`: the output folder is read-only). */
+  | { type: 'job-failed'; reason: string; code?: 'storage' }

@@ -5,8 +5,29 @@ import type { BackendId } from './backends'
 export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted'] as const
 export type RunStatus = (typeof RUN_STATUSES)[number]
 
-export const VARIANT_IDS = ['baseline', 'lsr', 'kd', 're-kd', 'de-kd', 'tfkd-self', 'tfkd-reg'] as const
+export const VARIANT_IDS = [
+  'baseline',
+  'lsr',
+  'kd',
+  're-kd',
+  'de-kd',
+  'tfkd-self',
+  'tfkd-reg',
+  'dkd',
+  'dist',
+  'kd-std',
+] as const
 export type VariantId = (typeof VARIANT_IDS)[number]
+/** The seven variants of the Tf-KD paper (its four claims need all of them); the rest are later baselines. */
+export const PAPER_VARIANT_IDS = [
+  'baseline',
+  'lsr',
+  'kd',
+  're-kd',
+  'de-kd',
+  'tfkd-self',
+  'tfkd-reg',
+] as const satisfies readonly VariantId[]
 
 /** Rungs of the backend ladder, fastest first: the registry is src/shared/backends.ts. */
 export { BACKEND_IDS, type BackendId } from './backends'
@@ -341,6 +362,11 @@ export interface ModelInfo {
   params: number
   /** Forward MACs per sample at 32x32x3, 10 classes (conv, depthwise conv and dense layers). */
   macs: number
+  /**
+   * The smallest input [height, width] the model accepts, where valid-padded pooling shrinks each
+   * side (cnn-small: 4x4). Absent: any size, every layer keeps at least one row and column.
+   */
+  minInput?: readonly [number, number]
 }
 
 /** The web host's answer to a dataset archive upload (POST /api/upload): the folder to import. */

@@ -1,22 +1,14 @@
 /** The `tfkd` command as a user runs it: a real process, a real data folder, real training. */
-import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { CLI_ENTRY, requireBuiltTrainer, tempHome } from '../helpers'
+import { tempHome } from '../helpers'
+import { tfkdOn } from '../support/cli'
 
 const home = tempHome('tfkd-cli-')
 afterAll(() => home.cleanup())
 
-function tfkd(...args: string[]) {
-  requireBuiltTrainer()
-  const r = spawnSync(process.execPath, [CLI_ENTRY, ...args], {
-    env: { ...process.env, TFKD_HOME: home.dir },
-    encoding: 'utf8',
-    timeout: 120_000,
-  })
-  return { code: r.status, out: r.stdout, err: r.stderr }
-}
+const tfkd = tfkdOn(home.dir)
 
 describe('tfkd CLI', () => {
   it('runs one baseline run and lists it', () => {

@@ -1,9 +1,9 @@
 /** `tfkd cluster` as a user types it (no Slurm needed): the dry run's scripts and the flag errors. */
-import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { CLI_ENTRY, requireBuiltTrainer, tempHome } from '../helpers'
+import { CLI_ENTRY, tempHome } from '../helpers'
+import { tfkdOn } from '../support/cli'
 
 const home = tempHome('tfkd-cli-cluster-')
 const work = tempHome('tfkd-cli-cluster-work-')
@@ -12,15 +12,7 @@ afterAll(() => {
   work.cleanup()
 })
 
-function tfkd(...args: string[]) {
-  requireBuiltTrainer()
-  const r = spawnSync(process.execPath, [CLI_ENTRY, ...args], {
-    env: { ...process.env, TFKD_HOME: home.dir },
-    encoding: 'utf8',
-    timeout: 60_000,
-  })
-  return { code: r.status, out: r.stdout, err: r.stderr }
-}
+const tfkd = tfkdOn(home.dir, 60_000)
 
 describe('tfkd cluster', () => {
   it('--dry-run prints the scripts with the plan flags of tfkd run, and writes nothing', () => {

@@ -1,12 +1,10 @@
 /** `tfkd datasets import --on-bad-rows error|skip` for a CSV with bad rows, through the real command. */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Command } from 'commander'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { registerDatasetCommands } from '../../src/cli/datasets'
-import { createAppCore } from '../../src/core/app/app-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AppError } from '../../src/shared/errors'
 import { tempHome } from '../helpers'
+import { datasetCommandsOn } from '../support/cli'
 
 let tmp: ReturnType<typeof tempHome>
 
@@ -15,29 +13,7 @@ beforeAll(() => {
 })
 afterAll(() => tmp.cleanup())
 
-async function tfkd(...args: string[]): Promise<{ out: string; err: string }> {
-  const program = new Command('tfkd').exitOverride()
-  registerDatasetCommands(program, () =>
-    createAppCore({
-      dataHome: join(tmp.dir, 'home'),
-      host: 'cli',
-      spawnTrainer: () => {
-        throw new Error('no trainer in this test')
-      },
-    }),
-  )
-  let out = ''
-  let err = ''
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true))
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true))
-  try {
-    await program.parseAsync(['node', 'tfkd', ...args])
-  } finally {
-    o.mockRestore()
-    e.mockRestore()
-  }
-  return { out, err }
-}
+const tfkd = (...args: string[]) => datasetCommandsOn(join(tmp.dir, 'home'))(...args)
 
 describe('tfkd datasets import --on-bad-rows', () => {
   it('refuses a ragged CSV by default naming the flag, imports the rest with skip and lists the lines', async () => {

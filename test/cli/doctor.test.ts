@@ -9,20 +9,13 @@ import { cpus } from 'node:os'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { DoctorReport } from '../../src/shared/doctor'
 import type { RunSummary } from '../../src/shared/types'
-import { CLI_ENTRY, requireBuiltTrainer, tempHome } from '../helpers'
+import { tempHome } from '../helpers'
+import { tfkdOn } from '../support/cli'
 
 const home = tempHome('tfkd-doctor-cli-')
 afterAll(() => home.cleanup())
 
-function tfkd(...args: string[]) {
-  requireBuiltTrainer()
-  const r = spawnSync(process.execPath, [CLI_ENTRY, ...args], {
-    env: { ...process.env, TFKD_HOME: home.dir },
-    encoding: 'utf8',
-    timeout: 120_000,
-  })
-  return { code: r.status, out: r.stdout, err: r.stderr }
-}
+const tfkd = tfkdOn(home.dir)
 
 const hasNvidia =
   existsSync('/proc/driver/nvidia/version') ||

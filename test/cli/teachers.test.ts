@@ -3,7 +3,6 @@
  * child process, a real trainer child, a temp data folder). The teacher here is written by the
  * app's own ONNX writer, so this needs no PyTorch; test/core/onnx has the PyTorch teacher.
  */
-import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -11,7 +10,8 @@ import { loadBackend } from '../../src/core/backend/ladder'
 import { toOnnx } from '../../src/core/export/onnx-writer'
 import { buildModel } from '../../src/core/models/registry'
 import type { ModelExportResult, OnnxTeacherSummary } from '../../src/shared/onnx'
-import { CLI_ENTRY, requireBuiltTrainer, tempHome } from '../helpers'
+import { requireBuiltTrainer, tempHome } from '../helpers'
+import { tfkdOn } from '../support/cli'
 
 let home: ReturnType<typeof tempHome>
 beforeAll(async () => {
@@ -21,14 +21,7 @@ beforeAll(async () => {
 })
 afterAll(() => home.cleanup())
 
-function tfkd(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [CLI_ENTRY, ...args], {
-    env: { ...process.env, TFKD_HOME: join(home.dir, 'data') },
-    encoding: 'utf8',
-    timeout: 120_000,
-  })
-  return { code: r.status, out: r.stdout, err: r.stderr }
-}
+const tfkd = (...args: string[]) => tfkdOn(join(home.dir, 'data'))(...args)
 
 describe('tfkd teachers / run --teacher onnx:ID / export-model', () => {
   it('imports a teacher, distils from it, exports the student to ONNX (TF.js: test/core/export)', () => {

@@ -5,7 +5,10 @@
  * declared size, and trains a real step in the real training loop. A test-only variant (its params
  * schema, declared teacher kind and loss) joins copies of the variant tables: its loss computes
  * through `makeLossIn` (the path `makeLoss` takes), a plan expands it by its teacher kind through
- * `expandPlanIn` (the path `expandPlan` takes), and it trains a seeded epoch with a teacher.
+ * `expandPlanIn` (the path `expandPlan` takes), and it trains a seeded epoch with a teacher. A
+ * test-only KD-style variant declares its K-dependence (which of its own hyperparameters are the
+ * weight, temperature, multiplier and reduction) and gets K-matching, effective weights and the
+ * comparison warnings from shared/k-dependence.ts with no edit there.
  */
 import * as tfl from '@tensorflow/tfjs-layers'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -34,7 +37,19 @@ import { trainModel } from '../../src/core/train/train-loop'
 import { expandPlan, expandPlanIn, resolvePlan } from '../../src/shared/plan'
 import { resolveRunConfig } from '../../src/shared/schemas'
 import type { VariantId } from '../../src/shared/types'
-import { VARIANT_TEACHER_KINDS } from '../../src/shared/variants'
+import {
+  describeK,
+  effectiveDistillWeight,
+  hasKWeight,
+  kDependenceWarnings,
+  kMatchedParams,
+} from '../../src/shared/k-dependence'
+import {
+  resolveVariantParams,
+  VARIANT_K_DEPENDENCE,
+  VARIANT_TEACHER_KINDS,
+  type KDependence,
+} from '../../src/shared/variants'
 
 beforeAll(async () => {
   await loadBackend({ pin: 'wasm' })
@@ -246,5 +261,124 @@ describe('a test-only variant through the variant registry', () => {
     } finally {
       alone.dispose()
     }
+  })
+})
+
+/**
+ * A test-only KD-style variant: (1 - lambda) CE + lambda tau^2 scale KL(softmax(t / tau) || softmax(z / tau))
+ * with the elementwise_mean reduction. Its hyperparameters carry other names than kd's on purpose:
+ * K-matching must read the declaration, not guess the names or the id.
+ */
+const KDLIKE_PARAMS = z
+  .object({
+    lambda: z.number().min(0).max(1).default(0.9),
+    tau: z.number().positive().default(4),
+    scale: z.number().positive().default(1),
+    how: z.enum(['elementwise_mean', 'batchmean']).default('elementwise_mean'),
+  })
+  .strict()
+const KDLIKE_DEPENDENCE: KDependence = {
+  kind: 'kd-weight',
+  weight: 'lambda',
+  temperature: 'tau',
+  multiplier: 'scale',
+  reduction: 'how',
+  tunedAtK: 100,
+}
+const kdLikeEntry: LossEntry<'test-kdlike', z.output<typeof KDLIKE_PARAMS>> = {
+  teacher: 'stronger',
+  resolve: (input) => KDLIKE_PARAMS.parse(input ?? {}),
+  impl: (p, a) => {
+    const [n, k] = a.logits.shape
+    const logQ = tf.logSoftmax(tf.div(a.teacherLogits!, p.tau))
+    const logP = tf.logSoftmax(tf.div(a.logits, p.tau))
+    const kl = tf.div(tf.sum(tf.mul(tf.exp(logQ), tf.sub(logQ, logP))), p.how === 'batchmean' ? n : n * k)
+    const ce = crossEntropy(a.logits, a.labels, a.numClasses)
+    return tf.add(tf.mul(ce, 1 - p.lambda), tf.mul(kl, p.lambda * p.tau * p.tau * p.scale)) as tf.Scalar
+  },
+}
+const kTable = { ...VARIANT_K_DEPENDENCE, 'test-kdlike': KDLIKE_DEPENDENCE }
+
+describe('a test-only KD-style variant gets K-matching from its declaration', () => {
+  it('effective weight, K-matched values and the picker figures, with no edit to k-dependence.ts', () => {
+    const p = kdLikeEntry.resolve({})
+    expect(hasKWeight('test-kdlike', kTable)).toBe(true)
+    // lambda tau^2 scale / K: 0.9 * 16 / 10 at K = 10, / 100 at K = 100.
+    expect(effectiveDistillWeight('test-kdlike', p, 10, kTable)).toBeCloseTo(1.44, 12)
+    const matched = kMatchedParams('test-kdlike', p, 10, kTable)
+    expect(matched.scale).toBeCloseTo(0.1, 12)
+    expect(effectiveDistillWeight('test-kdlike', matched, 10, kTable)).toBeCloseTo(0.144, 12)
+    expect(describeK('test-kdlike', matched, 10, kTable)).toMatchObject({ tunedAtK: 100, smoothing: null })
+    expect(kMatchedParams('test-kdlike', { ...p, how: 'batchmean' }, 10, kTable).scale).toBe(1)
+    // Mixed with the real kd at the repository's values: the same warning the real variants get.
+    const w = kDependenceWarnings(
+      [
+        { variant: 'kd', variantParams: resolveVariantParams('kd', {}) },
+        { variant: 'test-kdlike', variantParams: matched },
+      ],
+      10,
+      kTable,
+    )
+    expect(w.join(' ')).toMatch(/mix the repository's multipliers with rescaled \(K-matched\) ones/)
+    // The real registry does not know it: no K-matching for an undeclared variant.
+    expect(hasKWeight('test-kdlike')).toBe(false)
+    expect(kMatchedParams('test-kdlike', p, 10)).toBe(p)
+  })
+
+  it('the K-matched loss at K = 10 weighs its KL term per sample as the defaults do at K = 100', () => {
+    const table = { ...LOSS_REGISTRY, 'test-kdlike': kdLikeEntry }
+    const p = kdLikeEntry.resolve({})
+    const matched = kMatchedParams('test-kdlike', p, 10, kTable)
+    const batch = (k: number) => ({
+      logits: tf.tensor2d([Array.from({ length: k }, (_, i) => Math.sin(i + 1))]),
+      teacherLogits: tf.tensor2d([Array.from({ length: k }, (_, i) => Math.cos(i))]),
+      labels: tf.tensor1d([0], 'int32'),
+      numClasses: k,
+    })
+    // The KL part alone (lambda 1 removes CE), per sample and per class-summed KL.
+    const klPerSample = (params: object, k: number) =>
+      tf.tidy(() => {
+        const b = batch(k)
+        const loss = makeLossIn(table, 'test-kdlike', { ...params, lambda: 1 })({ ...b })
+        const logQ = tf.logSoftmax(tf.div(b.teacherLogits, p.tau))
+        const logP = tf.logSoftmax(tf.div(b.logits, p.tau))
+        const kl = tf.sum(tf.mul(tf.exp(logQ), tf.sub(logQ, logP)))
+        return loss.dataSync()[0]! / kl.dataSync()[0]!
+      })
+    // weight per sample = tau^2 scale / K: equal at (K = 10, matched) and (K = 100, defaults).
+    expect(klPerSample(matched, 10)).toBeCloseTo(klPerSample(p, 100), 4)
+    expect(klPerSample(p, 10)).toBeCloseTo(10 * klPerSample(p, 100), 3)
+  })
+})
+
+describe('a loss that changes during training', () => {
+  it('receives the progress (fractional epochs done, of the plan) at every step, as DKD warm-up reads it', async () => {
+    const { config, data } = smallData('mlp')
+    const seen: { epoch: number; epochs: number }[] = []
+    const recorder: LossEntry<'test-progress', object> = {
+      teacher: 'none',
+      resolve: () => ({}),
+      impl: (_p, a) => {
+        if (a.progress) seen.push(a.progress)
+        return crossEntropy(a.logits, a.labels, a.numClasses)
+      },
+    }
+    const model = buildModel('mlp', { inputShape: [28, 28, 1], numClasses: 10, seed: 3 })
+    try {
+      await trainModel({
+        model,
+        data,
+        config: { ...config, epochs: 2, batchSize: 32 },
+        loss: makeLossIn({ 'test-progress': recorder }, 'test-progress'),
+      })
+    } finally {
+      model.dispose()
+    }
+    const steps = Math.ceil(data.train.n / 32)
+    expect(seen).toHaveLength(2 * steps)
+    expect(seen.every((p) => p.epochs === 2)).toBe(true)
+    expect(seen[0]!.epoch).toBeCloseTo(1 / steps, 12)
+    expect(seen[steps - 1]!.epoch).toBeCloseTo(1, 12)
+    expect(seen.at(-1)!.epoch).toBeCloseTo(2, 12)
   })
 })

@@ -118,11 +118,11 @@ describe('native kernels on the wasm backend', () => {
     expectClose(r.got, r.ref)
   })
 
-  it.each([
-    { x: [4, 28, 28, 16], k: 2, s: 2, pad: 'valid' as Pad },
-    { x: [3, 9, 7, 5], k: 3, s: 2, pad: 'same' as Pad },
-    { x: [2, 8, 8, 3], k: 3, s: 1, pad: 'same' as Pad },
-    { x: [2, 7, 7, 4], k: 2, s: 2, pad: 'same' as Pad },
+  it.each<{ x: number[]; k: number; s: number; pad: Pad }>([
+    { x: [4, 28, 28, 16], k: 2, s: 2, pad: 'valid' },
+    { x: [3, 9, 7, 5], k: 3, s: 2, pad: 'same' },
+    { x: [2, 8, 8, 3], k: 3, s: 1, pad: 'same' },
+    { x: [2, 7, 7, 4], k: 2, s: 2, pad: 'same' },
   ])('MaxPoolGrad x=$x k=$k s=$s $pad', async ({ x, k, s, pad }) => {
     const xv = randn(x)
     const r = await both(() =>

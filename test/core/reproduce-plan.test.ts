@@ -30,12 +30,53 @@ describe('reproduction plans', () => {
     const core = openCore()
     try {
       const p = core.plans.preview(reproducePlan({ dataset: 'mnist-10k', scale: 'smoke', seeds: 3 }))
-      expect(p.teachers).toBe(3)
+      expect(p.teachers).toBe(4)
       expect(p.students).toBe(21)
       expect(new Set(p.runs.map((r) => r.splitSeed))).toEqual(new Set([1]))
-      expect(p.runs.filter((r) => r.role === 'teacher').every((r) => r.epochs === 6)).toBe(true)
-      expect(p.runs.find((r) => r.key === 'student:de-kd@1:2')?.teacher).toBe('teacher:stronger@1')
+      // The stronger and weaker teachers train 6 epochs; the self teacher the student's recipe (3).
+      expect(p.runs.filter((r) => r.role === 'teacher').map((r) => [r.key, r.model, r.epochs])).toEqual([
+        ['teacher:stronger', 'resnet8', 6],
+        ['teacher:weaker', 'mlp', 6],
+        ['teacher:self', 'cnn-small', 3],
+        // De-KD's poor teacher: the stronger teacher's recipe for exactly 1 epoch, its own run, so its
+        // accuracy is measured on the test split at its last epoch.
+        ['teacher:stronger@e1', 'resnet8', 1],
+      ])
+      const self = p.runs.find((r) => r.key === 'teacher:self')!
+      const student = p.runs.find((r) => r.key === 'student:baseline:1')!
+      expect([self.maxTrainSamples, self.splitSeed]).toEqual([student.maxTrainSamples, student.splitSeed])
+      expect(p.runs.find((r) => r.key === 'student:de-kd@1:2')?.teacher).toBe('teacher:stronger@e1')
+      const strong = p.runs.find((r) => r.key === 'teacher:stronger')!
+      const poor = p.runs.find((r) => r.key === 'teacher:stronger@e1')!
+      expect([poor.seed, poor.splitSeed]).toEqual([strong.seed, strong.splitSeed])
       expect(core.plans.list()).toHaveLength(0) // a preview stores nothing
+    } finally {
+      await core.close()
+    }
+  })
+
+  it('K-matched values by default (multiplier K / 100 at K = 10); the repository form on request', async () => {
+    const core = openCore()
+    try {
+      const params = (hp?: 'k-matched' | 'repository') => {
+        const { configs, plan } = core.plans.prepare(
+          reproducePlan({ dataset: 'mnist-10k', scale: 'smoke', seeds: 3, hyperparameters: hp }),
+        )
+        const of = (v: string) => configs.find((c) => c.variant === v && c.seed === 1)!.variantParams
+        return { of, plan }
+      }
+      const km = params()
+      expect(km.plan.reproduce?.hyperparameters).toBe('k-matched')
+      for (const v of ['kd', 're-kd', 'de-kd', 'tfkd-self', 'tfkd-reg'])
+        expect(km.of(v)).toMatchObject({ multiplier: 0.1, reduction: 'elementwise_mean' })
+      expect(km.of('lsr')).toEqual({ epsilon: 0.1 })
+      // The stored plan says what ran.
+      expect(km.plan.variantParams.kd).toEqual({ multiplier: 0.1 })
+      const repo = params('repository')
+      for (const v of ['kd', 'tfkd-reg']) expect(repo.of(v)).toMatchObject({ multiplier: 1 })
+      expect(
+        reproduceCommand({ dataset: 'x', scale: 'smoke', seeds: 3, hyperparameters: 'repository' }),
+      ).toBe('tfkd reproduce --dataset x --scale smoke --seeds 3 --hyperparameters repository')
     } finally {
       await core.close()
     }
@@ -74,7 +115,7 @@ describe('reproduction plans', () => {
       expect(r.dataset.counts).toMatchObject({ train: 60_000, test: 10_000 })
       const p = core.plans.preview(reproducePlan({ dataset: 'fashion-mnist', scale: 'small', seeds: 3 }))
       expect(p.dataset).toMatchObject({ inputShape: [28, 28, 1], classes: 10 })
-      expect(p.teachers).toBe(9) // stronger, weaker, self x 3 seeds
+      expect(p.teachers).toBe(12) // stronger, weaker, self, the 1-epoch poor teacher x 3 seeds
       expect(p.students).toBe(21)
       const teachers = p.runs.filter((x) => x.role === 'teacher')
       expect(teachers.map((t) => [t.key, t.seed, t.splitSeed, t.epochs])).toContainEqual([
@@ -85,11 +126,13 @@ describe('reproduction plans', () => {
       ])
       // student seed i learns from teacher i and holds out the same validation images
       for (const s of p.runs.filter((x) => x.role === 'student' && x.teacher)) {
-        expect(s.teacher).toMatch(new RegExp(`:${s.seed}(@\\d+)?$`))
+        expect(s.teacher).toMatch(new RegExp(`:${s.seed}(@e?\\d+)?$`))
         expect(s.splitSeed).toBe(s.seed)
       }
       expect(p.runs.every((x) => x.maxTrainSamples === 0)).toBe(true)
       expect(p.runs.filter((x) => x.role === 'student').every((x) => x.epochs === 5)).toBe(true)
+      // Tf-KD self's teacher is the student trained normally: 5 epochs, not the teachers' 8.
+      expect(teachers.filter((t) => t.key.startsWith('teacher:self')).map((t) => t.epochs)).toEqual([5, 5, 5])
     } finally {
       await core.close()
     }

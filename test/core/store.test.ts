@@ -168,7 +168,7 @@ describe('run store', () => {
     const db = new Database(join(t.dir, 'x.sqlite'))
     const broken = [
       ...MIGRATIONS,
-      { name: '999_broken', sql: 'ALTER TABLE runs ADD COLUMN tag TEXT; CREATE TABLE runs (x);' },
+      { id: '999_broken', sql: 'ALTER TABLE runs ADD COLUMN tag TEXT; CREATE TABLE runs (x);' },
     ]
     expect(() => migrate(db, broken)).toThrow(/already exists/)
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length)

@@ -105,7 +105,7 @@ describe('training loop', () => {
       tf.tidy(() => {
         calls++
         const l = crossEntropy(logits, labels, numClasses)
-        return (calls === 3 ? tf.mul(l, NaN) : l) as tf.Scalar
+        return calls === 3 ? tf.mul(l, NaN) : l
       })
     await expect(
       train(resolveRunConfig({ model: 'mlp', epochs: 1, maxTrainSamples: 640, weightDecay: 0 }), poisoned),

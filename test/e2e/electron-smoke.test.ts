@@ -42,7 +42,7 @@ describe('electron smoke', () => {
       executablePath: executablePath!,
       args: [join(root, 'out', 'main', 'index.js')],
       cwd: root,
-      env: { ...process.env, TFKD_HOME: home } as Record<string, string>,
+      env: { ...process.env, TFKD_HOME: home },
     })
     try {
       const page = await app.firstWindow()

@@ -2,9 +2,9 @@
  * Bring your own teacher, through the real UI: a teacher trained in PyTorch (Debian's python3-torch,
  * test/onnx-helpers.ts) and exported to ONNX is imported in the Datasets view's Teachers section of
  * the web host (a path on the host), its measured accuracy shown (and a near-chance warning for a
- * badly preprocessed import); New experiment offers it to kd, re-kd, de-kd and tfkd-self; a
- * 1-epoch kd run distils from it with the real trainer; Compare shows the teacher's accuracy and
- * file hash; History exports the student as ONNX, and the written file runs in onnxruntime-node.
+ * badly preprocessed import); New experiment offers it to kd, re-kd, de-kd and tfkd-self; 1-epoch
+ * kd, dkd and dist runs (DIST with its CIFAR preset) distil from it with the real trainer; Compare
+ * shows them with the teacher's accuracy and file hash; History exports the student as ONNX, and the written file runs in onnxruntime-node.
  * The Teachers section passes axe-core (0 serious/critical) at 1280x800 and 1024x640, light and
  * dark, without sideways scroll. Needs `npm run build`, Chromium and PyTorch.
  */
@@ -13,10 +13,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { chromium, type Browser, type Download, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadMnist10k } from '../../src/core/data/mnist10k'
 import { createAppCore, type AppCore } from '../../src/core/app/app-core'
+import { dataPaths } from '../../src/core/paths'
 import { createForkSpawner } from '../../src/core/services/fork-trainer'
 import { startWebServer, type WebServer } from '../../src/server/index'
 import { pytorchPart, torchTeacher, type TorchTeacher } from '../onnx-helpers'
@@ -203,12 +204,18 @@ describe.skipIf(skip)('ONNX teachers in the web UI (PyTorch teacher, real traine
     await expect
       .poll(() => page.getByTestId('exp-estimate').textContent())
       .toMatch(/4 runs \(0 teachers, 4 students\)/)
-    // Then only kd runs, to keep this CI-sized.
+    // Then kd and the later logit baselines DKD and DIST (stronger-teacher variants: the imported
+    // teacher teaches them too), DIST with its CIFAR values in one click, to keep this CI-sized.
     for (const v of ['re-kd', 'de-kd', 'tfkd-self']) await page.getByTestId(`variant-toggle-${v}`).uncheck()
-    await page.getByTestId('variant-toggle-baseline').check()
+    for (const v of ['baseline', 'dkd', 'dist']) await page.getByTestId(`variant-toggle-${v}`).check()
+    expect(await page.getByTestId('variant-paper-dkd').textContent()).toContain(
+      'Decoupled Knowledge Distillation',
+    )
+    await page.getByTestId('param-preset-dist-CIFAR').click()
+    expect(await page.getByTestId('param-dist-temperature').inputValue()).toBe('4')
     await expect
       .poll(() => page.getByTestId('exp-estimate').textContent())
-      .toMatch(/2 runs \(0 teachers, 2 students\)/)
+      .toMatch(/4 runs \(0 teachers, 4 students\)/)
     await page.screenshot({ path: join(SHOTS, 'new-experiment.png'), animations: 'disabled' })
     await page.getByTestId('exp-start').click()
 
@@ -217,9 +224,16 @@ describe.skipIf(skip)('ONNX teachers in the web UI (PyTorch teacher, real traine
     await plan.waitFor({ timeout: 30_000 })
     await expect
       .poll(() => plan.getByTestId('plan-count').textContent(), { timeout: 120_000, interval: 500 })
-      .toBe('2/2 runs')
+      .toBe('4/4 runs')
     const runs = core.store.runs.list({ experimentId: 1 })
-    expect(runs.map((r) => r.status)).toEqual(['completed', 'completed'])
+    expect(runs.map((r) => r.status)).toEqual(new Array(4).fill('completed'))
+    for (const v of ['dkd', 'dist'])
+      expect(
+        core.store.runs.detail(runs.find((r) => r.variant === v)!.id)!.config.importedTeacher,
+        v,
+      ).toMatchObject({
+        id: 1,
+      })
     const kd = runs.find((r) => r.variant === 'kd')!
     const detail = core.store.runs.detail(kd.id)!
     expect(detail.config.importedTeacher).toMatchObject({ id: 1, sha256: sha })
@@ -235,6 +249,11 @@ describe.skipIf(skip)('ONNX teachers in the web UI (PyTorch teacher, real traine
     expect(await page.getByTestId('compare-teacher-kd').textContent()).toContain(
       (100 * teacher.testAccuracy).toFixed(1),
     )
+    // The later baselines appear in Compare beside kd, with the same teacher.
+    for (const v of ['dkd', 'dist'])
+      expect(await page.getByTestId(`compare-row-${v}`).textContent(), v).toContain(
+        `sha256 ${sha.slice(0, 8)}`,
+      )
     await page.screenshot({ path: join(SHOTS, 'compare.png'), animations: 'disabled', fullPage: true })
     // The long teacher label does not push Compare sideways, at either size or theme.
     for (const theme of THEMES) {
@@ -257,17 +276,29 @@ describe.skipIf(skip)('ONNX teachers in the web UI (PyTorch teacher, real traine
     expect(problems, problems.join('\n')).toEqual([])
     await page.setViewportSize(SIZES[0])
 
-    // 6. History: export the kd student as ONNX; the written file runs in onnxruntime-node.
+    // 6. History: export the kd student as ONNX. In the browser the files come down as downloads
+    //    (issue 22, item 10: not written to a folder on the host); the downloaded file runs in
+    //    onnxruntime-node.
     await page.getByTestId('nav-history').click()
+    const downloads: Download[] = []
+    page.on('download', (d) => void downloads.push(d))
     await page.getByTestId(`export-onnx-${kd.id}`).click()
     const historyMsg = page.getByTestId('history-message')
     await expect
       .poll(() => historyMsg.textContent(), { timeout: 60_000 })
-      .toMatch(/exported to .+; checked with onnxruntime/)
-    const outDir = /exported to (.+); checked/.exec((await historyMsg.textContent())!)![1]!
-    const onnxFile = join(outDir, 'model.onnx')
+      .toMatch(
+        new RegExp(
+          `downloaded as run-${kd.id}-best\\.onnx, run-${kd.id}-best-preprocessing\\.json; checked with onnxruntime`,
+        ),
+      )
+    await expect.poll(() => downloads.length).toBe(2)
+    const outDir = join(dir, 'downloads')
+    mkdirSync(outDir, { recursive: true })
+    for (const d of downloads) await d.saveAs(join(outDir, d.suggestedFilename()))
+    expect(existsSync(join(dataPaths(join(dir, 'home')).exports, `run-${kd.id}-best-onnx`))).toBe(false)
+    const onnxFile = join(outDir, `run-${kd.id}-best.onnx`)
     expect(existsSync(onnxFile)).toBe(true)
-    const pre = JSON.parse(readFileSync(join(outDir, 'preprocessing.json'), 'utf8')) as {
+    const pre = JSON.parse(readFileSync(join(outDir, `run-${kd.id}-best-preprocessing.json`), 'utf8')) as {
       input: { mean: number[]; std: number[]; layout: string }
     }
     expect(pre.input.layout).toBe('nchw')

@@ -116,7 +116,8 @@ describe.skipIf(skipChromium)('web UI end to end', () => {
     `)
     await page.goto(server.url)
     // The token went into an HttpOnly cookie and out of the address bar.
-    expect(page.url()).toBe(`http://127.0.0.1:${server.port}/`)
+    // (The address names the view, issue 22: #/runs, and never the token.)
+    expect(page.url()).toBe(`http://127.0.0.1:${server.port}/#/runs`)
     expect(await page.evaluate('document.cookie')).toBe('')
     const cookies = await page.context().cookies()
     expect(cookies).toMatchObject([{ name: 'tfkd_token', httpOnly: true, sameSite: 'Strict' }])

@@ -5,12 +5,13 @@
  * a reason after `--`.
  */
 import { readdirSync, readFileSync } from 'node:fs'
+import { WITHOUT_TYPES } from '../support/lint'
 import { join, relative } from 'node:path'
 import { ESLint } from 'eslint'
 import { describe, expect, it } from 'vitest'
 import { ROOT } from '../helpers'
 
-const eslint = new ESLint({ cwd: ROOT })
+const eslint = new ESLint({ cwd: ROOT, overrideConfig: WITHOUT_TYPES })
 
 async function lengthErrors(filePath: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: join(ROOT, filePath) })

@@ -4,12 +4,13 @@
  * across the layers (resolved paths, so dynamic imports and re-exports count too).
  */
 import { readdirSync, readFileSync } from 'node:fs'
+import { WITHOUT_TYPES } from '../support/lint'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { ESLint } from 'eslint'
 import { describe, expect, it } from 'vitest'
 import { ROOT } from '../helpers'
 
-const eslint = new ESLint({ cwd: ROOT })
+const eslint = new ESLint({ cwd: ROOT, overrideConfig: WITHOUT_TYPES })
 
 async function layerErrors(filePath: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: join(ROOT, filePath) })

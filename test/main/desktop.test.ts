@@ -186,7 +186,7 @@ describe('menu actions', () => {
 
   it('import shows the open dialog and sends the path to the import form; export navigates', async () => {
     const { d, win } = deps()
-    const desktop = installDesktop(d as never)
+    const desktop = installDesktop(d)
     expect(d.setApplicationMenu).toHaveBeenCalledWith(desktop.menu)
     click(desktop.menu, 'Import Dataset Folder...')
     await vi.waitFor(() => expect(win.webContents.send).toHaveBeenCalled())
@@ -211,7 +211,7 @@ describe('menu actions', () => {
 
   it('About names the versions and the data folder', async () => {
     const { d } = deps()
-    await installDesktop(d as never).about()
+    await installDesktop(d).about()
     const opts = (d.dialog.showMessageBox.mock.calls[0] as unknown[])[1] as { detail: string }
     expect(opts.detail).toContain('Version 0.1.0')
     expect(opts.detail).toContain('Electron 45.5.0')
@@ -220,7 +220,7 @@ describe('menu actions', () => {
 
   it('Report a problem saves and copies a report, and can open its folder', async () => {
     const { d } = deps()
-    const file = await installDesktop(d as never).reportProblem()
+    const file = await installDesktop(d).reportProblem()
     const text = readFileSync(file, 'utf8')
     expect(text).toMatch(/TFKD Studio 0\.1\.0 problem report/)
     expect(text).toContain('electron: 45.5.0')

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import type { BrowserWindow, Dialog } from 'electron'
+import type { BrowserWindow } from 'electron'
 import { createDialogHandlers } from '../../src/main/dialogs'
 
 describe('desktop open dialog', () => {
@@ -10,7 +10,7 @@ describe('desktop open dialog', () => {
       .mockResolvedValueOnce({ canceled: false, filePaths: ['/data/cifar-10-batches-bin'] })
       .mockResolvedValueOnce({ canceled: true, filePaths: [] })
     const h = createDialogHandlers({
-      dialog: { showOpenDialog } as unknown as Pick<Dialog, 'showOpenDialog'>,
+      dialog: { showOpenDialog },
       getWindow: () => win,
     })
     expect(await h['dialog:openPath']({ kind: 'folder' })).toEqual({ path: '/data/cifar-10-batches-bin' })

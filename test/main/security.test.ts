@@ -1,4 +1,4 @@
-/** One test per Electron security default (DESIGN.md section 4), with `electron` mocked. */
+/** One test per Electron security default (docs/design.md section 4), with `electron` mocked. */
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'

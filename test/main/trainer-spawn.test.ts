@@ -39,7 +39,7 @@ function setup(platform: NodeJS.Platform = 'linux') {
   const killPid = vi.fn()
   const log = vi.fn()
   const spawn = createUtilitySpawner('/app/out/main/trainer.js', {
-    fork: fork as never,
+    fork: fork,
     onChildGone: (l) => {
       goneListener = l
       return unsubscribe

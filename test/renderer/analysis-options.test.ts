@@ -138,6 +138,7 @@ describe('export bundle', () => {
     expect(b.charts.map((c) => c.name)).toEqual([
       'curves-val-accuracy',
       'curves-val-loss',
+      'per-seed',
       'reliability',
       'confusion-baseline',
       'confusion-lsr',

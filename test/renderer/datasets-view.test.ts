@@ -17,7 +17,7 @@ const FORMATS: ImportFormatInfo[] = [
     id: 'csv',
     title: 'CSV',
     description: 'numeric features and a label column',
-    fields: ['labelColumn', 'onBadRows'],
+    fields: ['labelColumn', 'onBadRows', 'encoding'],
     extensions: ['.csv'],
   },
   {
@@ -91,6 +91,7 @@ describe('Datasets view import form', () => {
     await w.find('[data-testid="import-format"]').setValue('csv')
     await w.find('[data-testid="import-label"]').setValue(' species ')
     await w.find('[data-testid="import-bad-rows"]').setValue('skip')
+    await w.find('[data-testid="import-encoding"]').setValue('latin1')
     await w.find('[data-testid="import-form"]').trigger('submit')
     await flushPromises()
     const sent = fake.calls.find((c) => c.channel === 'datasets:import')?.input
@@ -99,6 +100,7 @@ describe('Datasets view import form', () => {
       format: 'csv',
       labelColumn: 'species',
       onBadRows: 'skip',
+      encoding: 'latin1',
     })
     const msg = w.find('[data-testid="import-message"]')
     expect(msg.text()).toBe('/data/t.csv: line 7: expected 5 fields')
@@ -116,5 +118,6 @@ describe('Datasets view import form', () => {
     expect(sent).not.toHaveProperty('format')
     expect(sent).not.toHaveProperty('labelColumn')
     expect(sent).not.toHaveProperty('onBadRows')
+    expect(sent).not.toHaveProperty('encoding')
   })
 })

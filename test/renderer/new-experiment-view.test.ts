@@ -39,6 +39,15 @@ vi.mock('../../src/renderer/src/lib/api', () => ({
             counts: { train: 8000, test: 2000 },
             createdAt: 0,
           },
+          {
+            id: 2,
+            name: 'ten-classes',
+            format: 'idx',
+            classNames: Array.from({ length: 10 }, (_, i) => `c${i}`),
+            inputShape: [28, 28, 1],
+            counts: { train: 600, test: 100 },
+            createdAt: 0,
+          },
         ]
       case 'models:list':
         return ['mlp', 'cnn-small', 'resnet8'].map((id) => ({ id, description: id }))
@@ -133,5 +142,42 @@ describe('New experiment view', () => {
     expect(plan.seeds).toEqual([3, 4, 5])
     expect(plan.training.epochs).toBe(2)
     expect(plan.variantParams.kd).toMatchObject({ temperature: 4, alpha: 0.95 })
+  })
+
+  it('the later baselines: paper cited, DIST presets in one click, standardize as a switch, K-matching by declaration', async () => {
+    const w = await mounted()
+    await w.find('[data-testid="exp-dataset"]').setValue('ten-classes')
+    for (const v of ['dkd', 'dist', 'kd', 'kd-std'])
+      await w.find(`[data-testid="variant-toggle-${v}"]`).setValue(true)
+    expect(w.find('[data-testid="variant-paper-dkd"]').text()).toMatch(
+      /Decoupled Knowledge Distillation, CVPR 2022/,
+    )
+    expect(w.find('[data-testid="variant-paper-dist"]').text()).toMatch(/NeurIPS 2022/)
+    // DKD's own wording of alpha (not "KD weight, 0 to 1"), and a value above 1 accepted.
+    expect(w.find('[data-testid="variant-dkd"]').text()).toMatch(/α\s*TCKD weight\s*0 to 1000/)
+    await w.find('[data-testid="param-dkd-alpha"]').setValue('2')
+    await w.find('[data-testid="param-preset-dist-CIFAR"]').trigger('click')
+    const std = w.find('[data-testid="param-kd-standardize"]')
+    expect(std.element.tagName).toBe('SELECT')
+    await std.setValue('true')
+    // K-matching comes from each variant's declared K-dependence: KD-style kd gets it; dkd and dist
+    // (no 1/K factor) and kd-std (batchmean) show no K-matched button.
+    expect(w.find('[data-testid="k-matched-kd"]').exists()).toBe(true)
+    for (const v of ['dkd', 'dist']) expect(w.find(`[data-testid="k-info-${v}"]`).exists(), v).toBe(false)
+    expect(w.find('[data-testid="k-info-kd-std"]').text()).toMatch(
+      /distillation weight per sample at K = 10: 36\.0/,
+    )
+    await w.find('[data-testid="k-matched-kd"]').trigger('click')
+    await w.find('[data-testid="new-experiment"]').trigger('submit')
+    await flushPromises()
+    const plan = fake.calls.find((c) => c.channel === 'experiments:start')!.input as {
+      variants: string[]
+      variantParams: Record<string, Record<string, unknown>>
+    }
+    expect(plan.variants).toEqual(expect.arrayContaining(['dkd', 'dist', 'kd', 'kd-std']))
+    expect(plan.variantParams.dkd).toMatchObject({ alpha: 2, beta: 8 })
+    expect(plan.variantParams.dist).toMatchObject({ beta: 2, gamma: 2, temperature: 4 })
+    // The K-matched click resets kd to its defaults with the multiplier x 10 / 100.
+    expect(plan.variantParams.kd).toMatchObject({ multiplier: 0.1, standardize: false })
   })
 })

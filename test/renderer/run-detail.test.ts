@@ -48,6 +48,38 @@ describe('run detail rows', () => {
     expect(rows.find((r) => r.label === 'Max train samples')!.value).toBe('all')
     expect(rows.some((r) => r.label.startsWith('tfkd-reg: '))).toBe(true)
     const d = { config: c, bestEpoch: 2, result: null }
+    expect(rows.find((r) => r.label === 'Dataset')!.value).toBe(c.dataset)
     expect(selectionRule(d)).toBe('best epoch 2 so far: highest validation accuracy')
+  })
+
+  it('names the dataset, not its id, and gives the learning rate as trained beside the nominal', () => {
+    const c = resolveRunConfig({
+      dataset: '3',
+      model: 'mlp',
+      epochs: 3,
+      batchSize: 32,
+      learningRate: 0.1,
+      lrSchedule: 'multistep',
+      lrMilestones: [2],
+      lrGamma: 0.1,
+      warmupEpochs: 1,
+    })
+    const metrics = [1, 2, 3].map((epoch) => ({
+      epoch,
+      trainLoss: 1,
+      trainAccuracy: 0.5,
+      valLoss: 1,
+      valAccuracy: 0.5,
+      learningRate: epoch === 3 ? 0.0025000000000000005 : 0.025,
+      durationMs: 1000,
+      samplesPerSec: 100,
+    }))
+    const rows = configRows(c, { datasetName: 'fashion-mnist', metrics })
+    const value = (label: string) => rows.find((r) => r.label === label)!.value
+    expect(value('Dataset')).toBe('fashion-mnist (id 3)')
+    expect(value('Learning rate')).toBe('0.025 as trained (nominal 0.1 x batch 32 / 128)')
+    expect(value('LR schedule')).toBe(
+      'multistep x0.1 at epochs 2, linear warm-up over 1 epoch; as trained: epoch 1 ended at 0.025, epoch 3 at 0.0025',
+    )
   })
 })

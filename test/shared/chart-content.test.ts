@@ -115,7 +115,7 @@ describe('selection rule in every chart', () => {
 
   it('best-on-validation: named in every chart header and caption', () => {
     const b = buildExportBundle({ table: null, runs: runsWith('validation'), classNames: DIGIT_WORDS })
-    expect(b.charts.length).toBe(6)
+    expect(b.charts.length).toBe(7)
     for (const c of b.charts) {
       expect(c.title, c.name).toMatch(/· best-on-validation$/)
       expect(
@@ -150,8 +150,34 @@ describe('selection rule in every chart', () => {
     const conf = b.charts.find((c) => c.name === 'confusion-baseline')!
     const lines = titleLines(conf.option).map((t) => t.text)
     expect(lines).toContain('last epoch: test accuracy after the final epoch')
-    expect(lines).toContain('baseline: test set, run #1 (seed 1, epoch 3)')
-    expect(cellsOf(conf.option)[0]!.label.formatter).toBe('79')
+    // Both seeds pooled (issue 22): seed 1's 79 and seed 2's 81 on the diagonal's first cell.
+    expect(conf.title).toMatch(/^Confusion matrix: baseline \(2 seeds pooled\)/)
+    expect(lines).toContain('baseline: test set, runs #1, #2 (seeds 1, 2, pooled)')
+    expect(cellsOf(conf.option)[0]!.label.formatter).toBe('160')
+    const one = buildExportBundle({
+      table: null,
+      runs: runsWith('validation').filter((r) => r.seed === 1),
+      classNames: DIGIT_WORDS,
+      metric: 'last',
+    }).charts.find((c) => c.name === 'confusion-baseline')!
+    expect(titleLines(one.option).map((t) => t.text)).toContain(
+      'baseline: test set, run #1 (seed 1, epoch 3)',
+    )
+    expect(cellsOf(one.option)[0]!.label.formatter).toBe('79')
+  })
+
+  it('calibration pooled over every seed; the per-seed spread shows each seed', () => {
+    const b = buildExportBundle({ table: null, runs: runsWith('validation'), classNames: DIGIT_WORDS })
+    const rel = b.charts.find((c) => c.name === 'reliability')!
+    expect(titleLines(rel.option).map((t) => t.text)).toContain('every finished seed of each variant, pooled')
+    const spread = b.charts.find((c) => c.name === 'per-seed')!
+    const seeds = (spread.option.series as { id: string; data: number[][] }[]).find((s) => s.id === 'seed')!
+    expect(seeds.data).toEqual([
+      [0, 80],
+      [0, 82],
+      [1, 80],
+      [1, 82],
+    ])
   })
 
   it('a finished run’s curves mark and name the chosen epoch (red when chosen on test)', () => {

@@ -55,7 +55,7 @@ describe('K-dependence of the repository hyperparameters', () => {
     const labels = tf.tensor1d([2], 'int32')
     const g = tf.grad((z: tf.Tensor) => loss({ logits: z as tf.Tensor2D, labels, numClasses: k }))(logits)
     const grad = g.arraySync() as number[][]
-    const prob = (tf.softmax(logits).arraySync() as number[][])[0]!
+    const prob = tf.softmax(logits).arraySync()[0]!
     const alpha = p.alpha
     const w = effectiveDistillWeight('tfkd-reg', p, k)!
     const eps = effectiveSmoothing('tfkd-reg', p, k)!

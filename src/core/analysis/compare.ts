@@ -37,6 +37,12 @@ import {
 
 export * from '../../shared/comparison'
 
+/** A row's name in the Holm family: variant, and its teacher / student where they tell rows apart. */
+const label = (r: ComparisonRow) =>
+  [r.variant, r.teacher ? `teacher ${r.teacher}` : '', r.model ? `student ${r.model}` : '']
+    .filter(Boolean)
+    .join(', ')
+
 function countDevices(runs: readonly ComparedRun[]): { device: string; runs: number }[] {
   const counts = new Map<string, number>()
   for (const r of runs) if (r.device) counts.set(r.device, (counts.get(r.device) ?? 0) + 1)
@@ -114,6 +120,7 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
   for (const r of rows) checkTeacherPremise(r, baselineByModel.get(r.model), resolution)
   const compared = rows.filter((r) => r.variant !== baseline)
   const family = decideVerdicts(compared, sdOf, settings)
+  const holmFamily = compared.filter((r) => Number.isFinite(r.pT)).map((r) => `${label(r)} vs ${baseline}`)
 
   return {
     metric,
@@ -124,11 +131,14 @@ export function compareRuns(runs: readonly ComparedRun[], options: CompareOption
     rows,
     warnings,
     devices,
+    holmFamily,
     method:
       `${SELECTION_LABELS[selection]}; delta = variant - ${baseline} over matched seeds, rounded to ` +
       `${resolution.toPrecision(3)}; paired t-test and ` +
-      `Wilcoxon signed-rank (zeros dropped, exact for n <= 25), two-sided, Holm-adjusted across the ` +
-      `${compared.length} variant(s); "95% CI" is the unadjusted t-interval (pairs with the raw p), ` +
+      `Wilcoxon signed-rank (zeros dropped, exact for n <= 25), two-sided; Holm family: the ` +
+      `${holmFamily.length} comparison(s) of this table with ${baseline} (${holmFamily.join('; ') || 'none'}), ` +
+      `not the reproduction report's family of claim comparisons; sd of the differences floored at the ` +
+      `resolution; "95% CI" is the unadjusted t-interval (pairs with the raw p), ` +
       `"adj. CI" the Bonferroni simultaneous interval at ${pctLevel(1 - alpha / Math.max(1, family))} ` +
       `(pairs with the Holm p); d_z = mean / sd of the differences; ` +
       `verdict from Holm-adjusted t at alpha ${alpha}, none below ${minSeeds} matched seeds`,
@@ -287,8 +297,17 @@ function pairWithBaseline(
   // Differences rounded to the metric's resolution (accuracies are k/N): genuine ties stay ties.
   const b = common.map((s) => ref!.get(s)!)
   const a = common.map((s, i) => b[i]! + roundTo(values.get(s)! - b[i]!, resolution))
-  const t: PairedTTest = pairedTTest(a, b)
+  // The sd is floored at one test image (when the test-set size is known): identical differences
+  // then give a finite t, p and d_z instead of p = 0 and d_z = +-Infinity.
+  const floor = resolution >= MIN_KNOWN_RESOLUTION ? resolution : 0
+  const t: PairedTTest = pairedTTest(a, b, 0.95, floor)
   const w = wilcoxonSignedRank(a, b, resolution)
+  if (common.length >= 2 && t.stdDiff === 0 && floor === 0 && t.meanDiff !== 0) {
+    row.warnings.push(
+      'the paired differences are all equal and the test-set size is unknown: no t-test (its p would be 0 and d_z infinite)',
+    )
+    Object.assign(t, { t: NaN, p: NaN, dz: NaN, ci: [NaN, NaN] })
+  }
   Object.assign(row, {
     delta: t.meanDiff,
     ci: t.ci,
@@ -299,8 +318,11 @@ function pairWithBaseline(
     pWilcoxon: common.length >= 1 ? w.p : NaN,
     wilcoxonMethod: w.method,
   })
-  return t.stdDiff
+  return Math.max(t.stdDiff, floor)
 }
+
+/** Resolutions below this are the "unknown test-set size" placeholder (1e-12), not a real step. */
+const MIN_KNOWN_RESOLUTION = 1e-9
 
 /**
  * Holm-adjusts the compared rows' p-values, sets their Bonferroni intervals and verdicts.

@@ -8,10 +8,11 @@ import { AppError, type Envelope } from '../../shared/errors'
 import type { Handlers, Pushes, PushChannel } from '../../shared/contract'
 import type { AppInfo } from '../../shared/types'
 import { createDispatch, createHandlers } from '../handlers/index'
-import { dataPaths } from '../paths'
+import { relative } from 'node:path'
+import { dataPaths, type DataPaths } from '../paths'
 import type { Store } from '../store/store'
 import { openDataStore } from '../services/open-store'
-import { explainStorageError, storageTrouble } from '../storage-errors'
+import { errorPath, explainStorageError, storageTrouble } from '../storage-errors'
 import { createPlanService, type PlanService } from '../services/plan-service'
 import { createRunService, type RunService } from '../services/run-service'
 import { createExportService, type ExportService } from '../services/export-service'
@@ -23,6 +24,22 @@ import type { TfkdInstall } from '../cluster/slurm-scripts'
 import { createClusterRepo } from '../store/repos/cluster'
 import type { DoctorOptions } from '../doctor/doctor'
 import { createDoctorService, type DoctorService } from '../services/doctor-service'
+
+/**
+ * Disk full, read-only, permission denied, a damaged database: say which file and what to do, not
+ * just SQLite's or Node's words. An error naming a file outside the data folder (an export's
+ * output folder) names that file; anything else names the database (or why the folder is read-only).
+ */
+function explainFailure(err: unknown, paths: DataPaths, readOnly: string | null): AppError | null {
+  const trouble = storageTrouble(err)
+  if (!trouble || err instanceof AppError) return null
+  const path = errorPath(err)
+  if (path && relative(paths.home, path).startsWith('..'))
+    return new AppError('storage', explainStorageError(err, 'cannot write', path))
+  if (trouble === 'corrupt')
+    return new AppError('storage', explainStorageError(err, 'cannot read the run database', paths.database))
+  return new AppError('storage', readOnly ?? explainStorageError(err, 'cannot write', path ?? paths.database))
+}
 
 export interface AppCoreOptions {
   dataHome: string
@@ -124,12 +141,7 @@ export function createAppCore(opts: AppCoreOptions): AppCore {
     modelExport,
     cluster,
     handlers,
-    dispatch: createDispatch(handlers, (err) =>
-      // Disk full, read-only, permission denied: say which file and what to do, not just SQLite's words.
-      storageTrouble(err)
-        ? new AppError('storage', opened.readOnly ?? explainStorageError(err, 'cannot write', paths.database))
-        : null,
-    ),
+    dispatch: createDispatch(handlers, (err) => explainFailure(err, paths, opened.readOnly)),
     on(channel, listener) {
       events.on(channel, listener as (p: unknown) => void)
       return () => events.off(channel, listener as (p: unknown) => void)

@@ -267,7 +267,7 @@ function installConvolutions(addon: CpuKernelsAddon): void {
     const { dy, filter } = args.inputs as Record<string, TensorInfo>
     if (attrs.dataFormat !== 'NHWC') return original(args)
     const info = tf.backend_util.computeConv2DInfo(
-      attrs.inputShape as Shape4,
+      attrs.inputShape,
       filter!.shape as Shape4,
       attrs.strides,
       1,

@@ -7,7 +7,7 @@
  * filter, at dilation (sh, sw); its [Ci, kh, kw, Co] corner transposed to [kh, kw, Ci, Co] is dW.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import type { Conv2DBackpropFilterAttrs, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core'
+import type { Conv2DBackpropFilterAttrs, TensorInfo } from '@tensorflow/tfjs-core'
 
 function conv2dBackpropFilter(
   x: tf.Tensor4D,
@@ -106,12 +106,12 @@ export function registerTapFilterGradient(backendName: string): void {
     kernelName: tf.Conv2DBackpropFilter,
     backendName,
     kernelFunc: ({ inputs, attrs }) => {
-      const { x, dy } = inputs as NamedTensorInfoMap
+      const { x, dy } = inputs
       return conv2dBackpropFilterByTaps(
         tensorOf(x!),
         tensorOf(dy!),
         attrs as unknown as Conv2DBackpropFilterAttrs,
-      ) as TensorInfo
+      )
     },
   })
 }
@@ -234,7 +234,7 @@ function depthwiseBackpropInput(
         )
       }
     }
-    return (terms.length ? tf.addN(terms) : tf.zeros(inputShape)) as tf.Tensor4D
+    return terms.length ? tf.addN(terms) : tf.zeros(inputShape)
   })
 }
 
@@ -248,30 +248,26 @@ export function registerWasmTrainingKernels(): void {
     kernelName: tf.Conv2DBackpropFilter,
     backendName: 'wasm',
     kernelFunc: ({ inputs, attrs }) => {
-      const { x, dy } = inputs as NamedTensorInfoMap
-      return conv2dBackpropFilter(
-        tensorOf(x!),
-        tensorOf(dy!),
-        attrs as unknown as Conv2DBackpropFilterAttrs,
-      ) as TensorInfo
+      const { x, dy } = inputs
+      return conv2dBackpropFilter(tensorOf(x!), tensorOf(dy!), attrs as unknown as Conv2DBackpropFilterAttrs)
     },
   })
   tf.registerKernel({
     kernelName: tf.DepthwiseConv2dNativeBackpropFilter,
     backendName: 'wasm',
     kernelFunc: ({ inputs, attrs }) => {
-      const { x, dy } = inputs as NamedTensorInfoMap
+      const { x, dy } = inputs
       const a = attrs as unknown as DepthwiseAttrs & { filterShape: [number, number, number, number] }
-      return depthwiseBackpropFilter(tensorOf(x!), tensorOf(dy!), a.filterShape, a) as TensorInfo
+      return depthwiseBackpropFilter(tensorOf(x!), tensorOf(dy!), a.filterShape, a)
     },
   })
   tf.registerKernel({
     kernelName: tf.DepthwiseConv2dNativeBackpropInput,
     backendName: 'wasm',
     kernelFunc: ({ inputs, attrs }) => {
-      const { dy, filter } = inputs as NamedTensorInfoMap
+      const { dy, filter } = inputs
       const a = attrs as unknown as DepthwiseAttrs & { inputShape: [number, number, number, number] }
-      return depthwiseBackpropInput(tensorOf(dy!), tensorOf(filter!), a.inputShape, a) as TensorInfo
+      return depthwiseBackpropInput(tensorOf(dy!), tensorOf(filter!), a.inputShape, a)
     },
   })
 }

@@ -2,7 +2,7 @@
  * The WebGPU adapter, through Dawn (the `webgpu` package). Runs only in a trainer child process:
  * Dawn is native code. The ladder's webgpu rung and the doctor's adapter probe share one request.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import type { WebGpuAdapterFacts } from '../../shared/doctor'
@@ -34,6 +34,39 @@ export function hasVulkanLoader(env: NodeJS.ProcessEnv = process.env): boolean {
   return dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')))
 }
 
+/**
+ * Where the Vulkan loader looks for driver manifests (ICDs) on Linux, as it documents them: the
+ * driver-file variables, then the XDG config and data folders' `vulkan/icd.d`, and /etc/vulkan/icd.d.
+ */
+function icdFolders(env: NodeJS.ProcessEnv): string[] {
+  const list = (v: string | undefined, fallback: string) => (v || fallback).split(':').filter(Boolean)
+  return [
+    ...list(env.XDG_CONFIG_DIRS, '/etc/xdg').map((d) => join(d, 'vulkan/icd.d')),
+    '/etc/vulkan/icd.d',
+    join(env.XDG_DATA_HOME || join(env.HOME ?? '/nonexistent', '.local/share'), 'vulkan/icd.d'),
+    ...list(env.XDG_DATA_DIRS, '/usr/local/share:/usr/share').map((d) => join(d, 'vulkan/icd.d')),
+  ]
+}
+
+/**
+ * Whether a Vulkan driver is installed for the loader to find. With the loader but no driver (a
+ * machine where only a browser pulled libvulkan1 in), Dawn prints Vulkan errors of its own into the
+ * trainer's output; asking first keeps that output clean.
+ */
+export function hasVulkanDriver(env: NodeJS.ProcessEnv = process.env): boolean {
+  const files = [env.VK_DRIVER_FILES, env.VK_ICD_FILENAMES, env.VK_ADD_DRIVER_FILES]
+    .flatMap((v) => (v ?? '').split(':'))
+    .filter(Boolean)
+  if (files.some((f) => existsSync(f))) return true
+  return icdFolders(env).some((d) => {
+    try {
+      return readdirSync(d).some((f) => f.endsWith('.json'))
+    } catch {
+      return false
+    }
+  })
+}
+
 const LIMIT_KEYS = [
   'maxBufferSize',
   'maxStorageBufferBindingSize',
@@ -46,7 +79,7 @@ const LIMIT_KEYS = [
 
 function factsOf(adapter: DawnAdapter): WebGpuAdapterFacts {
   const info = adapter.info ?? {}
-  const s = (k: string): string => (typeof info[k] === 'string' ? (info[k] as string) : '')
+  const s = (k: string): string => (typeof info[k] === 'string' ? info[k] : '')
   const limits: Record<string, number> = {}
   for (const k of LIMIT_KEYS) {
     const v = adapter.limits?.[k]
@@ -80,6 +113,13 @@ async function request(): Promise<AdapterResult> {
       ok: false,
       reason:
         'the Vulkan loader (libvulkan.so.1) is not installed, so WebGPU (Dawn) has no GPU driver to use',
+    }
+  }
+  if (process.platform === 'linux' && !hasVulkanDriver()) {
+    return {
+      ok: false,
+      reason:
+        'no Vulkan driver is installed (no ICD manifest in /usr/share/vulkan/icd.d, /etc/vulkan/icd.d or VK_DRIVER_FILES), so WebGPU (Dawn) has no GPU to use',
     }
   }
   let webgpu: { create: (flags: string[]) => unknown; globals: object }

@@ -211,6 +211,7 @@ async function planJob(ctx: ClusterCtx, req: SubmitRequest): Promise<PlannedJob>
   // Before anything else: a dry run also says when the folder cannot be used.
   const workdir = isAbsolute(req.workdir) ? req.workdir : resolve(req.workdir)
   checkWorkdir(workdir)
+  // prepare parses: the CLI calls this service with a plan its flags built (not through the contract).
   const prepared = ctx.deps.plans.prepare(req.plan)
   const jobUuid = ctx.uuid()
   const createdAt = ctx.now()

@@ -1,7 +1,8 @@
 /**
- * Training losses of the seven variants, in the form of the authors' repository by default
- * (../shared/TFKD-SPEC.md): KL with PyTorch's `elementwise_mean` (sum / (N*K)), T^2 where the
+ * Training losses of the variants. The seven of the Tf-KD paper take the form of the authors'
+ * repository by default (docs/method-spec.md): KL with PyTorch's `elementwise_mean` (sum / (N*K)), T^2 where the
  * repository has it, the multiplier m, and the virtual teacher v = softmax(p_d / T) of tfkd-reg.
+ * The later logit baselines (dkd, dist, logit standardization) are in logit-baselines.ts.
  *
  * Shapes: logits and teacher logits [N, K] float32, labels [N] int32; every loss returns a scalar.
  * Teacher logits are constants here: the caller computes them with the frozen teacher in inference
@@ -12,7 +13,8 @@ import * as tf from '@tensorflow/tfjs-core'
 // side effect (not tfjs-core's deep `dist/register_all_gradients`: an ESM file that plain Node cannot
 // load, and a second copy of the engine next to the CommonJS one).
 import '@tensorflow/tfjs-layers'
-import type { VariantId } from '../../shared/types'
+import { VARIANT_IDS, type VariantId } from '../../shared/types'
+import { dkdTerm, dkdWarmup, distTerm, standardizeLogits, type TrainingProgress } from './logit-baselines'
 import {
   resolveVariantParams,
   VARIANTS,
@@ -28,8 +30,10 @@ export interface LossInputs {
   /** Integer labels [N]. */
   labels: tf.Tensor1D
   numClasses: number
-  /** Frozen teacher's logits [N, K] on the same (augmented) batch; required by kd/re-kd/de-kd/tfkd-self. */
+  /** Frozen teacher's logits [N, K] on the same (augmented) batch; required by every variant with a teacher. */
   teacherLogits?: tf.Tensor2D
+  /** How far training is (DKD's warm-up reads it); absent outside training: the steady state. */
+  progress?: TrainingProgress
 }
 
 /** A variant's loss with its resolved hyperparameters. Call it inside tf.tidy / optimizer.minimize. */
@@ -124,17 +128,35 @@ function requireTeacher(variant: string, teacherLogits: tf.Tensor2D | undefined)
 
 type Impl<V extends VariantId> = (p: VariantParams<V>, a: LossInputs, v: V) => tf.Scalar
 
-/** Shared by kd, re-kd, de-kd (m = 1) and tfkd-self: (1-a) CE + a T^2 m KL(softmax_T(t) || softmax_T(z)). */
+/** Student and teacher logits of a distillation term: z-scored per row when `standardize` is on. */
+function distillLogits(
+  a: LossInputs,
+  t: tf.Tensor2D,
+  standardize: boolean | undefined,
+): [tf.Tensor2D, tf.Tensor2D] {
+  return standardize ? [standardizeLogits(a.logits), standardizeLogits(t)] : [a.logits, t]
+}
+
+/**
+ * Shared by kd, re-kd, de-kd, tfkd-self and kd-std: (1-a) CE + a T^2 m KL(softmax_T(t) || softmax_T(z)),
+ * on z-scored logits in the KL term when `standardize` is on (CE keeps the raw logits).
+ */
 function teacherKd(
-  p: { alpha: number; temperature: number; reduction: KlReduction; multiplier?: number },
+  p: {
+    alpha: number
+    temperature: number
+    reduction: KlReduction
+    multiplier?: number
+    standardize?: boolean
+  },
   a: LossInputs,
   variant: VariantId,
 ): tf.Scalar {
-  const t = requireTeacher(variant, a.teacherLogits)
+  const [z, t] = distillLogits(a, requireTeacher(variant, a.teacherLogits), p.standardize)
   const T = p.temperature
   const kl = klDivergence(
     tf.logSoftmax(tf.div(t, T)) as tf.Tensor2D,
-    tf.logSoftmax(tf.div(a.logits, T)) as tf.Tensor2D,
+    tf.logSoftmax(tf.div(z, T)) as tf.Tensor2D,
     p.reduction,
   )
   const ce = crossEntropy(a.logits, a.labels, a.numClasses)
@@ -157,6 +179,17 @@ const IMPLS: { [V in VariantId]: Impl<V> } = {
     const ce = crossEntropy(a.logits, a.labels, a.numClasses)
     return tf.add(tf.mul(ce, 1 - p.alpha), tf.mul(kl, p.alpha * p.multiplier)) as tf.Scalar
   },
+  dkd: (p, a, v) => {
+    const [z, t] = distillLogits(a, requireTeacher(v, a.teacherLogits), p.standardize)
+    const kd = dkdTerm(z, t, a.labels, p)
+    const ce = crossEntropy(a.logits, a.labels, a.numClasses)
+    return tf.add(ce, tf.mul(kd, dkdWarmup(p.warmupEpochs, a.progress))) as tf.Scalar
+  },
+  dist: (p, a, v) => {
+    const kd = distTerm(a.logits, requireTeacher(v, a.teacherLogits), p)
+    return tf.add(crossEntropy(a.logits, a.labels, a.numClasses), kd) as tf.Scalar
+  },
+  'kd-std': teacherKd,
 }
 
 /**
@@ -175,18 +208,14 @@ export interface LossEntry<Id extends string = VariantId, P extends object = Var
 const lossEntryOf = <V extends VariantId>(v: V): LossEntry<V, VariantParams<V>> => ({
   teacher: VARIANTS[v].teacher,
   resolve: (input, model) => resolveVariantParams(v, input, model),
-  impl: IMPLS[v] as Impl<V>,
+  impl: IMPLS[v],
 })
 
 /** The real loss registry: every registered variant (the table `makeLoss` reads). */
-export const LOSS_REGISTRY: { readonly [V in VariantId]: LossEntry<V, VariantParams<V>> } = {
-  baseline: lossEntryOf('baseline'),
-  lsr: lossEntryOf('lsr'),
-  kd: lossEntryOf('kd'),
-  're-kd': lossEntryOf('re-kd'),
-  'de-kd': lossEntryOf('de-kd'),
-  'tfkd-self': lossEntryOf('tfkd-self'),
-  'tfkd-reg': lossEntryOf('tfkd-reg'),
+// Built from VARIANT_IDS, the one list of ids: a new variant needs its IMPLS entry (a compile error
+// until it has one) and nothing here.
+export const LOSS_REGISTRY = Object.fromEntries(VARIANT_IDS.map((v) => [v, lossEntryOf(v)])) as {
+  readonly [V in VariantId]: LossEntry<V, VariantParams<V>>
 }
 
 /**
@@ -198,7 +227,7 @@ export function makeLoss<V extends VariantId>(
   params: VariantParamsInput<V> | Record<string, unknown> = {},
   model?: string,
 ): DistillLoss {
-  return makeLossIn(LOSS_REGISTRY, variant, params, model) as DistillLoss
+  return makeLossIn(LOSS_REGISTRY, variant, params, model)
 }
 
 /**

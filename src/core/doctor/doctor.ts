@@ -5,7 +5,7 @@
  * killed when it does not answer in time, so no probe can crash or hang the host.
  */
 import { rungInfo } from '../../shared/backends'
-import type { DoctorReport, GpuFacts, ProbeRecord, WebGpuAdapterFacts } from '../../shared/doctor'
+import type { DoctorReport, GpuFacts, ProbeRecord } from '../../shared/doctor'
 import type { BackendId, BackendReport } from '../../shared/types'
 import { BACKEND_RUNGS } from '../../shared/backends'
 import { packageState, type PackageState } from '../backend/packages'
@@ -13,6 +13,7 @@ import type { SpawnTrainer } from '../train/trainer-handle'
 import { trainerEnv } from '../train/trainer-env'
 import { findCudaLibraries, type LibrarySearchOptions } from './cuda-libs'
 import { diagnoseRungs } from './diagnose'
+import { driverMessages } from './driver-messages'
 import { probeNvidia } from './nvidia'
 import { cpuFacts, osFacts } from './system'
 
@@ -44,7 +45,7 @@ export interface GpuSetup {
 }
 
 export interface TrainerProbe {
-  webgpu: { adapter: WebGpuAdapterFacts | null; reason: string | null }
+  webgpu: DoctorReport['webgpu']
   ladder: BackendReport | null
   problem: string | null
   probe: ProbeRecord
@@ -61,11 +62,14 @@ export function probeTrainer(
     const webgpu: TrainerProbe['webgpu'] = { adapter: null, reason: null }
     let ladder: BackendReport | null = null
     let lastError: string | null = null
+    let stderr = ''
     let settled = false
     const finish = (problem: string | null, outcome: ProbeRecord['outcome']): void => {
       if (settled) return
       settled = true
       clearTimeout(timer)
+      const messages = driverMessages(stderr)
+      if (messages.length) webgpu.messages = messages
       const ms = Math.round(performance.now() - t0)
       resolve({
         webgpu,
@@ -81,7 +85,7 @@ export function probeTrainer(
     }
     let t: ReturnType<SpawnTrainer>
     try {
-      t = spawnTrainer({ env })
+      t = spawnTrainer({ env, captureStderr: true })
     } catch (err) {
       finish(`the trainer could not start: ${err instanceof Error ? err.message : String(err)}`, 'error')
       return
@@ -97,19 +101,25 @@ export function probeTrainer(
         'timeout',
       )
     }, timeoutMs)
+    t.onStderr?.((text) => {
+      stderr = (stderr + text).slice(-64_000)
+    })
     t.onMessage((m) => {
       if (m.type === 'webgpu-adapter') {
         webgpu.adapter = m.adapter
         webgpu.reason = m.reason
       } else if (m.type === 'backend') {
         ladder = m.report
-        finish(null, 'ok')
         t.send({ type: 'shutdown' })
+        // Captured stderr may trail the IPC report: read it to the end (exit), at most 2 s more.
+        if (t.onStderr) setTimeout(() => finish(null, 'ok'), 2000)
+        else finish(null, 'ok')
       } else if (m.type === 'log' && m.level === 'error') {
         lastError = m.message
       }
     })
     t.onExit(({ code, signal }) => {
+      if (ladder) return finish(null, 'ok')
       finish(
         lastError ?? `the trainer probe exited (${signal ?? `code ${code}`}) before it reported`,
         'error',

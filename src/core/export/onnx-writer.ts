@@ -293,7 +293,7 @@ function convertLayer(g: GraphBuilder, layer: tfl.layers.Layer, ins: string[]): 
     g,
     layer,
     cls,
-    cfg: layer.getConfig() as Cfg,
+    cfg: layer.getConfig(),
     name,
     weights: layer.getWeights().map((w) => ({ data: w.dataSync() as Float32Array, shape: w.shape })),
     input: (Array.isArray(layer.input) ? layer.input[0] : layer.input) as Sym,
@@ -316,7 +316,7 @@ export function toOnnx(model: tfl.LayersModel, meta: OnnxExportMeta = {}): Uint8
   names.set(input.id, 'input')
   for (const layer of model.layers) {
     if (layer.getClassName() === 'InputLayer') continue
-    const ins = (Array.isArray(layer.input) ? layer.input : [layer.input]) as Sym[]
+    const ins = Array.isArray(layer.input) ? layer.input : [layer.input]
     const inNames = ins.map((t) => {
       const n = names.get(t.id)
       if (!n) throw new Error(`layer ${layer.name}: input ${t.name} is not produced by an earlier layer`)

@@ -6,7 +6,7 @@ import { init, use } from 'echarts/core'
 import { SVGRenderer } from 'echarts/renderers'
 import sharp from 'sharp'
 import { CHART_COMPONENTS } from '../../shared/charts/echarts'
-import type { ChartFile } from '../../shared/charts/export-bundle'
+import { fileOption, type ChartFile } from '../../shared/charts/export-bundle'
 
 use([...CHART_COMPONENTS, SVGRenderer])
 
@@ -14,7 +14,7 @@ use([...CHART_COMPONENTS, SVGRenderer])
 export function renderChartSvg(chart: Pick<ChartFile, 'option' | 'width' | 'height'>): string {
   const instance = init(null, null, { renderer: 'svg', ssr: true, width: chart.width, height: chart.height })
   try {
-    instance.setOption({ backgroundColor: '#ffffff', ...chart.option })
+    instance.setOption({ backgroundColor: '#ffffff', ...fileOption(chart) })
     return instance.renderToSVGString()
   } finally {
     instance.dispose()

@@ -56,7 +56,7 @@ export function createAppHandlers({ store, runs, app }: HandlerContext): Pick<Ha
         name: VARIANTS[id].name,
         tests: VARIANTS[id].tests,
         teacher: VARIANTS[id].teacher,
-        defaults: resolveVariantParams(id, {}) as Record<string, unknown>,
+        defaults: resolveVariantParams(id, {}),
       })),
     'presets:list': () =>
       PRESET_IDS.map((id) => ({

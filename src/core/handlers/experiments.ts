@@ -6,11 +6,12 @@ export function createExperimentHandlers({
   plans,
 }: HandlerContext): DomainHandlers<'experiments'> & Pick<Handlers, 'compare:get'> {
   return {
-    'experiments:start': (plan) => plans.start(plan),
+    'experiments:start': (plan) => plans.startParsed(plan),
     'experiments:list': () => plans.list(),
     'experiments:get': ({ experimentId }) => plans.get(experimentId),
     'experiments:cancel': ({ experimentId }) => plans.cancel(experimentId),
     'experiments:resume': ({ experimentId }) => plans.resume(experimentId),
+    'experiments:plan': ({ experimentId }) => plans.planFile(experimentId),
     'compare:get': (opts) => plans.compare(opts),
   }
 }

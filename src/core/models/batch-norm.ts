@@ -70,10 +70,14 @@ export function batchNormTrain(
     let m: tf.Tensor1D
     let v: tf.Tensor1D
     if (native) {
-      ;[y, m, v] = tf.engine().runKernel(TRAIN, { x: xi!, gamma: g!, beta: b! }, {
-        epsilon,
-        activation,
-      } as unknown as tf.NamedAttrMap) as [tf.Tensor, tf.Tensor1D, tf.Tensor1D]
+      ;[y, m, v] = tf.engine().runKernel(
+        TRAIN,
+        { x: xi!, gamma: g!, beta: b! },
+        {
+          epsilon,
+          activation,
+        },
+      ) as [tf.Tensor, tf.Tensor1D, tf.Tensor1D]
     } else {
       m = tf.mean(xi!, axes)
       const centered = tf.sub(xi!, m)
@@ -94,7 +98,7 @@ export function batchNormTrain(
           return tf.engine().runKernel(TRAIN_GRAD, inputs, {
             epsilon,
             activation,
-          } as unknown as tf.NamedAttrMap) as tf.Tensor[]
+          }) as tf.Tensor[]
         }
         let gy = dy
         if (activation === 'relu') gy = tf.mul(dy, tf.step(sy!))

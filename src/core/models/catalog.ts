@@ -30,6 +30,8 @@ export const MODEL_CATALOG = {
     strength: 1,
     params: 25_578,
     macs: 1_642_496,
+    // Two 2x2 max-poolings with stride 2 and no padding: a side under 4 pools down to nothing.
+    minInput: [4, 4],
   },
   resnet8: {
     description:
@@ -82,6 +84,32 @@ export function listModels(): ModelInfo[] {
 
 export function isModelId(id: string): id is ModelId {
   return Object.hasOwn(MODEL_CATALOG, id)
+}
+
+/**
+ * Why model `id` cannot train on a dataset of `inputShape` ([height, width, channels]), naming the
+ * model, the dataset and both shapes; null when it can. Checked before anything is stored or trained.
+ */
+export function modelInputProblem(
+  id: ModelId,
+  dataset: { name: string; inputShape: readonly [number, number, number] },
+): string | null {
+  const entry: ModelCatalogEntry = MODEL_CATALOG[id]
+  if (!entry.minInput) return null
+  const [minH, minW] = entry.minInput
+  const [h, w, c] = dataset.inputShape
+  if (h >= minH && w >= minW) return null
+  const fits = MODEL_IDS.filter((m) => modelInputFits(m, dataset.inputShape))
+  return (
+    `model ${id} needs inputs of at least ${minH}x${minW} (height x width), but dataset "${dataset.name}" ` +
+    `has ${h}x${w}x${c}; pick a model that takes ${h}x${w} (${fits.join(', ')}), or import the data ` +
+    `with a size of at least ${minH}x${minW} (e.g. a CSV's features shaped as an image)`
+  )
+}
+
+function modelInputFits(id: ModelId, [h, w]: readonly [number, number, number]): boolean {
+  const min = (MODEL_CATALOG[id] as ModelCatalogEntry).minInput ?? [1, 1]
+  return h >= min[0] && w >= min[1]
 }
 
 /** Models strictly weaker than `id` (candidates for a re-kd teacher), strongest first. */

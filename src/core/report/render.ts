@@ -3,8 +3,17 @@
  * figures, inline style, no script, no external resource: it opens from disk in any browser).
  */
 import { escapeLatex } from '../../shared/comparison'
-import type { ClaimComparison, ClaimResult, ReproReport } from '../../shared/reproduce'
+import {
+  shownVerdict,
+  type ClaimComparison,
+  type ClaimResult,
+  type ReproReport,
+} from '../../shared/reproduce'
 import { isSelectedOnTest, selectionTitle } from '../../shared/selection'
+import { extraArmsHtml, extraArmsLatex, extraArmsMarkdown } from './extra-arms'
+import { regimeSentences } from '../../shared/regime'
+import { regimeHtml, regimeMarkdown } from './regime'
+import { appendixHtml, appendixLatex, appendixMarkdown } from './appendix'
 
 export const REPORT_FORMATS = ['md', 'latex', 'html'] as const
 export type ReportFormat = (typeof REPORT_FORMATS)[number]
@@ -14,9 +23,41 @@ const spp = (x: number) => (Number.isFinite(x) ? `${x > 0 ? '+' : ''}${(100 * x)
 const pval = (p: number) => (Number.isNaN(p) ? '-' : p < 1e-4 ? p.toExponential(1) : p.toFixed(4))
 const ci = (c: [number, number]) => (Number.isFinite(c[0]) ? `[${spp(c[0])}, ${spp(c[1])}]` : '-')
 const num = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-')
+const dzCi = (c: ClaimComparison) =>
+  Number.isFinite(c.dzCi[0]) ? `[${c.dzCi[0].toFixed(2)}, ${c.dzCi[1].toFixed(2)}]` : ''
+
+const KIND_LABELS: Record<ClaimComparison['kind'], string> = {
+  improves: 'improves',
+  'not-worse': 'not worse (non-inferiority)',
+  comparable: 'comparable (TOST)',
+}
 
 const compLabel = (c: ClaimComparison) =>
-  `${c.variant} vs ${c.reference} (${c.kind === 'improves' ? 'improves' : 'not worse'})`
+  `${c.variant}${c.snapshot ? ` (${c.snapshot})` : ''} vs ${c.reference} (${c.role === 'reference' ? 'reference check: ' : ''}${KIND_LABELS[c.kind]})`
+
+/** The deciding interval with its level, e.g. "[+0.10, +0.90] at 98.9%". */
+const decisive = (c: ClaimComparison) =>
+  Number.isFinite(c.ciAdjusted[0]) ? `${ci(c.ciAdjusted)} at ${(100 * c.ciLevel).toPrecision(3)}%` : '-'
+
+/** What the primary comparison could detect at 80% power (pp), and the seeds the paper's effect needs. */
+const mdeText = (c: ClaimComparison) =>
+  Number.isFinite(c.power.minDetectable)
+    ? c.kind === 'comparable'
+      ? `±${pct(c.power.minDetectable)}`
+      : c.kind === 'not-worse'
+        ? `≥ ${spp(c.power.minDetectable)}`
+        : pct(c.power.minDetectable)
+    : '-'
+const seedsText = (c: ClaimComparison) =>
+  c.power.paperEffect === null || c.power.powerAtPaper === null
+    ? '-'
+    : c.power.seedsForPaper === null
+      ? '> 100'
+      : String(c.power.seedsForPaper)
+
+/** A premise as a plain sentence that says first whether it is met. */
+const premiseText = (pc: ClaimResult['premises'][number]) =>
+  `${pc.ok === null ? 'Unverified' : pc.ok ? 'Met' : 'NOT met'}: ${pc.premise}. ${pc.measured}`
 
 const paperText = (r: ClaimResult) =>
   r.paper.map(
@@ -24,36 +65,54 @@ const paperText = (r: ClaimResult) =>
       `${f.setting}: ${f.variant.toFixed(2)} vs ${f.reference.toFixed(2)} (${spp((f.variant - f.reference) / 100)} pp)`,
   )
 
+const MARGIN_SOURCES: Record<ReproReport['marginSource'], string> = {
+  plan: 'fixed in the plan before the study ran',
+  report: 'given at report time, NOT fixed before the study ran',
+  default: 'the default; this plan stored none',
+}
+
 function methodText(r: ReproReport): string {
   return (
-    `${selectionTitle(r)}; differences rounded to ${r.resolution.toPrecision(3)} (1 / test-set size); ` +
-    `"improves" = two-sided paired t-test; "not worse" = one-sided non-inferiority t-test with margin ` +
-    `${pct(r.margin)} pp; the primary comparison of each claim is Holm-adjusted over the claims (alpha ${r.alpha}); ` +
-    `"95% CI" is unadjusted, "adj. CI" is the Bonferroni interval that goes with the Holm p (secondary ` +
-    `comparisons: unadjusted, raw p); no decision below 3 matched seeds`
+    `${selectionTitle(r)}; differences rounded to ${r.resolution.toPrecision(3)} (1 / test-set size), and ` +
+    `the sd of the seed differences floored there, so one test image never decides; "improves" = two-sided ` +
+    `paired t-test at alpha ${r.alpha} (and more than one test image on average); "not worse" = one-sided ` +
+    `non-inferiority t-test at alpha/2 against -${pct(r.margin)} pp; "comparable" = TOST, each side at alpha/2, ` +
+    `within ±${pct(r.margin)} pp (margin ${MARGIN_SOURCES[r.marginSource]}); p is on the two-sided scale ` +
+    `(one-sided p doubled); one Holm family over the ${r.family.length} comparisons that can decide a verdict; ` +
+    `"decisive CI" is the t-interval at 1 - alpha p / p(Holm), the one that decides (it excludes 0, lies ` +
+    `above -margin or inside ±margin exactly when p(Holm) < alpha); "95% CI" is unadjusted; d_z = Δ / sd ` +
+    `with its exact 95% interval; power: 80%, at alpha / ${Math.max(1, r.family.length)}, with the observed ` +
+    `(floored) sd; "comparable to X" and "at least as good as X" count only when X beats the baseline; every ` +
+    `premise must be measured on the test split; no decision below 3 matched seeds`
   )
 }
 
 /** Markdown: one claim's comparisons, premise checks, per-seed pairs and the paper's numbers. */
-function claimSection(c: ReproReport['claims'][number]): string[] {
+function claimSection(r: ReproReport, c: ReproReport['claims'][number]): string[] {
   const L: string[] = []
-  L.push(`### ${c.title}`, '', `**Verdict: ${c.verdict}** (${c.reason}).`, '')
-  L.push('| comparison | n | Δ (pp) | 95% CI | adj. CI | p | p (Holm) | d_z | outcome |')
-  L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
+  L.push(
+    `### ${c.title}`,
+    '',
+    `**Verdict: ${shownVerdict(r, c)}** (${c.reason}).`,
+    '',
+    `Power: ${c.power}`,
+    '',
+  )
+  L.push(
+    "| comparison | n | Δ (pp) | 95% CI | decisive CI | p | p (Holm) | d_z [95% CI] | detectable at 80% (pp) | seeds for the paper's effect | outcome |",
+  )
+  L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
   for (const x of c.comparisons) {
     L.push(
-      `| ${compLabel(x)} | ${x.n} | ${spp(x.delta)} | ${ci(x.ci)} | ${ci(x.ciAdjusted)} | ${pval(x.p)} | ${pval(x.pHolm)} | ${num(x.dz)} | ${x.outcome} |`,
+      `| ${compLabel(x)} | ${x.n} | ${spp(x.delta)} | ${ci(x.ci)} | ${decisive(x)} | ${pval(x.p)} | ${pval(x.pHolm)} | ${num(x.dz)} ${dzCi(x)} | ${mdeText(x)} | ${seedsText(x)} | ${x.outcome} |`,
     )
   }
-  L.push('', 'Premise checks (measured):', '')
-  for (const pc of c.premises)
-    L.push(`- ${pc.ok === null ? '?' : pc.ok ? '✔' : '✘'} ${pc.premise}: ${pc.measured}`)
+  L.push('', 'Premises (measured on the test split):', '')
+  for (const pc of c.premises) L.push(`- ${premiseText(pc)}`)
   L.push('', 'Per seed (variant / reference, %):', '')
   for (const x of c.comparisons)
-    L.push(
-      `- ${x.variant} vs ${x.reference}: ${x.pairs.map(([s, a, b]) => `seed ${s} ${pct(a)} / ${pct(b)}`).join('; ')}`,
-    )
-  L.push('', "The paper's numbers (CIFAR-100 top-1 %):", '')
+    L.push(`- ${compLabel(x)}: ${x.pairs.map(([s, a, b]) => `seed ${s} ${pct(a)} / ${pct(b)}`).join('; ')}`)
+  L.push('', "The paper's numbers (CIFAR-100 top-1 %, other architectures, selected on test):", '')
   for (const t of paperText(c)) L.push(`- ${t}`)
   L.push('')
   return L
@@ -68,19 +127,23 @@ export function renderMarkdown(r: ReproReport): string {
   )
   L.push(`Numbers: **${selectionTitle(r)}**.`, '')
   for (const w of r.warnings) L.push(`> ⚠ ${w}`, '')
+  L.push(...regimeMarkdown(r.regime))
   L.push('## Claims', '')
   L.push(
-    '| claim | verdict | compared | n | Δ (pp) | 95% CI (unadj.) | adj. CI | p | p (Holm) | d_z | paper (CIFAR-100) |',
+    "| claim | verdict | compared | n | Δ (pp) | 95% CI (unadj.) | decisive CI | p | p (Holm) | d_z | d_z 95% CI | detectable at 80% (pp) | seeds for the paper's effect | paper (CIFAR-100, other architectures, selected on test) |",
   )
-  L.push('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
+  L.push('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
   for (const c of r.claims) {
     const p = c.comparisons[0]!
     L.push(
-      `| ${c.title} | **${c.verdict}** | ${compLabel(p)} | ${p.n} | ${spp(p.delta)} | ${ci(p.ci)} | ${ci(p.ciAdjusted)} | ${pval(p.p)} | ${pval(p.pHolm)} | ${num(p.dz)} | ${paperText(c)[0] ?? '-'} |`,
+      `| ${c.title} | **${shownVerdict(r, c)}** | ${compLabel(p)} | ${p.n} | ${spp(p.delta)} | ${ci(p.ci)} | ${decisive(p)} | ${pval(p.p)} | ${pval(p.pHolm)} | ${num(p.dz)} | ${dzCi(p) || '-'} | ${mdeText(p)} | ${seedsText(p)} | ${paperText(c)[0] ?? '-'} |`,
     )
   }
   L.push('', `_${methodText(r)}._`, '')
-  for (const c of r.claims) L.push(...claimSection(c))
+  L.push(`Holm family (${r.family.length} comparisons): ${r.family.join('; ') || 'none'}.`, '')
+  for (const c of r.claims) L.push(...claimSection(r, c))
+  L.push(...extraArmsMarkdown(r))
+  L.push(...appendixMarkdown(r))
   L.push(
     '## Teachers',
     '',
@@ -93,7 +156,7 @@ export function renderMarkdown(r: ReproReport): string {
     L.push('', 'De-KD snapshots (teacher accuracy at the snapshot → student):', '')
     for (const d of r.deKd)
       L.push(
-        `- seed ${d.seed}: teacher epoch ${d.teacherEpoch} ${pct(d.teacherAccuracy)}% → student ${pct(d.studentAccuracy)}%${d.fellBack ? ' (fell back to the best epoch)' : ''}`,
+        `- seed ${d.seed}: teacher epoch ${d.teacherEpoch} ${pct(d.teacherAccuracy)}% (${d.teacherAccuracySplit ?? 'validation'}) → student ${pct(d.studentAccuracy)}%${d.fellBack ? ' (fell back to the best epoch)' : ''}`,
       )
   }
   L.push('', '## Environment', '')
@@ -131,7 +194,7 @@ export function renderLatex(r: ReproReport): string {
     `% ${tex(selectionTitle(r))}`,
     '\\begin{tabular}{llrrrrrl}',
     '\\toprule',
-    'Claim & Compared & $n$ & $\\Delta$ (pp) & adj.\\ CI (pp) & $p$ (Holm) & $d_z$ & Verdict \\\\',
+    'Claim & Compared & $n$ & $\\Delta$ (pp) & decisive CI (pp) & $p$ (Holm) & $d_z$ & Verdict \\\\',
     '\\midrule',
   ]
   for (const c of r.claims) {
@@ -142,16 +205,31 @@ export function renderLatex(r: ReproReport): string {
         tex(compLabel(p)),
         String(p.n),
         spp(p.delta),
-        ci(p.ciAdjusted),
+        decisive(p),
         pval(p.pHolm),
         num(p.dz),
-        tex(c.verdict),
+        tex(shownVerdict(r, c)),
       ].join(' & ') + ' \\\\',
     )
   }
-  L.push('\\midrule', '\\multicolumn{8}{l}{Paper (CIFAR-100 top-1 \\%):} \\\\')
+  L.push(
+    '\\midrule',
+    '\\multicolumn{8}{l}{Paper (CIFAR-100 top-1 \\%, other architectures, selected on test):} \\\\',
+  )
   for (const c of r.claims) for (const t of paperText(c)) L.push(`\\multicolumn{8}{l}{${tex(t)}} \\\\`)
   L.push('\\bottomrule', '\\end{tabular}', `% ${tex(methodText(r))}`, `% rerun: ${tex(r.command)}`)
+  // Printed under the table (a % comment would be dropped): each verdict's reason, power and premises.
+  L.push('\\par\\smallskip', '{\\footnotesize')
+  for (const c of r.claims) {
+    const premises = c.premises.map((pc) => tex(premiseText(pc))).join(' ')
+    L.push(
+      `\\textbf{${tex(c.title)}}: ${tex(shownVerdict(r, c))} (${tex(c.reason)}). ${tex(c.power)} ${premises}\\par`,
+    )
+  }
+  L.push('}')
+  if (r.regime) for (const line of regimeSentences(r.regime)) L.push(`% ${tex(line)}`)
+  L.push(...extraArmsLatex(r))
+  L.push(...appendixLatex(r))
   return L.join('\n') + '\n'
 }
 
@@ -293,11 +371,16 @@ function deKdPlot(r: ReproReport): string {
   return svg(f, body, 'De-KD: the poor teacher snapshot accuracy (x, labelled) vs its student (y)')
 }
 
-const VERDICT_CLASS: Record<string, string> = {
+/** CSS class per verdict word (a smoke study's "pipeline check" falls back to 'meh'). */
+const VERDICT_CLASS: Partial<Record<string, string>> & Record<ClaimResult['verdict'], string> = {
   supported: 'ok',
-  contradicted: 'bad',
+  'not reproduced in this regime': 'bad',
   inconclusive: 'meh',
+  'reference failed': 'bad',
   'invalid premise': 'bad',
+  'unverified premise': 'meh',
+  'insufficient seeds': 'meh',
+  'not run': 'meh',
 }
 
 /** A self-contained HTML page (no script) with the claims, figures, environment and configuration. */
@@ -306,7 +389,8 @@ export function renderHtml(r: ReproReport): string {
   const rows = r.claims
     .map((c) => {
       const p = c.comparisons[0]!
-      return `<tr><td>${esc(c.title)}</td><td class="v ${VERDICT_CLASS[c.verdict]}">${esc(c.verdict)}</td><td>${esc(compLabel(p))}</td><td>${p.n}</td><td>${spp(p.delta)}</td><td>${ci(p.ci)}</td><td>${ci(p.ciAdjusted)}</td><td>${pval(p.p)}</td><td>${pval(p.pHolm)}</td><td>${num(p.dz)}</td><td class="paper">${paperText(c).map(esc).join('<br>')}</td></tr>`
+      const v = shownVerdict(r, c)
+      return `<tr><td>${esc(c.title)}</td><td class="v ${VERDICT_CLASS[v] ?? 'meh'}">${esc(v)}</td><td>${esc(compLabel(p))}</td><td>${p.n}</td><td>${spp(p.delta)}</td><td>${ci(p.ci)}</td><td>${esc(decisive(p))}</td><td>${pval(p.p)}</td><td>${pval(p.pHolm)}</td><td>${num(p.dz)} ${dzCi(p)}</td><td>${esc(mdeText(p))}</td><td>${seedsText(p)}</td><td class="paper">${paperText(c).map(esc).join('<br>')}</td></tr>`
     })
     .join('')
   const details = r.claims
@@ -314,19 +398,20 @@ export function renderHtml(r: ReproReport): string {
       const comps = c.comparisons
         .map(
           (x) =>
-            `<tr><td>${esc(compLabel(x))}</td><td>${x.n}</td><td>${spp(x.delta)}</td><td>${ci(x.ci)}</td><td>${ci(x.ciAdjusted)}</td><td>${pval(x.p)}</td><td>${pval(x.pHolm)}</td><td>${num(x.dz)}</td><td>${x.outcome}</td></tr>`,
+            `<tr><td>${esc(compLabel(x))}</td><td>${x.n}</td><td>${spp(x.delta)}</td><td>${ci(x.ci)}</td><td>${esc(decisive(x))}</td><td>${pval(x.p)}</td><td>${pval(x.pHolm)}</td><td>${num(x.dz)} ${dzCi(x)}</td><td>${esc(mdeText(x))}</td><td>${seedsText(x)}</td><td>${x.outcome}</td></tr>`,
         )
         .join('')
       const prem = c.premises
         .map(
           (pc) =>
-            `<li class="${pc.ok === false ? 'bad' : pc.ok ? 'ok' : 'meh'}">${pc.ok === null ? '?' : pc.ok ? '✔' : '✘'} ${esc(pc.premise)}: ${esc(pc.measured)}</li>`,
+            `<li class="${pc.ok === false ? 'bad' : pc.ok ? 'ok' : 'meh'}">${esc(premiseText(pc))}</li>`,
         )
         .join('')
       const plots = c.comparisons
-        .map((x) => dotPlot(x, `${x.variant} vs ${x.reference}, per seed (${selectionTitle(r)})`))
+        .map((x) => dotPlot(x, `${compLabel(x)}, per seed (${selectionTitle(r)})`))
         .join('')
-      return `<section class="claim"><h3>${esc(c.title)}</h3><p><b class="v ${VERDICT_CLASS[c.verdict]}">${esc(c.verdict)}</b>: ${esc(c.reason)}</p><table><tr><th>comparison</th><th>n</th><th>Δ pp</th><th>95% CI (unadj.)</th><th>adj. CI</th><th>p</th><th>p (Holm)</th><th>d_z</th><th>outcome</th></tr>${comps}</table><ul>${prem}</ul><div class="figs">${plots}</div></section>`
+      const v = shownVerdict(r, c)
+      return `<section class="claim"><h3>${esc(c.title)}</h3><p><b class="v ${VERDICT_CLASS[v] ?? 'meh'}">${esc(v)}</b>: ${esc(c.reason)}</p><p class="power">Power: ${esc(c.power)}</p><table><tr><th>comparison</th><th>n</th><th>Δ pp</th><th>95% CI (unadj.)</th><th>decisive CI</th><th>p</th><th>p (Holm)</th><th>d_z [95% CI]</th><th>detectable at 80% (pp)</th><th>seeds for the paper's effect</th><th>outcome</th></tr>${comps}</table><p>Premises (measured on the test split):</p><ul>${prem}</ul><div class="figs">${plots}</div></section>`
     })
     .join('')
   const teachers = r.teachers
@@ -350,11 +435,15 @@ figure{margin:4px 0}figcaption{font-size:12px;color:#555;max-width:620px}pre{bac
 <p>Experiment ${r.experimentId} on <b>${esc(r.datasetName)}</b>${r.study ? `, scale <b>${r.study.scale}</b>, ${r.study.seeds} seeds` : ''}.</p>
 <p class="${onTest ? 'warn' : ''}" id="selection">Numbers: ${esc(selectionTitle(r))}</p>
 ${r.warnings.map((w) => `<p class="warn">⚠ ${esc(w)}</p>`).join('')}
+${regimeHtml(r.regime)}
 <h2>Claims</h2>
-<table id="claims"><tr><th>claim</th><th>verdict</th><th>compared</th><th>n</th><th>Δ pp</th><th>95% CI (unadj.)</th><th>adj. CI</th><th>p</th><th>p (Holm)</th><th>d_z</th><th>paper (CIFAR-100 top-1 %)</th></tr>${rows}</table>
+<table id="claims"><tr><th>claim</th><th>verdict</th><th>compared</th><th>n</th><th>Δ pp</th><th>95% CI (unadj.)</th><th>decisive CI</th><th>p</th><th>p (Holm)</th><th>d_z [95% CI]</th><th>detectable at 80% (pp)</th><th>seeds for the paper's effect</th><th>paper (CIFAR-100 top-1 %, other architectures, selected on test)</th></tr>${rows}</table>
 <p class="paper">${esc(methodText(r))}</p>
+<p class="paper" id="family">Holm family (${r.family.length} comparisons): ${esc(r.family.join('; ') || 'none')}.</p>
 <h2>Figures</h2><div class="figs">${curvesPlot(r)}${deKdPlot(r)}</div>
 ${details}
+${extraArmsHtml(r)}
+${appendixHtml(r)}
 <h2>Teachers</h2><table><tr><th>run</th><th>model</th><th>seed</th><th>test acc %</th><th>epochs</th></tr>${teachers}</table>
 <h2>Environment</h2><ul><li>tfkd-studio ${esc(env.appVersion)}, Node ${esc(env.node)}, ${esc(env.platform)}</li><li>${esc(env.cpu)}, ${env.cores} cores, ${env.memoryGiB} GiB</li><li>backends: ${esc(env.backends.join(', ') || '-')}; devices: ${esc(env.devices.join(', ') || '-')}</li><li>runs: ${esc(JSON.stringify(r.runCounts))}</li></ul>
 <h2>Rerun</h2><pre>${esc(r.command)}</pre>

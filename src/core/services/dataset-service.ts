@@ -5,9 +5,15 @@
  */
 import { createHash } from 'node:crypto'
 import { lstat, rm } from 'node:fs/promises'
-import { basename, isAbsolute, join, resolve } from 'node:path'
+import { basename, isAbsolute, join, relative, resolve } from 'node:path'
 import { AppError } from '../../shared/errors'
-import { neutralFieldNames, type FieldNamer, type OnBadRows } from '../../shared/import-fields'
+import {
+  IMPORT_FORM_FIELDS,
+  neutralFieldNames,
+  type CsvEncoding,
+  type FieldNamer,
+  type OnBadRows,
+} from '../../shared/import-fields'
 import type { AppInfo } from '../../shared/types'
 import { createCacheWriter, loadDatasetCache } from '../data/cache'
 import { MNIST_10K } from '../data/bundled'
@@ -27,6 +33,7 @@ import {
 } from '../data/importers/index'
 import { previewFromCache, previewFromSets, writeSampleGrid, type DatasetPreview } from '../data/preview'
 import type { DataPaths } from '../paths'
+import { errorPath, storageAppError } from '../storage-errors'
 import type { DatasetRecord, NewDataset, Store } from '../store/store'
 
 export interface DatasetImportOptions {
@@ -43,12 +50,16 @@ export interface DatasetImportOptions {
   labelMode?: 'fine' | 'coarse'
   /** CSV rows that cannot be used: refuse the file (default) or skip them and list them. */
   onBadRows?: OnBadRows
+  /** CSV text encoding: utf8 (default, checked), latin1 or utf16le. */
+  encoding?: CsvEncoding
   /** Validation fraction runs carve from train by default (recorded with the dataset). Default 0.1. */
   validationFraction?: number
   /** Test fraction held out at import when the source has no test split. Default 0.2. */
   testFraction?: number
   /** Seed of the test split carved at import. Default 0. */
   seed?: number
+  /** Names of the classes in label order (label 0 first), replacing the source's labels (e.g. 0-9). */
+  classNames?: string[]
   limits?: Partial<ImportLimits>
 }
 
@@ -201,7 +212,13 @@ function planImport(args: ImportDatasetArgs): ImportPlan {
     labelColumn: o.labelColumn,
     labelMode: o.labelMode,
     onBadRows: o.onBadRows,
+    encoding: o.encoding,
     fieldName: args.fieldName,
+    // The CLI has a flag for every setting; the app's form has the ones IMPORT_FORM_FIELDS lists.
+    offers:
+      args.fieldName !== undefined || (args.host ?? 'cli') === 'cli'
+        ? undefined
+        : (field) => IMPORT_FORM_FIELDS.includes(field),
     testFraction: fraction(o.testFraction, 0.2, 'test fraction'),
     seed: o.seed ?? 0,
     limits: { ...DEFAULT_LIMITS, ...o.limits },
@@ -271,6 +288,10 @@ async function checkNotImported(
     options.color ?? null,
     options.testFraction,
     options.seed,
+    // Only when given, so datasets imported before the option keep their hash.
+    ...(options.encoding && options.encoding !== 'utf8' ? [options.encoding] : []),
+    // Appended only when given, so the hash of an import without names stays what it was.
+    ...(o.classNames ? [o.classNames] : []),
   ])
   const contentHash = createHash('sha256').update(`${sourceHash}\0${settings}`).digest('hex')
   const existing = store.datasets.byHash(contentHash)
@@ -311,7 +332,74 @@ async function runImporter(
       `${args.source}: no training samples were imported${counts.test ? ` (only ${counts.test} test samples)` : ''}`,
     )
   }
+  const tooSmall = splitSizeProblem(counts, plan.options.testFraction, plan.validationFraction)
+  if (tooSmall) throw new ImportError(`${args.source}: ${tooSmall}`)
   return result
+}
+
+/** The importer's result with the given class names in place of the source's labels (same count). */
+function withClassNames<R extends { classNames: string[]; notes: string[] }>(
+  result: R,
+  names: string[] | undefined,
+  source: string,
+  name: FieldNamer,
+): R {
+  if (!names) return result
+  const what = `${source}: the ${name('classNames')}`
+  if (names.length !== result.classNames.length) {
+    throw new ImportError(
+      `${what} list ${names.length} names, but the data has ${result.classNames.length} classes (${result.classNames.slice(0, 12).join(', ')}${result.classNames.length > 12 ? ', ...' : ''}); give one name per class, in label order`,
+    )
+  }
+  const dup = names.find((n, i) => names.indexOf(n) !== i)
+  if (dup !== undefined) throw new ImportError(`${what} name "${dup}" twice; each class needs its own name`)
+  const pairs = result.classNames.slice(0, 4).map((l, i) => `${l} = ${names[i]}`)
+  return {
+    ...result,
+    classNames: [...names],
+    notes: [...result.notes, `class names given: ${pairs.join(', ')}${names.length > 4 ? ', ...' : ''}`],
+  }
+}
+
+/** The three splits a run uses: test from the import, validation carved from train by the run's seed. */
+function splitSizes(total: number, testFraction: number, validationFraction: number) {
+  const test = Math.round(total * testFraction)
+  const validation = Math.round((total - test) * validationFraction)
+  return { train: total - test - validation, validation, test }
+}
+
+/**
+ * Why the imported samples are too few for a run to have a training, a validation and a test sample
+ * (each asked-for split non-empty), with the smallest size that works; null when they suffice.
+ */
+export function splitSizeProblem(
+  counts: { train: number; test: number },
+  testFraction: number,
+  validationFraction: number,
+): string | null {
+  const validation = Math.round(counts.train * validationFraction)
+  const empty = [
+    counts.train - validation < 1 ? 'train' : null,
+    validationFraction > 0 && validation < 1 ? 'validation' : null,
+    testFraction > 0 && counts.test < 1 ? 'test' : null,
+  ].filter((x) => x !== null)
+  if (empty.length === 0) return null
+  const total = counts.train + counts.test
+  let enough = total + 1
+  for (; enough < 100_000; enough++) {
+    const z = splitSizes(enough, testFraction, validationFraction)
+    if (
+      z.train >= 1 &&
+      (validationFraction === 0 || z.validation >= 1) &&
+      (testFraction === 0 || z.test >= 1)
+    )
+      break
+  }
+  return (
+    `${total} samples are too few to split: at test fraction ${testFraction} and validation fraction ` +
+    `${validationFraction} they give ${counts.train - validation} train, ${validation} validation and ${counts.test} test ` +
+    `samples, so the ${empty.join(' and ')} split${empty.length > 1 ? 's are' : ' is'} empty; import at least ${enough} samples`
+  )
 }
 
 /** Inserts the dataset record in one transaction, re-checking the hash and name against a racing import. */
@@ -335,12 +423,23 @@ function storeDataset(
 }
 
 /** The error an import failure is reported as: cancellation, a bad source, or the error itself. */
-function importFailure(err: unknown, signal: AbortSignal, skipped: SkippedFile[]): AppError {
+function importFailure(
+  err: unknown,
+  signal: AbortSignal,
+  skipped: SkippedFile[],
+  paths: DataPaths,
+): AppError {
   if (err instanceof AppError) return err
   if ((err as Error)?.name === 'AbortError' || signal.aborted)
     return new AppError('cancelled', 'import cancelled')
   if (err instanceof ImportError)
     return new AppError('bad_dataset', err.message, { skipped: skipped.slice(0, 100) })
+  // Writing the cache (full disk, read-only or unwritable data folder): a storage error naming the
+  // datasets folder, the same from every host. Reading the source stays a bad dataset.
+  const path = errorPath(err)
+  const inData = path === undefined || !relative(paths.home, path).startsWith('..')
+  const storage = inData ? storageAppError(err, 'cannot write the dataset cache in', paths.datasets) : null
+  if (storage) return storage
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR')
@@ -361,7 +460,8 @@ export async function importDataset(args: ImportDatasetArgs): Promise<ImportData
     const { sourcePath, format } = await resolveSource(args, plan, pathNotes)
     const contentHash = await checkNotImported(args, plan, sourcePath, format, signal, onProgress)
     writer = await createCacheWriter(args.paths.datasets, { maxBytes: plan.options.limits.maxDatasetBytes })
-    const result = await runImporter(args, plan, sourcePath, format, writer, signal, onProgress, skipped)
+    const imported = await runImporter(args, plan, sourcePath, format, writer, signal, onProgress, skipped)
+    const result = withClassNames(imported, plan.o.classNames, args.source, plan.name)
     const counts = writer.counts()
     if (signal.aborted) throw new AppError('cancelled', 'import cancelled')
     onProgress({ phase: 'writing', done: 0, total: 0, unit: 'bytes' })
@@ -391,15 +491,8 @@ export async function importDataset(args: ImportDatasetArgs): Promise<ImportData
   } catch (err) {
     await writer?.abort()
     if (cachePath) await rm(cachePath, { force: true })
-    throw importFailure(err, signal, skipped)
+    throw importFailure(err, signal, skipped, args.paths)
   }
-}
-
-/** A dataset by id (digits) or name. */
-export function findDataset(store: Store, idOrName: string): DatasetRecord {
-  const d = /^\d+$/.test(idOrName) ? store.datasets.get(Number(idOrName)) : store.datasets.byName(idOrName)
-  if (!d) throw new AppError('not_found', `no dataset "${idOrName}" (see \`tfkd datasets list\`)`)
-  return d
 }
 
 /** The train/test splits of a dataset record: its cache, or the bundled sample. */
@@ -425,7 +518,7 @@ export async function describeDataset(args: {
   paths: DataPaths
   idOrName: string
 }): Promise<DatasetDetails> {
-  const dataset = findDataset(args.store, args.idOrName)
+  const dataset = args.store.datasets.require(args.idOrName)
   const splits = loadDatasetSplits(dataset)
   const preview = dataset.cachePath ? previewFromCache(dataset.cachePath) : previewFromSets(splits)
   const gridPath = await writeSampleGrid(

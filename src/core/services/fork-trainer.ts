@@ -1,17 +1,18 @@
 /** The Node hosts' (CLI, web server) trainer: a forked Node process running out/node/trainer.js. */
 import { fork } from 'node:child_process'
-import type { TrainerToHost } from '../../shared/trainer-protocol'
+import { parseTrainerToHost } from '../../shared/trainer-schemas'
 import type { SpawnTrainer, TrainerHandle } from '../train/trainer-handle'
 
 export function createForkSpawner(entry: string, opts: { silent?: boolean } = {}): SpawnTrainer {
-  return ({ env }): TrainerHandle => {
+  return ({ env, captureStderr }): TrainerHandle => {
+    const stderr = opts.silent || captureStderr ? 'pipe' : 'inherit'
     const child = fork(entry, [], {
       env,
       // Its own process group (and session): a terminal's Ctrl-C reaches only the host, which
       // cancels the run at a batch boundary and stops this child itself.
       detached: process.platform !== 'win32',
       serialization: 'advanced',
-      stdio: opts.silent ? ['ignore', 'ignore', 'pipe', 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'],
+      stdio: ['ignore', opts.silent ? 'ignore' : 'inherit', stderr, 'ipc'],
     })
     let stderrTail = ''
     child.stderr?.on('data', (b: Buffer) => {
@@ -22,13 +23,15 @@ export function createForkSpawner(entry: string, opts: { silent?: boolean } = {}
       send: (msg) => {
         if (child.connected) child.send(msg)
       },
-      onMessage: (listener) => child.on('message', (m) => listener(m as TrainerToHost)),
+      onMessage: (listener) => child.on('message', (m) => listener(parseTrainerToHost(m))),
       onExit: (listener) =>
-        child.once('exit', (code, signal) => {
+        // A captured stderr is read to its end: 'close' comes after its last bytes (and after 'exit').
+        child.once(captureStderr ? 'close' : 'exit', (code: number | null, signal: NodeJS.Signals | null) => {
           void stderrTail
           listener({ code, signal })
         }),
       kill: (signal = 'SIGTERM') => child.kill(signal),
+      onStderr: (listener) => child.stderr?.on('data', (b: Buffer) => listener(b.toString())),
     }
   }
 }

@@ -51,8 +51,11 @@ function openWritable(paths: DataPaths, nativeBinding: string | undefined, log: 
   try {
     store = createStore(openDatabase(paths.database, { nativeBinding }))
   } catch (err) {
-    if (!storageTrouble(err)) throw err
-    throw new AppError('storage', explainStorageError(err, 'cannot open the run database', paths.database))
+    const trouble = storageTrouble(err)
+    if (!trouble) throw err
+    throw new AppError('storage', explainStorageError(err, 'cannot open the run database', paths.database), {
+      trouble,
+    })
   }
   sweepAndReport(paths, log)
   try {
@@ -105,8 +108,10 @@ export function openDataStore(
       const store = openWritable(paths, opts.nativeBinding, log)
       return { store, readOnly: null, close: () => store.close() }
     } catch (err) {
-      // A disk so full that SQLite cannot even map its -shm file: still show the history.
+      // A disk so full that SQLite cannot even map its -shm file: still show the history (not
+      // for a damaged database, which no copy can read).
       if (!(err instanceof AppError && err.code === 'storage') || !existsSync(paths.database)) throw err
+      if ((err.details as { trouble?: string } | undefined)?.trouble === 'corrupt') throw err
       readOnly = err.message
       log(`${readOnly}; showing a read-only copy of the history`)
     }

@@ -3,7 +3,7 @@
  * teachers, handed to the analysis engine (`compareRuns`), plus the K-dependence warnings.
  */
 import { AppError } from '../../shared/errors'
-import { kDependenceWarnings, type KParams } from '../../shared/k-dependence'
+import { kDependenceWarnings } from '../../shared/k-dependence'
 import type { RunDetail, RunSummary } from '../../shared/types'
 import { runDeviceLabel } from '../../shared/backends'
 import type { ImportedTeacherRef } from '../../shared/onnx'
@@ -15,6 +15,8 @@ export interface CompareRequest {
   experimentId?: number
   runIds?: number[]
   metric?: 'best' | 'last'
+  /** The variant the others are compared with (default baseline). */
+  reference?: string
 }
 
 /**
@@ -29,6 +31,8 @@ export function teacherMeasure(
   teacherAccuracy?: number | null
   teacherEpoch?: number | null
   teacherFellBack?: boolean
+  /** Which split `teacherAccuracy` was measured on (test only at a teacher run's last epoch). */
+  teacherAccuracySplit?: 'test' | 'validation' | null
 } {
   const ref = d.config.teacher
   if (!ref) return {}
@@ -42,7 +46,13 @@ export function teacherMeasure(
     ref.epoch === null && ref.targetAccuracy !== null && atEpoch !== undefined
       ? atEpoch.valAccuracy < ref.targetAccuracy
       : false
-  return { teacherAccuracy: accuracy, teacherEpoch: epoch, teacherFellBack: fellBack }
+  const onTest = Boolean(t.result && epoch === t.result.last.epoch)
+  return {
+    teacherAccuracy: accuracy,
+    teacherEpoch: epoch,
+    teacherFellBack: fellBack,
+    teacherAccuracySplit: accuracy === null ? null : onTest ? 'test' : 'validation',
+  }
 }
 
 /** An imported teacher in a comparison: its name, measured test accuracy and file hash (lineage). */
@@ -64,7 +74,7 @@ export function kWarnings(store: Store, list: readonly RunSummary[]): string[] {
   if (k < 2) return []
   const configs = students.flatMap((r) => {
     const c = store.runs.detail(r.id)?.config
-    return c ? [{ variant: c.variant, variantParams: c.variantParams as KParams }] : []
+    return c ? [{ variant: c.variant, variantParams: c.variantParams }] : []
   })
   return kDependenceWarnings(configs, k)
 }
@@ -132,6 +142,7 @@ export function compareExperiment(store: Store, opts: CompareRequest): Compariso
   const testSize = testSizes.size === 1 ? [...testSizes][0]! : 0
   const table = compareRuns(rows, {
     metric: opts.metric ?? 'best',
+    ...(opts.reference ? { baseline: opts.reference } : {}),
     ...(testSize > 0 ? { resolution: 1 / testSize } : {}),
   })
   table.warnings.push(...kWarnings(store, list))

@@ -8,24 +8,40 @@ import { ZodError } from 'zod'
 import { AppError } from '../../shared/errors'
 import {
   expandPlan,
+  planFileOf,
+  experimentPlanInput,
   presetDataProblem,
-  resolvePlan,
+  resolveParsedPlan,
+  type ExperimentPlan,
   type ExperimentPlanInput,
   type PlannedRun,
   type ResolvedPlan,
   type TeacherSlot,
 } from '../../shared/plan'
+import { kMatchedVariantParams } from '../../shared/k-dependence'
 import { resolveRunConfig } from '../../shared/schemas'
 import { teacherSlotOf, variantsTaughtBy } from '../../shared/variants'
 import type { ExperimentDetail, RunConfig } from '../../shared/types'
 import { isActiveRunStatus } from '../../shared/run-states'
 import { formatComparison, type ComparisonTable } from '../analysis/compare'
 import { compareExperiment, type CompareRequest } from './plan-compare'
-import { isModelId, MODEL_CATALOG, type ModelId } from '../models/catalog'
+import { isModelId, MODEL_CATALOG, modelInputProblem, type ModelId } from '../models/catalog'
 import type { DatasetRecord, Store } from '../store/store'
 import type { RunService } from './run-service'
 import type { ImportedTeacherRef } from '../../shared/onnx'
 import { checkImportedTeacher } from './teacher-service'
+
+/**
+ * Parses a plan that did not come through a host's contract (a CLI's flags or plan file, a preset
+ * built in code): a bad field throws an AppError `plan: <field>: <what is wrong>`.
+ */
+export function parsePlan(input: unknown): ExperimentPlan {
+  try {
+    return experimentPlanInput.parse(input)
+  } catch (err) {
+    zodToAppError(err, 'plan: ')
+  }
+}
 
 function zodToAppError(err: unknown, prefix: string): never {
   if (err instanceof ZodError) {
@@ -126,11 +142,7 @@ export interface PlanPreview {
 
 /** The plan's dataset, by id or name; a preset's data requirements are checked against it. */
 function planDataset(store: Store, plan: ResolvedPlan): DatasetRecord {
-  const ds = plan.dataset
-    ? /^\d+$/.test(plan.dataset)
-      ? store.datasets.get(Number(plan.dataset))
-      : store.datasets.byName(plan.dataset)
-    : undefined
+  const ds = plan.dataset ? store.datasets.byRef(plan.dataset) : undefined
   if (plan.dataset && !ds)
     throw new AppError('not_found', `dataset "${plan.dataset}" not found`, { field: 'dataset' })
   const dataProblem = presetDataProblem(
@@ -199,19 +211,37 @@ function resolveConfigs(
   })
 }
 
-/** Validates and expands a plan without storing anything (start and preview share it). */
-export function preparePlan(store: Store, input: ExperimentPlanInput): PreparedPlan {
-  let plan: ResolvedPlan
-  try {
-    plan = resolvePlan(input)
-  } catch (err) {
-    zodToAppError(err, 'plan: ')
+/** Every model the plan trains takes the dataset's input shape (refused before anything is stored). */
+function checkModelInputs(plan: ResolvedPlan, planned: PlannedRun[], ds: DatasetRecord): void {
+  for (const model of new Set(planned.map((p) => p.config.model))) {
+    if (!isModelId(model)) continue
+    const problem = modelInputProblem(model, ds)
+    if (!problem) continue
+    const field =
+      model === plan.student
+        ? 'student'
+        : model === plan.strongerTeacher
+          ? 'strongerTeacher'
+          : 'weakerTeacher'
+    throw new AppError('invalid_input', `${field}: ${problem}`, { field })
   }
+}
+
+/** Validates and expands a plan without storing anything (start and preview share it). */
+export function preparePlan(store: Store, input: ExperimentPlan): PreparedPlan {
+  let plan = resolveParsedPlan(input)
   checkModels(plan)
   const ds = planDataset(store, plan)
+  // A reproduction study with K-matched values: the multipliers follow the dataset's K (stored).
+  if (plan.reproduce?.hyperparameters === 'k-matched')
+    plan = {
+      ...plan,
+      variantParams: kMatchedVariantParams(plan.variants, plan.variantParams, ds.classNames.length),
+    }
   checkReusedTeachers(store, plan, ds)
   const importedRefs = checkImportedTeachers(store, plan, ds)
   const planned = expandPlan(plan)
+  checkModelInputs(plan, planned, ds)
   return { plan, ds, planned, configs: resolveConfigs(planned, ds, importedRefs) }
 }
 
@@ -280,7 +310,13 @@ function previewPlan({ plan, ds, planned, configs }: PreparedPlan): PlanPreview 
 
 export function createPlanService(deps: { store: Store; runs: RunService }) {
   const { store, runs } = deps
-  const prepare = (input: ExperimentPlanInput): PreparedPlan => preparePlan(store, input)
+  const prepareParsed = (plan: ExperimentPlan): PreparedPlan => preparePlan(store, plan)
+
+  function startParsed(plan: ExperimentPlan): ExperimentDetail {
+    const stored = storePlan(store, prepareParsed(plan))
+    runs.enqueue(stored.ids)
+    return detail(stored.experimentId)
+  }
 
   function detail(id: number): ExperimentDetail {
     const e = store.experiments.get(id)
@@ -294,16 +330,26 @@ export function createPlanService(deps: { store: Store; runs: RunService }) {
      * run with its resolved config. `start` stores and queues this; `tfkd cluster submit` writes it
      * to a job folder instead.
      */
-    prepare,
+    prepare: (input: ExperimentPlanInput): PreparedPlan => prepareParsed(parsePlan(input)),
+    /** `prepare` for a plan a host's contract parsed already (parsed once, not twice). */
+    prepareParsed,
     /** Validates, stores and queues a plan. Returns the experiment with its runs (all queued). */
-    start(input: ExperimentPlanInput): ExperimentDetail {
-      const stored = storePlan(store, prepare(input))
-      runs.enqueue(stored.ids)
-      return detail(stored.experimentId)
-    },
+    start: (input: ExperimentPlanInput): ExperimentDetail => startParsed(parsePlan(input)),
+    /** `start` for a plan a host's contract parsed already. */
+    startParsed,
     /** What a plan would run, without storing or queueing anything. */
-    preview: (input: ExperimentPlanInput): PlanPreview => previewPlan(prepare(input)),
+    preview: (input: ExperimentPlanInput): PlanPreview => previewPlan(prepareParsed(parsePlan(input))),
     get: detail,
+    /** The experiment's plan as a plan file (`tfkd run --plan`, the UI's "Load plan…"). */
+    planFile(id: number): ExperimentPlanInput {
+      const e = store.experiments.get(id)
+      if (!e) throw new AppError('not_found', `experiment ${id} not found`)
+      try {
+        return planFileOf(e.plan, e.datasetName)
+      } catch (err) {
+        zodToAppError(err, `experiment ${id}'s stored plan: `)
+      }
+    },
     list: () => store.experiments.list(),
     latest: () => store.experiments.latest(),
     /**

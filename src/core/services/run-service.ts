@@ -13,7 +13,7 @@ import type { BackendReport, RunConfig, RunSummary } from '../../shared/types'
 import { isActiveRunStatus } from '../../shared/run-states'
 import { resolveRunConfig } from '../../shared/schemas'
 import { needsTeacher } from '../../shared/variants'
-import { isModelId } from '../models/catalog'
+import { isModelId, modelInputProblem, type ModelId } from '../models/catalog'
 import type { DataPaths } from '../paths'
 import { explainStorageError, storageTrouble } from '../storage-errors'
 import type { DatasetRecord, Store } from '../store/store'
@@ -65,6 +65,13 @@ export interface RunServiceDeps {
 
 /** How often a final state that could not be written is retried. */
 const RECORD_RETRY_MS = 2000
+/**
+ * What happens to a run whose end could not be recorded. The retry timer does not keep a process
+ * alive (the CLI exits when its work is done), so the message says both outcomes.
+ */
+export const UNRECORDED_NOTE =
+  `it is retried every ${RECORD_RETRY_MS / 1000} s while this process runs; ` +
+  'if it exits first, the next start records the run as interrupted'
 
 interface QueueState {
   deps: RunServiceDeps
@@ -87,16 +94,6 @@ interface QueueState {
 
 /** Who drives a non-final run: this host, another live host, or nobody (its host is gone). */
 export type RunOwner = { kind: 'this-host' } | { kind: 'other-host'; pid: number } | { kind: 'none' }
-
-function resolveDataset(store: Store, ref: string): DatasetRecord {
-  const byId = /^\d+$/.test(ref) ? store.datasets.get(Number(ref)) : undefined
-  const ds = byId ?? store.datasets.byName(ref)
-  if (!ds) {
-    const known = store.datasets.list().map((d) => `${d.id} (${d.name})`)
-    throw new AppError('not_found', `dataset "${ref}" not found; known datasets: ${known.join(', ')}`)
-  }
-  return ds
-}
 
 /** A database write that fails for storage reasons becomes an AppError naming the file and the fix. */
 export function storageGuard<T>(paths: DataPaths, action: string, write: () => T): T {
@@ -167,9 +164,7 @@ function finalize(q: QueueState, runId: number, outcome: FinalOutcome): void {
     }
     const error = explainStorageError(err, 'cannot write to the run database', q.deps.paths.database)
     q.unrecorded.set(runId, { outcome, error })
-    q.deps.log?.(
-      `run ${runId} ended ${outcome.status} but ${error}; retrying every ${RECORD_RETRY_MS / 1000} s`,
-    )
+    q.deps.log?.(`run ${runId} ended ${outcome.status} but ${error}; ${UNRECORDED_NOTE}`)
     scheduleRecordRetry(q)
   }
   settle(q, runId)
@@ -558,6 +553,11 @@ function cancelRun(q: QueueState, runId: number): boolean {
   return true
 }
 
+/** The model takes the dataset's input shape: refused before the run is stored, naming both. */
+function checkModelInput(model: ModelId, ds: DatasetRecord): void {
+  const problem = modelInputProblem(model, ds)
+  if (problem) throw new AppError('invalid_input', problem, { field: 'model' })
+}
 export function createRunService(deps: RunServiceDeps) {
   const q: QueueState = {
     deps: { log: (m) => process.stderr.write(`tfkd: ${m}\n`), ...deps },
@@ -585,7 +585,8 @@ export function createRunService(deps: RunServiceDeps) {
       }
       if (deps.readOnly) throw new AppError('storage', deps.readOnly)
       refuseWhileStopping(q)
-      const ds = resolveDataset(store, config.dataset)
+      const ds = store.datasets.require(config.dataset)
+      checkModelInput(config.model, ds)
       if (config.importedTeacher) config = withImportedTeacher(store, config, ds)
       else if (needsTeacher(config.variant)) checkTeacher(store, config, ds)
       const run = storageGuard(deps.paths, 'cannot record the run in', () =>

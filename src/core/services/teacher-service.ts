@@ -8,14 +8,9 @@ import { createHash } from 'node:crypto'
 import { createReadStream, existsSync, mkdirSync, renameSync, copyFileSync, statSync, rmSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { AppError } from '../../shared/errors'
-import {
-  isNearChance,
-  type ImportedTeacherRef,
-  type OnnxExecutionProvider,
-  type OnnxTeacherSummary,
-  type TensorLayout,
-} from '../../shared/onnx'
+import { isNearChance, type ImportedTeacherRef, type OnnxTeacherSummary } from '../../shared/onnx'
 import { fieldTable, neutralTeacherFieldNames, type TeacherFieldNamer } from '../../shared/teacher-fields'
+import type { TeacherImportFields } from '../../shared/schemas'
 import type { TrainerDataset, TrainerOnnxTeacher } from '../../shared/trainer-protocol'
 import { readClassMap } from '../onnx/preprocess'
 import type { DataPaths } from '../paths'
@@ -24,18 +19,7 @@ import type { Store } from '../store/store'
 import type { SpawnTrainer } from '../train/trainer-handle'
 import { runTrainerJob } from './trainer-job'
 
-export interface TeacherImportInput {
-  path: string
-  /** Dataset id or name. */
-  dataset: string
-  name?: string
-  layout?: TensorLayout
-  mean?: number[]
-  std?: number[]
-  inputSize?: [number, number]
-  /** A class map file (see readClassMap). */
-  classMap?: string
-  executionProvider?: OnnxExecutionProvider
+export interface TeacherImportInput extends TeacherImportFields {
   /** How messages name a setting (the CLI adds its flags); neutral when not given. */
   fieldName?: TeacherFieldNamer
 }
@@ -45,17 +29,6 @@ export interface TeacherServiceDeps {
   paths: DataPaths
   spawnTrainer: SpawnTrainer
   env?: NodeJS.ProcessEnv
-}
-
-export function resolveDatasetRef(store: Store, ref: string): DatasetRecord {
-  const ds = /^\d+$/.test(ref) ? store.datasets.get(Number(ref)) : store.datasets.byName(ref)
-  if (!ds) {
-    const known = store.datasets.list().map((d) => `${d.id} (${d.name})`)
-    throw new AppError('not_found', `dataset "${ref}" not found; known datasets: ${known.join(', ')}`, {
-      field: 'dataset',
-    })
-  }
-  return ds
 }
 
 export function trainerDataset(ds: DatasetRecord): TrainerDataset {
@@ -131,7 +104,7 @@ export function createTeacherService(deps: TeacherServiceDeps) {
     ): Promise<{ teacher: OnnxTeacherSummary; warnings: string[] }> {
       const file = input.path
       const size = onnxFileSize(file)
-      const ds = resolveDatasetRef(store, input.dataset)
+      const ds = store.datasets.require(input.dataset)
       const classMap = input.classMap ? classMapOf(input.classMap, ds.classNames, input.fieldName) : null
       const answer = await runTrainerJob(
         deps.spawnTrainer,

@@ -40,7 +40,7 @@ export function runTrainerJob(
         finish(() => resolve(m))
         t.send({ type: 'shutdown' })
       } else if (m.type === 'job-failed') {
-        finish(() => reject(new AppError('invalid_input', m.reason)))
+        finish(() => reject(new AppError(m.code ?? 'invalid_input', m.reason)))
         t.send({ type: 'shutdown' })
       }
     })

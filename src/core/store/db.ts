@@ -6,7 +6,9 @@
 import Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { MIGRATIONS } from './migrations/index'
+import { migrate } from './migrate'
+
+export { migrate } from './migrate'
 
 export type Db = Database.Database
 
@@ -25,21 +27,4 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   db.pragma('foreign_keys = ON')
   migrate(db)
   return db
-}
-
-export function migrate(db: Db, migrations = MIGRATIONS): void {
-  const current = db.pragma('user_version', { simple: true }) as number
-  if (current > migrations.length) {
-    throw new Error(
-      `database schema version ${current} is newer than this app knows (${migrations.length}); update tfkd-studio`,
-    )
-  }
-  for (let v = current; v < migrations.length; v++) {
-    const m = migrations[v]!
-    // Each migration and its version bump commit together or not at all.
-    db.transaction(() => {
-      db.exec(m.sql)
-      db.pragma(`user_version = ${v + 1}`)
-    }).immediate()
-  }
 }

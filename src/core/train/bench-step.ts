@@ -1,6 +1,6 @@
 /**
  * Training-throughput measurement on random data, the same protocol as the PyTorch peer
- * (../shared/bench/torch_train_speed.py): SGD with momentum, lr 0.05, cross-entropy, 3 warm-up
+ * (scripts/bench/torch_train_speed.py): SGD with momentum, lr 0.05, cross-entropy, 3 warm-up
  * steps, then as many steps as fit in the given seconds. Runs inside a trainer process.
  */
 import * as tf from '@tensorflow/tfjs-core'

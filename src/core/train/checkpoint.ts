@@ -176,7 +176,7 @@ export function readCheckpoint(file: string): CheckpointContents {
   const header = JSON.parse(buf.subarray(start, start + len).toString()) as Record<string, unknown>
   const w = buf.subarray(start + len)
   const slice = (from: number, to: number): ArrayBuffer =>
-    w.buffer.slice(w.byteOffset + from, w.byteOffset + to) as ArrayBuffer
+    w.buffer.slice(w.byteOffset + from, w.byteOffset + to)
   const opt = header.optimizer as OptimizerHeader | undefined
   // A file cut short (written by an older version, or copied badly) is refused, not half-loaded.
   const expected =

@@ -459,7 +459,7 @@ async function runEpoch(s: Session, epoch: number): Promise<void> {
         setLearningRate(s.optimizer, lr)
         s.currentLr = lr
       }
-      const stats = trainStep(s, step, n, teacherForward)
+      const stats = trainStep(s, { epoch, step }, n, teacherForward)
       // The step's tensors are gone (tidy); the other buffer takes the next batch meanwhile.
       if (!ahead && step + 1 < stepsPerEpoch) prepare(step + 1)
       const meanLoss = await addStepStats(s, st, stats, { epoch, step, n, last: step === stepsPerEpoch - 1 })
@@ -482,11 +482,14 @@ async function runEpoch(s: Session, epoch: number): Promise<void> {
  */
 function trainStep(
   s: Session,
-  step: number,
+  at: { epoch: number; step: number },
   n: number,
   teacherForward: TeacherForward | undefined,
 ): tf.Tensor {
   const { model, data, loss, config } = s.args
+  const step = at.step
+  // Epochs done counting this step (fractional), for losses that change with training (DKD's warm-up).
+  const progress = { epoch: at.epoch - 1 + (step + 1) / s.stepsPerEpoch, epochs: config.epochs }
   const [h, w, c] = data.train.shape
   const { vars, size } = s
   const decay = config.weightDecay
@@ -503,7 +506,7 @@ function trainStep(
     s.optimizer.minimize(
       () => {
         const logits = model.apply(x, { training: true }) as tf.Tensor2D
-        dataLoss = tf.keep(loss({ logits, labels: y, numClasses: data.numClasses, teacherLogits }))
+        dataLoss = tf.keep(loss({ logits, labels: y, numClasses: data.numClasses, teacherLogits, progress }))
         hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32')) as tf.Scalar)
         if (decay <= 0) return tf.clone(dataLoss)
         // Coupled L2 as in PyTorch's SGD(weight_decay): grad += decay * w.

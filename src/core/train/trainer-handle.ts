@@ -8,6 +8,15 @@ export interface TrainerHandle {
   /** Called once when the process ends; `signal` is set when it was killed. */
   onExit(listener: (info: { code: number | null; signal: string | null }) => void): void
   kill(signal?: NodeJS.Signals): void
+  /**
+   * What the process writes to stderr, as it comes, when it was spawned with `captureStderr`
+   * (native libraries such as Dawn print there directly); absent where the host cannot capture it.
+   */
+  onStderr?(listener: (text: string) => void): void
 }
 
-export type SpawnTrainer = (opts: { env: Record<string, string> }) => TrainerHandle
+export type SpawnTrainer = (opts: {
+  env: Record<string, string>
+  /** Pipe stderr to `onStderr` instead of the host's terminal (the doctor's probe). */
+  captureStderr?: boolean
+}) => TrainerHandle

@@ -5,6 +5,7 @@
  * (process.send), so a native abort or a blocked thread never takes the app down.
  */
 import type { HostToTrainer, TrainerStart, TrainerToHost } from '../../shared/trainer-protocol'
+import { parseHostToTrainer } from '../../shared/trainer-schemas'
 import type { BackendReport } from '../../shared/types'
 import { loadBackend } from '../backend/ladder'
 import { requestWebGpuAdapter } from '../backend/webgpu-adapter'
@@ -15,6 +16,7 @@ import { exportModel } from '../export/model-export'
 import { buildModel } from '../models/registry'
 import { runOnnxEval } from '../onnx/eval-job'
 import { deriveSeed } from '../random'
+import { storageAppError } from '../storage-errors'
 import { runBench } from '../train/bench-step'
 import { openTeacher } from '../train/open-teacher'
 import type { TeacherSource } from '../train/teacher-source'
@@ -55,9 +57,15 @@ process.on('disconnect', parentGone)
 process.on('SIGINT', () => undefined)
 process.on('SIGHUP', () => undefined)
 
+/** Hands on the host's messages, parsed; a malformed one is answered with the failure it causes. */
 function onMessage(listener: (msg: HostToTrainer) => void): void {
-  if (parentPort) parentPort.on('message', (e) => listener(e.data as HostToTrainer))
-  else process.on('message', (m) => listener(m as HostToTrainer))
+  const receive = (m: unknown): void => {
+    const parsed = parseHostToTrainer(m)
+    if (parsed.ok) listener(parsed.msg)
+    else send(parsed.reply)
+  }
+  if (parentPort) parentPort.on('message', (e) => receive(e.data))
+  else process.on('message', receive)
 }
 
 let backend: BackendReport | null = null
@@ -191,9 +199,12 @@ onMessage((msg) => {
       ensureBackend(msg.config.backend)
         .then(() => exportModel(msg, loadData(msg)))
         .then((result) => send({ type: 'export-result', result }))
-        .catch((err: unknown) =>
-          send({ type: 'job-failed', reason: err instanceof Error ? err.message : String(err) }),
-        )
+        .catch((err: unknown) => {
+          // A read-only, full or unwritable output folder: name it, the cause and the way out.
+          const storage = storageAppError(err, 'cannot write the export to', msg.outDir, msg.storageWayOut)
+          if (storage) send({ type: 'job-failed', reason: storage.message, code: 'storage' })
+          else send({ type: 'job-failed', reason: err instanceof Error ? err.message : String(err) })
+        })
       break
     case 'cancel':
       abort.abort()

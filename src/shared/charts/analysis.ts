@@ -35,13 +35,28 @@ export function buildClassBalanceOption(input: {
   const frame = chartFrame('Class balance', [], {})
   const most = Math.max(0, ...input.train, ...input.test)
   const y = sideName('samples', textWidth(String(most), 11))
+  // Names side by side ran into each other in a narrow card ("twothree"): turned upright once they
+  // would need more than ~2.4 characters a class, and a class every few when there are very many.
+  const longest = Math.max(0, ...input.classNames.map((n) => n.length))
+  const upright = input.classNames.length * longest > 24
+  const labelRoom = upright ? textWidth('x'.repeat(Math.min(longest, 16)), 10) : 0
   return {
     animation: false,
     title: frame.title,
     legend: frame.legend,
     tooltip: { trigger: 'axis' },
-    grid: gridFor(frame, { left: y.margin, right: 16, xName: false }),
-    xAxis: { type: 'category', data: [...input.classNames], axisLabel: { interval: 0, fontSize: 10 } },
+    grid: gridFor(frame, { left: y.margin, right: 16, xName: false, bottomExtra: labelRoom }),
+    xAxis: {
+      type: 'category',
+      data: [...input.classNames],
+      axisLabel: {
+        interval: input.classNames.length <= 20 ? 0 : 'auto',
+        fontSize: 10,
+        rotate: upright ? 90 : 0,
+        width: upright ? labelRoom : undefined,
+        overflow: upright ? 'truncate' : 'none',
+      },
+    },
     yAxis: { type: 'value', ...y.axis },
     series: [
       { id: 'train', name: 'train', type: 'bar', data: [...input.train], color: PALETTE[0] },
@@ -202,6 +217,49 @@ export function buildReliabilityOption(
     xAxis: { type: 'value', ...bottomName('confidence'), min: 0, max: 1 },
     yAxis: { type: 'value', min: 0, max: 1, ...y.axis },
     series,
+  }
+}
+
+/**
+ * Every seed's accuracy per variant, as dots in the variant's column, with the mean as a bar across
+ * it: how far the seeds spread, next to the means the comparison table tests.
+ */
+export function buildSeedSpreadOption(
+  groups: readonly { label: string; seeds: readonly { seed: number; accuracy: number }[] }[],
+  lines: readonly HeaderLine[] = [],
+): ChartOption {
+  const frame = chartFrame('Test accuracy per seed', lines, { data: ['seed', 'mean'] })
+  const y = sideName('test accuracy %', textWidth('100.0', 11))
+  const labels = groups.map((g) => g.label)
+  const mean = (g: (typeof groups)[number]) =>
+    g.seeds.length ? g.seeds.reduce((a, s) => a + s.accuracy, 0) / g.seeds.length : Number.NaN
+  return {
+    animation: false,
+    title: frame.title,
+    legend: frame.legend,
+    tooltip: { trigger: 'item' },
+    grid: gridFor(frame, { left: y.margin, right: 20, xName: false }),
+    xAxis: { type: 'category', data: labels, axisLabel: { interval: 0, fontSize: 10 } },
+    yAxis: { type: 'value', scale: true, ...y.axis },
+    series: [
+      {
+        id: 'seed',
+        name: 'seed',
+        type: 'scatter',
+        symbolSize: 8,
+        color: PALETTE[0],
+        data: groups.flatMap((g, i) => g.seeds.map((s) => [i, round(s.accuracy * 100, 2)])),
+      },
+      {
+        id: 'mean',
+        name: 'mean',
+        type: 'scatter',
+        symbol: 'rect',
+        symbolSize: [26, 3],
+        color: PALETTE[1],
+        data: groups.map((g, i) => [i, round(mean(g) * 100, 2)]),
+      },
+    ],
   }
 }
 

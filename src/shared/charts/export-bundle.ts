@@ -14,10 +14,11 @@ import {
   buildDeKdOption,
   buildOverlaidCurvesOption,
   buildReliabilityOption,
+  buildSeedSpreadOption,
   deKdPoints,
   type CurveGroup,
 } from './analysis'
-import type { HeaderLine } from './layout'
+import { forFile, type HeaderLine } from './layout'
 
 export const EXPORT_CHART_SIZE = { width: 800, height: 480 } as const
 
@@ -29,6 +30,13 @@ export interface ChartFile {
   width: number
   height: number
 }
+
+/**
+ * The option a chart's file is rendered from (PNG and SVG, UI and `tfkd export`): the screen's
+ * option with every legend entry visible (a file cannot page a legend) and the plot moved below it.
+ */
+export const fileOption = (chart: Pick<ChartFile, 'option' | 'width'>): ChartOption =>
+  forFile(chart.option, chart.width)
 
 export interface TextFile {
   name: string
@@ -74,19 +82,66 @@ export function groupStudents(runs: readonly RunDetail[]): { label: string; runs
 
 interface Picked {
   label: string
-  run: RunDetail
+  /** The finished runs the report pools (one per seed). */
+  runs: RunDetail[]
   report: EvalReport
 }
 
-/** The test report a group is charted by: its first finished run's, at the epoch the rule chose. */
-function pickReport(g: { label: string; runs: readonly RunDetail[] }, rule: SelectionRule): Picked | null {
-  const run = g.runs.find((r) => r.result)
-  if (!run?.result) return null
-  return { label: g.label, run, report: rule === 'last-epoch' ? run.result.last : run.result.best }
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0)
+
+/**
+ * Several seeds' test reports as one: confusion matrices added, reliability bins merged (confidence
+ * and accuracy weighted by their counts, the same bin edges), ECE recomputed from the merged bins,
+ * accuracy from the pooled matrix. One report is returned as it is.
+ */
+export function poolReports(reports: readonly EvalReport[]): EvalReport {
+  if (reports.length === 1) return reports[0]!
+  const first = reports[0]!
+  const confusion = first.confusion.map((row, t) =>
+    row.map((_, p) => sum(reports.map((r) => r.confusion[t]?.[p] ?? 0))),
+  )
+  const bins = first.reliability.counts.length
+  const counts = Array.from({ length: bins }, (_, b) => sum(reports.map((r) => r.reliability.counts[b] ?? 0)))
+  const weighted = (key: 'confidence' | 'accuracy') =>
+    counts.map((n, b) =>
+      n > 0 ? sum(reports.map((r) => (r.reliability[key][b] ?? 0) * (r.reliability.counts[b] ?? 0))) / n : 0,
+    )
+  const confidence = weighted('confidence')
+  const accuracyPerBin = weighted('accuracy')
+  const total = sum(counts)
+  const n = sum(confusion.flat())
+  const sizes = reports.map((r) => sum(r.confusion.flat()))
+  const mean = (key: 'loss' | 'top5') =>
+    sum(reports.map((r, i) => r[key] * sizes[i]!)) / Math.max(1, sum(sizes))
+  return {
+    ...first,
+    loss: mean('loss'),
+    top5: mean('top5'),
+    accuracy: n > 0 ? sum(confusion.map((row, i) => row[i] ?? 0)) / n : 0,
+    perClassAccuracy: confusion.map((row, i) => (sum(row) > 0 ? (row[i] ?? 0) / sum(row) : 0)),
+    confusion,
+    reliability: { ...first.reliability, counts, confidence, accuracy: accuracyPerBin },
+    ece:
+      total > 0 ? sum(counts.map((c, b) => (c / total) * Math.abs(accuracyPerBin[b]! - confidence[b]!))) : 0,
+  }
 }
 
-const source = (p: Picked) => `run #${p.run.id} (seed ${p.run.seed}, epoch ${p.report.epoch})`
+/** The test report a group is charted by: its finished runs' (every seed), pooled, at the rule's epoch. */
+function pickReport(g: { label: string; runs: readonly RunDetail[] }, rule: SelectionRule): Picked | null {
+  const runs = g.runs.filter((r) => r.result)
+  if (runs.length === 0) return null
+  const reports = runs.map((r) => (rule === 'last-epoch' ? r.result!.last : r.result!.best))
+  return { label: g.label, runs, report: poolReports(reports) }
+}
+
+const seedsOf = (p: Picked) => p.runs.map((r) => r.seed)
+const source = (p: Picked) =>
+  p.runs.length === 1
+    ? `run #${p.runs[0]!.id} (seed ${p.runs[0]!.seed}, epoch ${p.report.epoch})`
+    : `runs ${p.runs.map((r) => `#${r.id}`).join(', ')} (seeds ${seedsOf(p).join(', ')}, pooled)`
 const sourceLine = (p: Picked): HeaderLine => ({ text: `${p.label}: test set, ${source(p)}` })
+const seedWords = (p: Picked) =>
+  p.runs.length === 1 ? `seed ${p.runs[0]!.seed}` : `${p.runs.length} seeds pooled`
 
 const caption = (title: string, rule: SelectionRule) => `${title} · ${SELECTION_NAMES[rule]}`
 
@@ -115,7 +170,7 @@ function confusionCharts(
 ): ChartFile[] {
   const charts: ChartFile[] = pair.map((g) => ({
     name: `confusion-${g.label}`,
-    title: caption(`Confusion matrix: ${g.label} (seed ${g.run.seed})`, rule),
+    title: caption(`Confusion matrix: ${g.label} (${seedWords(g)})`, rule),
     option: buildConfusionOption({
       classNames,
       label: g.label,
@@ -149,7 +204,7 @@ function reportCharts(
 ): ChartFile[] {
   const picked = groups.map((g) => pickReport(g, rule)).filter((g): g is Picked => g !== null)
   if (picked.length === 0) return []
-  const seeds = [...new Set(picked.map((p) => p.run.seed))]
+  const counts = [...new Set(picked.map((p) => p.runs.length))]
   const reliability: ChartFile = {
     name: 'reliability',
     title: caption('Reliability diagram and ECE', rule),
@@ -157,7 +212,9 @@ function reportCharts(
       selectionLine(rule),
       {
         text:
-          seeds.length === 1 ? `seed ${seeds[0]} of each variant` : 'the first finished seed of each variant',
+          counts.length === 1 && counts[0] === 1
+            ? `seed ${picked[0]!.runs[0]!.seed} of each variant`
+            : 'every finished seed of each variant, pooled',
       },
     ]),
     ...EXPORT_CHART_SIZE,
@@ -169,7 +226,26 @@ function reportCharts(
     input.classNames.length > 0
       ? input.classNames
       : (pair[0]?.report.confusion.map((_, i) => String(i)) ?? [])
-  return [reliability, ...confusionCharts(pair, classNames, rule)]
+  return [spreadChart(picked, rule), reliability, ...confusionCharts(pair, classNames, rule)]
+}
+
+/** Every seed's test accuracy per variant (dots), with the mean: how far seeds spread. */
+function spreadChart(picked: readonly Picked[], rule: SelectionRule): ChartFile {
+  return {
+    name: 'per-seed',
+    title: caption('Test accuracy per seed', rule),
+    option: buildSeedSpreadOption(
+      picked.map((p) => ({
+        label: p.label,
+        seeds: p.runs.map((r) => ({
+          seed: r.seed,
+          accuracy: (rule === 'last-epoch' ? r.result!.last : r.result!.best).accuracy,
+        })),
+      })),
+      [selectionLine(rule)],
+    ),
+    ...EXPORT_CHART_SIZE,
+  }
 }
 
 function deKdCharts(runs: readonly RunDetail[], rule: SelectionRule): ChartFile[] {

@@ -182,3 +182,68 @@ export const LIGHT_LABEL = '#ffffff'
 export function labelColorOn(background: string): string {
   return contrast(DARK_LABEL, background) >= contrast(LIGHT_LABEL, background) ? DARK_LABEL : LIGHT_LABEL
 }
+
+// ---- the legend of an exported file ----------------------------------------------------------
+
+/** Vertical pitch of one legend row in a file (entry height plus a small gap). */
+const LEGEND_ROW = LEGEND_HEIGHT + 4
+
+type Option = Record<string, unknown>
+
+const legendNames = (option: Option, legend: Option): string[] => {
+  const data = legend.data as unknown[] | undefined
+  const names = data
+    ? data.map((d) => (typeof d === 'string' ? d : String((d as { name?: unknown }).name ?? '')))
+    : ((option.series as Option[] | undefined) ?? []).map((s) => (typeof s.name === 'string' ? s.name : ''))
+  return [...new Set(names.filter((n) => n !== ''))]
+}
+
+/** Legend entries packed into rows no wider than `width` (icon, its gap, the text, the item gap). */
+export function legendRows(
+  names: readonly string[],
+  width: number,
+  itemWidth = 14,
+  itemGap = 14,
+): string[][] {
+  const rows: string[][] = []
+  let used = 0
+  for (const name of names) {
+    const w = itemWidth + 5 + textWidth(name, LINE_SIZE)
+    const row = rows.at(-1)
+    if (row && used + itemGap + w <= width) {
+      row.push(name)
+      used += itemGap + w
+    } else {
+      rows.push([name])
+      used = w
+    }
+  }
+  return rows
+}
+
+/**
+ * The option as a file shows it: a file cannot page, so a paging ("scroll") legend becomes plain
+ * legends, one per row, every entry visible, and the plot moves down by the rows added. Options
+ * without a paging legend are returned as they are.
+ */
+export function forFile<T extends object>(option: T, width: number): T {
+  const o = option as Option
+  const legend = o.legend as Option | undefined
+  if (!legend || Array.isArray(legend) || legend.type !== 'scroll') return option
+  const names = legendNames(o, legend)
+  const rows = legendRows(
+    names,
+    Math.floor(width * 0.88),
+    Number(legend.itemWidth ?? 14),
+    Number(legend.itemGap ?? 14),
+  )
+  const top = Number(legend.top ?? 0)
+  const { pageIconSize: _icon, pageTextStyle: _page, width: _w, ...plain } = legend
+  const grid = o.grid as Option | undefined
+  const extra = Math.max(0, rows.length - 1) * LEGEND_ROW
+  return {
+    ...o,
+    legend: rows.map((data, i) => ({ ...plain, type: 'plain', data, top: top + i * LEGEND_ROW })),
+    ...(grid && !Array.isArray(grid) ? { grid: { ...grid, top: Number(grid.top ?? 0) + extra } } : {}),
+  } as T
+}

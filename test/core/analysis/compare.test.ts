@@ -115,15 +115,20 @@ describe('formatters', () => {
     ...runs('re-kd', [0.71, 0.7], { teacher: 'cnn-small, "weak"' }),
   ])
 
-  it('csv: header, raw fractions, quoted cells', () => {
+  it('csv: units in the header, percent and points with fixed decimals (no float noise), quoted cells', () => {
     const csv = formatCsv(table).trim().split('\n')
     expect(csv[0]).toBe(
-      'variant,model,teacher,n,mean,std,matched,delta,ci_low,ci_high,t,p_t,p_t_holm,wilcoxon_w,p_wilcoxon,p_wilcoxon_holm,d_z,verdict,warnings,' +
-        'ci_adj_low,ci_adj_high,teacher_accuracy,teacher_epochs,teacher_fell_back,selection',
+      'variant,model,teacher,n,mean_pct,std_pct,matched,delta_pp,ci_low_pp,ci_high_pp,t,p_t,p_t_holm,wilcoxon_w,p_wilcoxon,p_wilcoxon_holm,d_z,verdict,warnings,' +
+        'ci_adj_low_pp,ci_adj_high_pp,teacher_accuracy_pct,teacher_epochs,teacher_fell_back,selection',
     )
     expect(csv[1]!.endsWith(',best-on-validation')).toBe(true)
     expect(csv).toHaveLength(4)
-    expect(csv[1]!.startsWith('baseline,,,5,0.7045')).toBe(true)
+    expect(csv[1]).toBe('baseline,,,5,70.46,0.53,0,,,,,,,,,,,reference,,,,,,,best-on-validation')
+    expect(csv[3]).toBe(
+      'tfkd-reg,,,5,71.18,0.51,5,0.72,0.45,0.99,7.426,0.0018,0.0035,0.0,0.0625,0.1250,3.321,better,,0.38,1.06,,,,best-on-validation',
+    )
+    // No cell carries a fraction's float noise (0.7128000000000001): at most 4 decimals anywhere.
+    expect(csv.join('\n')).not.toMatch(/\d\.\d{5,}/)
     // Registry order: re-kd before tfkd-reg, whatever order the runs came in.
     expect(csv[2]).toContain('"cnn-small, ""weak"""')
   })
@@ -258,5 +263,42 @@ describe('measured teacher premises', () => {
     expect(row('re-kd').verdict).toBe('invalid premise')
     expect(row('de-kd').verdict).not.toBe('invalid premise') // 30% is a poor teacher
     expect(formatMarkdown(t)).toMatch(/\| 33\.80 @ e2 \|/)
+  })
+})
+
+describe('identical paired differences (issue 25 item 9) and the Holm family', () => {
+  const N = 2000
+  const baseK = [1800, 1810, 1790, 1805, 1795]
+  const one = (variant: string, d: number) =>
+    baseK.map((k, i): ComparedRun => ({ variant, seed: i + 1, bestTestAccuracy: (k + d) / N }))
+
+  it('every seed exactly one test image better: finite p and d_z (sd floored at 1 / test-set size)', () => {
+    const t = compareRuns([...one('baseline', 0), ...one('kd', 1), ...one('lsr', -1)], { resolution: 1 / N })
+    const kd = t.rows.find((r) => r.variant === 'kd')!
+    expect(kd.pT).toBeGreaterThan(0)
+    expect(Number.isFinite(kd.t)).toBe(true)
+    expect(kd.dz).toBeCloseTo(1, 12) // one image / one image
+    expect(kd.t).toBeCloseTo(Math.sqrt(5), 10)
+    expect(kd.verdict).toBe('no evidence')
+    const md = formatMarkdown(t)
+    expect(md).not.toMatch(/Infinity/)
+    expect(md).not.toMatch(/\| 0\.0000 \|/)
+  })
+
+  it('without a known test-set size, identical differences give no t-test rather than p = 0', () => {
+    const t = compareRuns([...one('baseline', 0), ...one('kd', 1)])
+    const kd = t.rows.find((r) => r.variant === 'kd')!
+    expect(kd.pT).toBeNaN()
+    expect(kd.dz).toBeNaN()
+    expect(kd.warnings.join(' ')).toMatch(/differences are all equal and the test-set size is unknown/)
+  })
+
+  it('names the comparisons its Holm-adjusted p-values are over', () => {
+    const t = compareRuns([...one('baseline', 0), ...one('kd', 1), ...one('lsr', -1)], { resolution: 1 / N })
+    expect(t.holmFamily).toEqual(['lsr vs baseline', 'kd vs baseline'])
+    expect(t.method).toMatch(
+      /Holm family: the 2 comparison\(s\) of this table with baseline \(lsr vs baseline; kd vs baseline\), not the reproduction report's family/,
+    )
+    expect(formatMarkdown(t)).toMatch(/Holm family: the 2 comparison/)
   })
 })

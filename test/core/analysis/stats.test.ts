@@ -183,3 +183,22 @@ describe('Holm correction', () => {
     close(withNaN[2]!, 0.04, 1e-12)
   })
 })
+
+describe('pairedTTest with an sd floor', () => {
+  it('identical differences of one step give a finite t, p and d_z at the floor; the observed sd is kept', () => {
+    const b = [0.9, 0.905, 0.895]
+    const a = b.map((x) => x + 0.0005)
+    const raw = pairedTTest(a, b)
+    expect(raw.p).toBeLessThan(1e-12)
+    const floored = pairedTTest(a, b, 0.95, 0.0005)
+    expect(floored.stdDiff).toBeLessThan(1e-12)
+    expect(floored.t).toBeCloseTo(Math.sqrt(3), 6)
+    expect(floored.dz).toBeCloseTo(1, 6)
+    expect(floored.p).toBeCloseTo(studentTwoSided(Math.sqrt(3), 2), 6)
+  })
+})
+
+/** Two-sided p of Student's t, from the CDF. */
+function studentTwoSided(t: number, df: number): number {
+  return 2 * (1 - studentTCdf(Math.abs(t), df))
+}

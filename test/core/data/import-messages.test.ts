@@ -185,7 +185,11 @@ describe('import messages for the host that shows them', () => {
     const formats = describeFormats()
     expect(formats.map((f) => f.id)).toEqual([...FORMAT_IDS].sort((a, b) => order(a) - order(b)))
     const csv = formats.find((f) => f.id === 'csv')!
-    expect(csv).toMatchObject({ title: 'CSV', fields: ['labelColumn', 'onBadRows'], extensions: ['.csv'] })
+    expect(csv).toMatchObject({
+      title: 'CSV',
+      fields: ['labelColumn', 'onBadRows', 'encoding'],
+      extensions: ['.csv'],
+    })
     expect(formats.find((f) => f.id === 'cifar10')!.title).toBe('CIFAR-10')
   })
 

@@ -164,12 +164,12 @@ describe('import each format', () => {
     const iris = src('iris.csv')
     writeFileSync(
       iris,
-      'a,b,"c",species\n\n5.1,3.5,1.4,setosa\n4.9,3.0,1.4,setosa\n6.3,3.3,6.0,virginica\n5.8,2.7,5.1,virginica\n7.0,3.2,4.7,versicolor\n',
+      'a,b,"c",species\n\n5.1,3.5,1.4,setosa\n4.9,3.0,1.4,setosa\n6.3,3.3,6.0,virginica\n5.8,2.7,5.1,virginica\n7.0,3.2,4.7,versicolor\n6.4,3.2,4.5,versicolor\n',
     )
     const t = await imp(iris, { testFraction: 0.2 })
     expect(t.dataset.inputShape).toEqual([1, 3, 1])
     expect(t.dataset.classNames).toEqual(['setosa', 'versicolor', 'virginica'])
-    expect(t.dataset.counts).toMatchObject({ train: 4, test: 1 })
+    expect(t.dataset.counts).toMatchObject({ train: 5, test: 1 })
 
     const dir = src('manifest')
     mkdirSync(join(dir, 'img'), { recursive: true })

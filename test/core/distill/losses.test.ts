@@ -5,17 +5,17 @@ import * as tf from '@tensorflow/tfjs-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { loadBackend } from '../../../src/core/backend/ladder'
 import { crossEntropy, makeLoss, virtualTeacherLogProbs } from '../../../src/core/distill/losses'
+import { dkdWarmup } from '../../../src/core/distill/logit-baselines'
 import { VARIANTS, resolveVariantParams } from '../../../src/shared/variants'
-import { VARIANT_IDS, type VariantId } from '../../../src/shared/types'
+import { PAPER_VARIANT_IDS, VARIANT_IDS, type VariantId } from '../../../src/shared/types'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+const MAIN_GOLDEN = path.join(repoRoot, 'test', 'fixtures', 'golden-losses.json')
 const ALT_GOLDEN = path.join(repoRoot, 'test', 'fixtures', 'golden-losses-alt.json')
 
-/** The golden file: $GOLDEN_LOSSES when set, else ../shared/golden/losses.json beside the repository. */
+/** The golden file: $GOLDEN_LOSSES when set, else the repository's test/fixtures/golden-losses.json. */
 function goldenPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.GOLDEN_LOSSES
-    ? path.resolve(env.GOLDEN_LOSSES)
-    : path.resolve(repoRoot, '..', 'shared', 'golden', 'losses.json')
+  return env.GOLDEN_LOSSES ? path.resolve(env.GOLDEN_LOSSES) : MAIN_GOLDEN
 }
 
 interface GoldenCase {
@@ -37,7 +37,7 @@ interface GoldenFile {
 function loadGolden(file: string): GoldenFile {
   if (!existsSync(file)) {
     throw new Error(
-      `golden loss file not found at ${file} (set GOLDEN_LOSSES or check out shared/ beside the repo)`,
+      `golden loss file not found at ${file} (GOLDEN_LOSSES names another file; scripts/golden-losses.py --main regenerates the repository's)`,
     )
   }
   return JSON.parse(readFileSync(file, 'utf8')) as GoldenFile
@@ -79,7 +79,7 @@ beforeAll(async () => {
 })
 
 describe('golden losses', () => {
-  it(`matches every case of the golden file (${process.env.GOLDEN_LOSSES ? '$GOLDEN_LOSSES' : '../shared/golden/losses.json'})`, () => {
+  it(`matches every case of the golden file (${process.env.GOLDEN_LOSSES ? '$GOLDEN_LOSSES' : 'test/fixtures/golden-losses.json'})`, () => {
     checkFile(goldenPath())
   })
 
@@ -87,12 +87,25 @@ describe('golden losses', () => {
     const file = goldenPath({ GOLDEN_LOSSES: ALT_GOLDEN })
     expect(file).toBe(ALT_GOLDEN)
     const variants = new Set(loadGolden(file).cases.map((c) => c.variant))
-    expect([...variants].sort()).toEqual([...VARIANT_IDS].sort())
+    expect([...variants].sort()).toEqual([...PAPER_VARIANT_IDS].sort())
     checkFile(file)
   })
 
-  it('golden path defaults to shared/ beside the repository', () => {
-    expect(goldenPath({})).toBe(path.resolve(repoRoot, '..', 'shared', 'golden', 'losses.json'))
+  it('defaults to the repository file, which covers every variant and the standardize switch', () => {
+    expect(goldenPath({})).toBe(MAIN_GOLDEN)
+    const cases = loadGolden(MAIN_GOLDEN).cases
+    const covered = new Set([...cases, ...loadGolden(ALT_GOLDEN).cases].map((c) => c.variant))
+    expect([...covered].sort()).toEqual([...VARIANT_IDS].sort())
+    const withStd = cases.filter((c) => c.params.standardize === true)
+    expect(withStd.map((c) => c.variant)).toEqual(expect.arrayContaining(['kd', 'dkd', 'kd-std']))
+    // K = 2 and K = 100 for each later baseline, and large logits.
+    for (const v of ['dkd', 'dist', 'kd'] as const) {
+      const ks = cases
+        .filter((c) => c.variant === v && (v !== 'kd' || c.params.standardize === true))
+        .map((c) => c.logits[0]!.length)
+      expect(ks, v).toEqual(expect.arrayContaining([2, 100]))
+    }
+    expect(cases.filter((c) => c.name.includes('large-logits')).length).toBeGreaterThanOrEqual(3)
   })
 })
 
@@ -181,6 +194,98 @@ describe('variant losses', () => {
   })
 })
 
+describe('later logit baselines', () => {
+  const z = () =>
+    tf.tensor2d([
+      [2, -1, 0.5, 0.3],
+      [0.1, 0.2, 3, -2],
+      [1, 1, -1, 0],
+    ])
+  const t = () =>
+    tf.tensor2d([
+      [4, -2, 1, 0],
+      [0, 1, 5, -1],
+      [2, 0, -3, 1],
+    ])
+  const y = () => tf.tensor1d([0, 2, 1], 'int32')
+  const value = (f: () => tf.Scalar) => tf.tidy(() => f().dataSync()[0]!)
+
+  it('standardize makes KD blind to the scale and shift of either logit row; CE keeps the raw logits', () => {
+    const kd = makeLoss('kd', { standardize: true, temperature: 2 })
+    const a = value(() => kd({ logits: z(), labels: y(), numClasses: 4, teacherLogits: t() }))
+    const scaledTeacher = value(() =>
+      kd({
+        logits: z(),
+        labels: y(),
+        numClasses: 4,
+        teacherLogits: tf.add(tf.mul(t(), 7), 3) as tf.Tensor2D,
+      }),
+    )
+    expect(scaledTeacher).toBeCloseTo(a, 5)
+    const plain = value(() =>
+      makeLoss('kd', { temperature: 2 })({ logits: z(), labels: y(), numClasses: 4, teacherLogits: t() }),
+    )
+    expect(Math.abs(plain - a)).toBeGreaterThan(1e-3)
+    const ce = value(() => crossEntropy(z(), y(), 4))
+    const alpha0 = value(() =>
+      makeLoss('kd-std', { alpha: 0 })({ logits: z(), labels: y(), numClasses: 4, teacherLogits: t() }),
+    )
+    expect(alpha0).toBeCloseTo(ce, 6)
+  })
+
+  it("DKD's warm-up: 0 at the start, scaled to a short plan, 1 after it and outside training", () => {
+    expect(dkdWarmup(20, undefined)).toBe(1)
+    expect(dkdWarmup(20, { epoch: 10, epochs: 240 })).toBe(0.5)
+    expect(dkdWarmup(20, { epoch: 30, epochs: 240 })).toBe(1)
+    // A 12-epoch plan warms up over 20 x 12 / 240 = 1 epoch.
+    expect(dkdWarmup(20, { epoch: 0.25, epochs: 12 })).toBeCloseTo(0.25, 12)
+    expect(dkdWarmup(20, { epoch: 1, epochs: 12 })).toBe(1)
+    expect(dkdWarmup(0, { epoch: 0.1, epochs: 12 })).toBe(1)
+    const dkd = makeLoss('dkd')
+    const ce = value(() => crossEntropy(z(), y(), 4))
+    const early = value(() =>
+      dkd({
+        logits: z(),
+        labels: y(),
+        numClasses: 4,
+        teacherLogits: t(),
+        progress: { epoch: 0, epochs: 240 },
+      }),
+    )
+    expect(early).toBeCloseTo(ce, 6)
+    const half = value(() =>
+      dkd({
+        logits: z(),
+        labels: y(),
+        numClasses: 4,
+        teacherLogits: t(),
+        progress: { epoch: 10, epochs: 240 },
+      }),
+    )
+    const full = value(() => dkd({ logits: z(), labels: y(), numClasses: 4, teacherLogits: t() }))
+    expect(half - ce).toBeCloseTo((full - ce) / 2, 5)
+  })
+
+  it('DIST and DKD refuse to run without a teacher, and DIST has a finite gradient on a batch of one', () => {
+    for (const v of ['dkd', 'dist', 'kd-std'] as const)
+      expect(() => tf.tidy(() => makeLoss(v)({ logits: z(), labels: y(), numClasses: 4 })), v).toThrow(
+        /needs teacherLogits/,
+      )
+    const g = tf.tidy(() => {
+      const one = tf.tensor2d([[1, 2, 0.5]])
+      const teacher = tf.tensor2d([[3, 0, 1]])
+      const labels = tf.tensor1d([1], 'int32')
+      const loss = makeLoss('dist', { temperature: 4 })
+      return tf
+        .grad((x: tf.Tensor) =>
+          loss({ logits: x as tf.Tensor2D, labels, numClasses: 3, teacherLogits: teacher }),
+        )(one)
+        .arraySync() as number[][]
+    })
+    expect(g[0]!.every(Number.isFinite)).toBe(true)
+  })
+})
+
 describe('variant registry', () => {
   it('lists all seven variants with a teacher kind and defaults from the spec', () => {
     expect(Object.keys(VARIANTS).sort()).toEqual([...VARIANT_IDS].sort())
@@ -189,6 +294,7 @@ describe('variant registry', () => {
       temperature: 20,
       multiplier: 1,
       reduction: 'elementwise_mean',
+      standardize: false,
     })
     expect(makeLoss('re-kd').params).toMatchObject({ alpha: 0.6, temperature: 20 })
     expect(makeLoss('de-kd').params).toMatchObject({ alpha: 0.95, temperature: 20 })
@@ -206,6 +312,34 @@ describe('variant registry', () => {
     expect(VARIANTS['de-kd'].teacher).toBe('poor-snapshot')
     expect(VARIANTS['tfkd-self'].teacher).toBe('same-arch')
     expect(VARIANTS['tfkd-reg'].teacher).toBe('none')
+  })
+
+  it('gives the later baselines their reference defaults and a stronger teacher', () => {
+    expect(makeLoss('dkd').params).toEqual({
+      alpha: 1,
+      beta: 8,
+      temperature: 4,
+      warmupEpochs: 20,
+      standardize: false,
+    })
+    expect(makeLoss('dist').params).toEqual({ beta: 1, gamma: 1, temperature: 1 })
+    expect(VARIANTS.dist.presets.CIFAR).toEqual({ beta: 2, gamma: 2, temperature: 4 })
+    expect(makeLoss('kd-std').params).toEqual({
+      alpha: 0.9,
+      temperature: 2,
+      multiplier: 10,
+      reduction: 'batchmean',
+      standardize: true,
+    })
+    for (const v of ['dkd', 'dist', 'kd-std'] as const) {
+      expect(VARIANTS[v].teacher, v).toBe('stronger')
+      expect(VARIANTS[v].paper, v).toMatch(/20(22|24)/)
+    }
+    for (const v of ['kd', 're-kd', 'de-kd', 'tfkd-self', 'dkd', 'kd-std'] as const)
+      expect(Object.keys(VARIANTS[v].params.shape), v).toContain('standardize')
+    expect(Object.keys(VARIANTS.dist.params.shape)).not.toContain('standardize')
+    expect(() => makeLoss('dkd', { beta: -1 })).toThrow()
+    expect(() => makeLoss('dist', { standardize: true })).toThrow(/standardize/)
   })
 
   it('applies per-model repository values, and explicit values win', () => {

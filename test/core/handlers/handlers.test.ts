@@ -157,3 +157,27 @@ describe('domain handlers', () => {
     expect(await call(c, 'throughput:get', {})).toEqual({ 'cnn-small': 16 })
   })
 })
+
+describe('report handlers: the claims margin', () => {
+  it('uses the margin the plan stored before the study unless one is asked for, in the 0.05..5 pp range', async () => {
+    const { core: c } = open()
+    const { resolvePlan } = await import('../../../src/shared/plan')
+    const { reproducePlan } = await import('../../../src/shared/reproduce')
+    const ds = c.store.datasets.byName('mnist-10k')!
+    const plan = resolvePlan(reproducePlan({ dataset: 'mnist-10k', scale: 'small', seeds: 3, margin: 1.5 }))
+    const experimentId = c.store.experiments.insert({ name: plan.name, datasetId: ds.id, plan })
+    type Report = { margin: number; marginSource: string; warnings: string[]; study: unknown }
+    const stored = await call<Report>(c, 'report:get', { experimentId })
+    expect(stored).toMatchObject({
+      margin: 0.015,
+      marginSource: 'plan',
+      study: { scale: 'small', seeds: 3, margin: 1.5 },
+    })
+    expect(stored.warnings.join(' ')).not.toMatch(/not pre-registered/)
+    const late = await call<Report>(c, 'report:get', { experimentId, marginPp: 0.5 })
+    expect(late).toMatchObject({ margin: 0.005, marginSource: 'report' })
+    expect(late.warnings.join(' ')).toMatch(/given at report time, not the ±1\.50 pp the plan fixed/)
+    const res = await c.dispatch('report:get', { experimentId, marginPp: 49.99 })
+    expect(res.ok).toBe(false)
+  })
+})

@@ -77,7 +77,7 @@ describe('BatchNorm (one-op training mode) matches tfjs-layers BatchNormalizatio
         dx: grads[0]!.dataSync(),
         dgamma: vg.grads[(gamma as tf.Variable).name]!.dataSync(),
         dbeta: vg.grads[(beta as tf.Variable).name]!.dataSync(),
-        inference: (post(layer.apply(x, { training: false }) as tf.Tensor) as tf.Tensor).dataSync(),
+        inference: post(layer.apply(x, { training: false }) as tf.Tensor).dataSync(),
         // Applied twice in training mode above: the moving statistics moved twice.
         moving: layer
           .getWeights()

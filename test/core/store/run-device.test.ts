@@ -51,7 +51,7 @@ describe('migration 005: run devices and settings', () => {
     cleanup = t.cleanup
     const file = join(t.dir, 'old.sqlite')
     const db = new Database(file)
-    const i = MIGRATIONS.findIndex((m) => m.name === '005_run_device')
+    const i = MIGRATIONS.findIndex((m) => m.id === '005_run_device')
     migrate(db, MIGRATIONS.slice(0, i))
     db.prepare(
       `INSERT INTO datasets (name, format, class_names, input_shape, counts, created_at) VALUES ('d', 'x', '[]', '[1,1,1]', '{}', 0)`,

@@ -77,7 +77,7 @@ describe('migration 009: rerun links, queue time, training time', () => {
       db,
       MIGRATIONS.slice(
         0,
-        MIGRATIONS.findIndex((m) => m.name === '009_run_lineage'),
+        MIGRATIONS.findIndex((m) => m.id === '009_run_lineage'),
       ),
     )
     db.prepare(

@@ -312,7 +312,7 @@ async function readCifarTarball(
         if (size > limits.maxFileBytes)
           throw new ImportError(`${where}: ${size} bytes, over the limit of ${limits.maxFileBytes}`)
         const r = new ByteReader(entry as unknown as Readable, where, size)
-        out.total += await readRecords(r, size, kind, l.data[name]!, options, ctx, channels)
+        out.total += await readRecords(r, size, kind, l.data[name], options, ctx, channels)
         out.seen.add(name)
       } else if (entry.header.type === 'file' && name === l.meta[mode] && size <= 1 << 20) {
         const parts: Buffer[] = []

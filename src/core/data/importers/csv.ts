@@ -6,6 +6,8 @@
  *   otherwise each column is scaled from its [min, max] to 0..255.
  * - manifest: `path,label` rows naming image files relative to the CSV (they must stay under its
  *   folder), decoded like an image folder.
+ * The text is UTF-8 unless `encoding` says otherwise (latin1, utf16le); bytes that are not valid
+ * UTF-8 refuse the file naming the first bad line (text-decode.ts), never turn into U+FFFD.
  * The delimiter is always ',' (auto-detection guesses wrong on some inputs); a BOM is stripped; empty
  * lines are skipped; over-long records and broken quoting are errors that name the line. A bad row
  * (a field count unlike the first row's, a non-numeric or non-finite feature, an empty label) is an
@@ -21,7 +23,8 @@ import { parse, type Info } from 'csv-parse'
 import { hashFile, resolveInside, statRegularFile } from './fs-safe'
 import { naturalOrder } from './image-folder'
 import { importImageList, isImageName, type ImageItem } from './image-list'
-import { createTestSplitter } from './split'
+import { createStratifiedSplitter } from './split'
+import { decodeToUtf8 } from './text-decode'
 import {
   DETECT,
   fieldName,
@@ -51,6 +54,18 @@ const parseOptions = (options: ImportOptions) => ({
   relax_column_count: true,
 })
 
+/** The file's bytes as UTF-8 by its encoding; bytes that are not UTF-8 (the default) refuse the file. */
+function decoder(file: string, options: ImportOptions) {
+  return decodeToUtf8(
+    options.encoding ?? 'utf8',
+    (line, offset) =>
+      new ImportError(
+        `${file}: line ${line}: byte offset ${offset} is not valid UTF-8 (the file is in another encoding, ` +
+          `or mixes two); give its ${fieldName(options, 'encoding')}, e.g. latin1 for ISO-8859-1, or save it as UTF-8`,
+      ),
+  )
+}
+
 /** Streams the CSV's non-empty records. (Line numbers cost a copy per record; see `lineOf`.) */
 async function* rows(
   file: string,
@@ -60,7 +75,7 @@ async function* rows(
 ): AsyncGenerator<Row> {
   const parser = parse({ ...parseOptions(options), info: withLines })
   const input = createReadStream(file, { highWaterMark: 256 * 1024, signal })
-  pipeline(input, parser, () => {})
+  pipeline(input, decoder(file, options), parser, () => {})
   let index = 0
   try {
     if (withLines) {
@@ -70,7 +85,7 @@ async function* rows(
     } else
       for await (const r of parser as AsyncIterable<string[]>) yield { index: index++, fields: r, line: -1 }
   } catch (err) {
-    if ((err as Error)?.name === 'AbortError') throw err
+    if ((err as Error)?.name === 'AbortError' || err instanceof ImportError) throw err
     const e = err as Error & { lines?: number; code?: string }
     const msg = (e?.message ?? String(err)).replace(/^Invalid Record Length: /, '')
     throw new ImportError(`${file}${e?.lines ? `: line ${e.lines}` : ''}: ${msg}`)
@@ -89,7 +104,7 @@ async function lineOf(
 ): Promise<number> {
   const parser = parse({ ...parseOptions(options), info: true })
   const input = createReadStream(file, { highWaterMark: 256 * 1024, signal })
-  pipeline(input, parser, () => {})
+  pipeline(input, decoder(file, options), parser, () => {})
   let i = 0
   try {
     for await (const r of parser as AsyncIterable<{ info: Info }>) if (i++ === index) return r.info.lines
@@ -246,6 +261,7 @@ interface Scan {
   max: Float64Array
   /** Every feature an integer in 0..255: kept as it is (MNIST as CSV). */
   isBytes: boolean
+  /** Each label and how many good rows have it. */
   classes: Map<string, number>
   bad: BadRows
 }
@@ -273,6 +289,33 @@ function rowProblem(r: Row, cols: Columns, featureName: (j: number) => string): 
     j++
   }
   return null
+}
+
+/**
+ * What to do about a refused row. A text value in a feature column of the *first* data row is a
+ * column of text, most often the class labels in a column other than the last: choosing skip would
+ * drop every row, so the advice names that column as the label column instead.
+ */
+function badRowAdvice(
+  problem: string,
+  r: Row,
+  cols: Columns,
+  firstRow: boolean,
+  options: ImportOptions,
+): string {
+  const textColumn =
+    r.fields.length === cols.width
+      ? r.fields.findIndex((f, col) => col !== cols.labelIndex && !isNumber(f))
+      : -1
+  if (firstRow && textColumn >= 0) {
+    const name = cols.header ? cols.header[textColumn]! : String(textColumn)
+    const label = cols.header ? `column "${name}"` : `column ${textColumn + 1} (0-based index ${textColumn})`
+    return (
+      `${problem}; if ${label} holds the class labels, choose it as the ${fieldName(options, 'labelColumn')}: ${name}` +
+      ` (skipping bad rows would skip every row that has text there)`
+    )
+  }
+  return `${problem}; to import the other rows, choose skip for ${fieldName(options, 'onBadRows')}`
 }
 
 /** The data rows of the file (its header, if any, left out). */
@@ -312,12 +355,7 @@ async function scanTabular(file: string, cols: Columns, options: ImportOptions, 
     }
     const problem = rowProblem(r, cols, featureName)
     if (problem !== null) {
-      if (options.onBadRows !== 'skip') {
-        await fail(
-          r,
-          `${problem}; to import the other rows, choose skip for ${fieldName(options, 'onBadRows')}`,
-        )
-      }
+      if (options.onBadRows !== 'skip') await fail(r, badRowAdvice(problem, r, cols, scan.n === 0, options))
       scan.bad.count++
       scan.bad.indices.push(r.index)
       if (scan.bad.listed.length < LISTED_BAD_ROWS) scan.bad.listed.push({ index: r.index, reason: problem })
@@ -331,8 +369,9 @@ async function scanTabular(file: string, cols: Columns, options: ImportOptions, 
           `more than ${options.limits.maxClasses} distinct labels in the label column; is it a class label? Choose the ${fieldName(options, 'labelColumn')}`,
         )
       }
-      scan.classes.set(label, scan.classes.size)
+      scan.classes.set(label, 0)
     }
+    scan.classes.set(label, scan.classes.get(label)! + 1)
     for (let j = 0, col = 0; col < cols.width; col++) {
       if (col === cols.labelIndex) continue
       const v = Number(r.fields[col])
@@ -403,7 +442,9 @@ async function writeTabular(
 ) {
   const features = cols.width - 1
   const { n, min, max, isBytes } = scan
-  const carve = createTestSplitter(n, options.testFraction, options.seed)
+  const perClass = new Array<number>(index.size).fill(0)
+  for (const [label, count] of scan.classes) perClass[index.get(label)!] = count
+  const carve = createStratifiedSplitter(perClass, options.testFraction, options.seed)
   const px = new Uint8Array(features)
   const scale = Float64Array.from(min, (m, j) => (max[j]! > m ? 255 / (max[j]! - m) : 0))
   const changed = (detail = '') => new ImportError(`${file}: the file changed during the import${detail}`)
@@ -427,7 +468,7 @@ async function writeTabular(
     }
     const label = index.get(r.fields[cols.labelIndex]!.trim())
     if (label === undefined) throw changed()
-    await ctx.sink.add(carve(), px, label)
+    await ctx.sink.add(carve(label), px, label)
     i++
   }
   if (i !== n) throw changed(` (${i} rows, first pass saw ${n})`)
@@ -466,7 +507,7 @@ export const csvImporter = {
   title: 'CSV',
   description:
     'numeric features and a label column (the last unless chosen), or path,label rows naming images',
-  fields: ['labelColumn', 'onBadRows'],
+  fields: ['labelColumn', 'onBadRows', 'encoding'],
   extensions: ['.csv'],
   detect: ({ kind, name }) => (kind === 'file' && name.endsWith('.csv') ? DETECT.certain : DETECT.no),
   async fingerprint(source, options, ctx) {

@@ -7,7 +7,7 @@ import { basename } from 'node:path'
 import { readRegularFile } from './fs-safe'
 import { checkImageHeader } from './image-header'
 import { decodeImage, looksGrayscale, type DecodeTarget } from './image-decode'
-import { createTestSplitter } from './split'
+import { createStratifiedSplitter } from './split'
 import {
   ImportError,
   ImportLimitError,
@@ -15,7 +15,7 @@ import {
   type ImportContext,
   type ImportOptions,
   type SplitId,
-  fieldName,
+  changeHint,
 } from './types'
 
 export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif'])
@@ -58,7 +58,7 @@ async function chooseTarget(
         height = Math.max(1, Math.round(height * scale))
         width = Math.max(1, Math.round(width * scale))
         notes.push(
-          `images resized to ${height}x${width} (from the first image, ${item.rel}); choose the ${fieldName(options, 'size')} to change it`,
+          `images resized to ${height}x${width} (from the first image, ${item.rel})${changeHint(options, 'size')}`,
         )
       }
       let channels: 1 | 3
@@ -66,7 +66,7 @@ async function chooseTarget(
       else {
         channels = (await looksGrayscale(bytes, maxPixelsPerImage)) ? 1 : 3
         notes.push(
-          `${channels === 1 ? 'grayscale' : 'RGB'} chosen from the first image (${item.rel}); choose the ${fieldName(options, 'color')} to change it`,
+          `${channels === 1 ? 'grayscale' : 'RGB'} chosen from the first image (${item.rel})${changeHint(options, 'color')}`,
         )
       }
       return { height, width, channels }
@@ -97,9 +97,14 @@ export async function importImageList(
     )
   }
   await ctx.sink.begin({ shape: [target.height, target.width, target.channels] })
-  const unsplit = items.filter((i) => i.split === null).length
-  const carve = createTestSplitter(unsplit, options.testFraction, options.seed)
-  const splits: SplitId[] = items.map((i) => i.split ?? carve())
+  const perClass: number[] = []
+  for (const i of items) if (i.split === null) perClass[i.label] = (perClass[i.label] ?? 0) + 1
+  const carve = createStratifiedSplitter(
+    Array.from(perClass, (c) => c ?? 0),
+    options.testFraction,
+    options.seed,
+  )
+  const splits: SplitId[] = items.map((i) => i.split ?? carve(i.label))
   let totalPixels = 0
   let added = 0
   const decodeOne = async (item: ImageItem): Promise<Uint8Array | null> => {

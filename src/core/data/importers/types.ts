@@ -9,6 +9,7 @@ import {
   neutralFieldNames,
   type FieldNamer,
   type ImportField,
+  type CsvEncoding,
   type OnBadRows,
 } from '../../../shared/import-fields'
 
@@ -59,8 +60,12 @@ export interface ImportOptions {
   labelMode?: 'fine' | 'coarse'
   /** CSV: refuse the file at the first unusable row (default), or skip such rows and list them. */
   onBadRows?: OnBadRows
+  /** CSV: the text encoding; utf8 (default) refuses bytes that are not UTF-8, naming the line. */
+  encoding?: CsvEncoding
   /** How messages name a setting (the CLI adds its flags); host-neutral words when absent. */
   fieldName?: FieldNamer
+  /** Whether the host lets the user set `field`, so a note may suggest it; every field when absent. */
+  offers?: (field: ImportField) => boolean
   /** Fraction of the samples held out as test when the source has no test split. */
   testFraction: number
   /** Seed of the test split carved at import (validation is carved later by each run's seed). */
@@ -173,6 +178,11 @@ export class ImportLimitError extends ImportError {
 /** A setting's name in a message, in the words of the host that will show it. */
 export function fieldName(options: Pick<ImportOptions, 'fieldName'>, field: ImportField): string {
   return (options.fieldName ?? neutralFieldNames)(field)
+}
+
+/** "; choose the <field> to change it" where the host offers that setting, else nothing. */
+export function changeHint(options: Pick<ImportOptions, 'fieldName' | 'offers'>, field: ImportField): string {
+  return (options.offers?.(field) ?? true) ? `; choose the ${fieldName(options, field)} to change it` : ''
 }
 
 export function throwIfAborted(signal: AbortSignal): void {

@@ -1,5 +1,8 @@
 /** The `datasets` table: imported and bundled datasets. */
+import { datasetShapeRecord } from '../../../shared/record-schemas'
 import type { DatasetSummary } from '../../../shared/types'
+import { parseStoredJson } from '../parse'
+import { AppError } from '../../../shared/errors'
 import type { RepoDeps, Row } from './types'
 
 export interface NewDataset {
@@ -20,13 +23,14 @@ export interface DatasetRecord extends DatasetSummary {
 }
 
 function toDataset(r: Row): DatasetRecord {
+  const at = (column: string) => ({ record: 'dataset', id: r.id, column })
   return {
     id: r.id as number,
     name: r.name as string,
     format: r.format as string,
-    classNames: JSON.parse(r.class_names as string) as string[],
-    inputShape: JSON.parse(r.input_shape as string) as [number, number, number],
-    counts: JSON.parse(r.counts as string) as { train: number; test: number },
+    classNames: parseStoredJson(datasetShapeRecord.classNames, r.class_names, at('class_names')),
+    inputShape: parseStoredJson(datasetShapeRecord.inputShape, r.input_shape, at('input_shape')),
+    counts: parseStoredJson(datasetShapeRecord.counts, r.counts, at('counts')),
     createdAt: r.created_at as number,
     sourcePath: (r.source_path as string | null) ?? null,
     contentHash: (r.content_hash as string | null) ?? null,
@@ -62,6 +66,22 @@ export function createDatasetsRepo({ db, now }: RepoDeps) {
     byName(name: string): DatasetRecord | undefined {
       const r = db.prepare('SELECT * FROM datasets WHERE name = ?').get(name) as Row | undefined
       return r && toDataset(r)
+    },
+    /**
+     * The one "id or name" lookup every host and service uses: digits are an id first (then a name,
+     * since a dataset may be named "12"), anything else a name.
+     */
+    byRef(ref: string): DatasetRecord | undefined {
+      return (/^\d+$/.test(ref) ? repo.get(Number(ref)) : undefined) ?? repo.byName(ref)
+    },
+    /** `byRef`, or a not_found AppError naming the reference and the known datasets. */
+    require(ref: string): DatasetRecord {
+      const ds = repo.byRef(ref)
+      if (ds) return ds
+      const known = repo.list().map((d) => `${d.id} (${d.name})`)
+      throw new AppError('not_found', `dataset "${ref}" not found; known datasets: ${known.join(', ')}`, {
+        field: 'dataset',
+      })
     },
     list(): DatasetRecord[] {
       return (db.prepare('SELECT * FROM datasets ORDER BY id').all() as Row[]).map(toDataset)

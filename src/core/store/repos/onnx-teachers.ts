@@ -1,5 +1,7 @@
 /** The `onnx_teachers` table: imported ONNX teachers with their preprocessing and test accuracy. */
-import type { OnnxTeacherSummary, TeacherPreprocessing } from '../../../shared/onnx'
+import type { OnnxTeacherSummary } from '../../../shared/onnx'
+import { teacherPreprocessingRecord } from '../../../shared/record-schemas'
+import { parseStoredJson } from '../parse'
 import { decodeReal, encodeReal } from '../real'
 import type { RepoDeps, Row } from './types'
 
@@ -18,7 +20,11 @@ function toTeacher(r: Row): OnnxTeacherSummary {
     sha256: r.sha256 as string,
     bytes: r.bytes as number,
     producer: r.producer as string,
-    preprocessing: JSON.parse(r.preprocessing as string) as TeacherPreprocessing,
+    preprocessing: parseStoredJson(teacherPreprocessingRecord, r.preprocessing, {
+      record: 'teacher',
+      id: r.id,
+      column: 'preprocessing',
+    }),
     testAccuracy: decodeReal(r.test_accuracy) ?? NaN,
     testCount: r.test_count as number,
     chanceAccuracy: decodeReal(r.chance_accuracy) ?? NaN,

@@ -3,13 +3,18 @@
  * GPU name or CPU model, threads. Written when the trainer reports the run started.
  */
 import type { RunDevice } from '../../../shared/types'
+import { runDeviceRecord } from '../../../shared/record-schemas'
 import type { RepoDeps } from './types'
 
-/** Decodes runs.device_info (null for runs recorded before migration 005, or unreadable JSON). */
+/**
+ * Decodes runs.device_info: null for runs recorded before migration 005, and for an unreadable value
+ * (the device is informational: a run with a damaged device still lists).
+ */
 export function decodeRunDevice(raw: unknown): RunDevice | null {
   if (typeof raw !== 'string') return null
   try {
-    return JSON.parse(raw) as RunDevice
+    const parsed = runDeviceRecord.safeParse(JSON.parse(raw))
+    return parsed.success ? parsed.data : null
   } catch {
     return null
   }

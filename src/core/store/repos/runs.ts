@@ -2,17 +2,18 @@
  * The `runs` table. Reads, inserts, deletes and tags live here; status transitions in
  * run-status.ts and per-epoch rows in epoch-metrics.ts, composed into one `runs` repository.
  */
+import { runConfigRecord, runResultRecord } from '../../../shared/record-schemas'
 import type {
   RunConfig,
   RunDetail,
   RunFilter,
-  RunResultDetails,
   RunRole,
   RunStatus,
   RunSummary,
   VariantId,
 } from '../../../shared/types'
-import { decodeJson, decodeReal } from '../real'
+import { parseStoredJson } from '../parse'
+import { decodeReal } from '../real'
 import { createCheckpointsRepo } from './checkpoints'
 import { createEpochMetricsRepo } from './epoch-metrics'
 import { createRunStatusRepo } from './run-status'
@@ -93,9 +94,12 @@ function createRunQueries(deps: RepoDeps) {
       const checkpointId = r.teacher_checkpoint_id as number | null
       return {
         ...toRun(r),
-        config: JSON.parse(r.config as string) as RunConfig,
+        config: parseStoredJson(runConfigRecord, r.config, { record: 'run', id, column: 'config' }),
         metrics: metrics.metrics(id),
-        result: r.result ? decodeJson<RunResultDetails>(r.result as string) : null,
+        result:
+          r.result === null
+            ? null
+            : parseStoredJson(runResultRecord, r.result, { record: 'run', id, column: 'result' }),
         teacherEpoch: checkpointId ? checkpoints.epochOf(checkpointId) : null,
         checkpoints: checkpoints
           .list(id)

@@ -163,6 +163,9 @@ function createElectronTransport(api: Api): Transport {
 
 let transport: Transport | null = null
 
+/** Served by `tfkd serve` to a browser (not the desktop app): files go to the browser's downloads. */
+export const isWebHost = (): boolean => !window.api
+
 function current(): Transport {
   transport ??= window.api ? createElectronTransport(window.api) : createHttpTransport()
   return transport

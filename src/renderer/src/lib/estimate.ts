@@ -65,3 +65,26 @@ export function formatDuration(ms: number | null | undefined): string {
 export function formatAccuracy(x: number | null | undefined): string {
   return x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(x * 100).toFixed(2)}%`
 }
+
+/**
+ * What an estimate rests on, in words: the training speed measured here per model, or the guess
+ * used for models never trained on this machine.
+ */
+export function estimateBasis(
+  input: ExperimentPlanInput,
+  throughput: Readonly<Record<string, number>>,
+): string {
+  const models = [...new Set(expandPlan(resolvePlan(input)).map((r) => r.config.model))]
+  const measured = models.filter((m) => throughput[m])
+  const guessed = models.filter((m) => !throughput[m])
+  const parts: string[] = []
+  if (measured.length)
+    parts.push(
+      `measured here: ${measured.map((m) => `${m} ${Math.round(throughput[m]!)} samples/s`).join(', ')}`,
+    )
+  if (guessed.length)
+    parts.push(
+      `not measured here yet, guessed at ${UNMEASURED_SAMPLES_PER_SEC} samples/s: ${guessed.join(', ')}`,
+    )
+  return parts.join('; ')
+}

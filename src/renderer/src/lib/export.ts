@@ -4,7 +4,7 @@
  * Electron the same anchor download opens the save dialog.
  */
 import { init } from '../charts/register'
-import type { ChartFile } from '../../../shared/charts/export-bundle'
+import { fileOption, type ChartFile } from '../../../shared/charts/export-bundle'
 
 /**
  * SVG through ECharts' server-side mode: the document is built as a string with no DOM node, no
@@ -15,7 +15,7 @@ import type { ChartFile } from '../../../shared/charts/export-bundle'
 export function renderChartSvg(chart: ChartFile): string {
   const instance = init(null, null, { renderer: 'svg', ssr: true, width: chart.width, height: chart.height })
   try {
-    instance.setOption({ backgroundColor: '#ffffff', ...chart.option })
+    instance.setOption({ backgroundColor: '#ffffff', ...fileOption(chart) })
     return instance.renderToSVGString()
   } finally {
     instance.dispose()
@@ -29,7 +29,7 @@ export async function renderChartFile(chart: ChartFile, type: 'png' | 'svg'): Pr
   document.body.appendChild(host)
   const instance = init(host, undefined, { renderer: 'canvas', width: chart.width, height: chart.height })
   try {
-    instance.setOption({ backgroundColor: '#ffffff', ...chart.option })
+    instance.setOption({ backgroundColor: '#ffffff', ...fileOption(chart) })
     const url = instance.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: '#ffffff' })
     return dataUrlToBlob(url)
   } finally {
@@ -38,14 +38,19 @@ export async function renderChartFile(chart: ChartFile, type: 'png' | 'svg'): Pr
   }
 }
 
+/** Base64 to bytes (atob; no fetch of a data: URL, which the CSP's connect-src refuses). */
+export function base64Bytes(data: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(data)
+  const bytes = new Uint8Array(bin.length)
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i)
+  return bytes
+}
+
 /** Decoded by hand: the CSP's connect-src does not allow fetch() of data: URLs. */
 export function dataUrlToBlob(url: string): Blob {
   const [head, data = ''] = url.split(',', 2)
   const mime = /data:([^;]+)/.exec(head ?? '')?.[1] ?? 'application/octet-stream'
-  const bin = atob(data)
-  const bytes = new Uint8Array(bin.length)
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i)
-  return new Blob([bytes], { type: mime })
+  return new Blob([base64Bytes(data)], { type: mime })
 }
 
 export function downloadBlob(blob: Blob, fileName: string): void {

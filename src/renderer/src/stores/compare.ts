@@ -35,6 +35,8 @@ export type CompareSelection = { experimentId: number } | { runIds: number[] }
 export const useCompareStore = defineStore('compare', () => {
   const selection = shallowRef<CompareSelection | null>(null)
   const metric = ref<'best' | 'last'>('best')
+  /** The variant the others are compared with (Δ, p, verdicts); baseline unless one is picked. */
+  const reference = ref('baseline')
   const table = shallowRef<ComparisonTable | null>(null)
   const details = shallowRef<RunDetail[]>([])
   const classNames = shallowRef<string[]>([])
@@ -54,11 +56,13 @@ export const useCompareStore = defineStore('compare', () => {
           ? sel.runIds
           : (await call('runs:list', { experimentId: sel.experimentId, limit: 10_000 })).map((r) => r.id)
       const [t, d, datasets] = await Promise.all([
-        call('compare:get', { ...sel, metric: metric.value }).catch((err: unknown) => {
-          // A set without a baseline or completed runs still shows its curves.
-          error.value = AppError.from(err)
-          return null
-        }),
+        call('compare:get', { ...sel, metric: metric.value, reference: reference.value }).catch(
+          (err: unknown) => {
+            // A set without a baseline or completed runs still shows its curves.
+            error.value = AppError.from(err)
+            return null
+          },
+        ),
         runIds.length ? call('runs:details', { runIds: runIds.slice(0, 500) }) : Promise.resolve([]),
         call('datasets:list', {}),
       ])
@@ -81,5 +85,17 @@ export const useCompareStore = defineStore('compare', () => {
     }),
   )
 
-  return { selection, metric, table, details, classNames, status, error, confusionPair, bundle, load }
+  return {
+    selection,
+    metric,
+    reference,
+    table,
+    details,
+    classNames,
+    status,
+    error,
+    confusionPair,
+    bundle,
+    load,
+  }
 })

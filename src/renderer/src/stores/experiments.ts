@@ -2,10 +2,11 @@ import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
 import type { PresetInfo, VariantInfo } from '../../../shared/contract'
 import { AppError } from '../../../shared/errors'
-import type { ExperimentPlanInput } from '../../../shared/plan'
+import { experimentPlanInput, type ExperimentPlanInput } from '../../../shared/plan'
 import type { ExperimentDetail, ExperimentSummary } from '../../../shared/types'
 import { call, on } from '../lib/api'
 
+// eslint-disable-next-line max-lines-per-function -- a Pinia setup store's closure is the module: its state, getters and actions are the returned members (split the store, not the closure)
 export const useExperimentsStore = defineStore('experiments', () => {
   const experiments = shallowRef<ExperimentSummary[]>([])
   const variants = shallowRef<VariantInfo[]>([])
@@ -14,6 +15,10 @@ export const useExperimentsStore = defineStore('experiments', () => {
   const throughput = shallowRef<Record<string, number>>({})
   const error = shallowRef<AppError | null>(null)
   const isStarting = ref(false)
+  /** A plan to start as it is (Load plan…, Duplicate…), shown in New experiment until discarded. */
+  const loadedPlan = shallowRef<{ plan: ExperimentPlanInput; source: string } | null>(null)
+  /** Why the last plan file was refused (names the field and what was expected). */
+  const planFileError = shallowRef<string | null>(null)
   let off: (() => void) | null = null
   let refreshTimer: ReturnType<typeof setTimeout> | null = null
 
@@ -77,6 +82,40 @@ export const useExperimentsStore = defineStore('experiments', () => {
     await refresh()
   }
 
+  /** Checks a plan file's text (JSON, then the plan schema) and keeps it as the loaded plan. */
+  function loadPlanText(text: string, fileName: string): boolean {
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch (err) {
+      planFileError.value = `${fileName}: not valid JSON (${(err as Error).message})`
+      return false
+    }
+    const r = experimentPlanInput.safeParse(json)
+    if (!r.success) {
+      const i = r.error.issues[0]!
+      const where = i.path.join('.')
+      planFileError.value = `${fileName}: ${where ? `${where}: ` : ''}${i.message}`
+      return false
+    }
+    planFileError.value = null
+    loadedPlan.value = { plan: r.data as ExperimentPlanInput, source: fileName }
+    return true
+  }
+
+  /** Loads an experiment's plan, renamed as its copy, for New experiment to start again. */
+  async function duplicate(experimentId: number): Promise<void> {
+    const plan = await call('experiments:plan', { experimentId })
+    const name = `${plan.name ?? 'plan'} (copy of #${experimentId})`.slice(0, 200)
+    planFileError.value = null
+    loadedPlan.value = { plan: { ...plan, name }, source: `experiment #${experimentId}` }
+  }
+
+  function discardPlan(): void {
+    loadedPlan.value = null
+    planFileError.value = null
+  }
+
   function dispose(): void {
     off?.()
     off = null
@@ -89,6 +128,11 @@ export const useExperimentsStore = defineStore('experiments', () => {
     throughput,
     error,
     isStarting,
+    loadedPlan,
+    planFileError,
+    loadPlanText,
+    duplicate,
+    discardPlan,
     init,
     refresh,
     loadThroughput,

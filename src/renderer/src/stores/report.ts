@@ -1,7 +1,8 @@
 import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
 import { AppError } from '../../../shared/errors'
-import type { ReproduceRequest, ReproReport } from '../../../shared/reproduce'
+import type { ReproduceRequest, ReproduceScale, ReproReport } from '../../../shared/reproduce'
+import type { StudyPower } from '../../../shared/study-power'
 import type { ExperimentDetail } from '../../../shared/types'
 import { call } from '../lib/api'
 import { downloadText } from '../lib/export'
@@ -48,5 +49,18 @@ export const useReportStore = defineStore('report', () => {
     downloadText(r.content, r.fileName, MIME[format])
   }
 
-  return { report, status, error, isStarting, load, start, download }
+  /** The power a planned study will have; null while unknown (or when the plan is refused). */
+  const power = shallowRef<StudyPower | null>(null)
+  let powerAsked = 0
+  async function loadPower(req: { dataset: string; scale: ReproduceScale; seeds: number }): Promise<void> {
+    const asked = ++powerAsked
+    try {
+      const p = await call('reproduce:power', req)
+      if (asked === powerAsked) power.value = p
+    } catch {
+      if (asked === powerAsked) power.value = null
+    }
+  }
+
+  return { report, status, error, isStarting, load, start, download, power, loadPower }
 })

@@ -22,6 +22,7 @@ export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error'
 /** A [fractional epoch, batch loss] point of the live curve. */
 export type TrailPoint = [number, number]
 
+// eslint-disable-next-line max-lines-per-function -- a Pinia setup store's closure is the module: its state, getters and actions are the returned members (split the store, not the closure)
 export const useRunsStore = defineStore('runs', () => {
   // Series and maps live in shallowRefs and are replaced, never mutated, so Vue does not deep-proxy
   // thousands of points and watchers fire once per update.
@@ -38,6 +39,37 @@ export const useRunsStore = defineStore('runs', () => {
   const error = shallowRef<AppError | null>(null)
   const isStarting = ref(false)
   const isConnected = ref(true)
+  /**
+   * The host as the tab sees it: live; offline (stopped or unreachable: shown runs may be stale, so
+   * nothing offers to cancel them); or answering with "wrong access token" (it restarted with a new
+   * token: the user must open the address it printed).
+   */
+  const connection = ref<'live' | 'offline' | 'token'>('live')
+  let probeTimer: ReturnType<typeof setInterval> | null = null
+  async function probeHost(): Promise<void> {
+    try {
+      await call('app:info', {})
+      if (!isConnected.value) connection.value = 'offline'
+    } catch (err) {
+      if (!isConnected.value)
+        connection.value = AppError.from(err).code === 'unauthorized' ? 'token' : 'offline'
+    }
+  }
+  function onConnectionChange(connected: boolean): void {
+    const wasConnected = isConnected.value
+    isConnected.value = connected
+    if (connected) {
+      connection.value = 'live'
+      if (probeTimer) clearInterval(probeTimer)
+      probeTimer = null
+      // Pushes sent while disconnected are lost: catch up from the database.
+      if (!wasConnected) void refresh()
+      return
+    }
+    if (connection.value === 'live') connection.value = 'offline'
+    if (!probeTimer) probeTimer = setInterval(() => void probeHost(), 3000)
+    void probeHost()
+  }
   let unsubscribe: (() => void)[] = []
 
   /** Queued and running runs in the order they run (running first, then by queue time). */
@@ -177,12 +209,7 @@ export const useRunsStore = defineStore('runs', () => {
         on('runs:status', onStatus),
         on('runs:progress', onProgress),
         on('runs:epoch', onEpoch),
-        onConnection((connected) => {
-          const wasConnected = isConnected.value
-          isConnected.value = connected
-          // Pushes sent while disconnected are lost: catch up from the database.
-          if (connected && !wasConnected) void refresh()
-        }),
+        onConnection(onConnectionChange),
       ]
     }
     await Promise.all([refresh(), loadModels(), loadTags()])
@@ -191,6 +218,8 @@ export const useRunsStore = defineStore('runs', () => {
   }
 
   function dispose(): void {
+    if (probeTimer) clearInterval(probeTimer)
+    probeTimer = null
     for (const off of unsubscribe) off()
     unsubscribe = []
   }
@@ -231,6 +260,7 @@ export const useRunsStore = defineStore('runs', () => {
     error,
     isStarting,
     isConnected,
+    connection,
     activeRun,
     queue,
     init,

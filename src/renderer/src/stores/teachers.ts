@@ -1,24 +1,11 @@
 import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
 import { AppError } from '../../../shared/errors'
-import type {
-  ModelExportFormat,
-  ModelExportResult,
-  OnnxTeacherSummary,
-  TensorLayout,
-} from '../../../shared/onnx'
+import type { TeacherImportFields } from '../../../shared/schemas'
+import type { ModelExportFormat, ModelExportResult, OnnxTeacherSummary } from '../../../shared/onnx'
 import { call, on } from '../lib/api'
 
-export interface TeacherImportRequest {
-  path: string
-  dataset: string
-  name?: string
-  layout?: TensorLayout
-  mean?: number[]
-  std?: number[]
-  inputSize?: [number, number]
-  classMap?: string
-}
+export type TeacherImportRequest = Omit<TeacherImportFields, 'executionProvider'>
 
 /** Imported ONNX teachers, their import job, and model exports (History). */
 export const useTeachersStore = defineStore('teachers', () => {
@@ -71,10 +58,11 @@ export const useTeachersStore = defineStore('teachers', () => {
     runId: number,
     format: ModelExportFormat,
     checkpoint: 'best' | 'last',
+    deliver: 'folder' | 'download' = 'folder',
   ): Promise<ModelExportResult> {
     exporting.value = runId
     try {
-      return await call('exports:model', { runId, format, checkpoint })
+      return await call('exports:model', { runId, format, checkpoint, deliver })
     } finally {
       exporting.value = null
     }
