@@ -27,6 +27,7 @@ import { ONNX_EXECUTION_PROVIDERS, TEACHER_LOGITS_MODES } from '../shared/onnx'
 import { registerDoctorCommand } from './doctor'
 import { errorPath, storageAppError } from '../core/storage-errors'
 import { runOneFromFlags, runPlanFromFlags } from './run-command'
+import { parseParallel } from '../core/services/parallel'
 import { EXIT_BAD_INPUT, EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, isBadInput } from './exit-codes'
 import { installSignalStop, signalExitCode } from '../core/services/host-signals'
 
@@ -85,10 +86,34 @@ addTrainingOptions(runCommand)
     int('--teacher-epoch'),
   )
 addPlanOptions(runCommand)
+  .option(
+    '--parallel <N|auto>',
+    'a plan: train up to N runs at once, each trainer on floor(CPUs / N) threads (TFKD_THREADS); ' +
+      'auto: one run per 2 CPUs for small models (mlp, cnn-small), one per 8 CPUs for larger ones ' +
+      '(so 1 below 16 CPUs), 1 for runs on a GPU; default: the runs.parallel setting, else 1. Students still wait for their teachers',
+  )
   .option('--no-progress', 'no progress bar (one line per epoch only)')
   .action(async (o: Record<string, unknown>) => {
     if (isPlanRun(o)) await runPlanFromFlags(o, () => openCore('cli'))
     else await runOneFromFlags(o, () => openCore('cli'))
+  })
+
+program
+  .command('settings')
+  .description('host settings, kept in the data folder')
+  .command('parallel [value]')
+  .description(
+    'how many runs train at once (N or auto; default 1), in every host (app, serve, run) unless tfkd run --parallel says otherwise; without a value, prints it',
+  )
+  .action(async (value: string | undefined) => {
+    const setting = value === undefined ? undefined : parseParallel(value, 'parallel')
+    const core = openCore('cli')
+    try {
+      if (setting !== undefined) core.runs.storeParallel(setting)
+      process.stdout.write(`runs.parallel = ${core.runs.parallel()}\n`)
+    } finally {
+      await core.close()
+    }
   })
 
 program

@@ -8,6 +8,7 @@ import { runConfigInput, resolveRunConfig } from '../shared/schemas'
 import type { RunConfig } from '../shared/types'
 import type { OnnxExecutionProvider, TeacherLogitsMode } from '../shared/onnx'
 import type { AppCore } from '../core/app/app-core'
+import { parseParallel } from '../core/services/parallel'
 import { runPlan } from './experiments'
 import { withTrainingCore } from './exit-codes'
 import { flagOf, planFromOptions, trainingFromOptions, withFlagName } from './run-options'
@@ -33,7 +34,9 @@ export async function runPlanFromFlags(o: Record<string, unknown>, openCore: () 
     )
   }
   if (o.teacherLogits) plan.teacherLogits = o.teacherLogits as TeacherLogitsMode
+  const parallel = o.parallel === undefined ? null : parseParallel(o.parallel)
   await withTrainingCore(openCore, async (core) => {
+    if (parallel !== null) core.runs.setParallel(parallel)
     const exp = await runPlan(core, plan, o.progress !== false && process.stderr.isTTY).catch(
       (err: unknown) => {
         throw withFlagName(err, training)

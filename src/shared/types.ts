@@ -112,6 +112,11 @@ export interface TeacherCost {
   studentStepMsPerStep: number
   /** SHA-256 of an imported teacher's file. */
   sha256?: string
+  /**
+   * The logits came from the cache file beside the teacher's checkpoint: read (`hit`) or computed
+   * once and written there for the next student.
+   */
+  cache?: { file: string; teacherSha256: string; logitsSha256: string; hit: boolean }
 }
 
 export interface TeacherRef {

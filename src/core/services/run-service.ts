@@ -1,6 +1,6 @@
 /**
- * The run queue: validates and stores new runs, starts one trainer session at a time
- * (trainer-session.ts drives the child), and makes sure every run it owns reaches a final state,
+ * The run queue: validates and stores new runs, starts trainer sessions (trainer-session.ts drives
+ * each child; one at a time by default, several at once with `parallel`, parallel.ts), and makes sure every run it owns reaches a final state,
  * even when the database cannot be written (a full or read-only disk): a final state that cannot be
  * recorded is reported, kept in memory and retried, and the host keeps going.
  *
@@ -23,6 +23,14 @@ import type { GpuSetup } from '../doctor/doctor'
 import { rungInfo } from '../../shared/backends'
 import type { SpawnTrainer } from '../train/trainer-handle'
 import { checkImportedTeacher, onnxTeacherStart } from './teacher-service'
+import {
+  PARALLEL_SETTING_KEY,
+  parallelFor,
+  parseParallel,
+  threadsPerRun,
+  usableCpuCount,
+  type ParallelSetting,
+} from './parallel'
 import {
   buildTrainerStart,
   startTrainerSession,
@@ -69,7 +77,10 @@ interface QueueState {
   deps: RunServiceDeps
   queue: number[]
   waiters: Map<number, ((run: RunSummary) => void)[]>
-  active: TrainerSession | null
+  /** The runs training now, and how many runs at once each of them allows. */
+  active: Map<number, { session: TrainerSession; limit: number }>
+  /** `tfkd run --parallel` for this process; null: the stored setting (default 1). */
+  parallel: ParallelSetting | null
   lastBackend: BackendReport | null
   nativeDisabled: boolean
   /** Final states decided but not yet in the database (disk full, read-only). */
@@ -288,8 +299,39 @@ function awaitingGpuSetup(q: QueueState, runId: number): boolean {
   return true
 }
 
+function parallelSetting(q: QueueState): ParallelSetting {
+  if (q.parallel !== null) return q.parallel
+  try {
+    const stored = q.deps.store.settings.get<unknown>(PARALLEL_SETTING_KEY)
+    return stored === undefined ? 1 : parseParallel(stored, PARALLEL_SETTING_KEY)
+  } catch (err) {
+    q.deps.log?.(`${(err as Error).message}; training one run at a time`)
+    return 1
+  }
+}
+
+function onGpu(q: QueueState, runId: number): boolean {
+  const backend = q.deps.store.runs.detail(runId)?.config.backend ?? 'auto'
+  const rung = backend === 'auto' ? q.lastBackend?.chosen : backend
+  return rung !== undefined && rungInfo(rung).isGpu
+}
+
+/**
+ * How many runs may train at once with `runId` among them (null: no room now). The CPUs are
+ * counted once per host (TFKD_THREADS in the host's env pins them).
+ */
+function roomFor(q: QueueState, runId: number): number | null {
+  const model = q.deps.store.runs.get(runId)?.model ?? ''
+  const cpus = usableCpuCount(q.deps.env ?? process.env)
+  const setting = parallelSetting(q)
+  // auto packs CPU work: a run that trains (or whose host last trained) on a GPU goes alone.
+  if (setting === 'auto' && onGpu(q, runId)) return q.active.size === 0 ? 1 : null
+  const limit = Math.min(parallelFor(setting, model, cpus), ...[...q.active.values()].map((a) => a.limit))
+  return q.active.size < limit ? limit : null
+}
+
 /** Starts a trainer for the run; a run that cannot even start fails with the reason. */
-function launch(q: QueueState, runId: number, teacher?: TrainerStart['teacher']): void {
+function launch(q: QueueState, runId: number, limit: number, teacher?: TrainerStart['teacher']): void {
   let start: TrainerStart | undefined
   try {
     start = buildTrainerStart(q.deps.store, q.deps.paths, runId, teacher)
@@ -299,26 +341,32 @@ function launch(q: QueueState, runId: number, teacher?: TrainerStart['teacher'])
   }
   if (!start) return
   const begin = start
-  q.active = startTrainerSession(sessionContext(q), begin, {
+  // Several trainers at once split the CPUs; one alone keeps today's count (all of them).
+  const env = q.deps.env ?? process.env
+  const threads = limit > 1 ? threadsPerRun(usableCpuCount(env), limit) : undefined
+  const session = startTrainerSession(sessionContext(q), begin, {
     disableNative: q.nativeDisabled,
+    ...(threads ? { threads } : {}),
     onEnd: ({ retryWithoutNative }) => {
-      q.active = null
+      q.active.delete(runId)
       if (retryWithoutNative && q.stopping) {
         finalize(q, runId, { status: 'interrupted', reason: `${q.stopping} before this run started` })
       } else if (retryWithoutNative) {
         q.nativeDisabled = true
-        launch(q, runId, teacher)
+        launch(q, runId, limit, teacher)
         return
       }
       pump(q)
     },
   })
+  // onEnd comes from the child's exit event, always after this line.
+  q.active.set(runId, { session, limit })
 }
 
 /** Starts the first queued run whose teacher is ready; fails students whose teacher never will be. */
 function pump(q: QueueState): void {
   if (q.unrecorded.size > 0) retryUnrecorded(q)
-  if (q.active || q.stopping) return
+  if (q.stopping) return
   for (let i = 0; i < q.queue.length; i++) {
     const runId = q.queue[i]!
     let state: TeacherState
@@ -331,6 +379,8 @@ function pump(q: QueueState): void {
       }
     }
     if (!state.ready && 'wait' in state) continue
+    const limit = state.ready ? roomFor(q, runId) : 1
+    if (limit === null) return
     if (state.ready && awaitingGpuSetup(q, runId)) return
     q.queue.splice(i, 1)
     if (!state.ready) {
@@ -338,14 +388,13 @@ function pump(q: QueueState): void {
       i = -1 // the queue changed; rescan (a failed teacher may fail more students)
       continue
     }
-    launch(q, runId, state.start)
-    if (q.active) return
-    i = -1
+    launch(q, runId, limit, state.start)
+    i = -1 // more room, or the launch failed: rescan
   }
 }
 
 function ownerOf(q: QueueState, runId: number): RunOwner {
-  if (q.queue.includes(runId) || q.active?.runId === runId) return { kind: 'this-host' }
+  if (q.queue.includes(runId) || q.active.has(runId)) return { kind: 'this-host' }
   const pid = q.deps.store.runs.hostPid(runId)
   const alive = q.deps.isHostAlive ?? isProcessAlive
   if (pid !== null && pid !== process.pid && alive(pid)) return { kind: 'other-host', pid }
@@ -446,7 +495,9 @@ function interruptQueued(q: QueueState, why: string): void {
  */
 async function shutdownHost(q: QueueState): Promise<void> {
   interruptQueued(q, 'the host shut down')
-  await q.active?.interrupt('host shut down while the run was training')
+  await Promise.all(
+    [...q.active.values()].map((a) => a.session.interrupt('host shut down while the run was training')),
+  )
   retryUnrecorded(q)
   if (q.retryTimer) clearInterval(q.retryTimer)
   q.retryTimer = null
@@ -455,20 +506,23 @@ async function shutdownHost(q: QueueState): Promise<void> {
 async function stopHost(q: QueueState, opts: { why: string; graceMs: number }): Promise<void> {
   q.stopping ??= opts.why
   interruptQueued(q, opts.why)
-  const active = q.active
-  if (!active) return
-  active.cancel(opts.graceMs, `${opts.why}; resume it to continue from its last checkpoint`)
-  await active.ended
+  const active = [...q.active.values()].map((a) => a.session)
+  for (const a of active)
+    a.cancel(opts.graceMs, `${opts.why}; resume it to continue from its last checkpoint`)
+  await Promise.all(active.map((a) => a.ended))
 }
 
 /** Stops at once (a second signal): the running run is recorded `cancelled` and its trainer killed. */
 async function stopHostNow(q: QueueState, why: string): Promise<void> {
   q.stopping ??= why
   interruptQueued(q, why)
-  const active = q.active
-  if (!active) return
-  active.kill(`stopped at once: ${why}; resume it to continue from its last checkpoint`)
-  await Promise.race([active.ended, new Promise((resolve) => setTimeout(resolve, 1000).unref())])
+  const active = [...q.active.values()].map((a) => a.session)
+  if (active.length === 0) return
+  for (const a of active) a.kill(`stopped at once: ${why}; resume it to continue from its last checkpoint`)
+  await Promise.race([
+    Promise.all(active.map((a) => a.ended)),
+    new Promise((resolve) => setTimeout(resolve, 1000).unref()),
+  ])
 }
 
 /** Cancels a run this host queued or drives, or settles one whose host is gone. */
@@ -480,9 +534,10 @@ function cancelRun(q: QueueState, runId: number): boolean {
     pump(q) // students waiting on this run now fail, and the queue moves on
     return true
   }
-  if (q.active?.runId === runId) {
-    if (q.active.isTerminal()) return false
-    q.active.cancel(q.deps.cancelGraceMs ?? 15_000)
+  const active = q.active.get(runId)?.session
+  if (active) {
+    if (active.isTerminal()) return false
+    active.cancel(q.deps.cancelGraceMs ?? 15_000)
     return true
   }
   const run = q.deps.store.runs.get(runId)
@@ -508,7 +563,8 @@ export function createRunService(deps: RunServiceDeps) {
     deps: { log: (m) => process.stderr.write(`tfkd: ${m}\n`), ...deps },
     queue: [],
     waiters: new Map(),
-    active: null,
+    active: new Map(),
+    parallel: null,
     lastBackend: null,
     nativeDisabled: false,
     gpuProbing: false,
@@ -589,6 +645,7 @@ export function createRunService(deps: RunServiceDeps) {
     /** A signal: queued runs interrupted, the running one cancelled at its next batch (stopHost). */
     stop: (opts: { why: string; graceMs: number }): Promise<void> => stopHost(q, opts),
     stopNow: (why: string): Promise<void> => stopHostNow(q, why),
+    ...parallelControls(q),
     lastBackend: () => q.lastBackend,
     /** Spawns a trainer only to climb the backend ladder and report it. */
     probe: (): Promise<BackendReport> => probeBackend(q),
@@ -596,6 +653,29 @@ export function createRunService(deps: RunServiceDeps) {
     shutdown: (): Promise<void> => shutdownHost(q),
   }
   return service
+}
+
+/** How many runs train at once: this process's override, and the stored setting. */
+function parallelControls(q: QueueState) {
+  return {
+    /**
+     * How many runs train at once for this process (`tfkd run --parallel`), over the stored
+     * setting; null goes back to the setting. Queued runs start at once if there is room.
+     */
+    setParallel(value: ParallelSetting | null): void {
+      q.parallel = value
+      pump(q)
+    },
+    /** How many runs train at once here: the --parallel override, else the stored setting (1). */
+    parallel: (): ParallelSetting => parallelSetting(q),
+    /** The stored setting every host reads when no --parallel was given. */
+    storeParallel(value: ParallelSetting): void {
+      storageGuard(q.deps.paths, 'cannot store the setting in', () =>
+        q.deps.store.settings.set(PARALLEL_SETTING_KEY, parseParallel(value, PARALLEL_SETTING_KEY)),
+      )
+      pump(q)
+    },
+  }
 }
 
 function probeBackend(q: QueueState): Promise<BackendReport> {

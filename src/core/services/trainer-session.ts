@@ -185,18 +185,27 @@ function exitReason(code: number | null, signal: string | null): string {
   }`
 }
 
+export interface SessionOptions {
+  disableNative: boolean
+  /** CPU threads of this trainer (TFKD_THREADS) when several train at once; unset: all of them. */
+  threads?: number
+  /** The child is gone. `retryWithoutNative`: it died loading a backend; nothing was recorded. */
+  onEnd(info: { retryWithoutNative: boolean }): void
+}
+
+function sessionEnv(ctx: SessionContext, opts: SessionOptions) {
+  const threads = opts.threads ? { threads: opts.threads } : {}
+  return trainerEnv(ctx.env, { ...ctx.gpuEnv?.(), disableNative: opts.disableNative, ...threads })
+}
+
 export function startTrainerSession(
   ctx: SessionContext,
   start: TrainerStart,
-  opts: {
-    disableNative: boolean
-    /** The child is gone. `retryWithoutNative`: it died loading a backend; nothing was recorded. */
-    onEnd(info: { retryWithoutNative: boolean }): void
-  },
+  opts: SessionOptions,
 ): TrainerSession {
   const { runId } = start
   const trainer: TrainerHandle = ctx.spawnTrainer({
-    env: trainerEnv(ctx.env, { ...ctx.gpuEnv?.(), disableNative: opts.disableNative }),
+    env: sessionEnv(ctx, opts),
   })
   let terminal = false
   let sawBackend = false

@@ -36,6 +36,8 @@ export interface TeacherSource {
   readonly runsAside: boolean
   /** Starts the teacher on a batch; `batch.pixels` may be reused once this returns. */
   begin(batch: TeacherBatch): Promise<TeacherForward>
+  /** Where a table of logits came from, when it is kept on disk (see logits-cache.ts). */
+  readonly cache?: TeacherCost['cache']
   /** Forward time measured so far (null for an in-graph teacher, which has no separate time). */
   cost(): { steps: number; forwardMs: number | null; device: string }
   dispose(): Promise<void>
@@ -86,42 +88,61 @@ export function onnxTeacherSource(
   }
 }
 
-/**
- * Computes `inner`'s logits once on every unaugmented training image, then answers each batch from
- * that table by sample index: fast, but with augmentation on the student's augmented batch meets
- * the logits of the unaugmented images (configs and reports say `cached-unaugmented`).
- */
-export async function cachedTeacherSource(
+/** A teacher's logits on every unaugmented training image, in order ([n, numClasses] row-major). */
+export interface LogitsTable {
+  table: Float32Array
+  /** What computing the table cost (0 when it was read from a cache file). */
+  fillMs: number
+  device: string
+}
+
+/** Runs `inner` once over the unaugmented training images, in chunks, and disposes it. */
+export async function fillLogitsTable(
   inner: TeacherSource,
   train: ImageSet,
   numClasses: number,
   toInput: (pixels: Uint8Array, n: number) => tf.Tensor4D,
   chunk = 256,
-): Promise<TeacherSource> {
+): Promise<LogitsTable> {
   const [h, w, c] = train.shape
   const size = h * w * c
   const table = new Float32Array(train.n * numClasses)
   const t0 = performance.now()
-  for (let start = 0; start < train.n; start += chunk) {
-    const n = Math.min(chunk, train.n - start)
-    const pixels = train.images.subarray(start * size, (start + n) * size)
-    const indices = Array.from({ length: n }, (_, i) => start + i)
-    const f = await inner.begin({ pixels, n, indices })
-    const t = tf.tidy(() => f.logits(toInput(pixels, n)))
-    try {
-      table.set(await t.data(), start * numClasses)
-    } finally {
-      t.dispose()
+  try {
+    for (let start = 0; start < train.n; start += chunk) {
+      const n = Math.min(chunk, train.n - start)
+      const pixels = train.images.subarray(start * size, (start + n) * size)
+      const indices = Array.from({ length: n }, (_, i) => start + i)
+      const f = await inner.begin({ pixels, n, indices })
+      const t = tf.tidy(() => f.logits(toInput(pixels, n)))
+      try {
+        table.set(await t.data(), start * numClasses)
+      } finally {
+        t.dispose()
+      }
     }
+  } finally {
+    await inner.dispose()
   }
-  const fillMs = performance.now() - t0
-  const device = inner.cost().device
-  await inner.dispose()
+  return { table, fillMs: performance.now() - t0, device: inner.cost().device }
+}
+
+/**
+ * Answers each batch from a table of logits by sample index (the loop's `indices` are indices into
+ * the training split, the table's rows).
+ */
+export function tableTeacherSource(
+  kind: TeacherCost['kind'],
+  { table, fillMs, device }: LogitsTable,
+  numClasses: number,
+  cache?: TeacherCost['cache'],
+): TeacherSource {
   let steps = 0
   return {
-    kind: inner.kind,
+    kind,
     mode: 'cached-unaugmented',
     runsAside: false,
+    ...(cache ? { cache } : {}),
     begin(batch) {
       steps++
       const out = new Float32Array(batch.n * numClasses)
@@ -135,4 +156,20 @@ export async function cachedTeacherSource(
     cost: () => ({ steps, forwardMs: fillMs, device }),
     dispose: () => Promise.resolve(),
   }
+}
+
+/**
+ * Computes `inner`'s logits once on every unaugmented training image, then answers each batch from
+ * that table by sample index: fast, but with augmentation on the student's augmented batch meets
+ * the logits of the unaugmented images (configs and reports say `cached-unaugmented`).
+ */
+export async function cachedTeacherSource(
+  inner: TeacherSource,
+  train: ImageSet,
+  numClasses: number,
+  toInput: (pixels: Uint8Array, n: number) => tf.Tensor4D,
+  chunk = 256,
+): Promise<TeacherSource> {
+  const filled = await fillLogitsTable(inner, train, numClasses, toInput, chunk)
+  return tableTeacherSource(inner.kind, filled, numClasses)
 }

@@ -620,6 +620,7 @@ async function finalResult(s: Session): Promise<TestResult & { lastEpoch: number
       teacherForwardMsPerStep: t.forwardMs === null ? null : t.forwardMs / cost.steps,
       teacherWaitMsPerStep: cost.waitMs / cost.steps,
       studentStepMsPerStep: cost.studentMs / cost.steps,
+      ...(teacher.cache ? { cache: teacher.cache } : {}),
     }
   }
   return {

@@ -13,6 +13,8 @@ export interface TrainerEnvOptions {
   /** The NVIDIA GPUs the doctor found (name, compute capability), for the tensorflow-gpu rung. */
   gpus?: readonly GpuFacts[]
   platform?: NodeJS.Platform
+  /** CPU threads of this trainer (the queue's share when several runs train at once). */
+  threads?: number
 }
 
 /** Prepends dirs to a path-list variable, dropping duplicates; Windows names are case-insensitive. */
@@ -31,6 +33,7 @@ export function trainerEnv(base: NodeJS.ProcessEnv, opts: TrainerEnvOptions = {}
   const gpu = opts.gpuIndex ?? base.CUDA_VISIBLE_DEVICES
   if (gpu !== undefined) env.CUDA_VISIBLE_DEVICES = gpu
   if (opts.disableNative) env.TFKD_DISABLE_NATIVE = '1'
+  if (opts.threads) env.TFKD_THREADS = String(opts.threads)
   const win = (opts.platform ?? process.platform) === 'win32'
   if (opts.libraryDirs?.length) prepend(env, win ? 'PATH' : 'LD_LIBRARY_PATH', opts.libraryDirs, win)
   if (opts.gpus?.length) {

@@ -115,7 +115,12 @@ async function run(start: TrainerStart): Promise<void> {
       numClasses: data.numClasses,
       seed: deriveSeed(config.seed, 'model-init'),
     })
-    const teacher: TeacherSource | undefined = loss.needsTeacher ? await openTeacher(start, data) : undefined
+    const teacher: TeacherSource | undefined = loss.needsTeacher
+      ? await openTeacher(start, data, {
+          backend: report.chosen,
+          log: (message) => send({ type: 'log', level: 'warn', message }),
+        })
+      : undefined
     send({
       type: 'started',
       runId,
