@@ -97,6 +97,9 @@ export const runResultRecord = z.object({
       teacherWaitMsPerStep: real,
       studentStepMsPerStep: real,
       sha256: z.string().optional(),
+      cache: z
+        .object({ file: z.string(), teacherSha256: z.string(), logitsSha256: z.string(), hit: z.boolean() })
+        .optional(),
     })
     .optional(),
 })
@@ -147,9 +150,13 @@ type Same<A, B> = Mutual<A, B> extends true ? Mutual<keyof A, keyof B> : false
 export const recordSchemasMatchTypes: [
   Same<z.output<typeof runConfigRecord>, RunConfig>,
   Same<z.output<typeof runResultRecord>, RunResultDetails>,
+  Same<
+    NonNullable<z.output<typeof runResultRecord>['teacherCost']>,
+    NonNullable<RunResultDetails['teacherCost']>
+  >,
   Same<z.output<typeof runDeviceRecord>, RunDevice>,
   Same<z.output<typeof teacherPreprocessingRecord>, TeacherPreprocessing>,
   Same<z.output<typeof epochMetricsRecord>, EpochMetrics>,
   Same<z.output<typeof datasetShapeRecord.inputShape>, DatasetSummary['inputShape']>,
   Same<Pick<z.output<typeof datasetShapeRecord.counts>, 'train' | 'test'>, DatasetSummary['counts']>,
-] = [true, true, true, true, true, true, true]
+] = [true, true, true, true, true, true, true, true]
