@@ -51,7 +51,8 @@ const plan = {
   variants: ['baseline', 'kd'] as ('baseline' | 'kd')[],
   seeds: [1],
   teacherEpochs: 1,
-  training: { epochs: 1, maxTrainSamples: 128, batchSize: 64, backend: 'wasm' as const },
+  // Enough images that the teacher and the baseline overlap in time on a slow or loaded machine.
+  training: { epochs: 1, maxTrainSamples: 768, batchSize: 64, backend: 'wasm' as const },
 }
 
 const key = (r: RunSummary) => `${r.role} ${r.model} ${r.variant} ${r.seed}`
